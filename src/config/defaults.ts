@@ -1,0 +1,45 @@
+/**
+ * Every default of llm-resilience lives in this file (the README's defaults table mirrors it).
+ */
+
+export type JitterMode = 'full' | 'equal' | 'decorrelated' | 'none';
+
+export const JITTER_MODES: readonly JitterMode[] = ['full', 'equal', 'decorrelated', 'none'];
+
+/** Built-in values of every `RetryConfig` field. */
+export const RETRY_DEFAULTS = Object.freeze({
+  /** All attempts, the first included: 3 means one call and two retries. */
+  maxAttempts: 3,
+  baseDelayMs: 1000,
+  maxDelayMs: 30_000,
+  exponentialBase: 2,
+  jitter: 'full' as JitterMode,
+  respectRetryAfter: true,
+  /** A server asking for a longer wait than this is not obeyed: the call fails at once. */
+  maxRetryAfterMs: 60_000,
+  attemptTimeoutMs: undefined as number | undefined,
+  totalTimeoutMs: undefined as number | undefined,
+});
+
+/**
+ * Extra wait added on top of a Retry-After value, as a fraction of it (drawn uniformly in
+ * [0, fraction]), so that clients told the same value do not all return in the same instant.
+ */
+export const RETRY_AFTER_JITTER_FRACTION = 0.1;
+
+/** Environment variables read by `RetryConfig.fromEnv()`, by field. */
+export const RETRY_ENV_VARS = Object.freeze({
+  maxAttempts: 'LLM_RETRY_MAX_ATTEMPTS',
+  baseDelayMs: 'LLM_RETRY_BASE_DELAY_MS',
+  maxDelayMs: 'LLM_RETRY_MAX_DELAY_MS',
+  exponentialBase: 'LLM_RETRY_EXPONENTIAL_BASE',
+  jitter: 'LLM_RETRY_JITTER',
+  respectRetryAfter: 'LLM_RETRY_RESPECT_RETRY_AFTER',
+  maxRetryAfterMs: 'LLM_RETRY_MAX_RETRY_AFTER_MS',
+  attemptTimeoutMs: 'LLM_RETRY_ATTEMPT_TIMEOUT_MS',
+  totalTimeoutMs: 'LLM_RETRY_TOTAL_TIMEOUT_MS',
+});
+
+/** Level of the library's own default winston logger, overridable by this variable. */
+export const LOG_LEVEL_ENV_VAR = 'LLM_RESILIENCE_LOG_LEVEL';
+export const DEFAULT_LOG_LEVEL = 'warn';

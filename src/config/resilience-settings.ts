@@ -1,0 +1,121 @@
+import type { ResilienceLogger } from '../observability/default-logger';
+import { createDefaultLogger } from '../observability/default-logger';
+import { isTracer, Tracer } from '../observability/tracer';
+import { RetryConfigError } from './retry-config-error';
+import { explicitFields, RetryConfig, RetryConfigFields } from './retry-config';
+
+/** Process-wide settings, given to `configureResilience`. */
+export interface ResilienceSettings {
+  /** Defaults for every decorated method, below per-agent and per-method settings. */
+  defaults?: Partial<RetryConfigFields> | RetryConfig;
+  /** The winston logger (or any `{error,warn,info,debug}` logger) retries are logged to. */
+  logger?: ResilienceLogger;
+  /** Receives the trace events of every decorated call. */
+  tracer?: Tracer;
+  /** Source of randomness for jitter, in [0, 1); inject a fixed one in tests. */
+  random?: () => number;
+}
+
+const SETTINGS_KEYS: ReadonlySet<string> = new Set(['defaults', 'logger', 'tracer', 'random']);
+
+interface State {
+  defaults: Partial<RetryConfigFields>;
+  logger?: ResilienceLogger;
+  tracer?: Tracer;
+  random?: () => number;
+  /** The `LLM_RETRY_*` layer, read once when first needed. */
+  env?: Partial<RetryConfigFields>;
+  defaultLogger?: ResilienceLogger;
+}
+
+let state: State = { defaults: {} };
+/** Bumped on every change, so that per-method caches know when to look again. */
+let version = 0;
+
+/**
+ * Sets process-wide defaults, logger, tracer or randomness. Each call replaces only the
+ * settings it names (`undefined` clears one). Invalid input throws at once.
+ */
+export function configureResilience(settings: ResilienceSettings): void {
+  if (typeof settings !== 'object' || settings === null) {
+    throw new TypeError('configureResilience: settings must be an object');
+  }
+  for (const key of Object.keys(settings)) {
+    if (!SETTINGS_KEYS.has(key)) {
+      throw new TypeError(
+        `configureResilience: ${key} is not a setting (expected one of ${[...SETTINGS_KEYS].join(', ')})`,
+      );
+    }
+  }
+  const next: State = { ...state };
+  if ('defaults' in settings) {
+    try {
+      next.defaults = settings.defaults === undefined ? {} : explicitFields(RetryConfig.from(settings.defaults));
+    } catch (error) {
+      if (error instanceof RetryConfigError) throw new RetryConfigError(error.issues, 'configureResilience defaults');
+      throw error;
+    }
+  }
+  if ('logger' in settings) next.logger = checkLogger(settings.logger, 'configureResilience: logger');
+  if ('tracer' in settings) {
+    if (settings.tracer !== undefined && !isTracer(settings.tracer)) {
+      throw new TypeError('configureResilience: tracer must have a logEvent(event, details) method');
+    }
+    next.tracer = settings.tracer;
+  }
+  if ('random' in settings) {
+    if (settings.random !== undefined && typeof settings.random !== 'function') {
+      throw new TypeError('configureResilience: random must be a function returning a number in [0, 1)');
+    }
+    next.random = settings.random;
+  }
+  state = next;
+  version++;
+}
+
+/** Restores the built-in settings and forgets the cached environment (for tests). */
+export function resetResilience(): void {
+  state = { defaults: {} };
+  version++;
+}
+
+/** @internal Changes whenever the settings (or the cached environment) may have. */
+export function settingsVersion(): number {
+  return version;
+}
+
+/** @internal The layer set with `configureResilience({ defaults })`. */
+export function processDefaults(): Partial<RetryConfigFields> {
+  return state.defaults;
+}
+
+/** @internal The environment layer, read on first need and cached until `resetResilience()`. */
+export function environmentDefaults(): Partial<RetryConfigFields> {
+  return (state.env ??= explicitFields(RetryConfig.fromEnv()));
+}
+
+/** @internal */
+export function configuredTracer(): Tracer | undefined {
+  return state.tracer;
+}
+
+/** @internal The configured logger, or the library's own (created on first use). */
+export function configuredLogger(): ResilienceLogger {
+  return state.logger ?? (state.defaultLogger ??= createDefaultLogger());
+}
+
+/** @internal */
+export function configuredRandom(): () => number {
+  return state.random ?? Math.random;
+}
+
+/** @internal Throws a TypeError naming `what` unless `logger` is undefined or logger-shaped. */
+export function checkLogger(logger: unknown, what: string): ResilienceLogger | undefined {
+  if (logger === undefined) return undefined;
+  const candidate = logger as Record<string, unknown>;
+  const missing = ['error', 'warn', 'info', 'debug'].filter((level) => typeof candidate?.[level] !== 'function');
+  if (typeof logger !== 'object' || logger === null || missing.length > 0) {
+    throw new TypeError(`${what} must be a winston logger (missing ${missing.join(', ') || 'methods'})`);
+  }
+  return logger as ResilienceLogger;
+}

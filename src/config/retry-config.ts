@@ -1,0 +1,230 @@
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  Max,
+  Min,
+  ValidateBy,
+  ValidationArguments,
+  validateSync,
+} from 'class-validator';
+import { JITTER_MODES, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
+import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
+
+/** The fields of a retry configuration, as plain data. */
+export interface RetryConfigFields {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  exponentialBase: number;
+  jitter: JitterMode;
+  respectRetryAfter: boolean;
+  maxRetryAfterMs: number;
+  attemptTimeoutMs?: number;
+  totalTimeoutMs?: number;
+}
+
+export type RetryConfigField = keyof RetryConfigFields;
+
+/** Every field name, in the order of the README table. */
+export const RETRY_CONFIG_FIELDS = Object.freeze(Object.keys(RETRY_DEFAULTS)) as readonly RetryConfigField[];
+
+const FIELD_SET: ReadonlySet<string> = new Set(RETRY_CONFIG_FIELDS);
+const BRAND = Symbol.for('llm-resilience.RetryConfig');
+const EXPLICIT = Symbol('llm-resilience.explicitFields');
+
+/**
+ * Retry settings of one agent, service or method. `new RetryConfig(partial)` fills the
+ * defaults and validates; `RetryConfig.from(plain)` does the same for untyped input.
+ *
+ * A config remembers which fields were given explicitly: when configs are layered
+ * (decorator options, per-agent config, process defaults, environment), a field it was
+ * not given falls through to the next layer instead of pinning the built-in default.
+ */
+export class RetryConfig implements RetryConfigFields {
+  maxAttempts: number = RETRY_DEFAULTS.maxAttempts;
+  baseDelayMs: number = RETRY_DEFAULTS.baseDelayMs;
+  maxDelayMs: number = RETRY_DEFAULTS.maxDelayMs;
+  exponentialBase: number = RETRY_DEFAULTS.exponentialBase;
+  jitter: JitterMode = RETRY_DEFAULTS.jitter;
+  respectRetryAfter: boolean = RETRY_DEFAULTS.respectRetryAfter;
+  maxRetryAfterMs: number = RETRY_DEFAULTS.maxRetryAfterMs;
+  attemptTimeoutMs?: number = RETRY_DEFAULTS.attemptTimeoutMs;
+  totalTimeoutMs?: number = RETRY_DEFAULTS.totalTimeoutMs;
+
+  declare readonly [EXPLICIT]: ReadonlySet<RetryConfigField>;
+
+  constructor(partial?: Partial<RetryConfigFields>) {
+    const explicit = new Set<RetryConfigField>();
+    if (partial !== undefined && partial !== null) {
+      const unknown = unknownFieldIssues(partial);
+      if (unknown.length > 0) throw new RetryConfigError(unknown);
+      for (const field of RETRY_CONFIG_FIELDS) {
+        const value = (partial as Record<string, unknown>)[field];
+        if (value !== undefined) {
+          (this as Record<string, unknown>)[field] = value;
+          explicit.add(field);
+        }
+      }
+    }
+    Object.defineProperty(this, EXPLICIT, { value: explicit, enumerable: false });
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+    const issues = validationIssues(this);
+    if (issues.length > 0) throw new RetryConfigError(issues);
+  }
+
+  /** Validates untyped input (parsed JSON, a config file) and returns a `RetryConfig`. */
+  static from(plain: unknown): RetryConfig {
+    if (isRetryConfig(plain)) return new RetryConfig(explicitFields(plain));
+    if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+      throw new RetryConfigError([{ field: 'retryConfig', message: 'retryConfig must be an object' }]);
+    }
+    return new RetryConfig(plain as Partial<RetryConfigFields>);
+  }
+
+  /**
+   * Reads the `LLM_RETRY_*` environment variables. Unset (or empty) variables keep the
+   * defaults; a bad value throws a `RetryConfigError` naming the variable.
+   */
+  static fromEnv(env: Record<string, string | undefined> = process.env): RetryConfig {
+    const values: Partial<Record<RetryConfigField, unknown>> = {};
+    const issues: RetryConfigIssue[] = [];
+    for (const field of RETRY_CONFIG_FIELDS) {
+      const variable = RETRY_ENV_VARS[field];
+      const raw = env[variable]?.trim();
+      if (raw === undefined || raw === '') continue;
+      const parsed = parseEnvValue(field, raw);
+      if ('rule' in parsed) issues.push({ field: variable, message: `${variable} ${parsed.rule}` });
+      else values[field] = parsed.value;
+    }
+    if (issues.length > 0) throw new RetryConfigError(issues);
+    try {
+      return new RetryConfig(values as Partial<RetryConfigFields>);
+    } catch (error) {
+      const rangeIssues = (error as RetryConfigError).issues.map((issue) => {
+        const variable = RETRY_ENV_VARS[issue.field as RetryConfigField] ?? issue.field;
+        return { field: variable, message: issue.message.replace(issue.field, variable) };
+      });
+      throw new RetryConfigError(rangeIssues);
+    }
+  }
+}
+
+/** True for a `RetryConfig`, also one created by another copy of the library. */
+export function isRetryConfig(value: unknown): value is RetryConfig {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * The fields a config sets as a layer: those it was given explicitly, plus any changed
+ * since construction to a value other than the built-in default.
+ */
+export function explicitFields(config: RetryConfig): Partial<RetryConfigFields> {
+  const explicit = config[EXPLICIT];
+  const out: Partial<Record<RetryConfigField, unknown>> = {};
+  for (const field of RETRY_CONFIG_FIELDS) {
+    const value = config[field];
+    if (value !== undefined && (explicit?.has(field) || value !== RETRY_DEFAULTS[field])) out[field] = value;
+  }
+  return out as Partial<RetryConfigFields>;
+}
+
+/** One issue per unknown key, with a suggestion when it looks like a typo. */
+export function unknownFieldIssues(input: object, allowed: ReadonlySet<string> = FIELD_SET): RetryConfigIssue[] {
+  const issues: RetryConfigIssue[] = [];
+  for (const key of Object.keys(input)) {
+    if (allowed.has(key)) continue;
+    const suggestion = closestName(key, [...allowed]);
+    issues.push({
+      field: key,
+      message: `${key} is not a retry option${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+    });
+  }
+  return issues;
+}
+
+/** Every rule the config breaks (first broken rule per field), as issues. */
+export function validationIssues(config: RetryConfig): RetryConfigIssue[] {
+  const errors = validateSync(config, { stopAtFirstError: true, forbidUnknownValues: false });
+  return errors.flatMap((error) =>
+    Object.values(error.constraints ?? {}).map((message) => ({ field: error.property, message })),
+  );
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; rule: string };
+
+function parseEnvValue(field: RetryConfigField, raw: string): Parsed {
+  switch (field) {
+    case 'maxAttempts':
+      return /^[+-]?\d+$/.test(raw) ? { ok: true, value: Number(raw) } : { ok: false, rule: 'must be an integer' };
+    case 'jitter':
+      return (JITTER_MODES as readonly string[]).includes(raw.toLowerCase())
+        ? { ok: true, value: raw.toLowerCase() }
+        : { ok: false, rule: `must be one of ${JITTER_MODES.join(', ')}` };
+    case 'respectRetryAfter': {
+      const lower = raw.toLowerCase();
+      if (lower === 'true' || lower === '1' || lower === 'yes') return { ok: true, value: true };
+      if (lower === 'false' || lower === '0' || lower === 'no') return { ok: true, value: false };
+      return { ok: false, rule: 'must be one of true, false, 1, 0, yes, no' };
+    }
+    default: {
+      const value = Number(raw);
+      return Number.isFinite(value) ? { ok: true, value } : { ok: false, rule: 'must be a number' };
+    }
+  }
+}
+
+function closestName(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+// The rules, applied without decorator syntax so that this file compiles in either
+// decorator mode (class-validator's property decorators are legacy-only).
+const finite = { allowNaN: false, allowInfinity: false };
+const notBelowBaseDelay = ValidateBy({
+  name: 'notBelowBaseDelay',
+  validator: {
+    validate: (value: unknown, args?: ValidationArguments) =>
+      typeof value !== 'number' || value >= (args?.object as RetryConfig).baseDelayMs,
+    defaultMessage: (args?: ValidationArguments) =>
+      `maxDelayMs must not be less than baseDelayMs (${(args?.object as RetryConfig).baseDelayMs})`,
+  },
+});
+
+const RULES: Record<RetryConfigField, PropertyDecorator[]> = {
+  maxAttempts: [IsInt(), Min(1), Max(10)],
+  baseDelayMs: [IsNumber(finite), Min(100), Max(60_000)],
+  maxDelayMs: [IsNumber(finite), Max(300_000), notBelowBaseDelay],
+  exponentialBase: [IsNumber(finite), Min(1), Max(10)],
+  jitter: [IsIn([...JITTER_MODES])],
+  respectRetryAfter: [IsBoolean()],
+  maxRetryAfterMs: [IsNumber(finite), Min(0), Max(3_600_000)],
+  attemptTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(3_600_000)],
+  totalTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(86_400_000)],
+};
+for (const field of RETRY_CONFIG_FIELDS) {
+  for (const rule of RULES[field]) rule(RetryConfig.prototype, field);
+}

@@ -1,0 +1,67 @@
+import type { RetryConfigFields } from '../../config/retry-config';
+
+export type BackoffSettings = Pick<RetryConfigFields, 'baseDelayMs' | 'maxDelayMs' | 'exponentialBase' | 'jitter'>;
+
+/**
+ * The delay before the next attempt, after attempt number `attempt` (1-based) failed.
+ * Pure: randomness comes from `random`, and `previousDelayMs` carries the state of
+ * decorrelated jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
+ * Never NaN, never negative, never above `maxDelayMs`, whatever the attempt number.
+ */
+export function computeBackoffDelay(
+  attempt: number,
+  config: BackoffSettings,
+  random: () => number = Math.random,
+  previousDelayMs?: number,
+): number {
+  const { baseDelayMs, maxDelayMs } = config;
+  let delay: number;
+  switch (config.jitter) {
+    case 'decorrelated': {
+      const previous = isUsable(previousDelayMs) ? previousDelayMs : baseDelayMs;
+      const upper = Math.max(baseDelayMs, 3 * previous);
+      delay = baseDelayMs + unit(random) * (upper - baseDelayMs);
+      break;
+    }
+    case 'full':
+      delay = unit(random) * exponentialCeiling(attempt, config);
+      break;
+    case 'equal': {
+      const ceiling = exponentialCeiling(attempt, config);
+      delay = ceiling / 2 + (unit(random) * ceiling) / 2;
+      break;
+    }
+    default:
+      delay = exponentialCeiling(attempt, config);
+  }
+  return clamp(delay, 0, maxDelayMs);
+}
+
+/** `min(maxDelayMs, baseDelayMs * exponentialBase ** (attempt - 1))`, safe for huge attempts. */
+export function exponentialCeiling(attempt: number, config: BackoffSettings): number {
+  const exponent = Number.isFinite(attempt) && attempt > 1 ? Math.floor(attempt) - 1 : 0;
+  const raw = config.baseDelayMs * config.exponentialBase ** exponent;
+  return clamp(raw, 0, config.maxDelayMs);
+}
+
+/** The backoff formula as text for trace events, e.g. `1.0 * (2 ** 0)` (seconds). */
+export function describeBackoffFormula(attempt: number, config: BackoffSettings): string {
+  const exponent = Number.isFinite(attempt) && attempt > 1 ? Math.floor(attempt) - 1 : 0;
+  const seconds = config.baseDelayMs / 1000;
+  const base = Number.isInteger(seconds) ? seconds.toFixed(1) : String(seconds);
+  return `${base} * (${config.exponentialBase} ** ${exponent})`;
+}
+
+function unit(random: () => number): number {
+  const value = random();
+  return Number.isFinite(value) ? clamp(value, 0, 1) : 0;
+}
+
+function isUsable(value: number | undefined): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  if (Number.isNaN(value)) return max;
+  return value < min ? min : value > max ? max : value;
+}

@@ -1,0 +1,136 @@
+import { credentialErrorFacts, restErrorFacts } from '../../adapters/azure/rest-error-facts';
+import { fetchErrorFacts, nodeSystemErrorFacts } from '../../adapters/network/network-error-facts';
+import { openAIErrorFacts } from '../../adapters/openai/openai-error-facts';
+import { readHeader } from '../../internal/headers';
+import { parseRetryAfterMs } from '../backoff/retry-after';
+import type { ErrorClassification, ErrorFacts, FailureKind } from './failure-kind';
+import { ruleForNetworkCode, ruleForProviderCode, ruleForStatus } from './status-table';
+
+/** Extracts facts from the error shapes it knows, or `undefined` for any other value. */
+export type ErrorFactsAdapter = (error: unknown) => ErrorFacts | undefined;
+
+/**
+ * The scopes differ only in which adapters they consult (first match wins).
+ * Credential errors come first: @azure/identity's `AuthenticationError` shares a class name
+ * with openai's, and a wrapped credential error must win over its wrapper.
+ */
+const OPENAI_ADAPTERS: readonly ErrorFactsAdapter[] = [openAIErrorFacts];
+const AZURE_ADAPTERS: readonly ErrorFactsAdapter[] = [
+  credentialErrorFacts,
+  openAIErrorFacts,
+  restErrorFacts,
+  nodeSystemErrorFacts,
+];
+const NETWORK_ADAPTERS: readonly ErrorFactsAdapter[] = [...AZURE_ADAPTERS, fetchErrorFacts];
+
+const UNRECOGNISED: ErrorClassification = Object.freeze({
+  kind: 'unknown',
+  retryable: false,
+  reason: 'unrecognised error',
+});
+
+/** Request ids are echoed into logs; a hostile server should not be able to flood them. */
+const MAX_REQUEST_ID_LENGTH = 256;
+
+/** Classifies any thrown value; unknown shapes give `{ kind: 'unknown', retryable: false }`. Never throws. */
+export function classifyError(error: unknown, nowMs: number = Date.now()): ErrorClassification {
+  return classifyWith(NETWORK_ADAPTERS, error, nowMs) ?? { ...UNRECOGNISED };
+}
+
+/** openai SDK errors (also AzureOpenAI's), with the network errors they wrap. */
+export function classifyOpenAIError(error: unknown, nowMs: number = Date.now()): ErrorClassification | undefined {
+  return classifyWith(OPENAI_ADAPTERS, error, nowMs);
+}
+
+/** openai SDK errors plus core-rest-pipeline `RestError`s, @azure/identity credential errors and Node system errors. */
+export function classifyAzureError(error: unknown, nowMs: number = Date.now()): ErrorClassification | undefined {
+  return classifyWith(AZURE_ADAPTERS, error, nowMs);
+}
+
+/** Everything `classifyAzureError` knows plus bare undici errors, `fetch` TypeErrors and AbortSignal DOMExceptions. */
+export function classifyNetworkError(error: unknown, nowMs: number = Date.now()): ErrorClassification | undefined {
+  return classifyWith(NETWORK_ADAPTERS, error, nowMs);
+}
+
+export function shouldRetryOpenAIError(error: unknown): boolean {
+  return classifyOpenAIError(error)?.retryable === true;
+}
+
+export function shouldRetryAzureError(error: unknown): boolean {
+  return classifyAzureError(error)?.retryable === true;
+}
+
+export function shouldRetryNetworkError(error: unknown): boolean {
+  return classifyNetworkError(error)?.retryable === true;
+}
+
+/**
+ * THE policy: facts -> classification, using the rule tables. Precedence: the caller's abort,
+ * credential errors, provider codes that refine a status, the status, the transport code,
+ * then the timeout/connection flags; finally `x-should-retry`, which openai-node obeys above all.
+ */
+export function classifyFacts(facts: ErrorFacts, nowMs: number): ErrorClassification {
+  const verdict = decide(facts);
+  const result: ErrorClassification = { kind: verdict.kind, retryable: verdict.retryable, reason: verdict.reason };
+
+  const override = readHeader(facts.headers, 'x-should-retry')?.trim().toLowerCase();
+  if (override === 'true' || override === 'false') {
+    result.retryable = override === 'true';
+    result.reason = `x-should-retry: ${override}`;
+  }
+
+  if (facts.headers !== undefined) {
+    const retryAfterMs = parseRetryAfterMs(facts.headers, nowMs);
+    if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
+  }
+  if (facts.status !== undefined) result.status = facts.status;
+  if (facts.requestId !== undefined && facts.requestId !== '') {
+    result.requestId = facts.requestId.slice(0, MAX_REQUEST_ID_LENGTH);
+  }
+  return result;
+}
+
+interface Verdict {
+  kind: FailureKind;
+  retryable: boolean;
+  reason: string;
+}
+
+function decide(facts: ErrorFacts): Verdict {
+  if (facts.isUserAbort) return { kind: 'aborted', retryable: false, reason: 'aborted by caller' };
+  if (facts.isCredentialError) return { kind: 'auth', retryable: false, reason: 'credential error' };
+
+  // Reasons echo only codes found in our tables, never free text from the provider.
+  const codeRule = ruleForProviderCode([facts.providerCode, facts.providerType, facts.innerCode], facts.status);
+  if (codeRule) return { kind: codeRule.kind, retryable: codeRule.retryable, reason: codeRule.code };
+
+  if (facts.status !== undefined) {
+    const statusRule = ruleForStatus(facts.status);
+    const reason = `status ${facts.status}`;
+    return statusRule ? { ...statusRule, reason } : { kind: 'unknown', retryable: false, reason };
+  }
+
+  if (facts.networkCode !== undefined) {
+    const networkRule = ruleForNetworkCode(facts.networkCode);
+    if (networkRule) return { ...networkRule, reason: facts.networkCode };
+  }
+  if (facts.isTimeout) return { kind: 'timeout', retryable: true, reason: 'timeout' };
+  if (facts.isConnectionError) return { kind: 'network', retryable: true, reason: 'connection error' };
+  return { kind: 'unknown', retryable: false, reason: `unclassified ${facts.source} error` };
+}
+
+function classifyWith(
+  adapters: readonly ErrorFactsAdapter[],
+  error: unknown,
+  nowMs: number,
+): ErrorClassification | undefined {
+  try {
+    for (const adapter of adapters) {
+      const facts = adapter(error);
+      if (facts) return classifyFacts(facts, Number.isFinite(nowMs) ? nowMs : Date.now());
+    }
+  } catch {
+    // Adapters read defensively already; this only guards against the truly unexpected.
+  }
+  return undefined;
+}
