@@ -1,0 +1,78 @@
+import type { ErrorClassification } from '../policies/classification/failure-kind';
+import type { ResilienceLogger } from './default-logger';
+
+/**
+ * The engine's log lines. They carry only the method, error class, kind, status and
+ * request id, never a provider's raw message: that can hold prompt text or a key.
+ */
+export interface FailureFacts {
+  method: string;
+  attempt: number;
+  maxAttempts: number;
+  errorType: string;
+  classification: ErrorClassification;
+}
+
+export function logRetry(logger: ResilienceLogger, facts: FailureFacts, delayMs: number): void {
+  const text = `Retrying ${facts.method} in ${(delayMs / 1000).toFixed(2)}s (attempt ${facts.attempt}/${facts.maxAttempts} failed: ${describe(facts)})`;
+  write(logger, 'warn', text, meta(facts, Math.round(delayMs)));
+}
+
+export function logExhausted(logger: ResilienceLogger, facts: FailureFacts): void {
+  const text = `Giving up on ${facts.method} after ${facts.attempt} attempts (${describe(facts)})`;
+  write(logger, 'error', text, meta(facts));
+}
+
+export function logDeadline(logger: ResilienceLogger, facts: FailureFacts, totalTimeoutMs: number): void {
+  const text = `Giving up on ${facts.method} at attempt ${facts.attempt}/${facts.maxAttempts}: total timeout of ${totalTimeoutMs} ms leaves no room for another attempt (${describe(facts)})`;
+  write(logger, 'error', text, meta(facts));
+}
+
+export function logNotRetried(logger: ResilienceLogger, facts: FailureFacts, reason: string): void {
+  const text = `${facts.method} failed at attempt ${facts.attempt}/${facts.maxAttempts} and is not retried: ${reason} (${describe(facts)})`;
+  write(logger, 'debug', text, meta(facts));
+}
+
+export function logRecovered(logger: ResilienceLogger, method: string, attempt: number, maxAttempts: number): void {
+  write(logger, 'debug', `${method} succeeded at attempt ${attempt}/${maxAttempts}`, { method, attempt, maxAttempts });
+}
+
+function describe(facts: FailureFacts): string {
+  const { kind, status, requestId } = facts.classification;
+  const head = status === undefined ? `${kind} ${facts.errorType}` : `${kind} ${status}`;
+  return requestId ? `${head}, request ${requestId}` : head;
+}
+
+function meta(facts: FailureFacts, delayMs?: number): Record<string, unknown> {
+  const { kind, status, requestId } = facts.classification;
+  return {
+    method: facts.method,
+    attempt: facts.attempt,
+    maxAttempts: facts.maxAttempts,
+    ...(delayMs === undefined ? {} : { delayMs }),
+    kind,
+    status,
+    requestId,
+    errorType: facts.errorType,
+  };
+}
+
+function write(logger: ResilienceLogger, level: 'error' | 'warn' | 'debug', text: string, fields: Record<string, unknown>): void {
+  try {
+    logger[level](text, fields);
+  } catch {
+    // A broken logger must not break the call it reports on.
+  }
+}
+
+/** The error's class name: openai's errors all have `name === 'Error'`, their classes do not. */
+export function errorTypeOf(error: unknown): string {
+  if (error === null || error === undefined) return String(error);
+  if (typeof error !== 'object' && typeof error !== 'function') return typeof error;
+  const constructorName = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof constructorName === 'string' && constructorName !== '' && constructorName !== 'Object') {
+    return constructorName;
+  }
+  const name = (error as { name?: unknown }).name;
+  return typeof name === 'string' && name !== '' ? name : 'Object';
+}
