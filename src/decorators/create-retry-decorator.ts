@@ -1,0 +1,150 @@
+import { RetryConfig, RETRY_CONFIG_FIELDS, isRetryConfig, explicitFields, unknownFieldIssues } from '../config/retry-config';
+import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
+import { checkLogger } from '../config/resilience-settings';
+import { executeStreamWithRetry, executeWithRetry } from '../engine/retry-engine';
+import { RetryPolicy } from '../engine/retry-policy';
+import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
+import { copyFunctionIdentity } from '../internal/copy-function-identity';
+import { isAsyncGeneratorFunction } from '../internal/is-thenable';
+import { isTracer } from '../observability/tracer';
+import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
+
+const OPTION_KEYS = ['config', 'logger', 'tracer', 'name'];
+
+/**
+ * Builds a retry method decorator around a retry predicate. Every option is validated
+ * when the decorator is applied, that is when the class is defined, and errors name
+ * the method and the field.
+ */
+export function createRetryDecorator(
+  decoratorName: string,
+  shouldRetry: ((error: unknown) => boolean) | undefined,
+  options: RetryOptions | GenericRetryOptions | undefined,
+): RetryMethodDecorator {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new TypeError(`@${decoratorName}: options must be an object`);
+  }
+  // Later changes to the caller's object do not change a decorated method.
+  const given: Record<string, unknown> = { ...options };
+
+  function decorate(target: unknown, keyOrContext: unknown, descriptor?: PropertyDescriptor): unknown {
+    if (isStandardContext(keyOrContext)) {
+      const context = keyOrContext;
+      const method = String(context.name);
+      if (context.kind !== 'method') {
+        throw new TypeError(`@${decoratorName} can only decorate methods, not the ${context.kind} ${method}`);
+      }
+      const fixedName = given.name as string | undefined;
+      const label = fixedName
+        ? () => fixedName
+        : (thisArg: unknown) => `${classNameOf(thisArg, context.static) ?? 'anonymous class'}.${method}`;
+      return wrap(target as Function, buildPolicy(method, label));
+    }
+
+    // Legacy mode: (prototype or constructor, key, descriptor).
+    const method = String(keyOrContext);
+    const className = typeof target === 'function' ? target.name : (target as object | undefined)?.constructor?.name;
+    const where = `${className ?? 'anonymous class'}.${method}`;
+    if (keyOrContext === undefined) {
+      throw new TypeError(`@${decoratorName} can only decorate methods, not a class`);
+    }
+    if (descriptor === undefined) {
+      throw new TypeError(`@${decoratorName} can only decorate methods, not the field ${where}`);
+    }
+    if (descriptor.get || descriptor.set) {
+      throw new TypeError(`@${decoratorName} can only decorate methods, not the accessor ${where}`);
+    }
+    if (typeof descriptor.value !== 'function') {
+      throw new TypeError(`@${decoratorName} can only decorate methods; ${where} is not a function`);
+    }
+    const label = (given.name as string | undefined) ?? where;
+    descriptor.value = wrap(descriptor.value, buildPolicy(where, () => label));
+    return descriptor;
+  }
+
+  function buildPolicy(where: string, label: (thisArg: unknown) => string): RetryPolicy {
+    const predicate = shouldRetry ?? (given.shouldRetry as (error: unknown) => boolean);
+    const fields = validateOptions(decoratorName, where, given, shouldRetry === undefined);
+    return new RetryPolicy(
+      label,
+      fields,
+      given.config as RetryPolicy['config'],
+      predicate,
+      given.logger as RetryPolicy['logger'],
+      given.tracer as RetryPolicy['tracer'],
+    );
+  }
+
+  return decorate as RetryMethodDecorator;
+}
+
+function wrap(original: Function, policy: RetryPolicy): Function {
+  if (mentionsRetryContext(original)) enableAsyncRetryContext();
+  const wrapper = isAsyncGeneratorFunction(original)
+    ? function (this: unknown, ...args: unknown[]) {
+        return executeStreamWithRetry(policy, original as (...a: unknown[]) => unknown, this, args);
+      }
+    : function (this: unknown, ...args: unknown[]) {
+        return executeWithRetry(policy, original as (...a: unknown[]) => unknown, this, args);
+      };
+  copyFunctionIdentity(original, wrapper);
+  return wrapper;
+}
+
+/** Checks every option; returns the retry fields given literally. Throws naming the method. */
+function validateOptions(
+  decoratorName: string,
+  where: string,
+  given: Record<string, unknown>,
+  needsPredicate: boolean,
+): Partial<RetryConfig> {
+  const allowed = new Set<string>([...RETRY_CONFIG_FIELDS, ...OPTION_KEYS, ...(needsPredicate ? ['shouldRetry'] : [])]);
+  const unknown = unknownFieldIssues(given, allowed);
+  if (unknown.length > 0) throw new RetryConfigError(unknown, `@${decoratorName} on ${where}`);
+
+  const prefix = `@${decoratorName} on ${where}:`;
+  if (needsPredicate && typeof given.shouldRetry !== 'function') {
+    throw new TypeError(`${prefix} shouldRetry must be a function (error) => boolean`);
+  }
+  const config = given.config;
+  if (config !== undefined && typeof config !== 'function' && !isRetryConfig(config)) {
+    throw new TypeError(`${prefix} config must be a RetryConfig or a function (instance) => RetryConfig | undefined`);
+  }
+  checkLogger(given.logger, `${prefix} logger`);
+  if (given.tracer !== undefined && !isTracer(given.tracer)) {
+    throw new TypeError(`${prefix} tracer must have a logEvent(event, details) method`);
+  }
+  if (given.name !== undefined && (typeof given.name !== 'string' || given.name.trim() === '')) {
+    throw new TypeError(`${prefix} name must be a non-empty string`);
+  }
+
+  const literal: Record<string, unknown> = {};
+  for (const field of RETRY_CONFIG_FIELDS) {
+    if (given[field] !== undefined) literal[field] = given[field];
+  }
+  try {
+    const validated = new RetryConfig(literal);
+    // A bad environment is reported now too, not at the first call (it is read again then).
+    RetryConfig.fromEnv();
+    return explicitFields(validated);
+  } catch (error) {
+    if (isRetryConfigError(error)) throw new RetryConfigError(error.issues, `@${decoratorName} on ${where}`);
+    throw error;
+  }
+}
+
+interface StandardContext {
+  kind: string;
+  name: string | symbol;
+  static?: boolean;
+}
+
+function isStandardContext(value: unknown): value is StandardContext {
+  return typeof value === 'object' && value !== null && typeof (value as StandardContext).kind === 'string';
+}
+
+function classNameOf(thisArg: unknown, isStatic: boolean | undefined): string | undefined {
+  if (thisArg === null || thisArg === undefined) return undefined;
+  if (isStatic) return typeof thisArg === 'function' ? thisArg.name : undefined;
+  return (thisArg as object).constructor?.name;
+}

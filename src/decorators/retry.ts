@@ -1,0 +1,14 @@
+import { createRetryDecorator } from './create-retry-decorator';
+import type { GenericRetryOptions, RetryMethodDecorator } from './retry-options';
+
+/**
+ * Retries the decorated method when `shouldRetry(error)` says so.
+ * @example
+ * class Geo {
+ *   @Retry({ shouldRetry: (e) => (e as { status?: number }).status === 503, maxAttempts: 4 })
+ *   async lookup(ip: string) { ... }
+ * }
+ */
+export function Retry(options: GenericRetryOptions): RetryMethodDecorator {
+  return createRetryDecorator('Retry', undefined, options);
+}

@@ -1,0 +1,140 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What a decorated method can learn about the attempt it is running in. */
+export interface RetryContext {
+  /** 1-based number of the running attempt. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /**
+   * Aborts when this attempt's `attemptTimeoutMs` or the call's `totalTimeoutMs` expires,
+   * or when the caller's own signal aborts: hand it to the SDK (`{ signal }`).
+   */
+  readonly signal: AbortSignal;
+}
+
+/** @internal Resolves what an attempt's context reports lazily (the decorated method's policy). */
+export interface AttemptOwner {
+  maxAttemptsFor(thisArg: unknown): number;
+}
+
+/**
+ * @internal One attempt's context. Its signal is created only when someone asks for it,
+ * so a call whose method never looks at it pays for no AbortController.
+ */
+export class AttemptContext implements RetryContext {
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private aborted = false;
+
+  constructor(
+    readonly attempt: number,
+    private readonly owner: AttemptOwner,
+    private readonly thisArg: unknown,
+  ) {}
+
+  get maxAttempts(): number {
+    return this.owner.maxAttemptsFor(this.thisArg);
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the attempt's signal (now, or when it is first read). */
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/*
+ * Why the context is switched on lazily: on Node 20, the first AsyncLocalStorage.run()
+ * installs a promise hook that stays for the life of the process and makes EVERY promise
+ * in it about 3-4x slower (measured in bench/). A library must not impose that on an
+ * application that never asks for the context. So until something asks, the context is
+ * only visible during the synchronous part of a decorated call; asking once (or
+ * decorating a method whose source mentions getRetryContext) switches the async context
+ * on for every call that starts afterwards.
+ */
+const storage = new AsyncLocalStorage<AttemptContext>();
+let asyncContext = false;
+// The synchronous slot: the running attempt's context, or, for a first attempt on the
+// lean path, what is needed to build it on demand.
+let slotContext: AttemptContext | undefined;
+let slotOwner: AttemptOwner | undefined;
+let slotThis: unknown;
+
+/** @internal Calls `fn` with `ctx` as the retry context. */
+export function runInRetryContext(ctx: AttemptContext, fn: Function, thisArg: unknown, args: unknown[]): unknown {
+  if (asyncContext) return storage.run(ctx, Reflect.apply, fn, thisArg, args);
+  const outerContext = slotContext;
+  const outerOwner = slotOwner;
+  const outerThis = slotThis;
+  slotContext = ctx;
+  slotOwner = undefined;
+  try {
+    return Reflect.apply(fn, thisArg, args);
+  } finally {
+    slotContext = outerContext;
+    slotOwner = outerOwner;
+    slotThis = outerThis;
+  }
+}
+
+/**
+ * @internal Calls `fn` as the first attempt of a call that needs no timers: its context is
+ * built only if the method asks for it.
+ */
+export function runFirstAttempt(owner: AttemptOwner, fn: Function, thisArg: unknown, args: unknown[]): unknown {
+  if (asyncContext) return storage.run(new AttemptContext(1, owner, thisArg), Reflect.apply, fn, thisArg, args);
+  const outerContext = slotContext;
+  const outerOwner = slotOwner;
+  const outerThis = slotThis;
+  slotContext = undefined;
+  slotOwner = owner;
+  slotThis = thisArg;
+  try {
+    return Reflect.apply(fn, thisArg, args);
+  } finally {
+    slotContext = outerContext;
+    slotOwner = outerOwner;
+    slotThis = outerThis;
+  }
+}
+
+/** @internal Makes the context follow every decorated call from now on, across awaits. */
+export function enableAsyncRetryContext(): void {
+  asyncContext = true;
+}
+
+/** @internal Whether the method's own code asks for the retry context. */
+export function mentionsRetryContext(fn: Function): boolean {
+  try {
+    return Function.prototype.toString.call(fn).includes('getRetryContext');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The retry context of the decorated call this code runs in, or `undefined` outside one.
+ * @example
+ * const { signal } = getRetryContext()!;
+ * return this.client.chat.completions.create(body, { signal });
+ */
+export function getRetryContext(): RetryContext | undefined {
+  if (asyncContext) return storage.getStore() ?? syncSlot();
+  asyncContext = true;
+  return syncSlot();
+}
+
+function syncSlot(): AttemptContext | undefined {
+  if (slotContext === undefined && slotOwner !== undefined) slotContext = new AttemptContext(1, slotOwner, slotThis);
+  return slotContext;
+}

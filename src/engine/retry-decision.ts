@@ -1,0 +1,56 @@
+import { RETRY_AFTER_JITTER_FRACTION } from '../config/defaults';
+import type { ResolvedRetryConfig } from '../config/resolve-config';
+import { computeBackoffDelay } from '../policies/backoff/compute-backoff-delay';
+
+export type GiveUpReason = 'not_retryable' | 'max_attempts' | 'retry_after_exceeds_max' | 'deadline';
+
+export type RetryDecision =
+  | { retry: true; delayMs: number; source: 'backoff' | 'retry-after'; backoffMs: number }
+  | { retry: false; reason: GiveUpReason };
+
+export interface DecisionInput {
+  /** The attempt that just failed (1-based). */
+  attempt: number;
+  config: ResolvedRetryConfig;
+  retryable: boolean;
+  /** What the server asked for (Retry-After and friends), if anything. */
+  retryAfterMs: number | undefined;
+  nowMs: number;
+  /** Absolute end of `totalTimeoutMs`, if set. */
+  deadlineMs: number | undefined;
+  random: () => number;
+  previousDelayMs: number | undefined;
+}
+
+/**
+ * Whether and when to try again after a failed attempt. Pure: time and randomness come in.
+ * A provider's Retry-After may lengthen the computed backoff but never shorten it, gets
+ * up to 10% on top so clients told the same value do not return together, and is
+ * never obeyed beyond `maxRetryAfterMs` (the call fails at once instead).
+ */
+export function decideRetry(input: DecisionInput): RetryDecision {
+  const { attempt, config } = input;
+  if (!input.retryable) return { retry: false, reason: 'not_retryable' };
+  if (attempt >= config.maxAttempts) return { retry: false, reason: 'max_attempts' };
+
+  const backoffMs = computeBackoffDelay(attempt, config, input.random, input.previousDelayMs);
+  let delayMs = backoffMs;
+  let source: 'backoff' | 'retry-after' = 'backoff';
+  const retryAfterMs = config.respectRetryAfter ? input.retryAfterMs : undefined;
+  if (retryAfterMs !== undefined) {
+    if (retryAfterMs > config.maxRetryAfterMs) return { retry: false, reason: 'retry_after_exceeds_max' };
+    if (retryAfterMs >= backoffMs) source = 'retry-after';
+    delayMs = Math.max(backoffMs, retryAfterMs) + unit(input.random) * RETRY_AFTER_JITTER_FRACTION * retryAfterMs;
+  }
+  // Whole milliseconds: what timers can honour, and what logs and events report.
+  delayMs = Math.round(delayMs);
+  if (input.deadlineMs !== undefined && input.nowMs + delayMs > input.deadlineMs) {
+    return { retry: false, reason: 'deadline' };
+  }
+  return { retry: true, delayMs, source, backoffMs };
+}
+
+function unit(random: () => number): number {
+  const value = random();
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
+}

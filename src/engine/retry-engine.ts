@@ -1,0 +1,385 @@
+import { configuredLogger, configuredRandom } from '../config/resilience-settings';
+import { ConfigSources, ResolvedRetryConfig, resolveRetryConfig, resolveTimeout } from '../config/resolve-config';
+import { isRetryConfig } from '../config/retry-config';
+import { findCallerSignal } from '../internal/caller-signal';
+import { isAsyncIterable, isThenable } from '../internal/is-thenable';
+import type { ResilienceLogger } from '../observability/default-logger';
+import {
+  errorTypeOf,
+  FailureFacts,
+  logDeadline,
+  logExhausted,
+  logNotRetried,
+  logRecovered,
+  logRetry,
+} from '../observability/retry-log';
+import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
+import { describeBackoffFormula } from '../policies/backoff/compute-backoff-delay';
+import { classifyError } from '../policies/classification/classify-error';
+import type { ErrorClassification } from '../policies/classification/failure-kind';
+import { AttemptTimeoutError, isAttemptTimeoutError, RetryTimeoutError } from './errors';
+import { decideRetry } from './retry-decision';
+import { AttemptContext, runFirstAttempt, runInRetryContext } from './retry-context';
+import { RetryPolicy } from './retry-policy';
+
+type Method = (...args: any[]) => unknown;
+
+/**
+ * Runs one call of a decorated method under its retry policy. A call with no tracer,
+ * timeout or signal takes the lean path: its first attempt runs bare and the engine's
+ * state is built only if it fails.
+ */
+export function executeWithRetry(policy: RetryPolicy, fn: Method, thisArg: unknown, args: unknown[]): unknown {
+  const signal = findCallerSignal(args);
+  if (signal === undefined && policy.isLean(thisArg)) {
+    // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
+    const result = runFirstAttempt(policy, fn, thisArg, args);
+    if (!isThenable(result)) return result;
+    return result.then(undefined, (error: unknown) => new RetryCall(policy, fn, thisArg, args, undefined).retryFrom(1, error));
+  }
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const call = new RetryCall(policy, fn, thisArg, args, signal);
+  const ctx = call.startAttempt(1);
+  const result = call.invoke(ctx);
+  if (!isThenable(result)) return result;
+  return call.retryFrom(1, NO_ERROR, { ctx, result });
+}
+
+/** Runs an async-generator method: retried only until its first item reaches the caller. */
+export function executeStreamWithRetry(policy: RetryPolicy, fn: Method, thisArg: unknown, args: unknown[]): AsyncGenerator {
+  return new RetryCall(policy, fn, thisArg, args, findCallerSignal(args)).stream();
+}
+
+const NO_ERROR: unique symbol = Symbol('no error');
+
+/** Ends the call at once with `error`, whatever the retry policy says. */
+class FinalOutcome {
+  constructor(readonly error: unknown) {}
+}
+
+interface AttemptGuard {
+  /** Rejects with an AttemptTimeoutError (retryable) or a FinalOutcome; never resolves. */
+  readonly stopped: Promise<never>;
+  dispose(): void;
+}
+
+class RetryCall {
+  private readonly sources: ConfigSources;
+  private readonly tracer: Tracer | undefined;
+  private readonly attemptTimeoutMs: number | undefined;
+  private readonly totalTimeoutMs: number | undefined;
+  private deadlineMs: number | undefined;
+  private resolved: ResolvedRetryConfig | undefined;
+  private lastError: unknown = NO_ERROR;
+  private previousDelayMs: number | undefined;
+  private labelText: string | undefined;
+
+  constructor(
+    private readonly policy: RetryPolicy,
+    private readonly fn: Method,
+    private readonly thisArg: unknown,
+    private readonly args: unknown[],
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.sources = policy.sourcesFor(thisArg);
+    this.tracer = policy.currentTracer();
+    this.attemptTimeoutMs = resolveTimeout(this.sources, 'attemptTimeoutMs');
+    this.totalTimeoutMs = resolveTimeout(this.sources, 'totalTimeoutMs');
+  }
+
+  maxAttempts(): number {
+    return this.config().maxAttempts;
+  }
+
+  invoke(ctx: AttemptContext): unknown {
+    return runInRetryContext(ctx, this.fn, this.thisArg, this.args);
+  }
+
+  /**
+   * Attempts from `attempt` on. `error` is that attempt's failure if it already failed;
+   * `running` is that attempt if it was started and is still running.
+   */
+  async retryFrom(
+    attempt: number,
+    error: unknown,
+    running?: { ctx: AttemptContext; result: PromiseLike<unknown> },
+  ): Promise<unknown> {
+    for (; ; attempt++, error = NO_ERROR, running = undefined) {
+      if (error === NO_ERROR) {
+        let guard: AttemptGuard | undefined;
+        try {
+          const ctx = running?.ctx ?? this.startAttempt(attempt);
+          const result = running ? running.result : this.invoke(ctx);
+          guard = this.guard(ctx);
+          const value = guard && isThenable(result) ? await Promise.race([result, guard.stopped]) : await result;
+          this.succeeded(attempt);
+          return value;
+        } catch (failure) {
+          if (failure instanceof FinalOutcome) throw failure.error;
+          // The method saw the caller's abort before we did: the caller still gets its reason.
+          if (this.signal?.aborted) throw this.signal.reason;
+          error = failure;
+        } finally {
+          guard?.dispose();
+        }
+      }
+      await this.afterFailure(attempt, error);
+    }
+  }
+
+  /** An async-generator method: retried only while no item has reached the caller. */
+  async *stream(): AsyncGenerator<unknown, unknown, undefined> {
+    if (this.signal?.aborted) throw this.signal.reason;
+    for (let attempt = 1; ; attempt++) {
+      const ctx = this.startAttempt(attempt);
+      let guard = this.guard(ctx);
+      let iterator: AsyncIterator<unknown> | undefined;
+      let delivered = false;
+      let finished = false;
+      try {
+        const iterable = this.invoke(ctx);
+        if (!isAsyncIterable(iterable)) throw new TypeError(`${this.label()} did not return an async iterable`);
+        iterator = iterable[Symbol.asyncIterator]();
+        for (;;) {
+          const next = runInRetryContext(ctx, iterator.next, iterator, []) as Promise<IteratorResult<unknown>>;
+          const step = guard ? await Promise.race([next, guard.stopped]) : await next;
+          if (step.done) {
+            finished = true;
+            this.succeeded(attempt);
+            return step.value;
+          }
+          if (!delivered) {
+            delivered = true;
+            guard?.dispose();
+            guard = undefined;
+          }
+          yield step.value;
+        }
+      } catch (failure) {
+        finished = true;
+        if (failure instanceof FinalOutcome) throw failure.error;
+        if (this.signal?.aborted) throw this.signal.reason;
+        if (delivered) {
+          this.streamBroke(attempt, failure);
+          throw failure;
+        }
+        await this.afterFailure(attempt, failure);
+      } finally {
+        guard?.dispose();
+        // The caller stopped early (break/return): close the method's own iterator too.
+        if (!finished) await iterator?.return?.();
+      }
+    }
+  }
+
+  private label(): string {
+    return (this.labelText ??= this.policy.label(this.thisArg));
+  }
+
+  private config(): ResolvedRetryConfig {
+    if (this.resolved === undefined) {
+      warnIfIgnoredInstanceConfig(this.thisArg, this.label(), this.logger());
+      this.resolved = resolveRetryConfig(this.sources, this.label());
+    }
+    return this.resolved;
+  }
+
+  private logger(): ResilienceLogger {
+    return this.policy.logger ?? configuredLogger();
+  }
+
+  startAttempt(attempt: number): AttemptContext {
+    if (attempt === 1 && this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
+    const ctx = new AttemptContext(attempt, this.policy, this.thisArg);
+    if (this.tracer) {
+      emitTraceEvent(this.tracer, TRACE_EVENTS.attemptStart, { attempt, max_attempts: this.maxAttempts() });
+    }
+    return ctx;
+  }
+
+  private succeeded(attempt: number): void {
+    if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.success, { attempt });
+    if (attempt > 1) logRecovered(this.logger(), this.label(), attempt, this.maxAttempts());
+  }
+
+  /**
+   * Watches one attempt: its own timeout (retryable), the call's deadline and the
+   * caller's signal (both final). Null when there is nothing to watch.
+   */
+  private guard(ctx: AttemptContext): AttemptGuard | undefined {
+    const { attemptTimeoutMs, deadlineMs, signal } = this;
+    if (attemptTimeoutMs === undefined && deadlineMs === undefined && signal === undefined) return undefined;
+    let attemptTimer: ReturnType<typeof setTimeout> | undefined;
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      if (signal) {
+        onAbort = () => {
+          reject(new FinalOutcome(signal.reason));
+          ctx.abort(signal.reason);
+        };
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (attemptTimeoutMs !== undefined) {
+        attemptTimer = setTimeout(() => {
+          const timeout = new AttemptTimeoutError(this.label(), attemptTimeoutMs);
+          reject(timeout);
+          ctx.abort(timeout);
+        }, attemptTimeoutMs);
+      }
+      if (deadlineMs !== undefined) {
+        deadlineTimer = setTimeout(() => {
+          const timeout = new RetryTimeoutError(this.label(), this.totalTimeoutMs!);
+          this.attemptFailed(ctx.attempt, timeout, { kind: 'timeout', retryable: false, reason: 'deadline' }, 'deadline');
+          reject(new FinalOutcome(this.lastError === NO_ERROR ? timeout : this.lastError));
+          ctx.abort(timeout);
+        }, Math.max(0, deadlineMs - Date.now()));
+      }
+    });
+    // The race may end by the attempt settling first; an unobserved rejection is not an error here.
+    stopped.catch(() => undefined);
+    return {
+      stopped,
+      dispose() {
+        if (attemptTimer !== undefined) clearTimeout(attemptTimer);
+        if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+        if (onAbort) signal!.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+
+  /** Decides what a failed attempt leads to: throws to give up, or sleeps before the next. */
+  private async afterFailure(attempt: number, error: unknown): Promise<void> {
+    const config = this.config();
+    const classification = this.classify(error);
+    this.lastError = error;
+    const decision = decideRetry({
+      attempt,
+      config,
+      retryable: classification.retryable,
+      retryAfterMs: classification.retryAfterMs,
+      nowMs: Date.now(),
+      deadlineMs: this.deadlineMs,
+      random: configuredRandom(),
+      previousDelayMs: this.previousDelayMs,
+    });
+    if (!decision.retry) {
+      const reason = decision.reason === 'not_retryable' ? classification.reason : decision.reason;
+      this.attemptFailed(attempt, error, classification, decision.reason === 'max_attempts' ? undefined : reason);
+      throw error;
+    }
+    const facts = this.facts(attempt, error, classification);
+    this.traceFailure(facts);
+    if (this.tracer) {
+      emitTraceEvent(this.tracer, TRACE_EVENTS.backoffDelay, {
+        attempt,
+        delay_seconds: decision.delayMs / 1000,
+        backoff_formula: describeBackoffFormula(attempt, config),
+        source: decision.source,
+      });
+    }
+    logRetry(this.logger(), facts, decision.delayMs);
+    this.previousDelayMs = decision.backoffMs;
+    await this.sleep(decision.delayMs);
+  }
+
+  /** Reports a failure that ends the call: `notRetriedReason` unset means attempts ran out. */
+  private attemptFailed(
+    attempt: number,
+    error: unknown,
+    classification: ErrorClassification,
+    notRetriedReason: string | undefined,
+  ): void {
+    const facts = this.facts(attempt, error, classification);
+    this.traceFailure(facts);
+    const logger = this.logger();
+    if (notRetriedReason === undefined) {
+      if (this.tracer) {
+        emitTraceEvent(this.tracer, TRACE_EVENTS.maxRetriesExceeded, {
+          max_attempts: facts.maxAttempts,
+          final_error_type: facts.errorType,
+          kind: classification.kind,
+        });
+      }
+      logExhausted(logger, facts);
+      return;
+    }
+    if (this.tracer) {
+      emitTraceEvent(this.tracer, TRACE_EVENTS.notRetryable, { attempt, kind: classification.kind, reason: notRetriedReason });
+    }
+    if (notRetriedReason === 'deadline') logDeadline(logger, facts, this.totalTimeoutMs ?? 0);
+    else logNotRetried(logger, facts, notRetriedReason);
+  }
+
+  /** A stream failed after items reached the caller: not retried, reported once. */
+  private streamBroke(attempt: number, error: unknown): void {
+    this.attemptFailed(attempt, error, this.classify(error), 'stream_started');
+  }
+
+  private traceFailure(facts: FailureFacts): void {
+    if (!this.tracer) return;
+    const { kind, status } = facts.classification;
+    emitTraceEvent(this.tracer, TRACE_EVENTS.attemptFailed, {
+      attempt: facts.attempt,
+      error_type: facts.errorType,
+      kind,
+      ...(status === undefined ? {} : { status }),
+    });
+  }
+
+  private facts(attempt: number, error: unknown, classification: ErrorClassification): FailureFacts {
+    return {
+      method: this.label(),
+      attempt,
+      maxAttempts: this.maxAttempts(),
+      errorType: errorTypeOf(error),
+      classification,
+    };
+  }
+
+  /** The policy's predicate decides; the classifier names the failure for logs and events. */
+  private classify(error: unknown): ErrorClassification {
+    if (isAttemptTimeoutError(error)) return { kind: 'timeout', retryable: true, reason: 'attempt timeout' };
+    const classification = classifyError(error);
+    let retryable: boolean;
+    try {
+      retryable = this.policy.shouldRetry(error) === true;
+    } catch {
+      retryable = false;
+    }
+    if (retryable === classification.retryable) return classification;
+    return { ...classification, retryable, reason: retryable ? 'shouldRetry' : `not retryable: ${classification.reason}` };
+  }
+
+  /** Waits between attempts; the caller's abort ends the wait and the call at once. */
+  private sleep(ms: number): Promise<void> {
+    const signal = this.signal;
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+const warnedInstanceConfigs = new WeakSet<object>();
+
+/** A `retryConfig` that is not a RetryConfig would be ignored: say so once per object. */
+function warnIfIgnoredInstanceConfig(thisArg: unknown, label: string, logger: ResilienceLogger): void {
+  if (thisArg === null || (typeof thisArg !== 'object' && typeof thisArg !== 'function')) return;
+  const config = (thisArg as { retryConfig?: unknown }).retryConfig;
+  if (config === undefined || config === null || isRetryConfig(config) || typeof config !== 'object') return;
+  if (warnedInstanceConfigs.has(config)) return;
+  warnedInstanceConfigs.add(config);
+  logger.warn(`${label}: this.retryConfig is not a RetryConfig and is ignored; build it with new RetryConfig({...}) or RetryConfig.from(...)`, {
+    method: label,
+  });
+}

@@ -1,0 +1,40 @@
+// The public API of llm-resilience: what this file exports is public; everything else
+// (src/internal, and names marked @internal) may change without notice.
+
+export { RetryConfig, isRetryConfig } from './config/retry-config';
+export type { RetryConfigFields, RetryConfigField } from './config/retry-config';
+export { RetryConfigError, isRetryConfigError } from './config/retry-config-error';
+export type { RetryConfigIssue } from './config/retry-config-error';
+export { RETRY_DEFAULTS, RETRY_ENV_VARS, JITTER_MODES } from './config/defaults';
+export type { JitterMode } from './config/defaults';
+export { configureResilience, resetResilience } from './config/resilience-settings';
+export type { ResilienceSettings } from './config/resilience-settings';
+
+export { computeBackoffDelay, parseRetryAfterMs } from './policies/backoff';
+export {
+  classifyError,
+  shouldRetryOpenAIError,
+  shouldRetryAzureError,
+  shouldRetryNetworkError,
+} from './policies/classification/classify-error';
+export type { FailureKind, ErrorClassification } from './policies/classification/failure-kind';
+
+export { Retry } from './decorators/retry';
+export { RetryOpenAI } from './decorators/retry-openai';
+export { RetryAzure } from './decorators/retry-azure';
+export { RetryNetwork } from './decorators/retry-network';
+export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator } from './decorators/retry-options';
+
+export { getRetryContext } from './engine/retry-context';
+export type { RetryContext } from './engine/retry-context';
+export {
+  RetryTimeoutError,
+  AttemptTimeoutError,
+  isRetryTimeoutError,
+  isAttemptTimeoutError,
+} from './engine/errors';
+
+export { redactSecrets } from './observability/redact-secrets';
+export type { ResilienceLogger } from './observability/default-logger';
+export type { Tracer } from './observability/tracer';
+export { TRACE_EVENTS } from './observability/tracer';
