@@ -1,7 +1,7 @@
 import { RetryConfig, RETRY_CONFIG_FIELDS, isRetryConfig, explicitFields, unknownFieldIssues } from '../config/retry-config';
 import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
 import { checkLogger } from '../config/resilience-settings';
-import { executeStreamWithRetry, executeWithRetry } from '../engine/retry-engine';
+import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
 import { RetryPolicy } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
@@ -78,14 +78,20 @@ export function createRetryDecorator(
   return decorate as RetryMethodDecorator;
 }
 
+type Method = (...args: unknown[]) => unknown;
+
 function wrap(original: Function, policy: RetryPolicy): Function {
   if (mentionsRetryContext(original)) enableAsyncRetryContext();
   const wrapper = isAsyncGeneratorFunction(original)
     ? function (this: unknown, ...args: unknown[]) {
-        return executeStreamWithRetry(policy, original as (...a: unknown[]) => unknown, this, args);
+        return executeStreamWithRetry(policy, original as Method, this, args);
       }
-    : function (this: unknown, ...args: unknown[]) {
-        return executeWithRetry(policy, original as (...a: unknown[]) => unknown, this, args);
+    : function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
+        // Up to three arguments are passed as such: no array on the success path.
+        const argc = arguments.length;
+        return argc <= LEAN_MAX_ARGS
+          ? executeLean(policy, original as Method, this, argc, a, b, c)
+          : executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
       };
   copyFunctionIdentity(original, wrapper);
   return wrapper;

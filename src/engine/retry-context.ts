@@ -88,11 +88,19 @@ export function runInRetryContext(ctx: AttemptContext, fn: Function, thisArg: un
 }
 
 /**
- * @internal Calls `fn` as the first attempt of a call that needs no timers: its context is
- * built only if the method asks for it.
+ * @internal Calls `fn` with its `argc` (at most 3) arguments as the first attempt of a call
+ * that needs no timers: its context is built only if the method asks for it.
  */
-export function runFirstAttempt(owner: AttemptOwner, fn: Function, thisArg: unknown, args: unknown[]): unknown {
-  if (asyncContext) return storage.run(new AttemptContext(1, owner, thisArg), Reflect.apply, fn, thisArg, args);
+export function runFirstAttempt(
+  owner: AttemptOwner,
+  fn: Function,
+  thisArg: unknown,
+  argc: number,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+): unknown {
+  if (asyncContext) return storage.run(new AttemptContext(1, owner, thisArg), callWithFew, fn, thisArg, argc, a, b, c);
   const outerContext = slotContext;
   const outerOwner = slotOwner;
   const outerThis = slotThis;
@@ -100,11 +108,25 @@ export function runFirstAttempt(owner: AttemptOwner, fn: Function, thisArg: unkn
   slotOwner = owner;
   slotThis = thisArg;
   try {
-    return Reflect.apply(fn, thisArg, args);
+    return callWithFew(fn, thisArg, argc, a, b, c);
   } finally {
     slotContext = outerContext;
     slotOwner = outerOwner;
     slotThis = outerThis;
+  }
+}
+
+/** Calls `fn` with exactly `argc` of the given arguments (its `arguments.length` stays true). */
+function callWithFew(fn: Function, thisArg: unknown, argc: number, a: unknown, b: unknown, c: unknown): unknown {
+  switch (argc) {
+    case 0:
+      return fn.call(thisArg);
+    case 1:
+      return fn.call(thisArg, a);
+    case 2:
+      return fn.call(thisArg, a, b);
+    default:
+      return fn.call(thisArg, a, b, c);
   }
 }
 

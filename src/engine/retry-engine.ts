@@ -1,7 +1,7 @@
 import { configuredLogger, configuredRandom } from '../config/resilience-settings';
 import { ConfigSources, ResolvedRetryConfig, resolveRetryConfig, resolveTimeout } from '../config/resolve-config';
 import { isRetryConfig } from '../config/retry-config';
-import { findCallerSignal } from '../internal/caller-signal';
+import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
 import { isAsyncIterable, isThenable } from '../internal/is-thenable';
 import type { ResilienceLogger } from '../observability/default-logger';
 import {
@@ -24,25 +24,52 @@ import { RetryPolicy } from './retry-policy';
 
 type Method = (...args: any[]) => unknown;
 
+/** The most arguments a call can have and still take the lean path (no arguments array). */
+export const LEAN_MAX_ARGS = 3;
+
 /**
- * Runs one call of a decorated method under its retry policy. A call with no tracer,
- * timeout or signal takes the lean path: its first attempt runs bare and the engine's
- * state is built only if it fails.
+ * Runs one call of a decorated method with `argc` <= 3 arguments. A call with no tracer,
+ * timeout or signal takes the lean path: its first attempt runs bare, and the engine's
+ * state (arguments array included) is built only if that attempt fails.
  */
-export function executeWithRetry(policy: RetryPolicy, fn: Method, thisArg: unknown, args: unknown[]): unknown {
-  const signal = findCallerSignal(args);
+export function executeLean(
+  policy: RetryPolicy,
+  fn: Method,
+  thisArg: unknown,
+  argc: number,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+): unknown {
+  const signal =
+    argc === 0
+      ? undefined
+      : (argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a);
   if (signal === undefined && policy.isLean(thisArg)) {
     // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
-    const result = runFirstAttempt(policy, fn, thisArg, args);
+    const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
     if (!isThenable(result)) return result;
-    return result.then(undefined, (error: unknown) => new RetryCall(policy, fn, thisArg, args, undefined).retryFrom(1, error));
+    return result.then(undefined, (error: unknown) =>
+      new RetryCall(policy, fn, thisArg, argumentList(argc, a, b, c), undefined).retryFrom(1, error),
+    );
   }
+  return executeWithRetry(policy, fn, thisArg, argumentList(argc, a, b, c));
+}
+
+/** Runs one call of a decorated method under supervision (any number of arguments). */
+export function executeWithRetry(policy: RetryPolicy, fn: Method, thisArg: unknown, args: unknown[]): unknown {
+  const signal = findCallerSignal(args);
   if (signal?.aborted) return Promise.reject(signal.reason);
   const call = new RetryCall(policy, fn, thisArg, args, signal);
   const ctx = call.startAttempt(1);
+  // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
   const result = call.invoke(ctx);
   if (!isThenable(result)) return result;
   return call.retryFrom(1, NO_ERROR, { ctx, result });
+}
+
+function argumentList(argc: number, a: unknown, b: unknown, c: unknown): unknown[] {
+  return argc === 0 ? [] : argc === 1 ? [a] : argc === 2 ? [a, b] : [a, b, c];
 }
 
 /** Runs an async-generator method: retried only until its first item reaches the caller. */

@@ -5,13 +5,18 @@
  */
 export function findCallerSignal(args: readonly unknown[]): AbortSignal | undefined {
   for (let i = args.length - 1; i >= 0; i--) {
-    const arg = args[i];
-    if (arg === null || typeof arg !== 'object') continue;
-    if (isAbortSignal(arg)) return arg;
-    const signal = (arg as { signal?: unknown }).signal;
-    if (signal !== undefined && isAbortSignal(signal)) return signal;
+    const signal = callerSignalIn(args[i]);
+    if (signal !== undefined) return signal;
   }
   return undefined;
+}
+
+/** The caller's AbortSignal if `arg` is one, or carries one as `signal`. */
+export function callerSignalIn(arg: unknown): AbortSignal | undefined {
+  if (arg === null || typeof arg !== 'object') return undefined;
+  if (isAbortSignal(arg)) return arg;
+  const signal = (arg as { signal?: unknown }).signal;
+  return signal !== undefined && isAbortSignal(signal) ? signal : undefined;
 }
 
 function isAbortSignal(value: unknown): value is AbortSignal {

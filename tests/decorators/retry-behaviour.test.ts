@@ -157,6 +157,26 @@ describe('a decorated async method', () => {
   });
 });
 
+describe('arguments', () => {
+  it.each([0, 1, 2, 3, 4, 6])('passes exactly %i arguments to every attempt', async (count) => {
+    const seen: unknown[][] = [];
+    class Agent {
+      @Retry({ shouldRetry: isTransient })
+      async run(...args: unknown[]) {
+        seen.push([...arguments]);
+        if (seen.length === 1) throw new TransientError();
+        return args.length;
+      }
+    }
+    const args = Array.from({ length: count }, (_, i) => ({ i }));
+    const result = new Agent().run(...args);
+    await jest.runAllTimersAsync();
+    await expect(result).resolves.toBe(count);
+    expect(seen).toEqual([args, args]);
+    expect(seen[1].every((arg, i) => arg === args[i])).toBe(true);
+  });
+});
+
 describe('methods that are not async', () => {
   it('passes a plain result through unchanged', () => {
     class Calc {

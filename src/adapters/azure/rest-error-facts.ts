@@ -1,12 +1,7 @@
 import { readFirstHeader } from '../../internal/headers';
 import type { ErrorFacts } from '../../policies/classification/failure-kind';
-import {
-  NODE_NETWORK_CODES,
-  UNDICI_NETWORK_CODES,
-  causeChain,
-  readProperty,
-  readString,
-} from '../network/network-error-facts';
+import { causeChain, readProperty, readString } from '../../internal/error-shape';
+import { NODE_NETWORK_CODES, UNDICI_NETWORK_CODES } from '../network/network-error-facts';
 
 /**
  * Recognises `@azure/core-rest-pipeline` `RestError`s and `@azure/identity` credential errors

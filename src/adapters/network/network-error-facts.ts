@@ -1,11 +1,10 @@
+import { causeChain, readProperty, readString } from '../../internal/error-shape';
 import type { ErrorFacts } from '../../policies/classification/failure-kind';
 
 /**
  * Recognises transport failures by shape: Node system errors, undici errors, `fetch` TypeErrors
  * and the DOMExceptions an AbortSignal raises. Never `instanceof`: errors made by Node's bundled
  * undici belong to another realm than jest's (or a bundler's) `TypeError`.
- *
- * Also hosts the safe property readers and the bounded cause walk the other adapters share.
  */
 
 /** Node system error codes (`net`, `dns`, `http`) that mean "the connection failed". */
@@ -28,9 +27,6 @@ export const UNDICI_NETWORK_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ]);
-
-/** How deep to follow `cause` links: real chains are 2-3 deep (openai -> fetch failed -> socket error). */
-export const MAX_CAUSE_DEPTH = 8;
 
 /** undici's messages for its `TypeError`s: `fetch()` itself failed, or the body stream was cut. */
 const FETCH_TYPE_ERROR_MESSAGES: ReadonlySet<string> = new Set(['fetch failed', 'terminated']);
@@ -80,54 +76,6 @@ export function findNetworkCode(error: unknown): string | undefined {
 /** True when some link of the cause chain is named `TimeoutError` (an `AbortSignal.timeout()` firing). */
 export function hasTimeoutInChain(error: unknown): boolean {
   return causeChain(error).some((link) => readString(link, 'name') === 'TimeoutError');
-}
-
-/**
- * `[error, error.cause, error.cause.cause, ...]`, objects only, at most `MAX_CAUSE_DEPTH` links,
- * stopping at the first repeat so cyclic chains terminate.
- */
-export function causeChain(error: unknown): object[] {
-  const chain: object[] = [];
-  let current: unknown = error;
-  while (isObjectLike(current) && chain.length < MAX_CAUSE_DEPTH && !chain.includes(current)) {
-    chain.push(current);
-    current = readProperty(current, 'cause');
-  }
-  return chain;
-}
-
-/** A property read that never throws (getters, proxies) and is `undefined` for primitives. */
-export function readProperty(value: unknown, key: string): unknown {
-  if (!isObjectLike(value)) return undefined;
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
-}
-
-export function readString(value: unknown, key: string): string | undefined {
-  const property = readProperty(value, key);
-  return typeof property === 'string' ? property : undefined;
-}
-
-/** An own property, present even when `undefined` (openai's APIError assigns all its fields). */
-export function hasOwnProperty(value: unknown, key: string): boolean {
-  if (!isObjectLike(value)) return false;
-  try {
-    return Object.prototype.hasOwnProperty.call(value, key);
-  } catch {
-    return false;
-  }
-}
-
-/** `error.constructor.name`, safely; the class name is all openai's errors expose (their `name` is `'Error'`). */
-export function constructorName(value: unknown): string | undefined {
-  return readString(readProperty(value, 'constructor'), 'name');
-}
-
-export function isObjectLike(value: unknown): value is object {
-  return (typeof value === 'object' && value !== null) || typeof value === 'function';
 }
 
 /** Node's happy-eyeballs connect reports an `AggregateError` whose `errors` hold the per-address failures. */
