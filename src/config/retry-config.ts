@@ -32,6 +32,7 @@ export type RetryConfigField = keyof RetryConfigFields;
 export const RETRY_CONFIG_FIELDS = Object.freeze(Object.keys(RETRY_DEFAULTS)) as readonly RetryConfigField[];
 
 const FIELD_SET: ReadonlySet<string> = new Set(RETRY_CONFIG_FIELDS);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['attemptTimeoutMs', 'totalTimeoutMs']);
 const BRAND = Symbol.for('llm-resilience.RetryConfig');
 const EXPLICIT = Symbol('llm-resilience.explicitFields');
 
@@ -58,28 +59,27 @@ export class RetryConfig implements RetryConfigFields {
 
   constructor(partial?: Partial<RetryConfigFields>) {
     const explicit = new Set<RetryConfigField>();
+    const unknown = partial === undefined || partial === null ? [] : unknownFieldIssues(partial);
     if (partial !== undefined && partial !== null) {
-      const unknown = unknownFieldIssues(partial);
-      if (unknown.length > 0) throw new RetryConfigError(unknown);
       for (const field of RETRY_CONFIG_FIELDS) {
         const value = (partial as Record<string, unknown>)[field];
-        if (value !== undefined) {
-          (this as Record<string, unknown>)[field] = value;
-          explicit.add(field);
-        }
+        // `null` means "none" for the optional timeouts (JSON has no undefined).
+        if (value === undefined || (value === null && OPTIONAL_FIELDS.has(field))) continue;
+        (this as Record<string, unknown>)[field] = value;
+        explicit.add(field);
       }
     }
     Object.defineProperty(this, EXPLICIT, { value: explicit, enumerable: false });
     Object.defineProperty(this, BRAND, { value: true, enumerable: false });
-    const issues = validationIssues(this);
+    const issues = [...unknown, ...validationIssues(this)];
     if (issues.length > 0) throw new RetryConfigError(issues);
   }
 
   /** Validates untyped input (parsed JSON, a config file) and returns a `RetryConfig`. */
   static from(plain: unknown): RetryConfig {
     if (isRetryConfig(plain)) return new RetryConfig(explicitFields(plain));
-    if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
-      throw new RetryConfigError([{ field: 'retryConfig', message: 'retryConfig must be an object' }]);
+    if (!isPlainObject(plain)) {
+      throw new RetryConfigError([{ field: 'retryConfig', message: 'retryConfig must be a plain object' }]);
     }
     return new RetryConfig(plain as Partial<RetryConfigFields>);
   }
@@ -103,10 +103,12 @@ export class RetryConfig implements RetryConfigFields {
     try {
       return new RetryConfig(values as Partial<RetryConfigFields>);
     } catch (error) {
-      const rangeIssues = (error as RetryConfigError).issues.map((issue) => {
-        const variable = RETRY_ENV_VARS[issue.field as RetryConfigField] ?? issue.field;
-        return { field: variable, message: issue.message.replace(issue.field, variable) };
-      });
+      // Name the variables, not the fields, in every message (cross-field ones name two).
+      const fieldNames = new RegExp(`\\b(${RETRY_CONFIG_FIELDS.join('|')})\\b`, 'g');
+      const rangeIssues = (error as RetryConfigError).issues.map((issue) => ({
+        field: RETRY_ENV_VARS[issue.field as RetryConfigField] ?? issue.field,
+        message: issue.message.replace(fieldNames, (field) => RETRY_ENV_VARS[field as RetryConfigField]),
+      }));
       throw new RetryConfigError(rangeIssues);
     }
   }
@@ -169,11 +171,18 @@ function parseEnvValue(field: RetryConfigField, raw: string): Parsed {
       if (lower === 'false' || lower === '0' || lower === 'no') return { ok: true, value: false };
       return { ok: false, rule: 'must be one of true, false, 1, 0, yes, no' };
     }
-    default: {
-      const value = Number(raw);
-      return Number.isFinite(value) ? { ok: true, value } : { ok: false, rule: 'must be a number' };
-    }
+    default:
+      // Decimal notation only: `0x10` or `0b1` in a delay is more likely a mistake than intent.
+      return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(raw) && Number.isFinite(Number(raw))
+        ? { ok: true, value: Number(raw) }
+        : { ok: false, rule: 'must be a number' };
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function closestName(name: string, candidates: string[]): string | undefined {
@@ -207,8 +216,11 @@ const finite = { allowNaN: false, allowInfinity: false };
 const notBelowBaseDelay = ValidateBy({
   name: 'notBelowBaseDelay',
   validator: {
-    validate: (value: unknown, args?: ValidationArguments) =>
-      typeof value !== 'number' || value >= (args?.object as RetryConfig).baseDelayMs,
+    validate: (value: unknown, args?: ValidationArguments) => {
+      const base = (args?.object as RetryConfig).baseDelayMs;
+      // A broken baseDelayMs is reported on its own; do not report it twice.
+      return typeof value !== 'number' || typeof base !== 'number' || !Number.isFinite(base) || value >= base;
+    },
     defaultMessage: (args?: ValidationArguments) =>
       `maxDelayMs must not be less than baseDelayMs (${(args?.object as RetryConfig).baseDelayMs})`,
   },

@@ -36,7 +36,7 @@ export function decideRetry(input: DecisionInput): RetryDecision {
   const backoffMs = computeBackoffDelay(attempt, config, input.random, input.previousDelayMs);
   let delayMs = backoffMs;
   let source: 'backoff' | 'retry-after' = 'backoff';
-  const retryAfterMs = config.respectRetryAfter ? input.retryAfterMs : undefined;
+  const retryAfterMs = config.respectRetryAfter && isDelay(input.retryAfterMs) ? input.retryAfterMs : undefined;
   if (retryAfterMs !== undefined) {
     if (retryAfterMs > config.maxRetryAfterMs) return { retry: false, reason: 'retry_after_exceeds_max' };
     if (retryAfterMs >= backoffMs) source = 'retry-after';
@@ -48,6 +48,11 @@ export function decideRetry(input: DecisionInput): RetryDecision {
     return { retry: false, reason: 'deadline' };
   }
   return { retry: true, delayMs, source, backoffMs };
+}
+
+/** A usable server-requested wait: not NaN, not negative (Infinity is above any cap). */
+function isDelay(value: number | undefined): value is number {
+  return typeof value === 'number' && value >= 0;
 }
 
 function unit(random: () => number): number {

@@ -1,5 +1,6 @@
 import type { ErrorClassification } from '../policies/classification/failure-kind';
 import type { ResilienceLogger } from './default-logger';
+import { redactText } from './redact-secrets';
 
 /**
  * The engine's log lines. They carry only the method, error class, kind, status and
@@ -37,14 +38,22 @@ export function logRecovered(logger: ResilienceLogger, method: string, attempt: 
   write(logger, 'debug', `${method} succeeded at attempt ${attempt}/${maxAttempts}`, { method, attempt, maxAttempts });
 }
 
+/** A request id comes from a response header: scrub it like any other text from outside. */
+function safeRequestId(facts: FailureFacts): string | undefined {
+  const { requestId } = facts.classification;
+  return requestId === undefined ? undefined : redactText(requestId);
+}
+
 function describe(facts: FailureFacts): string {
-  const { kind, status, requestId } = facts.classification;
+  const { kind, status } = facts.classification;
+  const requestId = safeRequestId(facts);
   const head = status === undefined ? `${kind} ${facts.errorType}` : `${kind} ${status}`;
   return requestId ? `${head}, request ${requestId}` : head;
 }
 
 function meta(facts: FailureFacts, delayMs?: number): Record<string, unknown> {
-  const { kind, status, requestId } = facts.classification;
+  const { kind, status } = facts.classification;
+  const requestId = safeRequestId(facts);
   return {
     method: facts.method,
     attempt: facts.attempt,

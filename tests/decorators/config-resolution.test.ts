@@ -9,21 +9,13 @@ import {
   RetryOpenAI,
 } from '../../src';
 import { isTransient, TransientError } from '../support/errors';
-import { createTestLogger } from '../support/test-logger';
+import { useRetryTestEnvironment } from '../support/retry-test-environment';
 
 const ENV_KEYS = ['LLM_RETRY_MAX_ATTEMPTS', 'LLM_RETRY_BASE_DELAY_MS', 'LLM_RETRY_JITTER'];
-let log: ReturnType<typeof createTestLogger>;
 
-beforeEach(() => {
-  resetResilience();
-  log = createTestLogger();
-  configureResilience({ logger: log.logger, random: () => 0.5 });
-  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
-});
+const env = useRetryTestEnvironment();
 afterEach(() => {
-  jest.useRealTimers();
   for (const key of ENV_KEYS) delete process.env[key];
-  resetResilience();
 });
 
 /** Runs `call` to completion and returns how many attempts the body saw. */
@@ -56,7 +48,7 @@ describe('configuration layers, field by field', () => {
   it('environment < configureResilience defaults < instance retryConfig < options.config < literal options', async () => {
     process.env.LLM_RETRY_MAX_ATTEMPTS = '2';
     resetResilience();
-    configureResilience({ logger: log.logger, random: () => 0.5 });
+    configureResilience({ logger: env.log.logger, random: () => 0.5 });
     expect(await attemptsOf((c) => failingAgent({ shouldRetry: isTransient }).run(c))).toBe(2);
 
     configureResilience({ defaults: { maxAttempts: 4 } });
@@ -81,7 +73,7 @@ describe('configuration layers, field by field', () => {
     await jest.runAllTimersAsync();
     await done;
     // Full jitter with random 0.5: half of the 200 ms base from configureResilience.
-    expect(log.at('warn').map((entry) => entry.delayMs)).toEqual([100]);
+    expect(env.log.at('warn').map((entry) => entry.delayMs)).toEqual([100]);
   });
 
   it('reads a per-instance config through the config function option', async () => {
@@ -100,12 +92,12 @@ describe('configuration layers, field by field', () => {
   it('reads the environment once and caches it until resetResilience()', async () => {
     process.env.LLM_RETRY_MAX_ATTEMPTS = '2';
     resetResilience();
-    configureResilience({ logger: log.logger });
+    configureResilience({ logger: env.log.logger });
     expect(await attemptsOf((c) => failingAgent({ shouldRetry: isTransient }).run(c))).toBe(2);
     process.env.LLM_RETRY_MAX_ATTEMPTS = '4';
     expect(await attemptsOf((c) => failingAgent({ shouldRetry: isTransient }).run(c))).toBe(2);
     resetResilience();
-    configureResilience({ logger: log.logger });
+    configureResilience({ logger: env.log.logger });
     expect(await attemptsOf((c) => failingAgent({ shouldRetry: isTransient }).run(c))).toBe(4);
   });
 

@@ -1,21 +1,11 @@
 import 'reflect-metadata';
-import { configureResilience, getRetryContext, resetResilience, Retry, RetryNetwork } from '../../src';
+import { getRetryContext, Retry, RetryNetwork } from '../../src';
 import { FatalError, isTransient, TransientError, connectionReset } from '../support/errors';
 import { setMetadata } from '../support/set-metadata';
-import { createTestLogger } from '../support/test-logger';
+import { useRetryTestEnvironment } from '../support/retry-test-environment';
 
 // With random() = 0.5 and full jitter, the delays after attempts 1, 2, 3 are 500, 1000, 2000 ms.
-let log: ReturnType<typeof createTestLogger>;
-beforeEach(() => {
-  resetResilience();
-  log = createTestLogger();
-  configureResilience({ logger: log.logger, random: () => 0.5 });
-  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
-});
-afterEach(() => {
-  jest.useRealTimers();
-  resetResilience();
-});
+const env = useRetryTestEnvironment();
 
 /** Fails with `failures` errors in turn, then resolves with `value`. */
 function script(failures: unknown[], value = 'ok') {
@@ -38,7 +28,7 @@ describe('a decorated async method', () => {
       }
     }
     await expect(new Agent().greet('ada')).resolves.toBe('hello ada');
-    expect(log.at('warn')).toHaveLength(0);
+    expect(env.log.at('warn')).toHaveLength(0);
   });
 
   it('retries retryable failures on the backoff schedule, then resolves', async () => {
@@ -59,7 +49,7 @@ describe('a decorated async method', () => {
     await jest.advanceTimersByTimeAsync(1000); // second backoff: 0.5 * 2000 ms
     expect(body).toHaveBeenCalledTimes(3);
     await expect(result).resolves.toBe('ok');
-    expect(log.at('warn')).toHaveLength(2);
+    expect(env.log.at('warn')).toHaveLength(2);
   });
 
   it('rethrows the original error of the last attempt when attempts run out', async () => {
@@ -76,8 +66,8 @@ describe('a decorated async method', () => {
     await jest.runAllTimersAsync();
     await settled;
     expect(body).toHaveBeenCalledTimes(3);
-    expect(log.at('warn')).toHaveLength(2);
-    expect(log.at('error')).toHaveLength(1);
+    expect(env.log.at('warn')).toHaveLength(2);
+    expect(env.log.at('error')).toHaveLength(1);
   });
 
   it('does not retry an error the predicate rejects, and logs it no higher than debug', async () => {
@@ -91,8 +81,8 @@ describe('a decorated async method', () => {
     }
     await expect(new Agent().run()).rejects.toBe(fatal);
     expect(body).toHaveBeenCalledTimes(1);
-    expect([...log.at('warn'), ...log.at('error'), ...log.at('info')]).toHaveLength(0);
-    expect(log.at('debug')).toHaveLength(1);
+    expect([...env.log.at('warn'), ...env.log.at('error'), ...env.log.at('info')]).toHaveLength(0);
+    expect(env.log.at('debug')).toHaveLength(1);
   });
 
   it('counts maxAttempts as all attempts, the first included', async () => {
@@ -219,7 +209,7 @@ describe('the decorated function', () => {
     const result = Store.load('x', 'y');
     await jest.runAllTimersAsync();
     await expect(result).resolves.toBe('static:xy');
-    expect(log.at('warn')[0].message).toContain('Retrying Store.load in 0.50s');
+    expect(env.log.at('warn')[0].message).toContain('Retrying Store.load in 0.50s');
   });
 
   it('names instance methods ClassName.method in logs, or uses the name option', async () => {
@@ -237,7 +227,7 @@ describe('the decorated function', () => {
     const results = [agent.complete(), agent.other()].map((p) => p.catch((e) => e));
     await jest.runAllTimersAsync();
     await Promise.all(results);
-    const methods = log.at('warn').map((entry) => entry.method);
+    const methods = env.log.at('warn').map((entry) => entry.method);
     expect(methods).toContain('ChatAgent.complete');
     expect(methods).toContain('custom-name');
   });

@@ -1,18 +1,8 @@
-import { configureResilience, getRetryContext, resetResilience, Retry } from '../../src';
+import { getRetryContext, Retry } from '../../src';
 import { isTransient, TransientError } from '../support/errors';
-import { createTestLogger } from '../support/test-logger';
+import { useRetryTestEnvironment } from '../support/retry-test-environment';
 
-let log: ReturnType<typeof createTestLogger>;
-beforeEach(() => {
-  resetResilience();
-  log = createTestLogger();
-  configureResilience({ logger: log.logger, random: () => 0.5 });
-  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
-});
-afterEach(() => {
-  jest.useRealTimers();
-  resetResilience();
-});
+const env = useRetryTestEnvironment();
 
 async function collect(stream: AsyncIterable<string>): Promise<string[]> {
   const items: string[] = [];
@@ -36,7 +26,7 @@ describe('async-generator methods (streaming)', () => {
     await jest.runAllTimersAsync();
     await expect(items).resolves.toEqual(['p-a', 'p-b']);
     expect(calls).toBe(2);
-    expect(log.at('warn')).toHaveLength(1);
+    expect(env.log.at('warn')).toHaveLength(1);
   });
 
   it('never retries once an item has reached the caller: the failure propagates unchanged', async () => {
@@ -57,7 +47,7 @@ describe('async-generator methods (streaming)', () => {
     await expect(consume).rejects.toBe(broken);
     expect(received).toEqual(['first']);
     expect(calls).toBe(1);
-    expect(log.at('warn')).toHaveLength(0);
+    expect(env.log.at('warn')).toHaveLength(0);
   });
 
   it('closes the method generator when the caller stops early', async () => {

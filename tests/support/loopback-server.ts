@@ -29,6 +29,8 @@ export interface RecordedRequest {
   url: string;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** Set when the client closed the connection before the reply was complete (an aborted attempt). */
+  closedBeforeReply: boolean;
 }
 
 /** Chooses the reply; `index` counts requests from 0. */
@@ -63,6 +65,11 @@ export const reply = {
   },
 } as const;
 
+/** A handler answering request `i` with `replies[i]`, and the last reply after the script ends. */
+export function scripted(replies: readonly LoopbackReply[]): LoopbackHandler {
+  return (_request, index) => replies[Math.min(index, replies.length - 1)];
+}
+
 export async function startLoopbackServer(handler: LoopbackHandler | LoopbackReply): Promise<LoopbackServer> {
   const choose: LoopbackHandler = typeof handler === 'function' ? handler : () => handler;
   const requests: RecordedRequest[] = [];
@@ -77,7 +84,11 @@ export async function startLoopbackServer(handler: LoopbackHandler | LoopbackRep
         url: req.url ?? '/',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        closedBeforeReply: false,
       };
+      res.on('close', () => {
+        if (!res.writableEnded) recorded.closedBeforeReply = true;
+      });
       const index = requests.push(recorded) - 1;
       Promise.resolve()
         .then(() => choose(recorded, index))

@@ -19,7 +19,8 @@ export function computeBackoffDelay(
   switch (config.jitter) {
     case 'decorrelated': {
       const previous = isUsable(previousDelayMs) ? previousDelayMs : baseDelayMs;
-      const upper = Math.max(baseDelayMs, 3 * previous);
+      // Bounded so that a huge previous delay cannot overflow into 0 * Infinity = NaN.
+      const upper = Math.max(baseDelayMs, Math.min(3 * previous, Number.MAX_VALUE));
       delay = baseDelayMs + unit(random) * (upper - baseDelayMs);
       break;
     }

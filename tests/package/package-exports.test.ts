@@ -1,0 +1,220 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+// Tests the BUILT package, as a user's `require` and `import` see it. `npm test` builds
+// `dist/` before jest runs; running jest alone needs `npm run build` first.
+const ROOT = path.resolve(__dirname, '..', '..');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+const CJS_ENTRY = path.join(ROOT, 'dist', 'cjs', 'index.js');
+const ESM_ENTRY = path.join(ROOT, 'dist', 'esm', 'index.mjs');
+
+const PUBLIC_NAMES = [
+  'RetryConfig',
+  'RetryConfigError',
+  'computeBackoffDelay',
+  'classifyError',
+  'shouldRetryOpenAIError',
+  'shouldRetryAzureError',
+  'shouldRetryNetworkError',
+  'Retry',
+  'RetryOpenAI',
+  'RetryAzure',
+  'RetryNetwork',
+  'configureResilience',
+  'resetResilience',
+  'getRetryContext',
+  'RetryTimeoutError',
+  'redactSecrets',
+];
+
+/** Runs `node <args>` in the repository root and returns its stdout, trimmed. */
+function node(args: string[]): string {
+  try {
+    return execFileSync(process.execPath, args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+      timeout: 20_000,
+    }).trim();
+  } catch (error) {
+    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
+    throw new Error(`node ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`);
+  }
+}
+
+/** Runs an ES module snippet in the repository root (so `llm-resilience` resolves to this package). */
+const esm = (code: string) => node(['--input-type=module', '-e', code]);
+/** Runs a CommonJS snippet in the repository root. */
+const cjs = (code: string) => node(['-e', code]);
+
+beforeAll(() => {
+  const missing = [CJS_ENTRY, ESM_ENTRY].filter((file) => !fs.existsSync(file));
+  if (missing.length > 0) {
+    throw new Error(
+      `dist/ is missing (${missing.map((f) => path.relative(ROOT, f)).join(', ')}): ` +
+        'run `npm run build` before jest (`npm test` does it for you).',
+    );
+  }
+});
+
+describe('package.json entry points', () => {
+  const targets: [string, string][] = [
+    ['main', pkg.main],
+    ['types', pkg.types],
+    ['exports["."].types', pkg.exports?.['.']?.types],
+    ['exports["."].import', pkg.exports?.['.']?.import],
+    ['exports["."].require', pkg.exports?.['.']?.require],
+    ['exports["./package.json"]', pkg.exports?.['./package.json']],
+  ];
+
+  it.each(targets)('%s points at a file that exists (%s)', (_name, target) => {
+    expect(typeof target).toBe('string');
+    expect(target.startsWith('./')).toBe(true);
+    expect(fs.existsSync(path.join(ROOT, target))).toBe(true);
+  });
+
+  it('main/require and types agree, and point into dist/', () => {
+    expect(pkg.main).toBe(pkg.exports['.'].require);
+    expect(pkg.types).toBe(pkg.exports['.'].types);
+    expect(pkg.main).toBe('./dist/cjs/index.js');
+    expect(pkg.exports['.'].import).toBe('./dist/esm/index.mjs');
+  });
+
+  it('lists "types" first among the conditions (TypeScript picks the first match)', () => {
+    expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
+  });
+
+  it('ships dist/ in "files"', () => {
+    expect(pkg.files).toContain('dist');
+  });
+
+  it('the declaration file declares the public names', () => {
+    const dts = fs.readFileSync(path.join(ROOT, pkg.types), 'utf8');
+    for (const name of PUBLIC_NAMES) expect(dts).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+});
+
+describe('require and import', () => {
+  /** What a CommonJS user sees (one child process). */
+  let fromRequire: { resolved: string; names: string[]; viaRoot: string[]; undefinedNames: string[] };
+  /** What an ES module user sees, compared with CommonJS inside the same process (one child process). */
+  let fromImport: {
+    resolved: string;
+    names: string[];
+    viaAbsolutePath: string[];
+    undefinedNames: string[];
+    sameClass: boolean;
+    sameErrorClass: boolean;
+    sameConfigure: boolean;
+    defaultIsCjs: boolean;
+    instanceofAcross: boolean;
+    crossInstanceof: boolean;
+    differing: string[];
+    e2e: { value: string; calls: number };
+  };
+
+  beforeAll(() => {
+    // Resolved through the package's own name and "exports" (Node's self-reference), as a user would.
+    fromRequire = JSON.parse(
+      cjs(
+        [
+          "const m = require('llm-resilience');",
+          'console.log(JSON.stringify({',
+          "  resolved: require.resolve('llm-resilience'),",
+          '  names: Object.keys(m).sort(),',
+          '  viaRoot: Object.keys(require(process.cwd())).sort(),',
+          '  undefinedNames: Object.keys(m).filter((k) => m[k] === undefined),',
+          '}));',
+        ].join('\n'),
+      ),
+    );
+    fromImport = JSON.parse(
+      esm(
+        [
+          "import * as m from 'llm-resilience';",
+          `import * as abs from ${JSON.stringify(pathToFileURL(ESM_ENTRY).href)};`,
+          "import esmDefault from 'llm-resilience';",
+          "import { RetryConfig, RetryConfigError, configureResilience, Retry } from 'llm-resilience';",
+          "import { createRequire } from 'node:module';",
+          "const c = createRequire(process.cwd() + '/')('llm-resilience');",
+          "const names = (ns) => Object.keys(ns).filter((k) => k !== 'default').sort();",
+          'let crossInstanceof = false;',
+          'try { new RetryConfig({ maxAttempts: 0 }); } catch (e) { crossInstanceof = e instanceof c.RetryConfigError; }',
+          // End to end: a method decorated by hand (no decorator syntax in -e) is retried.
+          'configureResilience({ logger: { error() {}, warn() {}, info() {}, debug() {} }, random: () => 0 });',
+          'let calls = 0;',
+          "const desc = { value: async function run() { if (++calls < 3) throw new Error('flaky'); return 'ok'; }, writable: true, configurable: true };",
+          'class Agent {}',
+          "Object.defineProperty(Agent.prototype, 'run', Retry({ shouldRetry: () => true, maxAttempts: 3 })(Agent.prototype, 'run', desc));",
+          'const value = await new Agent().run();',
+          'console.log(JSON.stringify({',
+          "  resolved: import.meta.resolve('llm-resilience'),",
+          '  names: names(m),',
+          '  viaAbsolutePath: names(abs),',
+          '  undefinedNames: names(m).filter((k) => m[k] === undefined),',
+          '  sameClass: RetryConfig === c.RetryConfig,',
+          '  sameErrorClass: RetryConfigError === c.RetryConfigError,',
+          '  sameConfigure: configureResilience === c.configureResilience,',
+          '  defaultIsCjs: esmDefault === c,',
+          '  instanceofAcross: new RetryConfig() instanceof c.RetryConfig && new c.RetryConfig() instanceof RetryConfig,',
+          '  crossInstanceof,',
+          '  differing: Object.keys(c).filter((k) => m[k] !== c[k]),',
+          '  e2e: { value, calls },',
+          '}));',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it('resolve the package name to the dist entry points', () => {
+    expect(fromRequire.resolved).toBe(CJS_ENTRY);
+    expect(fromImport.resolved).toBe(pathToFileURL(ESM_ENTRY).href);
+  });
+
+  it('require(<package root>) loads the same as require(name)', () => {
+    expect(fromRequire.viaRoot).toEqual(fromRequire.names);
+  });
+
+  it('import of the absolute ESM path gives the same names', () => {
+    expect(fromImport.viaAbsolutePath).toEqual(fromImport.names);
+  });
+
+  it('expose the same names', () => {
+    expect(fromImport.names).toEqual(fromRequire.names);
+  });
+
+  it.each(PUBLIC_NAMES)('both expose %s', (name) => {
+    expect(fromRequire.names).toContain(name);
+    expect(fromImport.names).toContain(name);
+  });
+
+  it('expose exactly what src/index.ts exports (dist is not stale)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const source = Object.keys(require('../../src')).sort();
+    expect(fromRequire.names).toEqual(source);
+  });
+
+  it('no named export is undefined in either format', () => {
+    expect(fromRequire.undefinedNames).toEqual([]);
+    expect(fromImport.undefinedNames).toEqual([]);
+  });
+
+  it('share one copy: the ESM RetryConfig IS the CJS RetryConfig, and so is every other export', () => {
+    expect(fromImport).toMatchObject({
+      sameClass: true,
+      sameErrorClass: true,
+      sameConfigure: true,
+      defaultIsCjs: true,
+      instanceofAcross: true,
+      crossInstanceof: true,
+      differing: [],
+    });
+  });
+
+  it('the built package works end to end from ESM: a decorated method is retried', () => {
+    expect(fromImport.e2e).toEqual({ value: 'ok', calls: 3 });
+  });
+});
