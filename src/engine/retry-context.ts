@@ -56,7 +56,7 @@ export class AttemptContext implements RetryContext {
 /*
  * Why the context is switched on lazily: on Node 20, the first AsyncLocalStorage.run()
  * installs a promise hook that stays for the life of the process and makes EVERY promise
- * in it about 3-4x slower (measured in bench/). A library must not impose that on an
+ * in it about 3x slower (bench/RESULTS.md). A library must not impose that on an
  * application that never asks for the context. So until something asks, the context is
  * only visible during the synchronous part of a decorated call; asking once (or
  * decorating a method whose source mentions getRetryContext) switches the async context
