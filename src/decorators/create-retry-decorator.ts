@@ -2,14 +2,14 @@ import { RetryConfig, RETRY_CONFIG_FIELDS, isRetryConfig, explicitFields, unknow
 import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
 import { checkLogger } from '../config/resilience-settings';
 import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
-import { RetryPolicy } from '../engine/retry-policy';
+import { RetryPolicy, RetryPolicySpec } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
 import { isTracer } from '../observability/tracer';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
 
-const OPTION_KEYS = ['config', 'logger', 'tracer', 'name'];
+const OPTION_KEYS = ['config', 'logger', 'tracer', 'observers', 'name', 'successDetails'];
 
 /**
  * Builds a retry method decorator around a retry predicate. Every option is validated
@@ -65,14 +65,16 @@ export function createRetryDecorator(
   function buildPolicy(where: string, label: (thisArg: unknown) => string): RetryPolicy {
     const predicate = shouldRetry ?? (given.shouldRetry as (error: unknown) => boolean);
     const fields = validateOptions(decoratorName, where, given, shouldRetry === undefined);
-    return new RetryPolicy(
+    return new RetryPolicy({
       label,
-      fields,
-      given.config as RetryPolicy['config'],
-      predicate,
-      given.logger as RetryPolicy['logger'],
-      given.tracer as RetryPolicy['tracer'],
-    );
+      options: fields,
+      config: given.config as RetryPolicySpec['config'],
+      shouldRetry: predicate,
+      logger: given.logger as RetryPolicySpec['logger'],
+      tracer: given.tracer as RetryPolicySpec['tracer'],
+      observers: given.observers as RetryPolicySpec['observers'],
+      successDetails: given.successDetails as RetryPolicySpec['successDetails'],
+    });
   }
 
   return decorate as RetryMethodDecorator;
@@ -114,7 +116,14 @@ function validateOptions(
   }
   const config = given.config;
   if (config !== undefined && typeof config !== 'function' && !isRetryConfig(config)) {
-    throw new TypeError(`${prefix} config must be a RetryConfig or a function (instance) => RetryConfig | undefined`);
+    throw new TypeError(
+      `${prefix} config must be a RetryConfig or a function (instance, args) => RetryConfig | undefined`,
+    );
+  }
+  for (const key of ['observers', 'successDetails']) {
+    if (given[key] !== undefined && typeof given[key] !== 'function') {
+      throw new TypeError(`${prefix} ${key} must be a function`);
+    }
   }
   checkLogger(given.logger, `${prefix} logger`);
   if (given.tracer !== undefined && !isTracer(given.tracer)) {

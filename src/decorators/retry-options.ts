@@ -5,16 +5,24 @@ import type { RetryConfig, RetryConfigFields } from '../config/retry-config';
 /** Options of `@RetryOpenAI`, `@RetryAzure` and `@RetryNetwork`. */
 export interface RetryOptions extends Partial<RetryConfigFields> {
   /**
-   * A config for this method, or a function of the instance returning one (for a
-   * per-agent config kept elsewhere). Below the literal fields of these options.
+   * A config for this method, or a function of the instance and the call's arguments
+   * returning one (a per-agent config kept elsewhere, or passed in). Below the literal
+   * fields of these options.
    */
-  config?: RetryConfig | ((instance: any) => RetryConfig | undefined);
+  config?: RetryConfig | ((instance: any, args: unknown[]) => RetryConfig | undefined);
   /** A winston logger (any `{error,warn,info,debug}` logger); default: the configured one. */
   logger?: ResilienceLogger;
   /** Receives trace events; default: the configured one. */
   tracer?: Tracer;
+  /**
+   * The logger and tracer of one instance (a per-agent tracer, say): what it returns wins
+   * over `logger` and `tracer` for calls on that instance.
+   */
+  observers?: (instance: any) => { logger?: ResilienceLogger; tracer?: Tracer } | undefined;
   /** Name used in logs; default `ClassName.method`. */
   name?: string;
+  /** Extra details for the `llm_call_success` event, computed from the call's result. */
+  successDetails?: (result: any) => Record<string, unknown>;
 }
 
 /** Options of the generic `@Retry`: the retry predicate is yours. */

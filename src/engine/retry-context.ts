@@ -14,7 +14,7 @@ export interface RetryContext {
 
 /** @internal Resolves what an attempt's context reports lazily (the decorated method's policy). */
 export interface AttemptOwner {
-  maxAttemptsFor(thisArg: unknown): number;
+  maxAttemptsFor(thisArg: unknown, args?: unknown[]): number;
 }
 
 /**
@@ -30,10 +30,11 @@ export class AttemptContext implements RetryContext {
     readonly attempt: number,
     private readonly owner: AttemptOwner,
     private readonly thisArg: unknown,
+    private readonly args?: unknown[],
   ) {}
 
   get maxAttempts(): number {
-    return this.owner.maxAttemptsFor(this.thisArg);
+    return this.owner.maxAttemptsFor(this.thisArg, this.args);
   }
 
   get signal(): AbortSignal {
@@ -128,6 +129,16 @@ function callWithFew(fn: Function, thisArg: unknown, argc: number, a: unknown, b
     default:
       return fn.call(thisArg, a, b, c);
   }
+}
+
+/**
+ * @internal The running attempt's signal when the engine supervises the call (timeouts or
+ * a caller signal), read WITHOUT switching the async context on. For the library's own
+ * services; call it in the synchronous part of the attempt. Undefined on the lean path,
+ * where nothing could abort the attempt.
+ */
+export function supervisedAttemptSignal(): AbortSignal | undefined {
+  return (asyncContext ? storage.getStore() : slotContext)?.signal;
 }
 
 /** @internal Makes the context follow every decorated call from now on, across awaits. */

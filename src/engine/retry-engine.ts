@@ -108,8 +108,8 @@ class RetryCall {
     private readonly args: unknown[],
     readonly signal: AbortSignal | undefined,
   ) {
-    this.sources = policy.sourcesFor(thisArg);
-    this.tracer = policy.currentTracer();
+    this.sources = policy.sourcesFor(thisArg, args);
+    this.tracer = policy.currentTracer(thisArg);
     this.attemptTimeoutMs = resolveTimeout(this.sources, 'attemptTimeoutMs');
     this.totalTimeoutMs = resolveTimeout(this.sources, 'totalTimeoutMs');
   }
@@ -139,7 +139,7 @@ class RetryCall {
           const result = running ? running.result : this.invoke(ctx);
           guard = this.guard(ctx);
           const value = guard && isThenable(result) ? await Promise.race([result, guard.stopped]) : await result;
-          this.succeeded(attempt);
+          this.succeeded(attempt, value);
           return value;
         } catch (failure) {
           if (failure instanceof FinalOutcome) throw failure.error;
@@ -172,7 +172,7 @@ class RetryCall {
           const step = guard ? await Promise.race([next, guard.stopped]) : await next;
           if (step.done) {
             finished = true;
-            this.succeeded(attempt);
+            this.succeeded(attempt, step.value);
             return step.value;
           }
           if (!delivered) {
@@ -212,21 +212,30 @@ class RetryCall {
   }
 
   private logger(): ResilienceLogger {
-    return this.policy.logger ?? configuredLogger();
+    return this.policy.currentLogger(this.thisArg) ?? configuredLogger();
   }
 
   startAttempt(attempt: number): AttemptContext {
     if (attempt === 1 && this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
-    const ctx = new AttemptContext(attempt, this.policy, this.thisArg);
+    const ctx = new AttemptContext(attempt, this.policy, this.thisArg, this.args);
     if (this.tracer) {
       emitTraceEvent(this.tracer, TRACE_EVENTS.attemptStart, { attempt, max_attempts: this.maxAttempts() });
     }
     return ctx;
   }
 
-  private succeeded(attempt: number): void {
-    if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.success, { attempt });
+  private succeeded(attempt: number, result: unknown): void {
+    if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.success, { attempt, ...this.successDetails(result) });
     if (attempt > 1) logRecovered(this.logger(), this.label(), attempt, this.maxAttempts());
+  }
+
+  private successDetails(result: unknown): Record<string, unknown> | undefined {
+    if (this.policy.successDetails === undefined) return undefined;
+    try {
+      return this.policy.successDetails(result);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

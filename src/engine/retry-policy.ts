@@ -1,39 +1,90 @@
-import { configuredTracer, environmentDefaults, processDefaults, settingsVersion } from '../config/resilience-settings';
+import {
+  checkLogger,
+  configuredTracer,
+  environmentDefaults,
+  processDefaults,
+  settingsVersion,
+} from '../config/resilience-settings';
 import { ConfigSources, resolveRetryConfig } from '../config/resolve-config';
 import { isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-config';
 import type { ResilienceLogger } from '../observability/default-logger';
-import type { Tracer } from '../observability/tracer';
+import { isTracer, Tracer } from '../observability/tracer';
 import type { AttemptOwner } from './retry-context';
 
-export type ConfigOption = RetryConfig | ((instance: any) => RetryConfig | undefined);
+/** A config for the call: fixed, or chosen from the instance and the call's arguments. */
+export type ConfigOption = RetryConfig | ((instance: any, args: unknown[]) => RetryConfig | undefined);
+/** The logger and tracer of one instance (a per-agent tracer, say), above the fixed ones. */
+export type ObserversOption = (instance: any) => { logger?: ResilienceLogger; tracer?: Tracer } | undefined;
+
+export interface RetryPolicySpec {
+  /** `ClassName.method` (or the `name` option) for logs; `thisArg` serves standard decorators. */
+  readonly label: (thisArg: unknown) => string;
+  /** Fields given literally in the decorator options (validated). */
+  readonly options: Partial<RetryConfigFields>;
+  readonly config?: ConfigOption;
+  readonly shouldRetry: (error: unknown) => boolean;
+  readonly logger?: ResilienceLogger;
+  readonly tracer?: Tracer;
+  readonly observers?: ObserversOption;
+  /** Extra details for the `llm_call_success` event, from the call's result. */
+  readonly successDetails?: (result: unknown) => Record<string, unknown>;
+}
 
 /** What the engine knows about one decorated method; built once, when the class is defined. */
 export class RetryPolicy implements AttemptOwner {
+  readonly label: RetryPolicySpec['label'];
+  readonly options: RetryPolicySpec['options'];
+  readonly config: RetryPolicySpec['config'];
+  readonly shouldRetry: RetryPolicySpec['shouldRetry'];
+  readonly successDetails: RetryPolicySpec['successDetails'];
+  private readonly logger: RetryPolicySpec['logger'];
+  private readonly tracer: RetryPolicySpec['tracer'];
+  private readonly observers: RetryPolicySpec['observers'];
   private checkedVersion = -1;
   private supervisedByDefault = false;
 
-  constructor(
-    /** `ClassName.method` (or the `name` option) for logs; `thisArg` serves standard decorators. */
-    readonly label: (thisArg: unknown) => string,
-    /** Fields given literally in the decorator options (validated). */
-    readonly options: Partial<RetryConfigFields>,
-    readonly config: ConfigOption | undefined,
-    readonly shouldRetry: (error: unknown) => boolean,
-    readonly logger: ResilienceLogger | undefined,
-    readonly tracer: Tracer | undefined,
-  ) {}
-
-  /** The configuration sources of a call on `thisArg`, strongest first. */
-  sourcesFor(thisArg: unknown): ConfigSources {
-    return { options: this.options, config: this.configFor(thisArg), instance: instanceConfigOf(thisArg) };
+  constructor(spec: RetryPolicySpec) {
+    this.label = spec.label;
+    this.options = spec.options;
+    this.config = spec.config;
+    this.shouldRetry = spec.shouldRetry;
+    this.successDetails = spec.successDetails;
+    this.logger = spec.logger;
+    this.tracer = spec.tracer;
+    this.observers = spec.observers;
   }
 
-  maxAttemptsFor(thisArg: unknown): number {
-    return resolveRetryConfig(this.sourcesFor(thisArg), this.label(thisArg)).maxAttempts;
+  /** The configuration sources of a call on `thisArg` with `args`, strongest first. */
+  sourcesFor(thisArg: unknown, args: unknown[]): ConfigSources {
+    return { options: this.options, config: this.configFor(thisArg, args), instance: instanceConfigOf(thisArg) };
   }
 
-  currentTracer(): Tracer | undefined {
-    return this.tracer ?? configuredTracer();
+  maxAttemptsFor(thisArg: unknown, args: unknown[] = []): number {
+    return resolveRetryConfig(this.sourcesFor(thisArg, args), this.label(thisArg)).maxAttempts;
+  }
+
+  currentTracer(thisArg: unknown): Tracer | undefined {
+    return this.observersOf(thisArg)?.tracer ?? this.tracer ?? configuredTracer();
+  }
+
+  /** The logger for a call on `thisArg`, if the options name one (else the configured one applies). */
+  currentLogger(thisArg: unknown): ResilienceLogger | undefined {
+    return this.observersOf(thisArg)?.logger ?? this.logger;
+  }
+
+  private observersOf(thisArg: unknown): { logger?: ResilienceLogger; tracer?: Tracer } | undefined {
+    if (this.observers === undefined) return undefined;
+    const observers = this.observers(thisArg);
+    if (observers === undefined) return undefined;
+    const label = this.label(thisArg);
+    if (typeof observers !== 'object' || observers === null) {
+      throw new TypeError(`${label}: the observers option must return { logger?, tracer? } or undefined`);
+    }
+    checkLogger(observers.logger, `${label}: observers().logger`);
+    if (observers.tracer !== undefined && !isTracer(observers.tracer)) {
+      throw new TypeError(`${label}: observers().tracer must have a logEvent(event, details) method`);
+    }
+    return observers;
   }
 
   /**
@@ -44,26 +95,26 @@ export class RetryPolicy implements AttemptOwner {
   isLean(thisArg: unknown): boolean {
     if (this.checkedVersion !== settingsVersion()) {
       this.supervisedByDefault =
-        this.currentTracer() !== undefined ||
+        // A config chosen from the arguments needs the arguments array: not lean.
+        typeof this.config === 'function' ||
+        // Observers chosen per instance may bring a tracer: not lean either.
+        this.observers !== undefined ||
+        this.currentTracer(undefined) !== undefined ||
         hasTimeout(this.options) ||
         hasTimeout(processDefaults()) ||
         hasTimeout(environmentDefaults());
       this.checkedVersion = settingsVersion();
     }
     if (this.supervisedByDefault) return false;
-    if (this.config !== undefined) {
-      const config = typeof this.config === 'function' ? this.config(thisArg) : this.config;
-      // Anything but a RetryConfig takes the supervised path, which reports it.
-      if (config !== undefined && (!isRetryConfig(config) || hasTimeout(config))) return false;
-    }
+    if (this.config !== undefined && hasTimeout(this.config as RetryConfig)) return false;
     const instance = instanceConfigOf(thisArg);
     return instance === undefined || !hasTimeout(instance);
   }
 
-  private configFor(thisArg: unknown): RetryConfig | undefined {
+  private configFor(thisArg: unknown, args: unknown[]): RetryConfig | undefined {
     const option = this.config;
     if (typeof option !== 'function') return option;
-    const config = option(thisArg);
+    const config = option(thisArg, args);
     if (config === undefined || isRetryConfig(config)) return config;
     throw new TypeError(`${this.label(thisArg)}: the config option's function must return a RetryConfig or undefined`);
   }

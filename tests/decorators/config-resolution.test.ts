@@ -89,6 +89,19 @@ describe('configuration layers, field by field', () => {
     expect(await attemptsOf((c) => agent.run(c))).toBe(2);
   });
 
+  it('passes the call arguments to the config function (a config handed in per call)', async () => {
+    class Service {
+      @Retry({ shouldRetry: isTransient, config: (_self, [agent]) => (agent as { retry: RetryConfig }).retry })
+      async run(_agent: { retry: RetryConfig }, count: () => number) {
+        count();
+        throw new TransientError();
+      }
+    }
+    const service = new Service();
+    expect(await attemptsOf((c) => service.run({ retry: new RetryConfig({ maxAttempts: 4 }) }, c))).toBe(4);
+    expect(await attemptsOf((c) => service.run({ retry: new RetryConfig({ maxAttempts: 1 }) }, c))).toBe(1);
+  });
+
   it('reads the environment once and caches it until resetResilience()', async () => {
     process.env.LLM_RETRY_MAX_ATTEMPTS = '2';
     resetResilience();
@@ -150,6 +163,8 @@ describe('bad options fail when the class is defined, naming the method and the 
     [{ logger: console.log }, /logger must be a winston logger/],
     [{ tracer: {} }, /tracer must have a logEvent/],
     [{ name: '' }, /name must be a non-empty string/],
+    [{ observers: { tracer: {} } }, /observers must be a function/],
+    [{ successDetails: 'yes' }, /successDetails must be a function/],
   ])('%j → TypeError', (options, message) => {
     expect(define(options)).toThrow(TypeError);
     expect(define(options)).toThrow(message);

@@ -157,6 +157,41 @@ describe('trace events', () => {
   });
 });
 
+describe('per-instance observers and success details', () => {
+  it('sends events to the tracer and logger the instance chooses, with extra success details', async () => {
+    const own = createTestLogger();
+    const ownEvents: string[] = [];
+    class Service {
+      constructor(readonly tracer: Tracer) {}
+      @Retry({
+        shouldRetry: () => true,
+        observers: (self: Service) => ({ tracer: self.tracer, logger: own.logger }),
+        successDetails: (text: string) => ({ response_length: text.length }),
+      })
+      async run(fail: boolean[]) {
+        if (fail.shift()) throw new InternalServerError(503, {}, undefined, new Headers());
+        return 'hello';
+      }
+    }
+    const service = new Service({ logEvent: (event, details) => void ownEvents.push(`${event} ${JSON.stringify(details)}`) });
+    expect(await settle(service.run([true]))).toBe('hello');
+    expect(ownEvents.at(-1)).toBe('llm_call_success {"attempt":2,"response_length":5}');
+    expect(events).toHaveLength(0);
+    expect(own.at('warn')).toHaveLength(1);
+    expect(log.at('warn')).toHaveLength(0);
+  });
+
+  it('rejects what the observers function returns when it is not a logger or tracer', async () => {
+    class Service {
+      @Retry({ shouldRetry: () => true, observers: () => ({ tracer: {} as Tracer }) })
+      async run() {
+        return 1;
+      }
+    }
+    await expect(Promise.resolve().then(() => new Service().run())).rejects.toThrow(/observers\(\)\.tracer must have a logEvent/);
+  });
+});
+
 describe('Retry-After', () => {
   it('sleeps the larger of backoff and Retry-After, plus up to 10% of it', async () => {
     const agent = agentThatFails([rateLimit({ 'retry-after-ms': '2000' })]);

@@ -1,0 +1,157 @@
+/**
+ * Error responses shaped like the real services', so the SDKs build the same error
+ * classes (status decides the class; `error.code` / `error.type` what a retry policy
+ * reads). Messages follow OpenAI's and Azure's wording closely enough to recognise.
+ */
+
+export interface ErrorReply {
+  status: number;
+  body: { error: Record<string, unknown> };
+  headers?: Record<string, string>;
+}
+
+export function rateLimitError(retryAfterMs: number, limitPerMinute?: number): ErrorReply {
+  const limit = limitPerMinute === undefined ? '' : `Limit ${limitPerMinute}, Used ${limitPerMinute}, Requested 1. `;
+  return {
+    status: 429,
+    body: {
+      error: {
+        message: `Rate limit reached for requests per min (RPM): ${limit}Please try again in ${retryAfterMs}ms.`,
+        type: 'requests',
+        param: null,
+        code: 'rate_limit_exceeded',
+      },
+    },
+    headers: {
+      'retry-after-ms': String(retryAfterMs),
+      // Seconds, rounded up: a client that only reads `retry-after` must not come back early.
+      'retry-after': String(Math.ceil(retryAfterMs / 1000)),
+    },
+  };
+}
+
+/** No Retry-After: waiting does not help a quota error, and clients should not retry it. */
+export function quotaError(): ErrorReply {
+  return {
+    status: 429,
+    body: {
+      error: {
+        message:
+          'You exceeded your current quota, please check your plan and billing details. ' +
+          'For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.',
+        type: 'insufficient_quota',
+        param: null,
+        code: 'insufficient_quota',
+      },
+    },
+  };
+}
+
+const SERVER_ERROR_MESSAGES: Record<number, string> = {
+  500: 'The server had an error while processing your request. Sorry about that!',
+  502: 'Bad gateway.',
+  503: 'The server is overloaded or not ready yet.',
+  504: 'Gateway timeout.',
+};
+
+export function serverError(status: 500 | 502 | 503 | 504): ErrorReply {
+  return {
+    status,
+    body: { error: { message: SERVER_ERROR_MESSAGES[status], type: 'server_error', param: null, code: null } },
+  };
+}
+
+/**
+ * Masks an API key like OpenAI does in its 401 message: a few characters of each end
+ * at most, and none of a short key. The full key must never come back in a response:
+ * tests (and the library's log scrubbing) check exactly that, and a fault server
+ * started against real keys would otherwise echo them into logs.
+ */
+export function maskApiKey(key: string): string {
+  if (key.length < 12) return '*'.repeat(Math.max(4, key.length));
+  return `${key.slice(0, 3)}${'*'.repeat(Math.min(40, key.length - 7))}${key.slice(-4)}`;
+}
+
+/** The key a client sent: `Authorization: Bearer <key>` (OpenAI) or `api-key` (Azure). */
+export function apiKeyOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const apiKey = headers['api-key'];
+  if (typeof apiKey === 'string' && apiKey) return apiKey;
+  const authorization = headers.authorization;
+  if (typeof authorization !== 'string') return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+  return match?.[1];
+}
+
+export function authError(apiKey: string | undefined): ErrorReply {
+  const message =
+    apiKey === undefined
+      ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth."
+      : `Incorrect API key provided: ${maskApiKey(apiKey)}. You can find your API key at https://platform.openai.com/account/api-keys.`;
+  return { status: 401, body: { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } };
+}
+
+/** Azure OpenAI's prompt filter: a 400 whose inner error says which category fired. */
+export function contentFilterError(): ErrorReply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        message:
+          "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. " +
+          'Please modify your prompt and retry.',
+        type: null,
+        param: 'prompt',
+        code: 'content_filter',
+        status: 400,
+        innererror: {
+          code: 'ResponsibleAIPolicyViolation',
+          content_filter_result: {
+            hate: { filtered: false, severity: 'safe' },
+            jailbreak: { filtered: false, detected: false },
+            self_harm: { filtered: false, severity: 'safe' },
+            sexual: { filtered: false, severity: 'safe' },
+            violence: { filtered: true, severity: 'medium' },
+          },
+        },
+      },
+    },
+  };
+}
+
+export function contextLengthError(): ErrorReply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        message:
+          "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. " +
+          'Please reduce the length of the messages.',
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
+      },
+    },
+  };
+}
+
+export function notFoundError(method: string, path: string): ErrorReply {
+  return {
+    status: 404,
+    body: { error: { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null } },
+  };
+}
+
+export function invalidBodyError(): ErrorReply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        message:
+          'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)',
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    },
+  };
+}
