@@ -38,3 +38,26 @@ export { redactSecrets } from './observability/redact-secrets';
 export type { ResilienceLogger } from './observability/default-logger';
 export type { Tracer } from './observability/tracer';
 export { TRACE_EVENTS } from './observability/tracer';
+
+// LLM layer: resilient OpenAI / Azure OpenAI services on top of the decorators.
+export { LLMProvider } from './llm/llm-provider';
+export { AgentConfig, isAgentConfig } from './llm/agent-config';
+export type { AgentConfigInput } from './llm/agent-config';
+export { AgentExecutionError, isAgentExecutionError } from './llm/agent-execution-error';
+export { DEFAULT_SAFE_MESSAGES } from './llm/safe-messages';
+export type { SafeMessage, SafeMessages } from './llm/safe-messages';
+export { LLMServiceFactory } from './llm/llm-service-factory';
+export type { LLMClient, LLMServiceFactoryOptions } from './llm/llm-service-factory';
+export { warnIfSdkRetries } from './llm/warn-if-sdk-retries';
+export { LLMExecutor } from './llm/llm-executor';
+export type { LLMCallOptions, LLMExecutorOptions } from './llm/llm-executor';
+export {
+  SchemaValidationError,
+  StreamInterruptedError,
+  isSchemaValidationError,
+  isStreamInterruptedError,
+} from './llm/llm-errors';
+export { ResilientLLMService } from './llm/resilient-llm-service';
+export type { ChatRequest, ResilientLLMServiceOptions } from './llm/resilient-llm-service';
+export { AgentOrchestrator, RESILIENT_LLM_FAILURE } from './llm/agent-orchestrator';
+export type { AgentOrchestratorOptions, OrchestrationResponse } from './llm/agent-orchestrator';

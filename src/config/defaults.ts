@@ -43,3 +43,12 @@ export const RETRY_ENV_VARS = Object.freeze({
 /** Level of the library's own default winston logger, overridable by this variable. */
 export const LOG_LEVEL_ENV_VAR = 'LLM_RESILIENCE_LOG_LEVEL';
 export const DEFAULT_LOG_LEVEL = 'warn';
+
+/** Azure OpenAI API version used when an AgentConfig names none (the latest GA data-plane version). */
+export const DEFAULT_AZURE_API_VERSION = '2024-10-21';
+
+/** Where an AgentConfig without `apiKey` finds its key, read when a client is created. */
+export const API_KEY_ENV_VARS = Object.freeze({
+  openai: 'OPENAI_API_KEY',
+  azure_openai: 'AZURE_OPENAI_API_KEY',
+});

@@ -37,8 +37,6 @@ export interface GenericRetryOptions extends RetryOptions {
  */
 export interface RetryMethodDecorator {
   <T>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
-  <This, Args extends any[], Return>(
-    value: (this: This, ...args: Args) => Return,
-    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
-  ): (this: This, ...args: Args) => Return;
+  // `Value` as a whole (not its parts) so that generic methods keep their type parameters.
+  <This, Value extends (this: This, ...args: any) => any>(value: Value, context: ClassMethodDecoratorContext<This, Value>): Value;
 }

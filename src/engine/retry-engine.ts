@@ -62,10 +62,17 @@ export function executeWithRetry(policy: RetryPolicy, fn: Method, thisArg: unkno
   if (signal?.aborted) return Promise.reject(signal.reason);
   const call = new RetryCall(policy, fn, thisArg, args, signal);
   const ctx = call.startAttempt(1);
-  // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
-  const result = call.invoke(ctx);
-  if (!isThenable(result)) return result;
-  return call.retryFrom(1, NO_ERROR, { ctx, result });
+  let result: unknown;
+  try {
+    result = call.invoke(ctx);
+  } catch (error) {
+    // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
+    call.failedSynchronously(error);
+    throw error;
+  }
+  if (isThenable(result)) return call.retryFrom(1, NO_ERROR, { ctx, result });
+  call.succeeded(1, result);
+  return result;
 }
 
 function argumentList(argc: number, a: unknown, b: unknown, c: unknown): unknown[] {
@@ -224,7 +231,7 @@ class RetryCall {
     return ctx;
   }
 
-  private succeeded(attempt: number, result: unknown): void {
+  succeeded(attempt: number, result: unknown): void {
     if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.success, { attempt, ...this.successDetails(result) });
     if (attempt > 1) logRecovered(this.logger(), this.label(), attempt, this.maxAttempts());
   }
@@ -346,6 +353,11 @@ class RetryCall {
     }
     if (notRetriedReason === 'deadline') logDeadline(logger, facts, this.totalTimeoutMs ?? 0);
     else logNotRetried(logger, facts, notRetriedReason);
+  }
+
+  /** A synchronous method threw: rethrown as is (a synchronous caller cannot wait), reported once. */
+  failedSynchronously(error: unknown): void {
+    this.attemptFailed(1, error, this.classify(error), 'synchronous');
   }
 
   /** A stream failed after items reached the caller: not retried, reported once. */

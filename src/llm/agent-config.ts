@@ -1,0 +1,220 @@
+import { IsEnum, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
+import { RetryConfig, RetryConfigFields, unknownFieldIssues } from '../config/retry-config';
+import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from '../config/retry-config-error';
+import { LLMProvider } from './llm-provider';
+
+/** What `new AgentConfig(...)` and `AgentConfig.from(...)` accept. */
+export interface AgentConfigInput {
+  provider?: LLMProvider | `${LLMProvider}`;
+  /** OpenAI model, or Azure OpenAI deployment name. */
+  model?: string;
+  /** An OpenAI-compatible endpoint (OpenAI), or the full Azure base URL. */
+  baseURL?: string;
+  /** Azure OpenAI resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
+  endpoint?: string;
+  /** Azure OpenAI API version. */
+  apiVersion?: string;
+  /** Read from OPENAI_API_KEY / AZURE_OPENAI_API_KEY when absent, when a client is created. */
+  apiKey?: string;
+  /** Azure AD (Entra ID) bearer tokens, e.g. `getBearerTokenProvider(credential, scope)`. */
+  azureADTokenProvider?: () => Promise<string>;
+  retryConfig?: RetryConfig | Partial<RetryConfigFields>;
+  /** Tried in order when this config fails for good; each inherits every field it does not set. */
+  fallbacks?: AgentConfigInput[];
+  /** Shown in events and responses (default: the model). */
+  name?: string;
+}
+
+const FIELDS = [
+  'provider',
+  'model',
+  'baseURL',
+  'endpoint',
+  'apiVersion',
+  'apiKey',
+  'azureADTokenProvider',
+  'retryConfig',
+  'fallbacks',
+  'name',
+] as const;
+const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
+/** A fallback inherits these from its primary; `name` and `fallbacks` are its own. */
+const INHERITED = ['provider', 'model', 'baseURL', 'endpoint', 'apiVersion', 'apiKey', 'azureADTokenProvider', 'retryConfig'] as const;
+
+const BRAND = Symbol.for('llm-resilience.AgentConfig');
+
+/**
+ * How one agent reaches its LLM: provider, model or deployment, endpoint, credentials,
+ * retry settings and fallbacks. Validated when built; every problem is listed at once
+ * (`RetryConfigError`, with nested paths such as `retryConfig.maxAttempts`).
+ *
+ * The API key stays readable as `config.apiKey` but is kept out of `JSON.stringify`,
+ * `util.inspect` and every message.
+ */
+export class AgentConfig {
+  provider!: LLMProvider;
+  model!: string;
+  baseURL?: string;
+  endpoint?: string;
+  apiVersion?: string;
+  azureADTokenProvider?: () => Promise<string>;
+  retryConfig: RetryConfig;
+  fallbacks?: AgentConfigInput[];
+  name?: string;
+  #apiKey: string | undefined;
+  readonly #fallbackConfigs: readonly AgentConfig[];
+
+  constructor(input: AgentConfigInput) {
+    const issues: RetryConfigIssue[] = [];
+    if (!isPlainObject(input as unknown)) {
+      throw new RetryConfigError([{ field: 'agentConfig', message: 'agentConfig must be a plain object' }]);
+    }
+    issues.push(...unknownFieldIssues(input, FIELD_SET).map((issue) => ({
+      field: issue.field,
+      message: issue.message.replace('is not a retry option', 'is not an AgentConfig field'),
+    })));
+    for (const field of FIELDS) {
+      if (field === 'apiKey' || field === 'retryConfig' || field === 'fallbacks') continue;
+      const value = input[field];
+      if (value !== undefined) (this as Record<string, unknown>)[field] = value;
+    }
+    this.#apiKey = input.apiKey;
+    this.retryConfig = nestedRetryConfig(input.retryConfig, 'retryConfig', issues);
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+
+    for (const error of validateSync(this, { stopAtFirstError: true, forbidUnknownValues: false })) {
+      for (const message of Object.values(error.constraints ?? {})) issues.push({ field: error.property, message });
+    }
+    issues.push(...crossFieldIssues(this, input));
+
+    const fallbacks: AgentConfig[] = [];
+    if (input.fallbacks !== undefined) {
+      if (!Array.isArray(input.fallbacks)) {
+        issues.push({ field: 'fallbacks', message: 'fallbacks must be an array of partial agent configs' });
+      } else {
+        this.fallbacks = input.fallbacks;
+        input.fallbacks.forEach((entry, index) => {
+          const path = `fallbacks[${index}]`;
+          try {
+            fallbacks.push(new AgentConfig({ ...this.inheritable(), ...(entry as object) }));
+          } catch (error) {
+            if (!isRetryConfigError(error)) throw error;
+            issues.push(...error.issues.map((issue) => prefixIssue(issue, path)));
+          }
+        });
+      }
+    }
+    this.#fallbackConfigs = fallbacks;
+    if (issues.length > 0) throw new RetryConfigError(issues);
+  }
+
+  /** Validates untyped input (parsed JSON, a config file) and returns an `AgentConfig`. */
+  static from(plain: unknown): AgentConfig {
+    if (isAgentConfig(plain)) return plain;
+    return new AgentConfig(plain as AgentConfigInput);
+  }
+
+  /** The API key given in the config (the environment is read when a client is created). */
+  get apiKey(): string | undefined {
+    return this.#apiKey;
+  }
+
+  set apiKey(value: string | undefined) {
+    this.#apiKey = value;
+  }
+
+  /** `name ?? model`: how events and responses name this agent. */
+  get label(): string {
+    return this.name ?? this.model;
+  }
+
+  /** The fallbacks as complete configs, in order, each with what it inherits from this one. */
+  fallbackConfigs(): readonly AgentConfig[] {
+    return this.#fallbackConfigs;
+  }
+
+  private inheritable(): AgentConfigInput {
+    const out: Record<string, unknown> = {};
+    for (const field of INHERITED) {
+      const value = field === 'apiKey' ? this.#apiKey : this[field];
+      if (value !== undefined) out[field] = value;
+    }
+    return out as AgentConfigInput;
+  }
+}
+
+export function isAgentConfig(value: unknown): value is AgentConfig {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+function nestedRetryConfig(value: unknown, path: string, issues: RetryConfigIssue[]): RetryConfig {
+  if (value === undefined) return new RetryConfig();
+  try {
+    return RetryConfig.from(value);
+  } catch (error) {
+    if (!isRetryConfigError(error)) throw error;
+    issues.push(...error.issues.map((issue) => prefixIssue(issue, path)));
+    return new RetryConfig();
+  }
+}
+
+function prefixIssue(issue: RetryConfigIssue, path: string): RetryConfigIssue {
+  const field = issue.field === 'retryConfig' && path === 'retryConfig' ? path : `${path}.${issue.field}`;
+  return { field, message: issue.message.startsWith(issue.field) ? `${field}${issue.message.slice(issue.field.length)}` : `${path}: ${issue.message}` };
+}
+
+function crossFieldIssues(config: AgentConfig, input: AgentConfigInput): RetryConfigIssue[] {
+  const issues: RetryConfigIssue[] = [];
+  if (config.provider === LLMProvider.AZURE_OPENAI && config.endpoint === undefined && config.baseURL === undefined) {
+    issues.push({ field: 'endpoint', message: 'endpoint is required when provider is azure_openai (or give baseURL)' });
+  }
+  if (input.apiKey !== undefined && config.azureADTokenProvider !== undefined) {
+    issues.push({ field: 'apiKey', message: 'apiKey and azureADTokenProvider are mutually exclusive: give one' });
+  }
+  return issues;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+// The rules, applied without decorator syntax so that this file compiles in either decorator mode.
+const httpUrl = ValidateBy({
+  name: 'isHttpUrl',
+  validator: {
+    validate: (value: unknown) => {
+      if (typeof value !== 'string') return false;
+      try {
+        const url = new URL(value);
+        return url.protocol === 'http:' || url.protocol === 'https:';
+      } catch {
+        return false;
+      }
+    },
+    // The value is not echoed: a URL may carry a key in its query string.
+    defaultMessage: (args) => `${args?.property} must be an http(s) URL`,
+  },
+});
+const isFunction = ValidateBy({
+  name: 'isFunction',
+  validator: {
+    validate: (value: unknown) => typeof value === 'function',
+    defaultMessage: (args) => `${args?.property} must be a function returning a promise of a token`,
+  },
+});
+
+const RULES: Record<string, PropertyDecorator[]> = {
+  provider: [IsEnum(LLMProvider)],
+  model: [IsString(), IsNotEmpty()],
+  baseURL: [IsOptional(), httpUrl],
+  endpoint: [IsOptional(), httpUrl],
+  apiVersion: [IsOptional(), IsString(), IsNotEmpty()],
+  apiKey: [IsOptional(), IsString(), IsNotEmpty()],
+  azureADTokenProvider: [IsOptional(), isFunction],
+  name: [IsOptional(), IsString(), IsNotEmpty()],
+};
+for (const [field, rules] of Object.entries(RULES)) {
+  for (const rule of rules) rule(AgentConfig.prototype, field);
+}

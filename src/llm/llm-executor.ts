@@ -1,0 +1,139 @@
+import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { checkLogger } from '../config/resilience-settings';
+import { Retry } from '../decorators/retry';
+import { supervisedAttemptSignal } from '../engine/retry-context';
+import type { ResilienceLogger } from '../observability/default-logger';
+import { isTracer, Tracer } from '../observability/tracer';
+import { shouldRetryNetworkError } from '../policies/classification/classify-error';
+import { AgentConfig, AgentConfigInput } from './agent-config';
+import { checkJsonSchema, JsonSchema } from './json-schema-check';
+import { isSchemaValidationError, SchemaValidationError, StreamInterruptedError } from './llm-errors';
+import { LLMServiceFactory, observersOf, retryConfigOfFirstArgument } from './llm-service-factory';
+
+export interface LLMCallOptions {
+  temperature?: number;
+  maxTokens?: number;
+  /** The caller's cancellation: stops the call, its retries and its waits. */
+  signal?: AbortSignal;
+}
+
+export interface LLMExecutorOptions {
+  factory?: LLMServiceFactory;
+  logger?: ResilienceLogger;
+  tracer?: Tracer;
+}
+
+/** Retries what any client's transient failure looks like (openai, Azure, fetch, sockets). */
+const shouldRetryLLMError = shouldRetryNetworkError;
+const shouldRetryOrReask = (error: unknown) => isSchemaValidationError(error) || shouldRetryLLMError(error);
+
+/**
+ * Runs chat completions for an agent config with the config's retry settings: plain text,
+ * JSON matching a schema, or a stream of text deltas.
+ */
+export class LLMExecutor {
+  readonly factory: LLMServiceFactory;
+  readonly logger?: ResilienceLogger;
+  readonly tracer?: Tracer;
+
+  constructor(options: LLMExecutorOptions = {}) {
+    this.logger = checkLogger(options.logger, 'LLMExecutor: logger');
+    if (options.tracer !== undefined && !isTracer(options.tracer)) {
+      throw new TypeError('LLMExecutor: tracer must have a logEvent(event, details) method');
+    }
+    this.tracer = options.tracer;
+    this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
+  }
+
+  /** The first choice's text. */
+  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, observers: observersOf })
+  async executeText(
+    config: AgentConfig | AgentConfigInput,
+    messages: ChatCompletionMessageParam[],
+    options: LLMCallOptions = {},
+  ): Promise<string> {
+    const completion = await this.complete(AgentConfig.from(config), messages, options);
+    return completion.choices[0]?.message?.content ?? '';
+  }
+
+  /**
+   * The answer as a parsed object matching `jsonSchema` (asked for with
+   * `response_format: json_schema`). An answer that is not such JSON raises
+   * `SchemaValidationError`, which is retried like a transient failure.
+   */
+  @Retry({ shouldRetry: shouldRetryOrReask, config: retryConfigOfFirstArgument, observers: observersOf })
+  async executeWithSchema<T = unknown>(
+    config: AgentConfig | AgentConfigInput,
+    messages: ChatCompletionMessageParam[],
+    jsonSchema: JsonSchema,
+    options: LLMCallOptions = {},
+  ): Promise<T> {
+    const name = typeof jsonSchema.title === 'string' ? jsonSchema.title.replace(/[^\w-]/g, '_').slice(0, 64) : 'response';
+    const completion = await this.complete(AgentConfig.from(config), messages, options, {
+      response_format: { type: 'json_schema', json_schema: { name, schema: jsonSchema, strict: true } },
+    });
+    const content = completion.choices[0]?.message?.content ?? '';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(content);
+    } catch {
+      throw new SchemaValidationError(['the answer is not valid JSON'], content);
+    }
+    const problems = checkJsonSchema(parsed, jsonSchema);
+    if (problems.length > 0) throw new SchemaValidationError(problems, content);
+    return parsed as T;
+  }
+
+  /**
+   * Text deltas as they arrive. Retried only until the first delta reaches the caller;
+   * a break after that raises `StreamInterruptedError { deliveredChunks }`.
+   */
+  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, observers: observersOf })
+  async *executeStream(
+    config: AgentConfig | AgentConfigInput,
+    messages: ChatCompletionMessageParam[],
+    options: LLMCallOptions = {},
+  ): AsyncGenerator<string, void, undefined> {
+    const agent = AgentConfig.from(config);
+    const signal = supervisedAttemptSignal() ?? options.signal;
+    const stream = await this.factory.clientFor(agent).chat.completions.create(
+      { ...requestBody(agent, messages, options), stream: true },
+      { signal },
+    );
+    let delivered = 0;
+    try {
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (!delta) continue;
+        delivered++;
+        yield delta;
+      }
+    } catch (error) {
+      if (delivered > 0) throw new StreamInterruptedError(delivered, error);
+      throw error;
+    }
+  }
+
+  private complete(
+    agent: AgentConfig,
+    messages: ChatCompletionMessageParam[],
+    options: LLMCallOptions,
+    extra: Record<string, unknown> = {},
+  ): Promise<ChatCompletion> {
+    // Read in the synchronous part of the attempt: aborts on attempt/total timeouts and caller abort.
+    const signal = supervisedAttemptSignal() ?? options.signal;
+    return this.factory
+      .clientFor(agent)
+      .chat.completions.create({ ...requestBody(agent, messages, options), ...extra, stream: false }, { signal }) as Promise<ChatCompletion>;
+  }
+}
+
+/** The request body for `agent`: the model (OpenAI) or deployment name (Azure; also in the URL). */
+export function requestBody(agent: AgentConfig, messages: ChatCompletionMessageParam[], options: LLMCallOptions) {
+  return {
+    model: agent.model,
+    messages,
+    ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+    ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+  };
+}

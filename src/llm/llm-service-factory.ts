@@ -1,0 +1,115 @@
+import type { AzureOpenAI, OpenAI } from 'openai';
+import { API_KEY_ENV_VARS, DEFAULT_AZURE_API_VERSION } from '../config/defaults';
+import { checkLogger } from '../config/resilience-settings';
+import { RetryConfigError } from '../config/retry-config-error';
+import { RetryAzure } from '../decorators/retry-azure';
+import { RetryOpenAI } from '../decorators/retry-openai';
+import type { ResilienceLogger } from '../observability/default-logger';
+import type { Tracer } from '../observability/tracer';
+import { AgentConfig, AgentConfigInput } from './agent-config';
+import { LLMProvider } from './llm-provider';
+
+export interface LLMServiceFactoryOptions {
+  /** Where retries of client set-up are logged (default: the configured logger). */
+  logger?: ResilienceLogger;
+  /** Where API keys are read from when a config has none (default: `process.env`). */
+  env?: Record<string, string | undefined>;
+}
+
+export type LLMClient = OpenAI | AzureOpenAI;
+
+/** The retry config of the AgentConfig a factory or service method is called with. */
+export const retryConfigOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).retryConfig;
+/** A service instance's own logger and tracer, if it was given any. */
+export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }) => ({
+  logger: self.logger,
+  tracer: self.tracer,
+});
+
+/**
+ * Creates `openai` SDK clients for agent configs. Every client has the SDK's own retries
+ * off (`maxRetries: 0`): the library is the one retry layer.
+ */
+export class LLMServiceFactory {
+  readonly logger?: ResilienceLogger;
+  private readonly env: Record<string, string | undefined>;
+  private readonly clients = new WeakMap<AgentConfig, LLMClient>();
+
+  constructor(options: LLMServiceFactoryOptions = {}) {
+    this.logger = checkLogger(options.logger, 'LLMServiceFactory: logger');
+    this.env = options.env ?? process.env;
+  }
+
+  /** A ready client for `config` (`OpenAI` or `AzureOpenAI`); throws at once on a missing key. */
+  @RetryAzure({ config: retryConfigOfFirstArgument, observers: observersOf })
+  createClient(config: AgentConfig | AgentConfigInput): LLMClient {
+    return this.buildClient(AgentConfig.from(config));
+  }
+
+  /** The client for `config`, created once per AgentConfig object and reused. */
+  clientFor(config: AgentConfig): LLMClient {
+    let client = this.clients.get(config);
+    if (client === undefined) {
+      client = this.buildClient(config);
+      this.clients.set(config, client);
+    }
+    return client;
+  }
+
+  private buildClient(agent: AgentConfig): LLMClient {
+    // Loaded when first needed: `openai` is a peer dependency that decorator-only users may not have.
+    const { OpenAI: OpenAIClient, AzureOpenAI: AzureClient } = require('openai') as typeof import('openai');
+    if (agent.provider === LLMProvider.AZURE_OPENAI) {
+      const credentials = agent.azureADTokenProvider
+        ? { azureADTokenProvider: agent.azureADTokenProvider }
+        : { apiKey: this.apiKeyFor(agent) };
+      return new AzureClient({
+        ...credentials,
+        ...(agent.baseURL ? { baseURL: agent.baseURL } : { endpoint: agent.endpoint }),
+        apiVersion: agent.apiVersion ?? DEFAULT_AZURE_API_VERSION,
+        deployment: agent.model,
+        maxRetries: 0,
+      });
+    }
+    return new OpenAIClient({ apiKey: this.apiKeyFor(agent), baseURL: agent.baseURL, maxRetries: 0 });
+  }
+
+  /** An OpenAI client for `config`, retried on transient failures of its set-up. */
+  @RetryOpenAI({ config: retryConfigOfFirstArgument, observers: observersOf })
+  async setupOpenAIService(config: AgentConfig | AgentConfigInput): Promise<{ client: OpenAI }> {
+    const agent = AgentConfig.from(config);
+    if (agent.provider !== LLMProvider.OPENAI) {
+      throw new TypeError(`setupOpenAIService needs provider ${LLMProvider.OPENAI}, got ${agent.provider}`);
+    }
+    return { client: this.createClient(agent) as OpenAI };
+  }
+
+  /**
+   * An Azure OpenAI client for `config`. With `azureADTokenProvider`, a first token is
+   * fetched now, so a credential that cannot work fails here (not retried) and a transient
+   * token-endpoint failure is retried.
+   */
+  @RetryAzure({ config: retryConfigOfFirstArgument, observers: observersOf })
+  async setupAzureService(
+    config: AgentConfig | AgentConfigInput,
+  ): Promise<{ client: AzureOpenAI; credential?: () => Promise<string> }> {
+    const agent = AgentConfig.from(config);
+    if (agent.provider !== LLMProvider.AZURE_OPENAI) {
+      throw new TypeError(`setupAzureService needs provider ${LLMProvider.AZURE_OPENAI}, got ${agent.provider}`);
+    }
+    const credential = agent.azureADTokenProvider;
+    if (credential) await credential();
+    return { client: this.createClient(agent) as AzureOpenAI, ...(credential ? { credential } : {}) };
+  }
+
+  private apiKeyFor(agent: AgentConfig): string {
+    const variable = API_KEY_ENV_VARS[agent.provider];
+    const key = agent.apiKey ?? this.env[variable];
+    if (key === undefined || key.trim() === '') {
+      throw new RetryConfigError([
+        { field: 'apiKey', message: `apiKey is not set for ${agent.label}, and ${variable} is empty` },
+      ]);
+    }
+    return key;
+  }
+}

@@ -1,0 +1,128 @@
+import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { checkLogger, configuredLogger, configuredTracer } from '../config/resilience-settings';
+import { Retry } from '../decorators/retry';
+import { supervisedAttemptSignal } from '../engine/retry-context';
+import type { ResilienceLogger } from '../observability/default-logger';
+import { emitTraceEvent, isTracer, Tracer } from '../observability/tracer';
+import { classifyError, shouldRetryNetworkError } from '../policies/classification/classify-error';
+import type { FailureKind } from '../policies/classification/failure-kind';
+import { AgentConfig, AgentConfigInput } from './agent-config';
+import { AgentExecutionError } from './agent-execution-error';
+import { requestBody } from './llm-executor';
+import { LLMServiceFactory, observersOf } from './llm-service-factory';
+import { safeMessageFor, SafeMessages } from './safe-messages';
+
+export interface ChatRequest {
+  messages: ChatCompletionMessageParam[];
+  temperature?: number;
+  maxTokens?: number;
+  /** The caller's cancellation: stops the call, its retries, waits and fallbacks. */
+  signal?: AbortSignal;
+}
+
+export interface ResilientLLMServiceOptions {
+  tracer?: Tracer;
+  logger?: ResilienceLogger;
+  factory?: LLMServiceFactory;
+  /** What end users are told per kind of failure (defaults: `DEFAULT_SAFE_MESSAGES`). */
+  safeMessages?: SafeMessages;
+  /** Also move on to a fallback when the content filter rejects a request (default false). */
+  fallbackOnContentFilter?: boolean;
+}
+
+/** Failures a different model or deployment may not have. Auth and bad requests are excluded. */
+const FALLBACK_KINDS: ReadonlySet<FailureKind> = new Set(['quota_exhausted', 'context_length']);
+
+/** Counts the attempts of one config (every attempt runs the decorated method once). */
+interface AttemptCounter {
+  attempts: number;
+}
+
+/**
+ * Chat completions that survive: each agent config's retry settings, then its fallbacks in
+ * order, and on final failure an `AgentExecutionError` whose message is safe for end users.
+ */
+export class ResilientLLMService {
+  readonly tracer?: Tracer;
+  readonly logger?: ResilienceLogger;
+  readonly factory: LLMServiceFactory;
+  private readonly options: ResilientLLMServiceOptions;
+
+  constructor(options: ResilientLLMServiceOptions = {}) {
+    this.logger = checkLogger(options.logger, 'ResilientLLMService: logger');
+    if (options.tracer !== undefined && !isTracer(options.tracer)) {
+      throw new TypeError('ResilientLLMService: tracer must have a logEvent(event, details) method');
+    }
+    this.tracer = options.tracer;
+    this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
+    this.options = options;
+  }
+
+  /** The same service reporting to another tracer (shares the factory and its clients). */
+  withTracer(tracer: Tracer | undefined): ResilientLLMService {
+    return tracer === undefined || tracer === this.tracer
+      ? this
+      : new ResilientLLMService({ ...this.options, factory: this.factory, tracer });
+  }
+
+  /** The safe message for a failure of `kind` after `attempts` attempts. */
+  safeMessage(kind: FailureKind, attempts: number): string {
+    return safeMessageFor(kind, attempts, this.options.safeMessages);
+  }
+
+  async resilientChatCompletion(config: AgentConfig | AgentConfigInput, request: ChatRequest): Promise<ChatCompletion> {
+    const primary = AgentConfig.from(config);
+    const candidates = [primary, ...primary.fallbackConfigs()];
+    let attempts = 0;
+    let lastError: unknown;
+    let kind: FailureKind = 'unknown';
+    for (let index = 0; index < candidates.length; index++) {
+      const counter: AttemptCounter = { attempts: 0 };
+      try {
+        return await this.completeWithRetries(candidates[index], request, counter);
+      } catch (error) {
+        attempts += counter.attempts;
+        lastError = error;
+        kind = classifyError(error).kind;
+        const next = candidates[index + 1];
+        if (next === undefined || request.signal?.aborted || !this.fallbackHelps(kind, error)) break;
+        this.reportFallback(candidates[index], next, kind);
+      }
+    }
+    throw new AgentExecutionError(this.safeMessage(kind, attempts), kind, attempts, lastError);
+  }
+
+  /** One config, retried under its own retry settings. */
+  @Retry({
+    shouldRetry: shouldRetryNetworkError,
+    config: (_self, args) => (args[0] as AgentConfig).retryConfig,
+    observers: observersOf,
+    successDetails: (completion: ChatCompletion) => ({
+      response_length: completion?.choices?.[0]?.message?.content?.length ?? 0,
+    }),
+  })
+  private completeWithRetries(agent: AgentConfig, request: ChatRequest, counter: AttemptCounter): Promise<ChatCompletion> {
+    counter.attempts++;
+    const signal = supervisedAttemptSignal() ?? request.signal;
+    return this.factory
+      .clientFor(agent)
+      .chat.completions.create({ ...requestBody(agent, request.messages, request), stream: false }, { signal }) as Promise<ChatCompletion>;
+  }
+
+  /** Exhausted retries, a quota or context-length failure (or the content filter, if asked). */
+  private fallbackHelps(kind: FailureKind, error: unknown): boolean {
+    if (FALLBACK_KINDS.has(kind)) return true;
+    if (kind === 'content_filter') return this.options.fallbackOnContentFilter === true;
+    return shouldRetryNetworkError(error);
+  }
+
+  private reportFallback(from: AgentConfig, to: AgentConfig, reason: FailureKind): void {
+    const tracer = this.tracer ?? configuredTracer();
+    if (tracer) emitTraceEvent(tracer, 'fallback_used', { from: from.label, to: to.label, reason });
+    (this.logger ?? configuredLogger()).warn(`Falling back from ${from.label} to ${to.label} (${reason})`, {
+      from: from.label,
+      to: to.label,
+      reason,
+    });
+  }
+}

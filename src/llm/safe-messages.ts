@@ -1,0 +1,30 @@
+import type { FailureKind } from '../policies/classification/failure-kind';
+
+/**
+ * What end users are told when an LLM call fails for good, by kind of failure. Safe by
+ * construction: no stack, key, URL or provider text, only the attempt count. Override any
+ * of them with `ResilientLLMService({ safeMessages })`.
+ */
+export type SafeMessage = string | ((attempts: number) => string);
+export type SafeMessages = Partial<Record<FailureKind, SafeMessage>>;
+
+const after = (attempts: number) => `(after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
+
+export const DEFAULT_SAFE_MESSAGES: Readonly<Record<FailureKind, SafeMessage>> = Object.freeze({
+  network: (attempts: number) => `Connection error with the LLM service ${after(attempts)}`,
+  timeout: (attempts: number) => `The LLM service did not respond in time ${after(attempts)}`,
+  rate_limit: (attempts: number) => `The LLM service is rate limiting requests ${after(attempts)}`,
+  server: (attempts: number) => `The LLM service is having problems ${after(attempts)}`,
+  quota_exhausted: 'The LLM service quota is exhausted',
+  auth: 'Authentication with the LLM service failed',
+  content_filter: "The request was rejected by the LLM service's content filter",
+  context_length: 'The conversation is too long for the LLM service',
+  bad_request: 'The LLM service rejected the request',
+  aborted: 'The request was cancelled',
+  unknown: (attempts: number) => `The LLM service request failed ${after(attempts)}`,
+});
+
+export function safeMessageFor(kind: FailureKind, attempts: number, overrides?: SafeMessages): string {
+  const message = overrides?.[kind] ?? DEFAULT_SAFE_MESSAGES[kind] ?? DEFAULT_SAFE_MESSAGES.unknown;
+  return typeof message === 'function' ? message(attempts) : message;
+}
