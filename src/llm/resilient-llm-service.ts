@@ -94,6 +94,7 @@ export class ResilientLLMService {
 
   /** One config, retried under its own retry settings. */
   @Retry({
+    name: 'ResilientLLMService.resilientChatCompletion',
     shouldRetry: shouldRetryNetworkError,
     config: (_self, args) => (args[0] as AgentConfig).retryConfig,
     observers: observersOf,

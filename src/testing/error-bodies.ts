@@ -11,12 +11,15 @@ export interface ErrorReply {
 }
 
 export function rateLimitError(retryAfterMs: number, limitPerMinute?: number): ErrorReply {
-  const limit = limitPerMinute === undefined ? '' : `Limit ${limitPerMinute}, Used ${limitPerMinute}, Requested 1. `;
+  const limit =
+    limitPerMinute === undefined
+      ? 'Rate limit reached for requests.'
+      : `Rate limit reached for requests per min (RPM): Limit ${limitPerMinute}, Used ${limitPerMinute}, Requested 1.`;
   return {
     status: 429,
     body: {
       error: {
-        message: `Rate limit reached for requests per min (RPM): ${limit}Please try again in ${retryAfterMs}ms.`,
+        message: `${limit} Please try again in ${retryAfterMs}ms.`,
         type: 'requests',
         param: null,
         code: 'rate_limit_exceeded',

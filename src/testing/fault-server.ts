@@ -1,0 +1,377 @@
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+import { completionBody, completionChunks, replyContent, type ReplyMeta } from './completion';
+import {
+  apiKeyOf,
+  authError,
+  contentFilterError,
+  contextLengthError,
+  invalidBodyError,
+  notFoundError,
+  quotaError,
+  rateLimitError,
+  serverError,
+  type ErrorReply,
+} from './error-bodies';
+import { FaultSchedule } from './fault-schedule';
+import { DEFAULT_RANDOM_FAULTS, parseFaultSpecs, type Fault, type FaultSpec } from './fault-spec';
+import { rateLimitHeaders } from './rate-limit-headers';
+import { matchChatRoute, providerOfPath, type Provider } from './routes';
+import { SSE_DONE, SSE_HEADERS, sseEvent } from './sse';
+import { TimerSet } from './timer-set';
+import { TokenBucket, validateRateLimit, type RateLimitOptions } from './token-bucket';
+
+export interface FaultServerOptions {
+  /** Request i gets `script[i]`; once used up, random mode (all `ok` unless `faultRate` is set). */
+  script?: readonly FaultSpec[];
+  /** Share of requests, in [0, 1], that get a fault drawn uniformly from `faults` (after the script). Default 0. */
+  faultRate?: number;
+  /** What random mode draws from. Default `['429', '500', '503', 'reset']`. */
+  faults?: readonly FaultSpec[];
+  /** Seed of random mode's PRNG (an integer); the same seed gives the same fault sequence. Default 1. */
+  seed?: number;
+  /**
+   * A token bucket in front of everything (checked before the script, and a refused
+   * request uses no script entry): `burst` requests at once, refilled at `rps` per second.
+   * With it, every response carries OpenAI's `x-ratelimit-*-requests` headers.
+   */
+  rateLimit?: RateLimitOptions;
+  /** Port on 127.0.0.1. Default 0: a free port chosen by the OS. */
+  port?: number;
+  /** Called for each request once its fault is decided (the CLI logs with it). Errors are ignored. */
+  onRequest?: (request: RecordedRequest) => void;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query, e.g. `/openai/deployments/gpt-4o/chat/completions`. */
+  path: string;
+  /** Query parameters, e.g. `{ 'api-version': '2024-10-21' }`. */
+  query: Record<string, string>;
+  /** As Node parsed them: lower-case names (`authorization`, `api-key`, ...). */
+  headers: http.IncomingHttpHeaders;
+  /** The parsed JSON body, or `undefined` when there was none or it was not JSON. */
+  body: unknown;
+  provider: Provider;
+  /** The Azure deployment from the path (absent for OpenAI and Azure's `/openai/v1`). */
+  deployment?: string;
+  /**
+   * What the server did: a fault spec (`'ok'`, `'429'`, `'slow:20'`, ...), or
+   * `'rate-limited'` (refused by `rateLimit`), `'not-found'` (no such endpoint),
+   * `'invalid-body'` (the body was not a JSON object). Only fault specs use script entries.
+   */
+  fault: string;
+  /** `Date.now()` when the request body had arrived. */
+  at: number;
+  /** The `x-request-id` the response carried (or would have, for `reset` and `hang`). */
+  requestId: string;
+}
+
+export interface FaultServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** `url + '/v1'`: `new OpenAI({ baseURL: server.openaiBaseURL })`. */
+  readonly openaiBaseURL: string;
+  /** `url`: `new AzureOpenAI({ endpoint: server.azureEndpoint, apiVersion, deployment })`. */
+  readonly azureEndpoint: string;
+  readonly port: number;
+  /** Every request so far, in arrival order; the same array grows as requests arrive. */
+  readonly requests: RecordedRequest[];
+  /** Replaces the script and restarts from its first entry. Throws on an invalid spec. */
+  setScript(faults: readonly FaultSpec[]): void;
+  /** Ends every socket (hanging and streaming ones too), stops listening, clears timers. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * After the last bytes before a cut are flushed, wait this long before destroying the
+ * socket. A client's fetch body is a WHATWG stream, and erroring one drops whatever is
+ * still queued in it: without the pause, data and FIN can arrive together and the client
+ * may see the error without the chunks that preceded it, so "cut after N chunks" would
+ * not be deterministic.
+ */
+const CUT_DELAY_MS = 10;
+
+/**
+ * Starts an OpenAI / Azure OpenAI compatible chat-completions server on 127.0.0.1 that
+ * injects faults by script or at random. Rejects (before listening) on invalid options,
+ * naming the bad value.
+ */
+export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
+  const settings = resolveOptions(options);
+  const schedule = new FaultSchedule(settings);
+  const bucket = settings.rateLimit ? new TokenBucket(settings.rateLimit) : undefined;
+  const timers = new TimerSet();
+  const sockets = new Set<Socket>();
+  const requests: RecordedRequest[] = [];
+  let requestCount = 0;
+  let closed = false;
+
+  const server = http.createServer((req, res) => {
+    // A client that goes away mid-reply is part of the job here, not a server error.
+    res.on('error', () => undefined);
+    req.on('error', () => undefined);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
+    if (closed) return;
+    requestCount += 1;
+    const requestId = `req_${requestCount}`;
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const route = matchChatRoute(method, url.pathname);
+    const body = parseJson(raw);
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      body,
+      provider: route?.provider ?? providerOfPath(url.pathname),
+      ...(route?.deployment === undefined ? {} : { deployment: route.deployment }),
+      fault: 'ok',
+      at: Date.now(),
+      requestId,
+    };
+    const headers: Record<string, string> = { 'x-request-id': requestId };
+    const finish = (fault: string, reply?: ErrorReply): void => {
+      record.fault = fault;
+      requests.push(record);
+      try {
+        settings.onRequest?.(record);
+      } catch {
+        // An observer must not break the server.
+      }
+      if (reply) sendJson(res, reply.status, reply.body, { ...headers, ...reply.headers });
+    };
+
+    if (!route) {
+      if (bucket && settings.rateLimit) Object.assign(headers, rateLimitHeaders(settings.rateLimit, bucket.peek()));
+      return finish('not-found', notFoundError(method, url.pathname));
+    }
+    if (bucket && settings.rateLimit) {
+      const state = bucket.take();
+      Object.assign(headers, rateLimitHeaders(settings.rateLimit, state));
+      if (!state.allowed) {
+        return finish('rate-limited', rateLimitError(state.retryAfterMs, Number(headers['x-ratelimit-limit-requests'])));
+      }
+    }
+    if (!isObject(body)) return finish('invalid-body', invalidBodyError());
+
+    const fault = schedule.next();
+    finish(fault.spec);
+    const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
+    const meta: ReplyMeta = { id: `chatcmpl-${requestCount}`, model, created: Math.floor(Date.now() / 1000) };
+    apply(fault, { req, res, headers, body, meta, stream: body.stream === true, apiKey: apiKeyOf(req.headers) });
+  }
+
+  interface ReplyContext {
+    req: http.IncomingMessage;
+    res: http.ServerResponse;
+    headers: Record<string, string>;
+    body: Record<string, unknown>;
+    meta: ReplyMeta;
+    stream: boolean;
+    apiKey: string | undefined;
+  }
+
+  function apply(fault: Fault, ctx: ReplyContext): void {
+    const error = (reply: ErrorReply) => sendJson(ctx.res, reply.status, reply.body, { ...ctx.headers, ...reply.headers });
+    switch (fault.kind) {
+      case 'ok':
+        return replyOk(ctx);
+      case 'slow': {
+        const cancel = timers.timeout(fault.delayMs, () => replyOk(ctx));
+        ctx.res.on('close', cancel);
+        return;
+      }
+      case 'rate-limit':
+        return error(rateLimitError(fault.retryAfterMs));
+      case 'quota':
+        return error(quotaError());
+      case 'server-error':
+        return error(serverError(fault.status));
+      case 'auth':
+        return error(authError(ctx.apiKey));
+      case 'content-filter':
+        return error(contentFilterError());
+      case 'context-length':
+        return error(contextLengthError());
+      case 'reset':
+        return resetSocket(ctx.req.socket);
+      case 'hang':
+        // Nothing: the client gives up (timeout, abort) or close() destroys the socket.
+        return;
+      case 'stream-cut':
+        return ctx.stream ? streamReply(ctx, fault.chunks) : cutJsonReply(ctx);
+      case 'malformed-json':
+        return ctx.stream ? malformedStreamReply(ctx) : malformedJsonReply(ctx);
+    }
+  }
+
+  function replyOk(ctx: ReplyContext): void {
+    if (ctx.stream) return streamReply(ctx);
+    sendJson(ctx.res, 200, completionBody(ctx.meta, ctx.body, replyContent(ctx.body)), ctx.headers);
+  }
+
+  /** Streams the reply one event per event-loop turn; with `cutAfter`, stops after that many content chunks and cuts. */
+  function streamReply(ctx: ReplyContext, cutAfter?: number): void {
+    const { role, contents, final, usage } = completionChunks(ctx.meta, ctx.body, replyContent(ctx.body));
+    const events =
+      cutAfter === undefined
+        ? [...[role, ...contents, final, ...usage].map(sseEvent), SSE_DONE]
+        : [role, ...contents.slice(0, cutAfter)].map(sseEvent);
+    ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
+    ctx.res.flushHeaders();
+    writeEvents(ctx, events, cutAfter !== undefined);
+  }
+
+  function malformedStreamReply(ctx: ReplyContext): void {
+    const { role } = completionChunks(ctx.meta, ctx.body, replyContent(ctx.body));
+    ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
+    writeEvents(ctx, [sseEvent(role), `data: {"id":"${ctx.meta.id}","object":"chat.completion.chunk","choices":[{\n\n`, SSE_DONE], false);
+  }
+
+  function writeEvents(ctx: ReplyContext, events: string[], cut: boolean): void {
+    const step = (index: number): void => {
+      if (closed || ctx.res.destroyed) return;
+      if (index === events.length - 1) {
+        ctx.res.write(events[index], () => (cut ? cutLater(ctx) : ctx.res.end()));
+        return;
+      }
+      ctx.res.write(events[index]);
+      // One event per turn: the client sees a stream, and close() or an abort can stop it midway.
+      timers.immediate(() => step(index + 1));
+    };
+    step(0);
+  }
+
+  function cutLater(ctx: ReplyContext): void {
+    timers.timeout(CUT_DELAY_MS, () => ctx.req.socket.destroy());
+  }
+
+  /** Headers with the full Content-Length, half the body, then a cut. */
+  function cutJsonReply(ctx: ReplyContext): void {
+    const text = JSON.stringify(completionBody(ctx.meta, ctx.body, replyContent(ctx.body)));
+    ctx.res.writeHead(200, {
+      ...ctx.headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+    });
+    ctx.res.write(text.slice(0, Math.floor(text.length / 2)), () => cutLater(ctx));
+  }
+
+  /** A complete 200 response whose body is JSON cut short (valid HTTP, invalid JSON). */
+  function malformedJsonReply(ctx: ReplyContext): void {
+    const text = JSON.stringify(completionBody(ctx.meta, ctx.body, replyContent(ctx.body)));
+    sendRaw(ctx.res, 200, text.slice(0, Math.floor(text.length / 2)), { ...ctx.headers, 'content-type': 'application/json' });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    openaiBaseURL: `${url}/v1`,
+    azureEndpoint: url,
+    port,
+    requests,
+    setScript(faults) {
+      schedule.setScript(parseFaultSpecs(faults, 'setScript(faults)'));
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        closed = true;
+        timers.clearAll();
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+interface ResolvedOptions {
+  script: Fault[];
+  faultRate: number;
+  faults: Fault[];
+  seed: number;
+  rateLimit?: RateLimitOptions;
+  port: number;
+  onRequest?: (request: RecordedRequest) => void;
+}
+
+/** Validates everything up front so a bad option fails the setup, naming the value. */
+function resolveOptions(options: FaultServerOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('startFaultServer options must be an object');
+  const faultRate = options.faultRate ?? 0;
+  if (typeof faultRate !== 'number' || !(faultRate >= 0 && faultRate <= 1)) {
+    throw new RangeError(`faultRate must be a number in [0, 1], got ${String(faultRate)}`);
+  }
+  const seed = options.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${String(seed)}`);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer in [0, 65535], got ${String(port)}`);
+  }
+  const faults = parseFaultSpecs(options.faults ?? DEFAULT_RANDOM_FAULTS, 'faults');
+  if (faultRate > 0 && faults.length === 0) throw new RangeError('faults must not be empty when faultRate is above 0');
+  if (options.onRequest !== undefined && typeof options.onRequest !== 'function') {
+    throw new TypeError('onRequest must be a function');
+  }
+  return {
+    script: parseFaultSpecs(options.script ?? [], 'script'),
+    faultRate,
+    faults,
+    seed,
+    rateLimit: options.rateLimit === undefined ? undefined : validateRateLimit(options.rateLimit),
+    port,
+    onRequest: options.onRequest,
+  };
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+  sendRaw(res, status, JSON.stringify(body), { ...headers, 'content-type': 'application/json' });
+}
+
+function sendRaw(res: http.ServerResponse, status: number, text: string, headers: Record<string, string>): void {
+  if (res.destroyed || res.headersSent) return;
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+/** A TCP RST when the platform supports it (what "connection reset by peer" really is), else a plain close. */
+function resetSocket(socket: Socket): void {
+  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else socket.destroy();
+}
