@@ -68,6 +68,10 @@ describe('package.json entry points', () => {
     ['exports["."].import', pkg.exports?.['.']?.import],
     ['exports["."].require', pkg.exports?.['.']?.require],
     ['exports["./package.json"]', pkg.exports?.['./package.json']],
+    ['exports["./testing"].types', pkg.exports?.['./testing']?.types],
+    ['exports["./testing"].import', pkg.exports?.['./testing']?.import],
+    ['exports["./testing"].require', pkg.exports?.['./testing']?.require],
+    ['bin.llm-resilience-fault-server', pkg.bin?.['llm-resilience-fault-server']],
   ];
 
   it.each(targets)('%s points at a file that exists (%s)', (_name, target) => {
@@ -216,5 +220,29 @@ describe('require and import', () => {
 
   it('the built package works end to end from ESM: a decorated method is retried', () => {
     expect(fromImport.e2e).toEqual({ value: 'ok', calls: 3 });
+  });
+});
+
+describe('llm-resilience/testing', () => {
+  it('loads with require and import, and the two are one copy', () => {
+    const out = esm(`
+      import { createRequire } from 'node:module';
+      import * as esmTesting from 'llm-resilience/testing';
+      const cjsTesting = createRequire(import.meta.url)('llm-resilience/testing');
+      const server = await esmTesting.startFaultServer({ script: ['503'] });
+      const response = await fetch(server.openaiBaseURL + '/chat/completions', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await server.close();
+      console.log(JSON.stringify({ same: esmTesting.startFaultServer === cjsTesting.startFaultServer, status: response.status }));
+    `);
+    expect(JSON.parse(out)).toEqual({ same: true, status: 503 });
+  });
+
+  it('ships the CLI as an executable script', () => {
+    const cli = path.join(ROOT, pkg.bin['llm-resilience-fault-server']);
+    expect(fs.readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    expect(node([cli, '--help'])).toMatch(/^Usage: llm-resilience-fault-server/);
   });
 });
