@@ -8,20 +8,21 @@ import type { FailureKind } from '../policies/classification/failure-kind';
 export type SafeMessage = string | ((attempts: number) => string);
 export type SafeMessages = Partial<Record<FailureKind, SafeMessage>>;
 
-const after = (attempts: number) => `(after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
+/** ` (after N attempts)`, or nothing when no attempt was made. */
+const after = (attempts: number) => (attempts > 0 ? ` (after ${attempts} attempt${attempts === 1 ? '' : 's'})` : '');
 
 export const DEFAULT_SAFE_MESSAGES: Readonly<Record<FailureKind, SafeMessage>> = Object.freeze({
-  network: (attempts: number) => `Connection error with the LLM service ${after(attempts)}`,
-  timeout: (attempts: number) => `The LLM service did not respond in time ${after(attempts)}`,
-  rate_limit: (attempts: number) => `The LLM service is rate limiting requests ${after(attempts)}`,
-  server: (attempts: number) => `The LLM service is having problems ${after(attempts)}`,
+  network: (attempts: number) => `Connection error with the LLM service${after(attempts)}`,
+  timeout: (attempts: number) => `The LLM service did not respond in time${after(attempts)}`,
+  rate_limit: (attempts: number) => `The LLM service is rate limiting requests${after(attempts)}`,
+  server: (attempts: number) => `The LLM service is having problems${after(attempts)}`,
   quota_exhausted: 'The LLM service quota is exhausted',
   auth: 'Authentication with the LLM service failed',
   content_filter: "The request was rejected by the LLM service's content filter",
   context_length: 'The conversation is too long for the LLM service',
   bad_request: 'The LLM service rejected the request',
   aborted: 'The request was cancelled',
-  unknown: (attempts: number) => `The LLM service request failed ${after(attempts)}`,
+  unknown: (attempts: number) => `The LLM service request failed${after(attempts)}`,
 });
 
 export function safeMessageFor(kind: FailureKind, attempts: number, overrides?: SafeMessages): string {
