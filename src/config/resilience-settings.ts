@@ -57,12 +57,7 @@ export function configureResilience(settings: ResilienceSettings): void {
     }
   }
   if ('logger' in settings) next.logger = checkLogger(settings.logger, 'configureResilience: logger');
-  if ('tracer' in settings) {
-    if (settings.tracer !== undefined && !isTracer(settings.tracer)) {
-      throw new TypeError('configureResilience: tracer must have a logEvent(event, details) method');
-    }
-    next.tracer = settings.tracer;
-  }
+  if ('tracer' in settings) next.tracer = checkTracer(settings.tracer, 'configureResilience: tracer');
   if ('random' in settings) {
     if (settings.random !== undefined && typeof settings.random !== 'function') {
       throw new TypeError('configureResilience: random must be a function returning a number in [0, 1)');
@@ -118,4 +113,12 @@ export function checkLogger(logger: unknown, what: string): ResilienceLogger | u
     throw new TypeError(`${what} must be a winston logger (missing ${missing.join(', ') || 'methods'})`);
   }
   return logger as ResilienceLogger;
+}
+
+/** @internal Throws a TypeError naming `what` unless `tracer` is undefined or has `logEvent`. */
+export function checkTracer(tracer: unknown, what: string): Tracer | undefined {
+  if (tracer !== undefined && !isTracer(tracer)) {
+    throw new TypeError(`${what} must have a logEvent(event, details) method`);
+  }
+  return tracer;
 }

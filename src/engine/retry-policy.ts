@@ -1,5 +1,6 @@
 import {
   checkLogger,
+  checkTracer,
   configuredTracer,
   environmentDefaults,
   processDefaults,
@@ -8,7 +9,7 @@ import {
 import { ConfigSources, resolveRetryConfig } from '../config/resolve-config';
 import { isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-config';
 import type { ResilienceLogger } from '../observability/default-logger';
-import { isTracer, Tracer } from '../observability/tracer';
+import type { Tracer } from '../observability/tracer';
 import type { AttemptOwner } from './retry-context';
 
 /** A config for the call: fixed, or chosen from the instance and the call's arguments. */
@@ -81,9 +82,7 @@ export class RetryPolicy implements AttemptOwner {
       throw new TypeError(`${label}: the observers option must return { logger?, tracer? } or undefined`);
     }
     checkLogger(observers.logger, `${label}: observers().logger`);
-    if (observers.tracer !== undefined && !isTracer(observers.tracer)) {
-      throw new TypeError(`${label}: observers().tracer must have a logEvent(event, details) method`);
-    }
+    checkTracer(observers.tracer, `${label}: observers().tracer`);
     return observers;
   }
 

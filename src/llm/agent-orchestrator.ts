@@ -1,7 +1,7 @@
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { checkLogger, configuredLogger } from '../config/resilience-settings';
+import { checkLogger, checkTracer, configuredLogger } from '../config/resilience-settings';
 import type { ResilienceLogger } from '../observability/default-logger';
-import { isTracer, Tracer } from '../observability/tracer';
+import type { Tracer } from '../observability/tracer';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { isAgentExecutionError } from './agent-execution-error';
 import { ResilientLLMService } from './resilient-llm-service';
@@ -35,10 +35,7 @@ export class AgentOrchestrator {
 
   constructor(options: AgentOrchestratorOptions = {}) {
     this.logger = checkLogger(options.logger, 'AgentOrchestrator: logger');
-    if (options.tracer !== undefined && !isTracer(options.tracer)) {
-      throw new TypeError('AgentOrchestrator: tracer must have a logEvent(event, details) method');
-    }
-    this.tracer = options.tracer;
+    this.tracer = checkTracer(options.tracer, 'AgentOrchestrator: tracer');
     this.service = options.service ?? new ResilientLLMService({ tracer: options.tracer, logger: this.logger });
   }
 

@@ -1,9 +1,9 @@
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { checkLogger } from '../config/resilience-settings';
+import { checkLogger, checkTracer } from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
 import type { ResilienceLogger } from '../observability/default-logger';
-import { isTracer, Tracer } from '../observability/tracer';
+import type { Tracer } from '../observability/tracer';
 import { shouldRetryNetworkError } from '../policies/classification/classify-error';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { checkJsonSchema, JsonSchema } from './json-schema-check';
@@ -38,10 +38,7 @@ export class LLMExecutor {
 
   constructor(options: LLMExecutorOptions = {}) {
     this.logger = checkLogger(options.logger, 'LLMExecutor: logger');
-    if (options.tracer !== undefined && !isTracer(options.tracer)) {
-      throw new TypeError('LLMExecutor: tracer must have a logEvent(event, details) method');
-    }
-    this.tracer = options.tracer;
+    this.tracer = checkTracer(options.tracer, 'LLMExecutor: tracer');
     this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
   }
 

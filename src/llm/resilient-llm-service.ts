@@ -1,9 +1,9 @@
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { checkLogger, configuredLogger, configuredTracer } from '../config/resilience-settings';
+import { checkLogger, checkTracer, configuredLogger, configuredTracer } from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
 import type { ResilienceLogger } from '../observability/default-logger';
-import { emitTraceEvent, isTracer, Tracer } from '../observability/tracer';
+import { emitTraceEvent, Tracer } from '../observability/tracer';
 import { classifyError, shouldRetryNetworkError } from '../policies/classification/classify-error';
 import type { FailureKind } from '../policies/classification/failure-kind';
 import { AgentConfig, AgentConfigInput } from './agent-config';
@@ -50,10 +50,7 @@ export class ResilientLLMService {
 
   constructor(options: ResilientLLMServiceOptions = {}) {
     this.logger = checkLogger(options.logger, 'ResilientLLMService: logger');
-    if (options.tracer !== undefined && !isTracer(options.tracer)) {
-      throw new TypeError('ResilientLLMService: tracer must have a logEvent(event, details) method');
-    }
-    this.tracer = options.tracer;
+    this.tracer = checkTracer(options.tracer, 'ResilientLLMService: tracer');
     this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
     this.options = options;
   }
