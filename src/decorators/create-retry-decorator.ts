@@ -1,12 +1,11 @@
 import { RetryConfig, RETRY_CONFIG_FIELDS, isRetryConfig, explicitFields, unknownFieldIssues } from '../config/retry-config';
 import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
-import { checkLogger } from '../config/resilience-settings';
+import { checkLogger, checkTracer } from '../config/resilience-settings';
 import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
 import { RetryPolicy, RetryPolicySpec } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
-import { isTracer } from '../observability/tracer';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
 
 const OPTION_KEYS = ['config', 'logger', 'tracer', 'observers', 'name', 'successDetails'];
@@ -126,9 +125,7 @@ function validateOptions(
     }
   }
   checkLogger(given.logger, `${prefix} logger`);
-  if (given.tracer !== undefined && !isTracer(given.tracer)) {
-    throw new TypeError(`${prefix} tracer must have a logEvent(event, details) method`);
-  }
+  checkTracer(given.tracer, `${prefix} tracer`);
   if (given.name !== undefined && (typeof given.name !== 'string' || given.name.trim() === '')) {
     throw new TypeError(`${prefix} name must be a non-empty string`);
   }
