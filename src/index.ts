@@ -55,6 +55,7 @@ export {
   SchemaValidationError,
   StreamInterruptedError,
   isSchemaValidationError,
+  TokenProviderError,
   isStreamInterruptedError,
 } from './llm/llm-errors';
 export { ResilientLLMService } from './llm/resilient-llm-service';

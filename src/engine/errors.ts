@@ -1,5 +1,7 @@
-const TIMEOUT_BRAND = Symbol.for('llm-resilience.RetryTimeoutError');
-const ATTEMPT_TIMEOUT_BRAND = Symbol.for('llm-resilience.AttemptTimeoutError');
+import { BRANDS, hasBrand } from '../internal/brands';
+
+const TIMEOUT_BRAND = BRANDS.retryTimeout;
+const ATTEMPT_TIMEOUT_BRAND = BRANDS.attemptTimeout;
 
 /**
  * The call ran out of its `totalTimeoutMs` before any attempt had failed (the first
@@ -29,11 +31,9 @@ export class AttemptTimeoutError extends Error {
 }
 
 export function isRetryTimeoutError(error: unknown): error is RetryTimeoutError {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[TIMEOUT_BRAND] === true;
+  return hasBrand(error, TIMEOUT_BRAND);
 }
 
 export function isAttemptTimeoutError(error: unknown): error is AttemptTimeoutError {
-  return (
-    typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[ATTEMPT_TIMEOUT_BRAND] === true
-  );
+  return hasBrand(error, ATTEMPT_TIMEOUT_BRAND);
 }

@@ -183,9 +183,11 @@ class RetryCall {
             return step.value;
           }
           if (!delivered) {
+            // From now on the stream is the caller's: no more attempt timeout or deadline,
+            // but the caller's own abort still stops it.
             delivered = true;
             guard?.dispose();
-            guard = undefined;
+            guard = this.guard(ctx, false);
           }
           yield step.value;
         }
@@ -247,10 +249,13 @@ class RetryCall {
 
   /**
    * Watches one attempt: its own timeout (retryable), the call's deadline and the
-   * caller's signal (both final). Null when there is nothing to watch.
+   * caller's signal (both final); without the timers when `withTimers` is false.
+   * Undefined when there is nothing to watch.
    */
-  private guard(ctx: AttemptContext): AttemptGuard | undefined {
-    const { attemptTimeoutMs, deadlineMs, signal } = this;
+  private guard(ctx: AttemptContext, withTimers = true): AttemptGuard | undefined {
+    const { signal } = this;
+    const attemptTimeoutMs = withTimers ? this.attemptTimeoutMs : undefined;
+    const deadlineMs = withTimers ? this.deadlineMs : undefined;
     if (attemptTimeoutMs === undefined && deadlineMs === undefined && signal === undefined) return undefined;
     let attemptTimer: ReturnType<typeof setTimeout> | undefined;
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;

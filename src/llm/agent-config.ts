@@ -1,3 +1,4 @@
+import { inspect, InspectOptions } from 'node:util';
 import { IsEnum, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
 import { RetryConfig, RetryConfigFields, unknownFieldIssues } from '../config/retry-config';
 import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from '../config/retry-config-error';
@@ -19,8 +20,12 @@ export interface AgentConfigInput {
   /** Azure AD (Entra ID) bearer tokens, e.g. `getBearerTokenProvider(credential, scope)`. */
   azureADTokenProvider?: () => Promise<string>;
   retryConfig?: RetryConfig | Partial<RetryConfigFields>;
-  /** Tried in order when this config fails for good; each inherits every field it does not set. */
-  fallbacks?: AgentConfigInput[];
+  /**
+   * Tried in order when this config fails for good; each inherits every field it does not
+   * set (of the same provider: a fallback to another provider inherits only model and
+   * retryConfig; one with its own credential inherits neither of ours).
+   */
+  fallbacks?: Array<AgentConfigInput | AgentConfig>;
   /** Shown in events and responses (default: the model). */
   name?: string;
 }
@@ -40,6 +45,8 @@ const FIELDS = [
 const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 /** A fallback inherits these from its primary; `name` and `fallbacks` are its own. */
 const INHERITED = ['provider', 'model', 'baseURL', 'endpoint', 'apiVersion', 'apiKey', 'azureADTokenProvider', 'retryConfig'] as const;
+/** Fields that mean nothing to another provider. */
+const PROVIDER_SPECIFIC: ReadonlySet<string> = new Set(['baseURL', 'endpoint', 'apiVersion', 'apiKey', 'azureADTokenProvider']);
 
 const BRAND = Symbol.for('llm-resilience.AgentConfig');
 
@@ -59,10 +66,10 @@ export class AgentConfig {
   apiVersion?: string;
   azureADTokenProvider?: () => Promise<string>;
   retryConfig: RetryConfig;
-  fallbacks?: AgentConfigInput[];
+  /** The fallbacks as complete configs (each with what it inherits), in order. */
+  fallbacks?: AgentConfig[];
   name?: string;
   #apiKey: string | undefined;
-  readonly #fallbackConfigs: readonly AgentConfig[];
 
   constructor(input: AgentConfigInput) {
     const issues: RetryConfigIssue[] = [];
@@ -87,24 +94,31 @@ export class AgentConfig {
     }
     issues.push(...crossFieldIssues(this, input));
 
-    const fallbacks: AgentConfig[] = [];
     if (input.fallbacks !== undefined) {
       if (!Array.isArray(input.fallbacks)) {
         issues.push({ field: 'fallbacks', message: 'fallbacks must be an array of partial agent configs' });
       } else {
-        this.fallbacks = input.fallbacks;
+        const primaryIsValid = issues.length === 0;
+        const fallbacks: AgentConfig[] = [];
         input.fallbacks.forEach((entry, index) => {
           const path = `fallbacks[${index}]`;
+          if (!isPlainObject(entry) && !isAgentConfig(entry)) {
+            issues.push({ field: path, message: `${path} must be a partial agent config object` });
+            return;
+          }
+          const own = isAgentConfig(entry) ? entry.ownFields() : (entry as AgentConfigInput);
           try {
-            fallbacks.push(new AgentConfig({ ...this.inheritable(), ...(entry as object) }));
+            fallbacks.push(new AgentConfig({ ...this.inheritedBy(own), ...own }));
           } catch (error) {
             if (!isRetryConfigError(error)) throw error;
-            issues.push(...error.issues.map((issue) => prefixIssue(issue, path)));
+            // What the primary got wrong is reported once, under the primary's own fields.
+            const relevant = primaryIsValid ? error.issues : error.issues.filter((issue) => isOwnIssue(issue, own));
+            issues.push(...relevant.map((issue) => prefixIssue(issue, path)));
           }
         });
+        this.fallbacks = fallbacks;
       }
     }
-    this.#fallbackConfigs = fallbacks;
     if (issues.length > 0) throw new RetryConfigError(issues);
   }
 
@@ -130,17 +144,54 @@ export class AgentConfig {
 
   /** The fallbacks as complete configs, in order, each with what it inherits from this one. */
   fallbackConfigs(): readonly AgentConfig[] {
-    return this.#fallbackConfigs;
+    return this.fallbacks ?? [];
   }
 
-  private inheritable(): AgentConfigInput {
+  /** Plain fields for serialisation: no key, no token provider. */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const field of FIELDS) {
+      if (field === 'apiKey' || field === 'azureADTokenProvider') continue;
+      const value = this[field];
+      if (value !== undefined) out[field] = value;
+    }
+    return out;
+  }
+
+  /** `util.inspect` shows the same as `toJSON` (never the key, whatever the options). */
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    return `AgentConfig ${inspect(this.toJSON(), { ...options, getters: false, showHidden: false })}`;
+  }
+
+  /** The fields a fallback inherits from this config, given what the fallback sets itself. */
+  private inheritedBy(own: AgentConfigInput): AgentConfigInput {
+    // Another provider means another endpoint, API version and credentials: only the model
+    // and retry settings carry over. A fallback with its own credential takes neither of ours.
+    const sameProvider = own.provider === undefined || own.provider === this.provider;
+    const ownCredential = own.apiKey !== undefined || own.azureADTokenProvider !== undefined;
     const out: Record<string, unknown> = {};
     for (const field of INHERITED) {
+      if (!sameProvider && PROVIDER_SPECIFIC.has(field)) continue;
+      if (ownCredential && (field === 'apiKey' || field === 'azureADTokenProvider')) continue;
       const value = field === 'apiKey' ? this.#apiKey : this[field];
       if (value !== undefined) out[field] = value;
     }
     return out as AgentConfigInput;
   }
+
+  /** The fields this config was given, as input for another (the key included). */
+  private ownFields(): AgentConfigInput {
+    const out: Record<string, unknown> = { ...this.toJSON(), apiKey: this.#apiKey };
+    if (this.azureADTokenProvider) out.azureADTokenProvider = this.azureADTokenProvider;
+    if (out.apiKey === undefined) delete out.apiKey;
+    return out as AgentConfigInput;
+  }
+}
+
+/** A fallback issue that is the fallback's own, not one inherited from an invalid primary. */
+function isOwnIssue(issue: RetryConfigIssue, own: AgentConfigInput): boolean {
+  const field = issue.field.split(/[.[]/)[0];
+  return field in own;
 }
 
 export function isAgentConfig(value: unknown): value is AgentConfig {

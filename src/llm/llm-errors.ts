@@ -1,3 +1,5 @@
+import { BRANDS } from '../internal/brands';
+
 const SCHEMA_BRAND = Symbol.for('llm-resilience.SchemaValidationError');
 const STREAM_BRAND = Symbol.for('llm-resilience.StreamInterruptedError');
 
@@ -37,4 +39,16 @@ export function isSchemaValidationError(error: unknown): error is SchemaValidati
 
 export function isStreamInterruptedError(error: unknown): error is StreamInterruptedError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[STREAM_BRAND] === true;
+}
+
+/**
+ * The Azure AD token provider failed. A credential failure: classified `auth`, never
+ * retried (the same verdict the AzureOpenAI client's wrapped provider errors get).
+ */
+export class TokenProviderError extends Error {
+  readonly [BRANDS.tokenProvider] = true;
+  constructor(cause: unknown) {
+    super('The Azure AD token provider failed', { cause });
+    this.name = 'TokenProviderError';
+  }
 }

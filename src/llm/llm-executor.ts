@@ -23,8 +23,13 @@ export interface LLMExecutorOptions {
   tracer?: Tracer;
 }
 
-/** Retries what any client's transient failure looks like (openai, Azure, fetch, sockets). */
-const shouldRetryLLMError = shouldRetryNetworkError;
+/**
+ * Retries what any client's transient failure looks like (openai, Azure, fetch, sockets),
+ * and a response body that is not valid JSON (a garbled or truncated 200: the SDK throws
+ * a bare SyntaxError for it).
+ */
+export const shouldRetryLLMError = (error: unknown): boolean =>
+  shouldRetryNetworkError(error) || (error as { name?: unknown } | null)?.name === 'SyntaxError';
 const shouldRetryOrReask = (error: unknown) => isSchemaValidationError(error) || shouldRetryLLMError(error);
 
 /**

@@ -7,6 +7,8 @@ import { RetryOpenAI } from '../decorators/retry-openai';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { AgentConfig, AgentConfigInput } from './agent-config';
+import { classifyError } from '../policies/classification/classify-error';
+import { TokenProviderError } from './llm-errors';
 import { LLMProvider } from './llm-provider';
 
 export interface LLMServiceFactoryOptions {
@@ -60,12 +62,17 @@ export class LLMServiceFactory {
     // Loaded when first needed: `openai` is a peer dependency that decorator-only users may not have.
     const { OpenAI: OpenAIClient, AzureOpenAI: AzureClient } = require('openai') as typeof import('openai');
     if (agent.provider === LLMProvider.AZURE_OPENAI) {
+      // `null`, not undefined, for what is not used: the SDK would fill an undefined
+      // `apiKey`/`baseURL` from AZURE_OPENAI_API_KEY / OPENAI_BASE_URL and then refuse the
+      // combination ("mutually exclusive").
       const credentials = agent.azureADTokenProvider
-        ? { azureADTokenProvider: agent.azureADTokenProvider }
+        ? { azureADTokenProvider: agent.azureADTokenProvider, apiKey: null as unknown as undefined }
         : { apiKey: this.apiKeyFor(agent) };
       return new AzureClient({
         ...credentials,
-        ...(agent.baseURL ? { baseURL: agent.baseURL } : { endpoint: agent.endpoint }),
+        ...(agent.baseURL
+          ? { baseURL: agent.baseURL }
+          : { endpoint: agent.endpoint, baseURL: null as unknown as undefined }),
         apiVersion: agent.apiVersion ?? DEFAULT_AZURE_API_VERSION,
         deployment: agent.model,
         maxRetries: 0,
@@ -86,8 +93,8 @@ export class LLMServiceFactory {
 
   /**
    * An Azure OpenAI client for `config`. With `azureADTokenProvider`, a first token is
-   * fetched now, so a credential that cannot work fails here (not retried) and a transient
-   * token-endpoint failure is retried.
+   * fetched now, so a credential that cannot work fails here, as `TokenProviderError`
+   * (`auth`, not retried: the same verdict as a provider failure during a call).
    */
   @RetryAzure({ config: retryConfigOfFirstArgument, observers: observersOf })
   async setupAzureService(
@@ -98,7 +105,15 @@ export class LLMServiceFactory {
       throw new TypeError(`setupAzureService needs provider ${LLMProvider.AZURE_OPENAI}, got ${agent.provider}`);
     }
     const credential = agent.azureADTokenProvider;
-    if (credential) await credential();
+    if (credential) {
+      try {
+        await credential();
+      } catch (error) {
+        // A credential error (@azure/identity) stays as it is; anything else is wrapped so
+        // that it, too, reads as a credential failure and is not retried.
+        throw classifyError(error).kind === 'auth' ? error : new TokenProviderError(error);
+      }
+    }
     return { client: this.createClient(agent) as AzureOpenAI, ...(credential ? { credential } : {}) };
   }
 

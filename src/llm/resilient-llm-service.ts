@@ -4,11 +4,11 @@ import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
 import type { ResilienceLogger } from '../observability/default-logger';
 import { emitTraceEvent, Tracer } from '../observability/tracer';
-import { classifyError, shouldRetryNetworkError } from '../policies/classification/classify-error';
+import { classifyError } from '../policies/classification/classify-error';
 import type { FailureKind } from '../policies/classification/failure-kind';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { AgentExecutionError } from './agent-execution-error';
-import { requestBody } from './llm-executor';
+import { requestBody, shouldRetryLLMError } from './llm-executor';
 import { LLMServiceFactory, observersOf } from './llm-service-factory';
 import { safeMessageFor, SafeMessages } from './safe-messages';
 
@@ -80,7 +80,8 @@ export class ResilientLLMService {
       } catch (error) {
         attempts += counter.attempts;
         lastError = error;
-        kind = classifyError(error).kind;
+        // The caller's own abort, whatever reason it was given.
+        kind = request.signal?.aborted ? 'aborted' : classifyError(error).kind;
         const next = candidates[index + 1];
         if (next === undefined || request.signal?.aborted || !this.fallbackHelps(kind, error)) break;
         this.reportFallback(candidates[index], next, kind);
@@ -92,7 +93,7 @@ export class ResilientLLMService {
   /** One config, retried under its own retry settings. */
   @Retry({
     name: 'ResilientLLMService.resilientChatCompletion',
-    shouldRetry: shouldRetryNetworkError,
+    shouldRetry: shouldRetryLLMError,
     config: (_self, args) => (args[0] as AgentConfig).retryConfig,
     observers: observersOf,
     successDetails: (completion: ChatCompletion) => ({
@@ -111,7 +112,7 @@ export class ResilientLLMService {
   private fallbackHelps(kind: FailureKind, error: unknown): boolean {
     if (FALLBACK_KINDS.has(kind)) return true;
     if (kind === 'content_filter') return this.options.fallbackOnContentFilter === true;
-    return shouldRetryNetworkError(error);
+    return shouldRetryLLMError(error);
   }
 
   private reportFallback(from: AgentConfig, to: AgentConfig, reason: FailureKind): void {

@@ -31,6 +31,9 @@ const OPENAI_ERROR_CLASS_NAMES: ReadonlySet<string> = new Set([
   'SubjectTokenProviderError',
 ]);
 
+/** The SDK's own fixed texts (not provider text) for a failing `apiKey`/token-provider function. */
+const TOKEN_PROVIDER_FAILURE = /^(Failed to get token from 'apiKey' function|Expected 'apiKey' function argument to return a string)/;
+
 /** OpenAI sends `x-request-id`; through AzureOpenAI the Azure gateway's ids may be all there is. */
 const OPENAI_REQUEST_ID_HEADERS = ['x-request-id', 'apim-request-id', 'x-ms-request-id'] as const;
 
@@ -81,8 +84,12 @@ export function openAIErrorFacts(error: unknown): ErrorFacts | undefined {
     if (hasTimeoutInChain(cause)) facts.isTimeout = true;
   }
 
-  // AzureOpenAI wraps a throwing `azureADTokenProvider` as `OpenAIError { cause }`.
+  // AzureOpenAI wraps a throwing `azureADTokenProvider` as `OpenAIError { cause }`: any
+  // failure of the token provider is a credential failure (openai-node client.ts `_callApiKey`).
   if (cause !== undefined && hasCredentialErrorInChain(cause)) facts.isCredentialError = true;
+  if (className === 'OpenAIError' && TOKEN_PROVIDER_FAILURE.test(readString(error, 'message') ?? '')) {
+    facts.isCredentialError = true;
+  }
   return facts;
 }
 

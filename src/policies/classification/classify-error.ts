@@ -1,4 +1,5 @@
 import { credentialErrorFacts, restErrorFacts } from '../../adapters/azure/rest-error-facts';
+import { libraryErrorFacts } from '../../adapters/library/library-error-facts';
 import { fetchErrorFacts, nodeSystemErrorFacts } from '../../adapters/network/network-error-facts';
 import { openAIErrorFacts } from '../../adapters/openai/openai-error-facts';
 import { readHeader } from '../../internal/headers';
@@ -14,8 +15,9 @@ export type ErrorFactsAdapter = (error: unknown) => ErrorFacts | undefined;
  * Credential errors come first: @azure/identity's `AuthenticationError` shares a class name
  * with openai's, and a wrapped credential error must win over its wrapper.
  */
-const OPENAI_ADAPTERS: readonly ErrorFactsAdapter[] = [openAIErrorFacts];
+const OPENAI_ADAPTERS: readonly ErrorFactsAdapter[] = [libraryErrorFacts, openAIErrorFacts];
 const AZURE_ADAPTERS: readonly ErrorFactsAdapter[] = [
+  libraryErrorFacts,
   credentialErrorFacts,
   openAIErrorFacts,
   restErrorFacts,

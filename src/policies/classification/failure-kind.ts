@@ -34,7 +34,7 @@ export interface ErrorClassification {
  */
 export interface ErrorFacts {
   /** Which adapter recognised the error. */
-  source: 'openai' | 'azure' | 'credential' | 'network';
+  source: 'openai' | 'azure' | 'credential' | 'network' | 'library';
   /** HTTP status of the failed response, when there was one. */
   status?: number;
   /** The response's header bag (WHATWG `Headers`, Azure `HttpHeaders` or a plain object). */

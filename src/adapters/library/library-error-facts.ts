@@ -1,0 +1,14 @@
+import { BRANDS, hasBrand } from '../../internal/brands';
+import type { ErrorFacts } from '../../policies/classification/failure-kind';
+
+/**
+ * The library's own errors: its timeouts are timeouts (so a call exhausted by them can
+ * move on to a fallback), and a failed Azure AD token provider is a credential error.
+ */
+export function libraryErrorFacts(error: unknown): ErrorFacts | undefined {
+  if (hasBrand(error, BRANDS.attemptTimeout) || hasBrand(error, BRANDS.retryTimeout)) {
+    return { source: 'library', isTimeout: true };
+  }
+  if (hasBrand(error, BRANDS.tokenProvider)) return { source: 'library', isCredentialError: true };
+  return undefined;
+}
