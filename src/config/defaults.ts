@@ -19,6 +19,10 @@ export const RETRY_DEFAULTS = Object.freeze({
   maxRetryAfterMs: 60_000,
   attemptTimeoutMs: undefined as number | undefined,
   totalTimeoutMs: undefined as number | undefined,
+  /** Off unless set (`true` for the defaults in `CIRCUIT_BREAKER_DEFAULTS`, or an object). */
+  circuitBreaker: undefined as object | boolean | undefined,
+  /** Unset means ON with `RETRY_BUDGET_DEFAULTS`; `false` turns it off. */
+  retryBudget: undefined as object | boolean | undefined,
 });
 
 /**
@@ -38,6 +42,8 @@ export const RETRY_ENV_VARS = Object.freeze({
   maxRetryAfterMs: 'LLM_RETRY_MAX_RETRY_AFTER_MS',
   attemptTimeoutMs: 'LLM_RETRY_ATTEMPT_TIMEOUT_MS',
   totalTimeoutMs: 'LLM_RETRY_TOTAL_TIMEOUT_MS',
+  circuitBreaker: 'LLM_RETRY_CIRCUIT_BREAKER',
+  retryBudget: 'LLM_RETRY_RETRY_BUDGET',
 });
 
 /** Level of the library's own default winston logger, overridable by this variable. */

@@ -68,10 +68,21 @@ export function configureResilience(settings: ResilienceSettings): void {
   version++;
 }
 
-/** Restores the built-in settings and forgets the cached environment (for tests). */
+const resetListeners: Array<() => void> = [];
+
+/**
+ * Restores the built-in settings, forgets the cached environment and every per-key state
+ * (circuit breakers, retry budgets, cooldowns), for tests.
+ */
 export function resetResilience(): void {
   state = { defaults: {} };
   version++;
+  for (const listener of resetListeners) listener();
+}
+
+/** @internal Lets the engine forget its per-key state on `resetResilience()`. */
+export function onResilienceReset(listener: () => void): void {
+  resetListeners.push(listener);
 }
 
 /** @internal Changes whenever the settings (or the cached environment) may have. */

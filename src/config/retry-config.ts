@@ -11,7 +11,12 @@ import {
   validateSync,
 } from 'class-validator';
 import { JITTER_MODES, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
+import { closestName, isPlainObject } from '../internal/option-checks';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
+import { validateCircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
+import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
+import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-options';
+import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
 
 /** The fields of a retry configuration, as plain data. */
 export interface RetryConfigFields {
@@ -24,6 +29,10 @@ export interface RetryConfigFields {
   maxRetryAfterMs: number;
   attemptTimeoutMs?: number;
   totalTimeoutMs?: number;
+  /** Per-key circuit breaker: off unless set; `true` for the defaults. */
+  circuitBreaker?: CircuitBreakerOptions | boolean;
+  /** Per-key retry budget: on with the defaults unless set; `false` turns it off. */
+  retryBudget?: RetryBudgetOptions | boolean;
 }
 
 export type RetryConfigField = keyof RetryConfigFields;
@@ -32,7 +41,12 @@ export type RetryConfigField = keyof RetryConfigFields;
 export const RETRY_CONFIG_FIELDS = Object.freeze(Object.keys(RETRY_DEFAULTS)) as readonly RetryConfigField[];
 
 const FIELD_SET: ReadonlySet<string> = new Set(RETRY_CONFIG_FIELDS);
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['attemptTimeoutMs', 'totalTimeoutMs']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['attemptTimeoutMs', 'totalTimeoutMs', 'circuitBreaker', 'retryBudget']);
+/** Nested option objects, validated by their own policies (every issue named with its path). */
+const NESTED_VALIDATORS: Partial<Record<RetryConfigField, (input: unknown) => { issues: RetryConfigIssue[] }>> = {
+  circuitBreaker: (input) => validateCircuitBreakerOptions(input),
+  retryBudget: (input) => validateRetryBudgetOptions(input),
+};
 const BRAND = Symbol.for('llm-resilience.RetryConfig');
 const EXPLICIT = Symbol('llm-resilience.explicitFields');
 
@@ -54,6 +68,8 @@ export class RetryConfig implements RetryConfigFields {
   maxRetryAfterMs: number = RETRY_DEFAULTS.maxRetryAfterMs;
   attemptTimeoutMs?: number = RETRY_DEFAULTS.attemptTimeoutMs;
   totalTimeoutMs?: number = RETRY_DEFAULTS.totalTimeoutMs;
+  circuitBreaker?: CircuitBreakerOptions | boolean;
+  retryBudget?: RetryBudgetOptions | boolean;
 
   declare readonly [EXPLICIT]: ReadonlySet<RetryConfigField>;
 
@@ -150,9 +166,14 @@ export function unknownFieldIssues(input: object, allowed: ReadonlySet<string> =
 /** Every rule the config breaks (first broken rule per field), as issues. */
 export function validationIssues(config: RetryConfig): RetryConfigIssue[] {
   const errors = validateSync(config, { stopAtFirstError: true, forbidUnknownValues: false });
-  return errors.flatMap((error) =>
+  const issues = errors.flatMap((error) =>
     Object.values(error.constraints ?? {}).map((message) => ({ field: error.property, message })),
   );
+  for (const [field, validate] of Object.entries(NESTED_VALIDATORS)) {
+    const value = config[field as RetryConfigField];
+    if (value !== undefined) issues.push(...validate!(value).issues);
+  }
+  return issues;
 }
 
 type Parsed = { ok: true; value: unknown } | { ok: false; rule: string };
@@ -165,11 +186,20 @@ function parseEnvValue(field: RetryConfigField, raw: string): Parsed {
       return (JITTER_MODES as readonly string[]).includes(raw.toLowerCase())
         ? { ok: true, value: raw.toLowerCase() }
         : { ok: false, rule: `must be one of ${JITTER_MODES.join(', ')}` };
+    case 'circuitBreaker':
+    case 'retryBudget': {
+      // A switch word, or the options as JSON: LLM_RETRY_CIRCUIT_BREAKER='{"failureThreshold":3}'.
+      const word = parseSwitch(raw);
+      if (word !== undefined) return { ok: true, value: word };
+      try {
+        return { ok: true, value: JSON.parse(raw) };
+      } catch {
+        return { ok: false, rule: 'must be true, false or a JSON object of options' };
+      }
+    }
     case 'respectRetryAfter': {
-      const lower = raw.toLowerCase();
-      if (lower === 'true' || lower === '1' || lower === 'yes') return { ok: true, value: true };
-      if (lower === 'false' || lower === '0' || lower === 'no') return { ok: true, value: false };
-      return { ok: false, rule: 'must be one of true, false, 1, 0, yes, no' };
+      const word = parseSwitch(raw);
+      return word === undefined ? { ok: false, rule: 'must be one of true, false, 1, 0, yes, no' } : { ok: true, value: word };
     }
     default:
       // Decimal notation only: `0x10` or `0b1` in a delay is more likely a mistake than intent.
@@ -179,36 +209,13 @@ function parseEnvValue(field: RetryConfigField, raw: string): Parsed {
   }
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
+function parseSwitch(raw: string): boolean | undefined {
+  const lower = raw.toLowerCase();
+  if (lower === 'true' || lower === '1' || lower === 'yes') return true;
+  if (lower === 'false' || lower === '0' || lower === 'no') return false;
+  return undefined;
 }
 
-function closestName(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = candidate;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
 
 // The rules, applied without decorator syntax so that this file compiles in either
 // decorator mode (class-validator's property decorators are legacy-only).
@@ -226,7 +233,7 @@ const notBelowBaseDelay = ValidateBy({
   },
 });
 
-const RULES: Record<RetryConfigField, PropertyDecorator[]> = {
+const RULES: Partial<Record<RetryConfigField, PropertyDecorator[]>> = {
   maxAttempts: [IsInt(), Min(1), Max(10)],
   baseDelayMs: [IsNumber(finite), Min(100), Max(60_000)],
   maxDelayMs: [IsNumber(finite), Max(300_000), notBelowBaseDelay],
@@ -238,5 +245,5 @@ const RULES: Record<RetryConfigField, PropertyDecorator[]> = {
   totalTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(86_400_000)],
 };
 for (const field of RETRY_CONFIG_FIELDS) {
-  for (const rule of RULES[field]) rule(RetryConfig.prototype, field);
+  for (const rule of RULES[field] ?? []) rule(RetryConfig.prototype, field);
 }

@@ -37,3 +37,24 @@ export function isRetryTimeoutError(error: unknown): error is RetryTimeoutError 
 export function isAttemptTimeoutError(error: unknown): error is AttemptTimeoutError {
   return hasBrand(error, ATTEMPT_TIMEOUT_BRAND);
 }
+
+/**
+ * The circuit of `key` is open (or half-open with its probes busy): the call failed at
+ * once, without reaching the upstream. Safe to show; `retryAfterMs` says when a probe
+ * will be let through.
+ */
+export class CircuitOpenError extends Error {
+  readonly [BRANDS.circuitOpen] = true;
+  constructor(
+    readonly key: string,
+    readonly retryAfterMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super('The service is temporarily unavailable', options);
+    this.name = 'CircuitOpenError';
+  }
+}
+
+export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
+  return hasBrand(error, BRANDS.circuitOpen);
+}

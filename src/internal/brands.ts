@@ -7,6 +7,7 @@ export const BRANDS = Object.freeze({
   attemptTimeout: Symbol.for('llm-resilience.AttemptTimeoutError'),
   retryTimeout: Symbol.for('llm-resilience.RetryTimeoutError'),
   tokenProvider: Symbol.for('llm-resilience.TokenProviderError'),
+  circuitOpen: Symbol.for('llm-resilience.CircuitOpenError'),
 });
 
 export function hasBrand(value: unknown, brand: symbol): boolean {

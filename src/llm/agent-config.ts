@@ -1,6 +1,7 @@
 import { inspect, InspectOptions } from 'node:util';
 import { IsEnum, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
 import { RetryConfig, RetryConfigFields, unknownFieldIssues } from '../config/retry-config';
+import { isPlainObject } from '../internal/option-checks';
 import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from '../config/retry-config-error';
 import { LLMProvider } from './llm-provider';
 
@@ -225,11 +226,6 @@ function crossFieldIssues(config: AgentConfig, input: AgentConfigInput): RetryCo
   return issues;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
 
 // The rules, applied without decorator syntax so that this file compiles in either decorator mode.
 const httpUrl = ValidateBy({

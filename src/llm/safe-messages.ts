@@ -22,6 +22,7 @@ export const DEFAULT_SAFE_MESSAGES: Readonly<Record<FailureKind, SafeMessage>> =
   context_length: 'The conversation is too long for the LLM service',
   bad_request: 'The LLM service rejected the request',
   aborted: 'The request was cancelled',
+  circuit_open: 'The LLM service is temporarily unavailable',
   unknown: (attempts: number) => `The LLM service request failed${after(attempts)}`,
 });
 

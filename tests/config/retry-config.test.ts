@@ -335,6 +335,8 @@ describe('RetryConfig.fromEnv', () => {
     LLM_RETRY_MAX_RETRY_AFTER_MS: '120000',
     LLM_RETRY_ATTEMPT_TIMEOUT_MS: '15000',
     LLM_RETRY_TOTAL_TIMEOUT_MS: '90000',
+    LLM_RETRY_CIRCUIT_BREAKER: '{"failureThreshold":3}',
+    LLM_RETRY_RETRY_BUDGET: 'no',
   };
 
   it('reads every variable', () => {
@@ -348,7 +350,17 @@ describe('RetryConfig.fromEnv', () => {
       maxRetryAfterMs: 120_000,
       attemptTimeoutMs: 15_000,
       totalTimeoutMs: 90_000,
+      circuitBreaker: { failureThreshold: 3 },
+      retryBudget: false,
     });
+  });
+
+  it.each([
+    ['LLM_RETRY_CIRCUIT_BREAKER', '{"failureTreshold":3}', /LLM_RETRY_CIRCUIT_BREAKER|circuitBreaker\.failureTreshold/],
+    ['LLM_RETRY_CIRCUIT_BREAKER', 'sometimes', /LLM_RETRY_CIRCUIT_BREAKER must be true, false or a JSON object of options/],
+    ['LLM_RETRY_RETRY_BUDGET', '{"capacity":0}', /LLM_RETRY_RETRY_BUDGET\.capacity must be/],
+  ])('rejects %s=%s naming the option', (variable, value, message) => {
+    expect(() => RetryConfig.fromEnv({ [variable]: value })).toThrow(message);
   });
 
   it('names exactly these variables', () => {

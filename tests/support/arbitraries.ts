@@ -7,7 +7,7 @@ export const numberIn = (min: number, max: number): fc.Arbitrary<number> =>
   fc.oneof(fc.integer({ min, max }), fc.double({ min, max, noNaN: true, noDefaultInfinity: true }));
 
 /** Every field of a valid retry configuration, timeouts included (maxDelayMs >= baseDelayMs). */
-export const validRetryConfig: fc.Arbitrary<Required<RetryConfigFields>> = numberIn(100, 60_000).chain((baseDelayMs) =>
+export const validRetryConfig: fc.Arbitrary<RetryConfigFields & { attemptTimeoutMs: number; totalTimeoutMs: number }> = numberIn(100, 60_000).chain((baseDelayMs) =>
   fc.record({
     maxAttempts: fc.integer({ min: 1, max: 10 }),
     baseDelayMs: fc.constant(baseDelayMs),

@@ -10,5 +10,6 @@ export function libraryErrorFacts(error: unknown): ErrorFacts | undefined {
     return { source: 'library', isTimeout: true };
   }
   if (hasBrand(error, BRANDS.tokenProvider)) return { source: 'library', isCredentialError: true };
+  if (hasBrand(error, BRANDS.circuitOpen)) return { source: 'library', isCircuitOpen: true };
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type { RetryConfigIssue } from '../../config/retry-config-error';
-import { isIntegerIn, isPlainObject, unknownKeyIssues } from './option-checks';
+import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
 /** The `circuitBreaker` options as a user writes them: every field optional. */
 export interface CircuitBreakerOptions {

@@ -1,6 +1,6 @@
 import { CircuitBreaker } from './circuit-breaker';
 import type { ResolvedCircuitBreakerOptions } from './circuit-breaker-options';
-import { sameOptions } from './option-checks';
+import { sameOptions } from '../../internal/option-checks';
 
 /**
  * One circuit breaker per upstream key, so every decorated method and service that talks

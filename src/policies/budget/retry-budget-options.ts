@@ -1,5 +1,5 @@
 import type { RetryConfigIssue } from '../../config/retry-config-error';
-import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../breaker/option-checks';
+import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
 /** The `retryBudget` options as a user writes them: every field optional. */
 export interface RetryBudgetOptions {

@@ -1,4 +1,4 @@
-import { sameOptions } from '../breaker/option-checks';
+import { sameOptions } from '../../internal/option-checks';
 import { RetryBudget } from './retry-budget';
 import type { ResolvedRetryBudgetOptions } from './retry-budget-options';
 

@@ -101,6 +101,7 @@ interface Verdict {
 function decide(facts: ErrorFacts): Verdict {
   if (facts.isUserAbort) return { kind: 'aborted', retryable: false, reason: 'aborted by caller' };
   if (facts.isCredentialError) return { kind: 'auth', retryable: false, reason: 'credential error' };
+  if (facts.isCircuitOpen) return { kind: 'circuit_open', retryable: false, reason: 'circuit open' };
 
   // Reasons echo only codes found in our tables, never free text from the provider.
   const codeRule = ruleForProviderCode([facts.providerCode, facts.providerType, facts.innerCode], facts.status);

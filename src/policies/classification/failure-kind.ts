@@ -10,6 +10,7 @@ export type FailureKind =
   | 'content_filter'
   | 'context_length'
   | 'aborted'
+  | 'circuit_open'
   | 'unknown';
 
 /** The verdict on one failed attempt. */
@@ -56,4 +57,6 @@ export interface ErrorFacts {
   isUserAbort?: boolean;
   /** An `@azure/identity` credential error, possibly wrapped. */
   isCredentialError?: boolean;
+  /** The library's own circuit breaker refused the call: nothing reached the upstream. */
+  isCircuitOpen?: boolean;
 }

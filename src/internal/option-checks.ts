@@ -1,8 +1,7 @@
-import type { RetryConfigIssue } from '../../config/retry-config-error';
+import type { RetryConfigIssue } from '../config/retry-config-error';
 
-// Small checks shared by the validators of the nested policy options (`circuitBreaker`,
-// `retryBudget`). They live here rather than in src/internal because the policy folders
-// must not depend on the rest of the library; the budget imports them from this file.
+// Small checks shared by every options validator: RetryConfig, AgentConfig and the nested
+// policy options (`circuitBreaker`, `retryBudget`).
 
 /** An object literal or `Object.create(null)`: class instances and arrays are not options. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,83 @@
+import { onResilienceReset } from '../config/resilience-settings';
+import { CircuitBreaker } from '../policies/breaker/circuit-breaker';
+import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
+import { sameOptions } from '../internal/option-checks';
+import type { ResolvedCircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
+import { RetryBudget } from '../policies/budget/retry-budget';
+import { RETRY_BUDGET_DEFAULTS } from '../policies/budget/retry-budget-options';
+import type { ResolvedRetryBudgetOptions } from '../policies/budget/retry-budget-options';
+
+/**
+ * What every call to one upstream (one key) shares in this process: its circuit breaker,
+ * its retry budget, and the cooldown a 429 with Retry-After imposes on all of its calls.
+ * Created on first use; the first options registered for a key win.
+ */
+export class Upstream {
+  /** Until when (epoch ms) calls must wait before their next attempt; 0 when none. */
+  cooldownUntil = 0;
+  private breakerState: CircuitBreaker | undefined;
+  private budgetState: RetryBudget | undefined;
+  private transitions: CircuitTransition[] | undefined;
+  /** Option sets that differed from the first registration, already reported. */
+  readonly reportedConflicts = new Set<string>();
+
+  constructor(readonly key: string) {}
+
+  /** The key's breaker, created with `options` on first use. `conflict` when options differ. */
+  breaker(options: ResolvedCircuitBreakerOptions): { breaker: CircuitBreaker; conflict: boolean } {
+    if (this.breakerState === undefined) {
+      this.breakerState = new CircuitBreaker(options, () => Date.now());
+      this.breakerState.onTransition((transition) => this.transitions?.push(transition));
+      return { breaker: this.breakerState, conflict: false };
+    }
+    return { breaker: this.breakerState, conflict: !sameOptions(this.breakerState.options, options) };
+  }
+
+  /** The key's retry budget, created with `options` on first use. */
+  budget(options: ResolvedRetryBudgetOptions = RETRY_BUDGET_DEFAULTS): RetryBudget {
+    return (this.budgetState ??= new RetryBudget(options));
+  }
+
+  /** The budget if one exists already (the lean path refunds it without creating it). */
+  existingBudget(): RetryBudget | undefined {
+    return this.budgetState;
+  }
+
+  /** Runs `action` and returns the breaker transitions it caused (for events and logs). */
+  observeTransitions<T>(action: () => T): { result: T; transitions: CircuitTransition[] } {
+    const outer = this.transitions;
+    const transitions: CircuitTransition[] = [];
+    this.transitions = transitions;
+    try {
+      return { result: action(), transitions };
+    } finally {
+      this.transitions = outer;
+    }
+  }
+
+  /** Makes every call to this key wait until `untilMs` before its next attempt. */
+  extendCooldown(untilMs: number): void {
+    if (untilMs > this.cooldownUntil) this.cooldownUntil = untilMs;
+  }
+
+  /** Ms left of the cooldown at `nowMs` (0 when none; an expired one is cleared). */
+  cooldownLeft(nowMs: number): number {
+    if (this.cooldownUntil === 0) return 0;
+    const left = this.cooldownUntil - nowMs;
+    if (left <= 0) this.cooldownUntil = 0;
+    return Math.max(0, left);
+  }
+}
+
+const upstreams = new Map<string, Upstream>();
+onResilienceReset(() => upstreams.clear());
+
+/** @internal The shared state of `key`. */
+export function upstreamFor(key: string): Upstream {
+  let upstream = upstreams.get(key);
+  if (upstream === undefined) {
+    upstream = new Upstream(key);
+    upstreams.set(key, upstream);
+  }
+  return upstream;
+}
