@@ -30,9 +30,15 @@ export type { RetryContext } from './engine/retry-context';
 export {
   RetryTimeoutError,
   AttemptTimeoutError,
+  CircuitOpenError,
   isRetryTimeoutError,
   isAttemptTimeoutError,
+  isCircuitOpenError,
 } from './engine/errors';
+export { CIRCUIT_BREAKER_DEFAULTS } from './policies/breaker/circuit-breaker-options';
+export type { CircuitBreakerOptions } from './policies/breaker/circuit-breaker-options';
+export { RETRY_BUDGET_DEFAULTS } from './policies/budget/retry-budget-options';
+export type { RetryBudgetOptions } from './policies/budget/retry-budget-options';
 
 export { redactSecrets } from './observability/redact-secrets';
 export type { ResilienceLogger } from './observability/default-logger';

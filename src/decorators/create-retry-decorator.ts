@@ -8,7 +8,7 @@ import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
 
-const OPTION_KEYS = ['config', 'logger', 'tracer', 'observers', 'name', 'successDetails'];
+const OPTION_KEYS = ['config', 'logger', 'tracer', 'observers', 'name', 'successDetails', 'key'];
 
 /**
  * Builds a retry method decorator around a retry predicate. Every option is validated
@@ -73,6 +73,7 @@ export function createRetryDecorator(
       tracer: given.tracer as RetryPolicySpec['tracer'],
       observers: given.observers as RetryPolicySpec['observers'],
       successDetails: given.successDetails as RetryPolicySpec['successDetails'],
+      key: given.key as RetryPolicySpec['key'],
     });
   }
 
@@ -126,6 +127,9 @@ function validateOptions(
   }
   checkLogger(given.logger, `${prefix} logger`);
   checkTracer(given.tracer, `${prefix} tracer`);
+  if (given.key !== undefined && typeof given.key !== 'function' && (typeof given.key !== 'string' || given.key.trim() === '')) {
+    throw new TypeError(`${prefix} key must be a non-empty string, or a function (instance, args) => string`);
+  }
   if (given.name !== undefined && (typeof given.name !== 'string' || given.name.trim() === '')) {
     throw new TypeError(`${prefix} name must be a non-empty string`);
   }

@@ -23,6 +23,12 @@ export interface RetryOptions extends Partial<RetryConfigFields> {
   name?: string;
   /** Extra details for the `llm_call_success` event, computed from the call's result. */
   successDetails?: (result: any) => Record<string, unknown>;
+  /**
+   * The upstream this method calls: every decorated method and service with the same key
+   * shares one circuit breaker, retry budget and rate-limit cooldown. Default: `ClassName.method`.
+   * A function of the instance and the call's arguments picks it per call.
+   */
+  key?: string | ((instance: any, args: unknown[]) => string);
 }
 
 /** Options of the generic `@Retry`: the retry predicate is yours. */

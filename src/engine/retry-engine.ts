@@ -10,6 +10,8 @@ import {
   logDeadline,
   logExhausted,
   logNotRetried,
+  logBudgetExhausted,
+  logCircuitTransition,
   logRecovered,
   logRetry,
 } from '../observability/retry-log';
@@ -17,7 +19,10 @@ import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
 import { describeBackoffFormula } from '../policies/backoff/compute-backoff-delay';
 import { classifyError } from '../policies/classification/classify-error';
 import type { ErrorClassification } from '../policies/classification/failure-kind';
-import { AttemptTimeoutError, isAttemptTimeoutError, RetryTimeoutError } from './errors';
+import { AttemptTimeoutError, CircuitOpenError, isAttemptTimeoutError, RetryTimeoutError } from './errors';
+import { upstreamFor } from './upstream';
+import { UpstreamSession } from './upstream-session';
+import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { decideRetry } from './retry-decision';
 import { AttemptContext, runFirstAttempt, runInRetryContext } from './retry-context';
 import { RetryPolicy } from './retry-policy';
@@ -46,12 +51,16 @@ export function executeLean(
       ? undefined
       : (argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a);
   if (signal === undefined && policy.isLean(thisArg)) {
-    // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
-    const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
-    if (!isThenable(result)) return result;
-    return result.then(undefined, (error: unknown) =>
-      new RetryCall(policy, fn, thisArg, argumentList(argc, a, b, c), undefined).retryFrom(1, error),
-    );
+    const upstream = policy.leanUpstream(thisArg);
+    // A cooldown (a 429 seen by another call) makes even a first attempt wait: not lean.
+    if (upstream.cooldownUntil === 0 || upstream.cooldownLeft(Date.now()) === 0) {
+      // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
+      const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
+      if (!isThenable(result)) return result;
+      return result.then(upstream.refundFirstAttempt, (error: unknown) =>
+        new RetryCall(policy, fn, thisArg, argumentList(argc, a, b, c), undefined).retryFrom(1, error),
+      );
+    }
   }
   return executeWithRetry(policy, fn, thisArg, argumentList(argc, a, b, c));
 }
@@ -61,6 +70,8 @@ export function executeWithRetry(policy: RetryPolicy, fn: Method, thisArg: unkno
   const signal = findCallerSignal(args);
   if (signal?.aborted) return Promise.reject(signal.reason);
   const call = new RetryCall(policy, fn, thisArg, args, signal);
+  // A breaker or a cooldown may hold the first attempt back: then it starts asynchronously.
+  if (call.hasGates()) return call.retryFrom(1, NO_ERROR);
   const ctx = call.startAttempt(1);
   let result: unknown;
   try {
@@ -107,6 +118,7 @@ class RetryCall {
   private lastError: unknown = NO_ERROR;
   private previousDelayMs: number | undefined;
   private labelText: string | undefined;
+  private upstreamSession: UpstreamSession | undefined;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -119,6 +131,12 @@ class RetryCall {
     this.tracer = policy.currentTracer(thisArg);
     this.attemptTimeoutMs = resolveTimeout(this.sources, 'attemptTimeoutMs');
     this.totalTimeoutMs = resolveTimeout(this.sources, 'totalTimeoutMs');
+    if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
+  }
+
+  /** True when the first attempt may have to wait for a cooldown or be refused by the breaker. */
+  hasGates(): boolean {
+    return this.session().hasGates(Date.now());
   }
 
   maxAttempts(): number {
@@ -142,6 +160,7 @@ class RetryCall {
       if (error === NO_ERROR) {
         let guard: AttemptGuard | undefined;
         try {
+          if (running === undefined) await this.beforeAttempt(attempt);
           const ctx = running?.ctx ?? this.startAttempt(attempt);
           const result = running ? running.result : this.invoke(ctx);
           guard = this.guard(ctx);
@@ -149,9 +168,15 @@ class RetryCall {
           this.succeeded(attempt, value);
           return value;
         } catch (failure) {
-          if (failure instanceof FinalOutcome) throw failure.error;
+          if (failure instanceof FinalOutcome) {
+            this.session().record('ignored');
+            throw failure.error;
+          }
           // The method saw the caller's abort before we did: the caller still gets its reason.
-          if (this.signal?.aborted) throw this.signal.reason;
+          if (this.signal?.aborted) {
+            this.session().record('ignored');
+            throw this.signal.reason;
+          }
           error = failure;
         } finally {
           guard?.dispose();
@@ -165,6 +190,11 @@ class RetryCall {
   async *stream(): AsyncGenerator<unknown, unknown, undefined> {
     if (this.signal?.aborted) throw this.signal.reason;
     for (let attempt = 1; ; attempt++) {
+      try {
+        await this.beforeAttempt(attempt);
+      } catch (failure) {
+        throw failure instanceof FinalOutcome ? failure.error : failure;
+      }
       const ctx = this.startAttempt(attempt);
       let guard = this.guard(ctx);
       let iterator: AsyncIterator<unknown> | undefined;
@@ -193,6 +223,7 @@ class RetryCall {
         }
       } catch (failure) {
         finished = true;
+        if (failure instanceof FinalOutcome || this.signal?.aborted) this.session().record('ignored');
         if (failure instanceof FinalOutcome) throw failure.error;
         if (this.signal?.aborted) throw this.signal.reason;
         if (delivered) {
@@ -220,12 +251,58 @@ class RetryCall {
     return this.resolved;
   }
 
+  /** This call's dealings with its upstream's shared state (created with the config). */
+  private session(): UpstreamSession {
+    return (this.upstreamSession ??= new UpstreamSession(
+      upstreamFor(this.policy.keyFor(this.thisArg, this.args)),
+      this.config(),
+      (transition) => this.reportTransition(transition),
+    ));
+  }
+
+  /**
+   * Before a fresh attempt: wait out the key's cooldown (a 429 with Retry-After seen by any
+   * call), then ask the breaker. Throws a FinalOutcome when the deadline or an open
+   * circuit ends the call here.
+   */
+  private async beforeAttempt(attempt: number): Promise<void> {
+    const session = this.session();
+    const now = Date.now();
+    const wait = session.upstream.cooldownLeft(now);
+    if (wait > 0) {
+      if (this.deadlineMs !== undefined && now + wait > this.deadlineMs) throw this.endAtDeadline(attempt);
+      // A small spread, so the calls waiting on one cooldown do not all return at once.
+      await this.sleep(wait + Math.round(unit(configuredRandom()) * Math.min(50, wait * 0.1)));
+    }
+    const refusedFor = session.acquire();
+    if (refusedFor === undefined) return;
+    const open = new CircuitOpenError(session.key, refusedFor, this.lastError === NO_ERROR ? undefined : { cause: this.lastError });
+    this.attemptFailed(attempt, open, { kind: 'circuit_open', retryable: false, reason: 'circuit open' }, 'circuit_open');
+    throw new FinalOutcome(open);
+  }
+
+  /** The call's deadline has come: report it, and end with the last error (or a timeout). */
+  private endAtDeadline(attempt: number): FinalOutcome {
+    const timeout = new RetryTimeoutError(this.label(), this.totalTimeoutMs!);
+    this.attemptFailed(attempt, timeout, { kind: 'timeout', retryable: false, reason: 'deadline' }, 'deadline');
+    return new FinalOutcome(this.lastError === NO_ERROR ? timeout : this.lastError);
+  }
+
+  private reportTransition(transition: CircuitTransition): void {
+    const key = this.session().key;
+    const logger = this.logger();
+    const event =
+      transition.to === 'open' ? TRACE_EVENTS.circuitOpened : transition.to === 'half_open' ? TRACE_EVENTS.circuitHalfOpen : TRACE_EVENTS.circuitClosed;
+    const details = transition.to === 'open' ? { key, failures: transition.failures } : { key };
+    if (this.tracer) emitTraceEvent(this.tracer, event, details);
+    logCircuitTransition(logger, key, transition);
+  }
+
   private logger(): ResilienceLogger {
     return this.policy.currentLogger(this.thisArg) ?? configuredLogger();
   }
 
   startAttempt(attempt: number): AttemptContext {
-    if (attempt === 1 && this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
     const ctx = new AttemptContext(attempt, this.policy, this.thisArg, this.args);
     if (this.tracer) {
       emitTraceEvent(this.tracer, TRACE_EVENTS.attemptStart, { attempt, max_attempts: this.maxAttempts() });
@@ -234,6 +311,7 @@ class RetryCall {
   }
 
   succeeded(attempt: number, result: unknown): void {
+    this.session().succeeded();
     if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.success, { attempt, ...this.successDetails(result) });
     if (attempt > 1) logRecovered(this.logger(), this.label(), attempt, this.maxAttempts());
   }
@@ -278,10 +356,9 @@ class RetryCall {
       }
       if (deadlineMs !== undefined) {
         deadlineTimer = setTimeout(() => {
-          const timeout = new RetryTimeoutError(this.label(), this.totalTimeoutMs!);
-          this.attemptFailed(ctx.attempt, timeout, { kind: 'timeout', retryable: false, reason: 'deadline' }, 'deadline');
-          reject(new FinalOutcome(this.lastError === NO_ERROR ? timeout : this.lastError));
-          ctx.abort(timeout);
+          const outcome = this.endAtDeadline(ctx.attempt);
+          reject(outcome);
+          ctx.abort(outcome.error);
         }, Math.max(0, deadlineMs - Date.now()));
       }
     });
@@ -302,6 +379,10 @@ class RetryCall {
     const config = this.config();
     const classification = this.classify(error);
     this.lastError = error;
+    const session = this.session();
+    // Only failures that say something about the upstream's health count for the breaker.
+    session.record(classification.retryable ? 'failure' : 'ignored');
+    this.noteRateLimit(session, classification, config);
     const decision = decideRetry({
       attempt,
       config,
@@ -317,6 +398,12 @@ class RetryCall {
       this.attemptFailed(attempt, error, classification, decision.reason === 'max_attempts' ? undefined : reason);
       throw error;
     }
+    const refused = session.payForRetry(classification.kind === 'timeout' ? 'timeout' : 'retry');
+    if (refused !== undefined) {
+      if (refused.episodeStart) this.reportBudgetExhausted(session.key);
+      this.attemptFailed(attempt, error, classification, 'retry_budget');
+      throw error;
+    }
     const facts = this.facts(attempt, error, classification);
     this.traceFailure(facts);
     if (this.tracer) {
@@ -330,6 +417,23 @@ class RetryCall {
     logRetry(this.logger(), facts, decision.delayMs);
     this.previousDelayMs = decision.backoffMs;
     await this.sleep(decision.delayMs);
+  }
+
+  /**
+   * A 429 whose Retry-After the call would obey makes every call to the key wait until
+   * then (one cooldown per key, instead of each call discovering the limit by itself).
+   */
+  private noteRateLimit(session: UpstreamSession, classification: ErrorClassification, config: ResolvedRetryConfig): void {
+    const wait = classification.retryAfterMs;
+    if (classification.kind !== 'rate_limit' || wait === undefined || !config.respectRetryAfter) return;
+    if (!(wait >= 0) || wait > config.maxRetryAfterMs) return;
+    session.upstream.extendCooldown(Date.now() + wait);
+  }
+
+  /** The key's retry budget is empty: said once per episode (until it can pay again). */
+  private reportBudgetExhausted(key: string): void {
+    if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.retryBudgetExhausted, { key });
+    logBudgetExhausted(this.logger(), key);
   }
 
   /** Reports a failure that ends the call: `notRetriedReason` unset means attempts ran out. */
@@ -421,6 +525,11 @@ class RetryCall {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+function unit(random: () => number): number {
+  const value = random();
+  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
 }
 
 const warnedInstanceConfigs = new WeakSet<object>();

@@ -11,6 +11,7 @@ import { isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-c
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import type { AttemptOwner } from './retry-context';
+import { Upstream, upstreamFor } from './upstream';
 
 /** A config for the call: fixed, or chosen from the instance and the call's arguments. */
 export type ConfigOption = RetryConfig | ((instance: any, args: unknown[]) => RetryConfig | undefined);
@@ -29,6 +30,8 @@ export interface RetryPolicySpec {
   readonly observers?: ObserversOption;
   /** Extra details for the `llm_call_success` event, from the call's result. */
   readonly successDetails?: (result: unknown) => Record<string, unknown>;
+  /** The upstream whose breaker, budget and cooldown the calls share (default: the label). */
+  readonly key?: string | ((instance: any, args: unknown[]) => string);
 }
 
 /** What the engine knows about one decorated method; built once, when the class is defined. */
@@ -38,6 +41,8 @@ export class RetryPolicy implements AttemptOwner {
   readonly config: RetryPolicySpec['config'];
   readonly shouldRetry: RetryPolicySpec['shouldRetry'];
   readonly successDetails: RetryPolicySpec['successDetails'];
+  private readonly key: RetryPolicySpec['key'];
+  private leanUpstreamCache: { upstream: Upstream; owner: unknown } | undefined;
   private readonly logger: RetryPolicySpec['logger'];
   private readonly tracer: RetryPolicySpec['tracer'];
   private readonly observers: RetryPolicySpec['observers'];
@@ -53,6 +58,27 @@ export class RetryPolicy implements AttemptOwner {
     this.logger = spec.logger;
     this.tracer = spec.tracer;
     this.observers = spec.observers;
+    this.key = spec.key;
+  }
+
+  /** The key of a call: the `key` option, or the method's label. */
+  keyFor(thisArg: unknown, args: unknown[]): string {
+    const key = this.key;
+    if (key === undefined) return this.label(thisArg);
+    return typeof key === 'function' ? key(thisArg, args) : key;
+  }
+
+  /**
+   * The upstream of a lean call (whose key cannot depend on its arguments), cached per
+   * class so that the success path does not rebuild the label or look the key up.
+   */
+  leanUpstream(thisArg: unknown): Upstream {
+    const owner = typeof this.key === 'string' ? this : ownerOf(thisArg);
+    const cached = this.leanUpstreamCache;
+    if (cached !== undefined && cached.owner === owner) return cached.upstream;
+    const upstream = upstreamFor(this.keyFor(thisArg, []));
+    this.leanUpstreamCache = { upstream, owner };
+    return upstream;
   }
 
   /** The configuration sources of a call on `thisArg` with `args`, strongest first. */
@@ -93,21 +119,24 @@ export class RetryPolicy implements AttemptOwner {
    */
   isLean(thisArg: unknown): boolean {
     if (this.checkedVersion !== settingsVersion()) {
+      // resetResilience() forgets every upstream: so does this cache.
+      this.leanUpstreamCache = undefined;
       this.supervisedByDefault =
-        // A config chosen from the arguments needs the arguments array: not lean.
+        // A config or key chosen from the arguments needs the arguments array: not lean.
         typeof this.config === 'function' ||
+        typeof this.key === 'function' ||
         // Observers chosen per instance may bring a tracer: not lean either.
         this.observers !== undefined ||
         this.currentTracer(undefined) !== undefined ||
-        hasTimeout(this.options) ||
-        hasTimeout(processDefaults()) ||
-        hasTimeout(environmentDefaults());
+        needsSupervision(this.options) ||
+        needsSupervision(processDefaults()) ||
+        needsSupervision(environmentDefaults());
       this.checkedVersion = settingsVersion();
     }
     if (this.supervisedByDefault) return false;
-    if (this.config !== undefined && hasTimeout(this.config as RetryConfig)) return false;
+    if (this.config !== undefined && needsSupervision(this.config as RetryConfig)) return false;
     const instance = instanceConfigOf(thisArg);
-    return instance === undefined || !hasTimeout(instance);
+    return instance === undefined || !needsSupervision(instance);
   }
 
   private configFor(thisArg: unknown, args: unknown[]): RetryConfig | undefined {
@@ -119,9 +148,24 @@ export class RetryPolicy implements AttemptOwner {
   }
 }
 
-/** Timeouts default to unset, so a layer sets one exactly when its value is defined. */
-function hasTimeout(layer: Partial<RetryConfigFields>): boolean {
-  return layer.attemptTimeoutMs !== undefined || layer.totalTimeoutMs !== undefined;
+/**
+ * Whether a layer asks for what only the supervised path does: timers, a circuit breaker,
+ * or a retry budget other than the default one. These default to unset, so a layer asks
+ * exactly when its value is defined (a `false` breaker is as good as none).
+ */
+function needsSupervision(layer: Partial<RetryConfigFields>): boolean {
+  return (
+    layer.attemptTimeoutMs !== undefined ||
+    layer.totalTimeoutMs !== undefined ||
+    (layer.circuitBreaker !== undefined && layer.circuitBreaker !== false) ||
+    (layer.retryBudget !== undefined && typeof layer.retryBudget === 'object')
+  );
+}
+
+/** What a lean call's label depends on: its class (the constructor, or the class itself). */
+function ownerOf(thisArg: unknown): unknown {
+  if (typeof thisArg === 'function') return thisArg;
+  return thisArg === null || thisArg === undefined ? undefined : (thisArg as object).constructor;
 }
 
 export function instanceConfigOf(thisArg: unknown): RetryConfig | undefined {

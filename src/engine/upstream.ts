@@ -23,6 +23,15 @@ export class Upstream {
 
   constructor(readonly key: string) {}
 
+  /**
+   * For the lean path's `then`: a first attempt that succeeded gives the budget its success
+   * refund. One function per key, so the success path allocates nothing for it.
+   */
+  readonly refundFirstAttempt = <T>(value: T): T => {
+    this.budgetState?.recordSuccess(0);
+    return value;
+  };
+
   /** The key's breaker, created with `options` on first use. `conflict` when options differ. */
   breaker(options: ResolvedCircuitBreakerOptions): { breaker: CircuitBreaker; conflict: boolean } {
     if (this.breakerState === undefined) {

@@ -29,6 +29,11 @@ export interface AgentConfigInput {
   fallbacks?: Array<AgentConfigInput | AgentConfig>;
   /** Shown in events and responses (default: the model). */
   name?: string;
+  /**
+   * The upstream whose circuit breaker, retry budget and cooldowns this agent shares
+   * (default: provider + endpoint or baseURL + model). Not inherited by fallbacks.
+   */
+  key?: string;
 }
 
 const FIELDS = [
@@ -42,6 +47,7 @@ const FIELDS = [
   'retryConfig',
   'fallbacks',
   'name',
+  'key',
 ] as const;
 const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 /** A fallback inherits these from its primary; `name` and `fallbacks` are its own. */
@@ -70,6 +76,7 @@ export class AgentConfig {
   /** The fallbacks as complete configs (each with what it inherits), in order. */
   fallbacks?: AgentConfig[];
   name?: string;
+  key?: string;
   #apiKey: string | undefined;
 
   constructor(input: AgentConfigInput) {
@@ -141,6 +148,11 @@ export class AgentConfig {
   /** `name ?? model`: how events and responses name this agent. */
   get label(): string {
     return this.name ?? this.model;
+  }
+
+  /** The upstream key: `key`, or provider + endpoint (or baseURL) + model or deployment. */
+  get upstreamKey(): string {
+    return this.key ?? `${this.provider}|${this.endpoint ?? this.baseURL ?? 'default'}|${this.model}`;
   }
 
   /** The fallbacks as complete configs, in order, each with what it inherits from this one. */
@@ -261,6 +273,7 @@ const RULES: Record<string, PropertyDecorator[]> = {
   apiKey: [IsOptional(), IsString(), IsNotEmpty()],
   azureADTokenProvider: [IsOptional(), isFunction],
   name: [IsOptional(), IsString(), IsNotEmpty()],
+  key: [IsOptional(), IsString(), IsNotEmpty()],
 };
 for (const [field, rules] of Object.entries(RULES)) {
   for (const rule of rules) rule(AgentConfig.prototype, field);

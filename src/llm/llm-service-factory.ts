@@ -22,6 +22,8 @@ export type LLMClient = OpenAI | AzureOpenAI;
 
 /** The retry config of the AgentConfig a factory or service method is called with. */
 export const retryConfigOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).retryConfig;
+/** The upstream key of that AgentConfig: calls to one endpoint and model share their state. */
+export const upstreamKeyOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).upstreamKey;
 /** A service instance's own logger and tracer, if it was given any. */
 export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }) => ({
   logger: self.logger,

@@ -3,9 +3,10 @@ import { checkLogger, checkTracer, configuredLogger, configuredTracer } from '..
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
 import type { ResilienceLogger } from '../observability/default-logger';
-import { emitTraceEvent, Tracer } from '../observability/tracer';
+import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
 import { classifyError } from '../policies/classification/classify-error';
 import type { FailureKind } from '../policies/classification/failure-kind';
+import { explicitFields, RetryConfig } from '../config/retry-config';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { AgentExecutionError } from './agent-execution-error';
 import { requestBody, shouldRetryLLMError } from './llm-executor';
@@ -31,7 +32,23 @@ export interface ResilientLLMServiceOptions {
 }
 
 /** Failures a different model or deployment may not have. Auth and bad requests are excluded. */
-const FALLBACK_KINDS: ReadonlySet<FailureKind> = new Set(['quota_exhausted', 'context_length']);
+const FALLBACK_KINDS: ReadonlySet<FailureKind> = new Set(['quota_exhausted', 'context_length', 'circuit_open']);
+
+/**
+ * The service's retry config for an agent: the agent's own, with the circuit breaker on
+ * unless the agent config says otherwise (cached per RetryConfig object).
+ */
+const withBreakerOn = new WeakMap<RetryConfig, RetryConfig>();
+function serviceRetryConfig(agent: AgentConfig): RetryConfig {
+  const own = agent.retryConfig;
+  if (own.circuitBreaker !== undefined) return own;
+  let config = withBreakerOn.get(own);
+  if (config === undefined) {
+    config = new RetryConfig({ ...explicitFields(own), circuitBreaker: true });
+    withBreakerOn.set(own, config);
+  }
+  return config;
+}
 
 /** Counts the attempts of one config (every attempt runs the decorated method once). */
 interface AttemptCounter {
@@ -94,7 +111,8 @@ export class ResilientLLMService {
   @Retry({
     name: 'ResilientLLMService.resilientChatCompletion',
     shouldRetry: shouldRetryLLMError,
-    config: (_self, args) => (args[0] as AgentConfig).retryConfig,
+    config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
+    key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
     observers: observersOf,
     successDetails: (completion: ChatCompletion) => ({
       response_length: completion?.choices?.[0]?.message?.content?.length ?? 0,
@@ -117,7 +135,7 @@ export class ResilientLLMService {
 
   private reportFallback(from: AgentConfig, to: AgentConfig, reason: FailureKind): void {
     const tracer = this.tracer ?? configuredTracer();
-    if (tracer) emitTraceEvent(tracer, 'fallback_used', { from: from.label, to: to.label, reason });
+    if (tracer) emitTraceEvent(tracer, TRACE_EVENTS.fallbackUsed, { from: from.label, to: to.label, reason });
     (this.logger ?? configuredLogger()).warn(`Falling back from ${from.label} to ${to.label} (${reason})`, {
       from: from.label,
       to: to.label,

@@ -16,6 +16,11 @@ export const TRACE_EVENTS = Object.freeze({
   success: 'llm_call_success',
   maxRetriesExceeded: 'max_retries_exceeded',
   notRetryable: 'retry_not_retryable',
+  circuitOpened: 'circuit_opened',
+  circuitHalfOpen: 'circuit_half_open',
+  circuitClosed: 'circuit_closed',
+  retryBudgetExhausted: 'retry_budget_exhausted',
+  fallbackUsed: 'fallback_used',
 });
 
 const ignore = (): void => undefined;

@@ -533,12 +533,41 @@ describe('Azure OpenAI', () => {
   });
 });
 
+describe('circuit breaker (on by default in the service)', () => {
+  it('opens after 5 consecutive retryable failures, then fails fast without reaching the server', async () => {
+    const server = await env.startServer({ script: Array(5).fill('503') });
+    const svc = service();
+    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 5 } });
+    const first = await failure(ask(svc, config));
+    expect(first.kind).toBe('server');
+    expect(server.requests).toHaveLength(5);
+    expect(env.tracer.named('circuit_opened')).toEqual([{ key: config.upstreamKey, failures: 5 }]);
+
+    const second = await failure(ask(svc, config));
+    expect(second.kind).toBe('circuit_open');
+    expect(second.message).toBe('The LLM service is temporarily unavailable');
+    expect(server.requests).toHaveLength(5);
+  });
+
+  it('an open circuit moves on to the fallback', async () => {
+    const server = await env.startServer({ script: Array(5).fill('503') });
+    const svc = service();
+    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 5 }, fallbacks: [{ model: 'gpt-4o', name: 'backup' }] });
+    await ask(svc, config); // the primary opens its circuit, the fallback answers
+    const completion = await ask(svc, config);
+    expect(completion.model).toBe('gpt-4o');
+    expect(env.tracer.named('fallback_used').at(-1)).toEqual({ from: config.label, to: 'backup', reason: 'circuit_open' });
+    expect(server.requests.map((request) => (request.body as { model?: string } | undefined)?.model)).toEqual([...Array(5).fill(config.model), 'gpt-4o', 'gpt-4o']);
+  });
+});
+
 describe('concurrency', () => {
   it('50 concurrent calls through one service with faultRate 0.3: all resolve, requests = sum of attempts', async () => {
     const server = await env.startServer({ faultRate: 0.3, faults: ['429:20', '500', '503', 'reset'], seed: 7 });
     const svc = service();
-    // One shared config (one client); attempts generous enough that no call runs out.
-    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 10 } });
+    // One shared config (one client); attempts generous enough that no call runs out. The
+    // breaker (on by default) is off here: interleaved random faults may string together 5.
+    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 10, circuitBreaker: false } });
     const prompts = Array.from({ length: 50 }, (_, i) => `question number ${i}`);
     const completions = await Promise.all(prompts.map((prompt) => ask(svc, config, prompt)));
 
@@ -557,7 +586,7 @@ describe('concurrency', () => {
     const server = await env.startServer({ script: Array(10).fill('503') });
     const factory = new LLMServiceFactory();
     const tracers = Array.from({ length: 50 }, () => new RecordingTracer());
-    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 5 } });
+    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 5, circuitBreaker: false } });
     await Promise.all(tracers.map((tracer, i) => ask(new ResilientLLMService({ tracer, factory }), config, `q${i}`)));
     const perCall = tracers.map((tracer) => tracer.named('retry_attempt_start').length);
     expect(perCall.reduce((a, b) => a + b, 0)).toBe(server.requests.length);

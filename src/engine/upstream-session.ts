@@ -1,0 +1,90 @@
+import type { CircuitBreaker, CircuitTransition } from '../policies/breaker/circuit-breaker';
+import { validateCircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
+import type { RetryBudget } from '../policies/budget/retry-budget';
+import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-options';
+import type { RetryConfigFields } from '../config/retry-config';
+import type { Upstream } from './upstream';
+
+/**
+ * One call's dealings with its upstream's shared state: the circuit breaker's permit for
+ * each attempt, what the call paid from the retry budget, and the cooldown it may set.
+ */
+export class UpstreamSession {
+  private readonly breaker: CircuitBreaker | undefined;
+  private readonly budget: RetryBudget | undefined;
+  /** The breaker permit of the running attempt, if it holds one. */
+  private permit: { probe: boolean } | undefined;
+  /** Tokens paid for retries so far (refunded on success). */
+  private paid = 0;
+  /** True when the options asked for differ from the ones the key was first given. */
+  readonly breakerConflict: boolean;
+
+  constructor(
+    readonly upstream: Upstream,
+    config: Pick<RetryConfigFields, 'circuitBreaker' | 'retryBudget'>,
+    private readonly onTransition: (transition: CircuitTransition) => void,
+  ) {
+    // Both already validated with the config: here only resolved (defaults filled).
+    const breakerOptions = validateCircuitBreakerOptions(config.circuitBreaker).value;
+    const shared = breakerOptions ? upstream.breaker(breakerOptions) : undefined;
+    this.breaker = shared?.breaker;
+    this.breakerConflict = shared?.conflict ?? false;
+    const budgetOptions = validateRetryBudgetOptions(config.retryBudget).value;
+    this.budget = budgetOptions ? upstream.budget(budgetOptions) : undefined;
+  }
+
+  get key(): string {
+    return this.upstream.key;
+  }
+
+  /** True when an attempt may have to wait or be refused (so it cannot start synchronously). */
+  hasGates(nowMs: number): boolean {
+    return this.breaker !== undefined || this.upstream.cooldownLeft(nowMs) > 0;
+  }
+
+  /** Asks the breaker to let an attempt through: undefined when allowed, else the wait. */
+  acquire(): number | undefined {
+    if (this.breaker === undefined) return undefined;
+    const breaker = this.breaker;
+    const permit = this.observe(() => breaker.acquire());
+    if (!permit.allowed) return permit.retryAfterMs;
+    this.permit = { probe: permit.probe };
+    return undefined;
+  }
+
+  /** Reports the attempt's outcome to the breaker: only failures that say something count. */
+  record(outcome: 'success' | 'failure' | 'ignored'): void {
+    const permit = this.permit;
+    if (this.breaker === undefined || permit === undefined) return;
+    this.permit = undefined;
+    const breaker = this.breaker;
+    this.observe(() => {
+      if (outcome === 'success') breaker.recordSuccess(permit.probe);
+      else if (outcome === 'failure') breaker.recordFailure(permit.probe);
+      else breaker.recordIgnored(permit.probe);
+    });
+  }
+
+  /** Pays for a retry; `undefined` when paid (or no budget), else whether an episode starts. */
+  payForRetry(kind: 'retry' | 'timeout'): { episodeStart: boolean } | undefined {
+    if (this.budget === undefined) return undefined;
+    const withdrawal = this.budget.withdraw(kind);
+    if (withdrawal.granted) {
+      this.paid += withdrawal.cost;
+      return undefined;
+    }
+    return { episodeStart: withdrawal.episodeStart };
+  }
+
+  /** The call succeeded: refunds what it paid (or the success refund). */
+  succeeded(): void {
+    this.record('success');
+    this.budget?.recordSuccess(this.paid);
+  }
+
+  private observe<T>(action: () => T): T {
+    const { result, transitions } = this.upstream.observeTransitions(action);
+    for (const transition of transitions) this.onTransition(transition);
+    return result;
+  }
+}
