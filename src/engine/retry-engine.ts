@@ -52,8 +52,8 @@ export function executeLean(
       : (argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a);
   if (signal === undefined && policy.isLean(thisArg)) {
     const upstream = policy.leanUpstream(thisArg);
-    // A cooldown (a 429 seen by another call) makes even a first attempt wait: not lean.
-    if (upstream.cooldownUntil === 0 || upstream.cooldownLeft(Date.now()) === 0) {
+    // A cooldown (a 429 seen by another call) or pacing makes even a first attempt wait: not lean.
+    if (upstream.limiter === undefined && (upstream.cooldownUntil === 0 || upstream.cooldownLeft(Date.now()) === 0)) {
       // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
       const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
       if (!isThenable(result)) return result;
@@ -274,6 +274,7 @@ class RetryCall {
       // A small spread, so the calls waiting on one cooldown do not all return at once.
       await this.sleep(wait + Math.round(unit(configuredRandom()) * Math.min(50, wait * 0.1)));
     }
+    await session.pace(this.signal);
     const refusedFor = session.acquire();
     if (refusedFor === undefined) return;
     const open = new CircuitOpenError(session.key, refusedFor, this.lastError === NO_ERROR ? undefined : { cause: this.lastError });
@@ -380,9 +381,11 @@ class RetryCall {
     const classification = this.classify(error);
     this.lastError = error;
     const session = this.session();
-    // Only failures that say something about the upstream's health count for the breaker.
-    session.record(classification.retryable ? 'failure' : 'ignored');
+    // Only failures that say something about the upstream's health count for the breaker: a
+    // 400 or 401 does not, nor does a 429 (load, not health: pacing and cooldowns answer it).
+    session.record(classification.retryable && classification.kind !== 'rate_limit' ? 'failure' : 'ignored');
     this.noteRateLimit(session, classification, config);
+    session.noteFailure(headersOf(error), classification.kind === 'rate_limit', classification.retryAfterMs);
     const decision = decideRetry({
       attempt,
       config,
@@ -525,6 +528,13 @@ class RetryCall {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** The response headers an SDK error carries (openai: `headers`; RestError: `response.headers`). */
+function headersOf(error: unknown): unknown {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { headers, response } = error as { headers?: unknown; response?: { headers?: unknown } };
+  return headers ?? response?.headers;
 }
 
 function unit(random: () => number): number {

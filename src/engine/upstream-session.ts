@@ -37,9 +37,23 @@ export class UpstreamSession {
     return this.upstream.key;
   }
 
+  /** When the running attempt's pacing slot was set (for the limiter's 429 accounting). */
+  private slotSetAtMs: number | undefined;
+
   /** True when an attempt may have to wait or be refused (so it cannot start synchronously). */
   hasGates(nowMs: number): boolean {
-    return this.breaker !== undefined || this.upstream.cooldownLeft(nowMs) > 0;
+    return this.breaker !== undefined || this.upstream.limiter !== undefined || this.upstream.cooldownLeft(nowMs) > 0;
+  }
+
+  /** Waits for this attempt's turn when the key is paced (its rate limit is known). */
+  async pace(signal: AbortSignal | undefined): Promise<void> {
+    this.slotSetAtMs = await this.upstream.limiter?.schedule(signal);
+  }
+
+  /** What a failed attempt teaches the pacing: its response's headers, and a 429 slows the key down. */
+  noteFailure(headers: unknown, rateLimited: boolean, retryAfterMs: number | undefined): void {
+    if (headers !== undefined) this.upstream.observeResponse(headers);
+    if (rateLimited) this.upstream.limiter?.onRateLimited(retryAfterMs, Date.now(), this.slotSetAtMs);
   }
 
   /** Asks the breaker to let an attempt through: undefined when allowed, else the wait. */
@@ -80,6 +94,7 @@ export class UpstreamSession {
   succeeded(): void {
     this.record('success');
     this.budget?.recordSuccess(this.paid);
+    this.upstream.limiter?.onSuccess(Date.now());
   }
 
   private observe<T>(action: () => T): T {

@@ -6,6 +6,8 @@ import type { ResolvedCircuitBreakerOptions } from '../policies/breaker/circuit-
 import { RetryBudget } from '../policies/budget/retry-budget';
 import { RETRY_BUDGET_DEFAULTS } from '../policies/budget/retry-budget-options';
 import type { ResolvedRetryBudgetOptions } from '../policies/budget/retry-budget-options';
+import { AdaptiveRateLimiter } from '../policies/pacing/adaptive-rate-limiter';
+import { readRateLimitHeaders } from '../policies/pacing/rate-limit-headers';
 
 /**
  * What every call to one upstream (one key) shares in this process: its circuit breaker,
@@ -15,6 +17,11 @@ import type { ResolvedRetryBudgetOptions } from '../policies/budget/retry-budget
 export class Upstream {
   /** Until when (epoch ms) calls must wait before their next attempt; 0 when none. */
   cooldownUntil = 0;
+  /**
+   * Paces calls once the upstream has told its rate limit (`x-ratelimit-*` headers);
+   * undefined until then, and for upstreams that never say.
+   */
+  limiter: AdaptiveRateLimiter | undefined;
   private breakerState: CircuitBreaker | undefined;
   private budgetState: RetryBudget | undefined;
   private transitions: CircuitTransition[] | undefined;
@@ -62,6 +69,20 @@ export class Upstream {
     } finally {
       this.transitions = outer;
     }
+  }
+
+  /**
+   * Learns from a response's rate-limit headers (OpenAI and Azure send them on every
+   * response): the first limit seen starts pacing the key's calls.
+   */
+  observeResponse(headers: unknown): void {
+    const info = readRateLimitHeaders(headers);
+    if (info === undefined) return;
+    if (this.limiter === undefined) {
+      if (info.limitRequests === undefined) return;
+      this.limiter = new AdaptiveRateLimiter();
+    }
+    this.limiter.observe(info, Date.now());
   }
 
   /** Makes every call to this key wait until `untilMs` before its next attempt. */

@@ -7,6 +7,7 @@ import { RetryOpenAI } from '../decorators/retry-openai';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { AgentConfig, AgentConfigInput } from './agent-config';
+import { upstreamFor } from '../engine/upstream';
 import { classifyError } from '../policies/classification/classify-error';
 import { TokenProviderError } from './llm-errors';
 import { LLMProvider } from './llm-provider';
@@ -29,6 +30,18 @@ export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }
   logger: self.logger,
   tracer: self.tracer,
 });
+
+/**
+ * A `fetch` that shows every response's rate-limit headers to the key's shared state, so
+ * calls are paced before the limit is hit (the SDK only exposes headers per call).
+ */
+function observingFetch(key: string): typeof fetch {
+  return async (input, init) => {
+    const response = await globalThis.fetch(input, init);
+    upstreamFor(key).observeResponse(response.headers);
+    return response;
+  };
+}
 
 /**
  * Creates `openai` SDK clients for agent configs. Every client has the SDK's own retries
@@ -71,6 +84,7 @@ export class LLMServiceFactory {
         ? { azureADTokenProvider: agent.azureADTokenProvider, apiKey: null as unknown as undefined }
         : { apiKey: this.apiKeyFor(agent) };
       return new AzureClient({
+        fetch: observingFetch(agent.upstreamKey),
         ...credentials,
         ...(agent.baseURL
           ? { baseURL: agent.baseURL }
@@ -80,7 +94,12 @@ export class LLMServiceFactory {
         maxRetries: 0,
       });
     }
-    return new OpenAIClient({ apiKey: this.apiKeyFor(agent), baseURL: agent.baseURL, maxRetries: 0 });
+    return new OpenAIClient({
+      apiKey: this.apiKeyFor(agent),
+      baseURL: agent.baseURL,
+      maxRetries: 0,
+      fetch: observingFetch(agent.upstreamKey),
+    });
   }
 
   /** An OpenAI client for `config`, retried on transient failures of its set-up. */
