@@ -39,6 +39,8 @@ export { CIRCUIT_BREAKER_DEFAULTS } from './policies/breaker/circuit-breaker-opt
 export type { CircuitBreakerOptions } from './policies/breaker/circuit-breaker-options';
 export { RETRY_BUDGET_DEFAULTS } from './policies/budget/retry-budget-options';
 export type { RetryBudgetOptions } from './policies/budget/retry-budget-options';
+export { BulkheadRejectedError, isBulkheadRejectedError } from './policies/pacing/bulkhead-rejected-error';
+export type { BulkheadSettings } from './config/defaults';
 
 export { redactSecrets } from './observability/redact-secrets';
 export type { ResilienceLogger } from './observability/default-logger';

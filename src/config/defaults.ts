@@ -2,7 +2,18 @@
  * Every default of llm-resilience lives in this file (the README's defaults table mirrors it).
  */
 
+import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
+import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
+
 export type JitterMode = 'full' | 'equal' | 'decorrelated' | 'none';
+
+/** The `bulkhead` option as a user writes it. */
+export interface BulkheadSettings {
+  /** Calls allowed to run at once per key (integer >= 1). */
+  maxConcurrency: number;
+  /** Calls allowed to wait for a slot (integer >= 0, default 100); one more is rejected at once. */
+  queueLimit?: number;
+}
 
 export const JITTER_MODES: readonly JitterMode[] = ['full', 'equal', 'decorrelated', 'none'];
 
@@ -20,9 +31,11 @@ export const RETRY_DEFAULTS = Object.freeze({
   attemptTimeoutMs: undefined as number | undefined,
   totalTimeoutMs: undefined as number | undefined,
   /** Off unless set (`true` for the defaults in `CIRCUIT_BREAKER_DEFAULTS`, or an object). */
-  circuitBreaker: undefined as object | boolean | undefined,
+  circuitBreaker: undefined as CircuitBreakerOptions | boolean | undefined,
   /** Unset means ON with `RETRY_BUDGET_DEFAULTS`; `false` turns it off. */
-  retryBudget: undefined as object | boolean | undefined,
+  retryBudget: undefined as RetryBudgetOptions | boolean | undefined,
+  /** Off unless set to `{ maxConcurrency, queueLimit? }` (queueLimit default 100). */
+  bulkhead: undefined as BulkheadSettings | false | undefined,
 });
 
 /**
@@ -44,6 +57,7 @@ export const RETRY_ENV_VARS = Object.freeze({
   totalTimeoutMs: 'LLM_RETRY_TOTAL_TIMEOUT_MS',
   circuitBreaker: 'LLM_RETRY_CIRCUIT_BREAKER',
   retryBudget: 'LLM_RETRY_RETRY_BUDGET',
+  bulkhead: 'LLM_RETRY_BULKHEAD',
 });
 
 /** Level of the library's own default winston logger, overridable by this variable. */

@@ -10,13 +10,14 @@ import {
   ValidationArguments,
   validateSync,
 } from 'class-validator';
-import { JITTER_MODES, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
+import { BulkheadSettings, JITTER_MODES, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
 import { closestName, isPlainObject } from '../internal/option-checks';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { validateCircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
 import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
 import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-options';
 import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
+import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
 
 /** The fields of a retry configuration, as plain data. */
 export interface RetryConfigFields {
@@ -33,6 +34,8 @@ export interface RetryConfigFields {
   circuitBreaker?: CircuitBreakerOptions | boolean;
   /** Per-key retry budget: on with the defaults unless set; `false` turns it off. */
   retryBudget?: RetryBudgetOptions | boolean;
+  /** Per-key concurrency limit with a queue: off unless set. */
+  bulkhead?: BulkheadSettings | false;
 }
 
 export type RetryConfigField = keyof RetryConfigFields;
@@ -41,11 +44,18 @@ export type RetryConfigField = keyof RetryConfigFields;
 export const RETRY_CONFIG_FIELDS = Object.freeze(Object.keys(RETRY_DEFAULTS)) as readonly RetryConfigField[];
 
 const FIELD_SET: ReadonlySet<string> = new Set(RETRY_CONFIG_FIELDS);
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['attemptTimeoutMs', 'totalTimeoutMs', 'circuitBreaker', 'retryBudget']);
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
+  'attemptTimeoutMs',
+  'totalTimeoutMs',
+  'circuitBreaker',
+  'retryBudget',
+  'bulkhead',
+]);
 /** Nested option objects, validated by their own policies (every issue named with its path). */
 const NESTED_VALIDATORS: Partial<Record<RetryConfigField, (input: unknown) => { issues: RetryConfigIssue[] }>> = {
   circuitBreaker: (input) => validateCircuitBreakerOptions(input),
   retryBudget: (input) => validateRetryBudgetOptions(input),
+  bulkhead: (input) => validateBulkheadOptions(input),
 };
 const BRAND = Symbol.for('llm-resilience.RetryConfig');
 const EXPLICIT = Symbol('llm-resilience.explicitFields');
@@ -70,6 +80,7 @@ export class RetryConfig implements RetryConfigFields {
   totalTimeoutMs?: number = RETRY_DEFAULTS.totalTimeoutMs;
   circuitBreaker?: CircuitBreakerOptions | boolean;
   retryBudget?: RetryBudgetOptions | boolean;
+  bulkhead?: BulkheadSettings | false;
 
   declare readonly [EXPLICIT]: ReadonlySet<RetryConfigField>;
 
@@ -187,7 +198,8 @@ function parseEnvValue(field: RetryConfigField, raw: string): Parsed {
         ? { ok: true, value: raw.toLowerCase() }
         : { ok: false, rule: `must be one of ${JITTER_MODES.join(', ')}` };
     case 'circuitBreaker':
-    case 'retryBudget': {
+    case 'retryBudget':
+    case 'bulkhead': {
       // A switch word, or the options as JSON: LLM_RETRY_CIRCUIT_BREAKER='{"failureThreshold":3}'.
       const word = parseSwitch(raw);
       if (word !== undefined) return { ok: true, value: word };

@@ -180,6 +180,7 @@ class RetryCall {
           error = failure;
         } finally {
           guard?.dispose();
+          this.upstreamSession?.leaveBulkhead();
         }
       }
       await this.afterFailure(attempt, error);
@@ -233,6 +234,7 @@ class RetryCall {
         await this.afterFailure(attempt, failure);
       } finally {
         guard?.dispose();
+        this.upstreamSession?.leaveBulkhead();
         // The caller stopped early (break/return): close the method's own iterator too.
         if (!finished) await iterator?.return?.();
       }
@@ -275,8 +277,15 @@ class RetryCall {
       await this.sleep(wait + Math.round(unit(configuredRandom()) * Math.min(50, wait * 0.1)));
     }
     await session.pace(this.signal);
+    try {
+      await session.enterBulkhead(this.signal);
+    } catch (error) {
+      // A full queue (BulkheadRejectedError) or the caller's abort while queued: final.
+      throw new FinalOutcome(error);
+    }
     const refusedFor = session.acquire();
     if (refusedFor === undefined) return;
+    session.leaveBulkhead();
     const open = new CircuitOpenError(session.key, refusedFor, this.lastError === NO_ERROR ? undefined : { cause: this.lastError });
     this.attemptFailed(attempt, open, { kind: 'circuit_open', retryable: false, reason: 'circuit open' }, 'circuit_open');
     throw new FinalOutcome(open);

@@ -150,7 +150,7 @@ export class RetryPolicy implements AttemptOwner {
 
 /**
  * Whether a layer asks for what only the supervised path does: timers, a circuit breaker,
- * or a retry budget other than the default one. These default to unset, so a layer asks
+ * a bulkhead, or a retry budget other than the default one. These default to unset, so a layer asks
  * exactly when its value is defined (a `false` breaker is as good as none).
  */
 function needsSupervision(layer: Partial<RetryConfigFields>): boolean {
@@ -158,7 +158,8 @@ function needsSupervision(layer: Partial<RetryConfigFields>): boolean {
     layer.attemptTimeoutMs !== undefined ||
     layer.totalTimeoutMs !== undefined ||
     (layer.circuitBreaker !== undefined && layer.circuitBreaker !== false) ||
-    (layer.retryBudget !== undefined && typeof layer.retryBudget === 'object')
+    (layer.retryBudget !== undefined && typeof layer.retryBudget === 'object') ||
+    (layer.bulkhead !== undefined && layer.bulkhead !== false)
   );
 }
 

@@ -2,6 +2,8 @@ import type { CircuitBreaker, CircuitTransition } from '../policies/breaker/circ
 import { validateCircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
 import type { RetryBudget } from '../policies/budget/retry-budget';
 import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-options';
+import type { Bulkhead } from '../policies/pacing/bulkhead';
+import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
 import type { RetryConfigFields } from '../config/retry-config';
 import type { Upstream } from './upstream';
 
@@ -12,6 +14,9 @@ import type { Upstream } from './upstream';
 export class UpstreamSession {
   private readonly breaker: CircuitBreaker | undefined;
   private readonly budget: RetryBudget | undefined;
+  private readonly bulkhead: Bulkhead | undefined;
+  /** Frees the running attempt's bulkhead slot. */
+  private release: (() => void) | undefined;
   /** The breaker permit of the running attempt, if it holds one. */
   private permit: { probe: boolean } | undefined;
   /** Tokens paid for retries so far (refunded on success). */
@@ -21,7 +26,7 @@ export class UpstreamSession {
 
   constructor(
     readonly upstream: Upstream,
-    config: Pick<RetryConfigFields, 'circuitBreaker' | 'retryBudget'>,
+    config: Pick<RetryConfigFields, 'circuitBreaker' | 'retryBudget' | 'bulkhead'>,
     private readonly onTransition: (transition: CircuitTransition) => void,
   ) {
     // Both already validated with the config: here only resolved (defaults filled).
@@ -31,6 +36,23 @@ export class UpstreamSession {
     this.breakerConflict = shared?.conflict ?? false;
     const budgetOptions = validateRetryBudgetOptions(config.retryBudget).value;
     this.budget = budgetOptions ? upstream.budget(budgetOptions) : undefined;
+    const bulkheadOptions = validateBulkheadOptions(config.bulkhead).value;
+    this.bulkhead = bulkheadOptions ? upstream.bulkhead(bulkheadOptions) : undefined;
+  }
+
+  /**
+   * Takes a slot of the key's bulkhead for the attempt (waiting in its queue); rejects with
+   * BulkheadRejectedError at once when the queue is full.
+   */
+  async enterBulkhead(signal: AbortSignal | undefined): Promise<void> {
+    if (this.bulkhead !== undefined) this.release = await this.bulkhead.acquire(signal);
+  }
+
+  /** Frees the attempt's bulkhead slot (sleeping between attempts holds none). */
+  leaveBulkhead(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
   }
 
   get key(): string {
@@ -42,7 +64,12 @@ export class UpstreamSession {
 
   /** True when an attempt may have to wait or be refused (so it cannot start synchronously). */
   hasGates(nowMs: number): boolean {
-    return this.breaker !== undefined || this.upstream.limiter !== undefined || this.upstream.cooldownLeft(nowMs) > 0;
+    return (
+      this.breaker !== undefined ||
+      this.bulkhead !== undefined ||
+      this.upstream.limiter !== undefined ||
+      this.upstream.cooldownLeft(nowMs) > 0
+    );
   }
 
   /** Waits for this attempt's turn when the key is paced (its rate limit is known). */

@@ -7,6 +7,7 @@ import { RetryBudget } from '../policies/budget/retry-budget';
 import { RETRY_BUDGET_DEFAULTS } from '../policies/budget/retry-budget-options';
 import type { ResolvedRetryBudgetOptions } from '../policies/budget/retry-budget-options';
 import { AdaptiveRateLimiter } from '../policies/pacing/adaptive-rate-limiter';
+import { Bulkhead } from '../policies/pacing/bulkhead';
 import { readRateLimitHeaders } from '../policies/pacing/rate-limit-headers';
 
 /**
@@ -23,6 +24,7 @@ export class Upstream {
    */
   limiter: AdaptiveRateLimiter | undefined;
   private breakerState: CircuitBreaker | undefined;
+  private bulkheadState: Bulkhead | undefined;
   private budgetState: RetryBudget | undefined;
   private transitions: CircuitTransition[] | undefined;
   /** Option sets that differed from the first registration, already reported. */
@@ -47,6 +49,11 @@ export class Upstream {
       return { breaker: this.breakerState, conflict: false };
     }
     return { breaker: this.breakerState, conflict: !sameOptions(this.breakerState.options, options) };
+  }
+
+  /** The key's bulkhead, created with `options` on first use. */
+  bulkhead(options: { maxConcurrency: number; queueLimit: number }): Bulkhead {
+    return (this.bulkheadState ??= new Bulkhead({ ...options, key: this.key }));
   }
 
   /** The key's retry budget, created with `options` on first use. */

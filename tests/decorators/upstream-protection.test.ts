@@ -1,5 +1,5 @@
 import { RateLimitError } from 'openai';
-import { CircuitOpenError, isCircuitOpenError, Retry, RetryOpenAI, Tracer } from '../../src';
+import { CircuitOpenError, isBulkheadRejectedError, isCircuitOpenError, Retry, RetryOpenAI, Tracer } from '../../src';
 import { FatalError, isTransient, TransientError } from '../support/errors';
 import { useRetryTestEnvironment } from '../support/retry-test-environment';
 
@@ -148,6 +148,48 @@ describe('rate-limit cooldown (per key)', () => {
     expect(bStart).toBeGreaterThanOrEqual(2000);
     await jest.runAllTimersAsync();
     await a;
+  });
+});
+
+describe('bulkhead (per key, off by default)', () => {
+  it('runs maxConcurrency calls at once, queues queueLimit more, and rejects the rest at once', async () => {
+    const releases: Array<() => void> = [];
+    let running = 0;
+    let peak = 0;
+    class Limited {
+      @Retry({ shouldRetry: isTransient, key: 'narrow', bulkhead: { maxConcurrency: 1, queueLimit: 1 } })
+      async run(n: number) {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running--;
+        return n;
+      }
+    }
+    const limited = new Limited();
+    const first = limited.run(1);
+    const second = limited.run(2);
+    const third = limited.run(3).catch((error: unknown) => error);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(isBulkheadRejectedError(await third)).toBe(true);
+    expect((await third as Error).message).toBe('Too many concurrent calls to narrow (limit 1, queue 1)');
+    expect(releases).toHaveLength(1);
+    releases[0]();
+    await expect(first).resolves.toBe(1);
+    await jest.advanceTimersByTimeAsync(0);
+    releases[1]();
+    await expect(second).resolves.toBe(2);
+    expect(peak).toBe(1);
+  });
+
+  it('validates its options when the class is defined', () => {
+    expect(() => {
+      class Bad {
+        @Retry({ shouldRetry: isTransient, bulkhead: { maxConcurency: 2 } as never })
+        async run() {}
+      }
+      return Bad;
+    }).toThrow(/bulkhead/);
   });
 });
 
