@@ -337,6 +337,7 @@ describe('RetryConfig.fromEnv', () => {
     LLM_RETRY_TOTAL_TIMEOUT_MS: '90000',
     LLM_RETRY_CIRCUIT_BREAKER: '{"failureThreshold":3}',
     LLM_RETRY_RETRY_BUDGET: 'no',
+    LLM_RETRY_BULKHEAD: '{"maxConcurrency":4}',
   };
 
   it('reads every variable', () => {
@@ -352,6 +353,7 @@ describe('RetryConfig.fromEnv', () => {
       totalTimeoutMs: 90_000,
       circuitBreaker: { failureThreshold: 3 },
       retryBudget: false,
+      bulkhead: { maxConcurrency: 4 },
     });
   });
 
