@@ -50,17 +50,16 @@ export function executeLean(
     argc === 0
       ? undefined
       : (argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a);
-  if (signal === undefined && policy.isLean(thisArg)) {
-    const upstream = policy.leanUpstream(thisArg);
-    // A cooldown (a 429 seen by another call) or pacing makes even a first attempt wait: not lean.
-    if (upstream.limiter === undefined && (upstream.cooldownUntil === 0 || upstream.cooldownLeft(Date.now()) === 0)) {
-      // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
-      const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
-      if (!isThenable(result)) return result;
-      return result.then(upstream.refundFirstAttempt, (error: unknown) =>
-        new RetryCall(policy, fn, thisArg, argumentList(argc, a, b, c), undefined).retryFrom(1, error),
-      );
-    }
+  const upstream = signal === undefined ? policy.leanUpstream(thisArg) : undefined;
+  // A cooldown (a 429 seen by another call) or pacing makes even a first attempt wait: not lean.
+  if (upstream !== undefined && upstream.limiter === undefined && upstream.cooldownUntil === 0) {
+    // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
+    const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
+    if (!isThenable(result)) return result;
+    // A success refunds the key's retry budget, if it has one that is not full.
+    return result.then(upstream.needsRefund() ? upstream.refundFirstAttempt : undefined, (error: unknown) =>
+      new RetryCall(policy, fn, thisArg, argumentList(argc, a, b, c), undefined).retryFrom(1, error),
+    );
   }
   return executeWithRetry(policy, fn, thisArg, argumentList(argc, a, b, c));
 }

@@ -68,18 +68,6 @@ export class RetryPolicy implements AttemptOwner {
     return typeof key === 'function' ? key(thisArg, args) : key;
   }
 
-  /**
-   * The upstream of a lean call (whose key cannot depend on its arguments), cached per
-   * class so that the success path does not rebuild the label or look the key up.
-   */
-  leanUpstream(thisArg: unknown): Upstream {
-    const owner = typeof this.key === 'string' ? this : ownerOf(thisArg);
-    const cached = this.leanUpstreamCache;
-    if (cached !== undefined && cached.owner === owner) return cached.upstream;
-    const upstream = upstreamFor(this.keyFor(thisArg, []));
-    this.leanUpstreamCache = { upstream, owner };
-    return upstream;
-  }
 
   /** The configuration sources of a call on `thisArg` with `args`, strongest first. */
   sourcesFor(thisArg: unknown, args: unknown[]): ConfigSources {
@@ -113,11 +101,12 @@ export class RetryPolicy implements AttemptOwner {
   }
 
   /**
-   * True when a call on `thisArg` needs neither trace events nor timers, so the engine can
-   * run its first attempt bare and build its state only if that attempt fails. Decided
-   * without allocating: the static layers are checked once per settings change.
+   * The upstream of a call on `thisArg` that can take the lean path (no trace events,
+   * timers, breaker, bulkhead or custom budget, and a key that does not depend on the
+   * arguments), or undefined when it cannot. Decided without allocating: the static layers
+   * are checked once per settings change, and the upstream is cached per class.
    */
-  isLean(thisArg: unknown): boolean {
+  leanUpstream(thisArg: unknown): Upstream | undefined {
     if (this.checkedVersion !== settingsVersion()) {
       // resetResilience() forgets every upstream: so does this cache.
       this.leanUpstreamCache = undefined;
@@ -133,10 +122,16 @@ export class RetryPolicy implements AttemptOwner {
         needsSupervision(environmentDefaults());
       this.checkedVersion = settingsVersion();
     }
-    if (this.supervisedByDefault) return false;
-    if (this.config !== undefined && needsSupervision(this.config as RetryConfig)) return false;
+    if (this.supervisedByDefault) return undefined;
+    if (this.config !== undefined && needsSupervision(this.config as RetryConfig)) return undefined;
     const instance = instanceConfigOf(thisArg);
-    return instance === undefined || !needsSupervision(instance);
+    if (instance !== undefined && needsSupervision(instance)) return undefined;
+    const owner = typeof this.key === 'string' ? this : ownerOf(thisArg);
+    const cached = this.leanUpstreamCache;
+    if (cached !== undefined && cached.owner === owner) return cached.upstream;
+    const upstream = upstreamFor(this.keyFor(thisArg, []));
+    this.leanUpstreamCache = { upstream, owner };
+    return upstream;
   }
 
   private configFor(thisArg: unknown, args: unknown[]): RetryConfig | undefined {

@@ -61,9 +61,10 @@ export class Upstream {
     return (this.budgetState ??= new RetryBudget(options));
   }
 
-  /** The budget if one exists already (the lean path refunds it without creating it). */
-  existingBudget(): RetryBudget | undefined {
-    return this.budgetState;
+  /** True when the key has a retry budget that is not full (so a success should refund it). */
+  needsRefund(): boolean {
+    const budget = this.budgetState;
+    return budget !== undefined && budget.available < budget.options.capacity;
   }
 
   /** Runs `action` and returns the breaker transitions it caused (for events and logs). */
