@@ -8,7 +8,7 @@ import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
 
-const OPTION_KEYS = ['config', 'logger', 'tracer', 'observers', 'name', 'successDetails', 'key'];
+const OPTION_KEYS = ['config', 'logger', 'tracer', 'observers', 'name', 'successDetails', 'key', 'spanAttributes'];
 
 /**
  * Builds a retry method decorator around a retry predicate. Every option is validated
@@ -74,6 +74,7 @@ export function createRetryDecorator(
       observers: given.observers as RetryPolicySpec['observers'],
       successDetails: given.successDetails as RetryPolicySpec['successDetails'],
       key: given.key as RetryPolicySpec['key'],
+      spanAttributes: given.spanAttributes as RetryPolicySpec['spanAttributes'],
     });
   }
 
@@ -120,7 +121,7 @@ function validateOptions(
       `${prefix} config must be a RetryConfig or a function (instance, args) => RetryConfig | undefined`,
     );
   }
-  for (const key of ['observers', 'successDetails']) {
+  for (const key of ['observers', 'successDetails', 'spanAttributes']) {
     if (given[key] !== undefined && typeof given[key] !== 'function') {
       throw new TypeError(`${prefix} ${key} must be a function`);
     }

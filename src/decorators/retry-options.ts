@@ -29,6 +29,8 @@ export interface RetryOptions extends Partial<RetryConfigFields> {
    * A function of the instance and the call's arguments picks it per call.
    */
   key?: string | ((instance: any, args: unknown[]) => string);
+  /** Attributes for the call's OpenTelemetry span, from the instance and the arguments. */
+  spanAttributes?: (instance: any, args: unknown[]) => Record<string, string | number | boolean>;
 }
 
 /** Options of the generic `@Retry`: the retry predicate is yours. */

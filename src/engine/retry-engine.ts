@@ -26,6 +26,7 @@ import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { decideRetry } from './retry-decision';
 import { AttemptContext, runFirstAttempt, runInRetryContext } from './retry-context';
 import { RetryPolicy } from './retry-policy';
+import { activeInstrumentation, CallInstrumentation } from '../observability/instrumentation';
 
 type Method = (...args: any[]) => unknown;
 
@@ -118,6 +119,9 @@ class RetryCall {
   private previousDelayMs: number | undefined;
   private labelText: string | undefined;
   private upstreamSession: UpstreamSession | undefined;
+  /** The call's span and metrics, when an OpenTelemetry SDK is in use. */
+  private instrument: CallInstrumentation | undefined;
+  private attemptsMade = 0;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -131,6 +135,43 @@ class RetryCall {
     this.attemptTimeoutMs = resolveTimeout(this.sources, 'attemptTimeoutMs');
     this.totalTimeoutMs = resolveTimeout(this.sources, 'totalTimeoutMs');
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
+    const instrumentation = activeInstrumentation();
+    if (instrumentation !== undefined) {
+      try {
+        this.instrument = instrumentation.startCall({
+          method: this.label(),
+          key: policy.keyFor(thisArg, args),
+          attributes: policy.spanAttributes?.(thisArg, args),
+        });
+      } catch {
+        // Instrumentation must never break a call.
+      }
+    }
+  }
+
+  /** Ends the call's span and records its outcome, once. */
+  private finish(failure?: { kind: string; errorType: string }): void {
+    const instrument = this.instrument;
+    if (instrument === undefined) return;
+    this.instrument = undefined;
+    const retried = this.attemptsMade > 1;
+    const outcome = failure
+      ? retried
+        ? 'failed_with_retry'
+        : 'failed_without_retry'
+      : retried
+        ? 'successful_with_retry'
+        : 'successful_without_retry';
+    try {
+      instrument.end(outcome, this.attemptsMade, failure);
+    } catch {
+      // Instrumentation must never break a call.
+    }
+  }
+
+  /** Ends the span of a call stopped by the caller or by a full bulkhead. */
+  private finishStopped(error: unknown): void {
+    this.finish({ kind: this.signal?.aborted ? 'aborted' : classifyError(error).kind, errorType: errorTypeOf(error) });
   }
 
   /** True when the first attempt may have to wait for a cooldown or be refused by the breaker. */
@@ -169,11 +210,13 @@ class RetryCall {
         } catch (failure) {
           if (failure instanceof FinalOutcome) {
             this.session().record('ignored');
+            this.finishStopped(failure.error);
             throw failure.error;
           }
           // The method saw the caller's abort before we did: the caller still gets its reason.
           if (this.signal?.aborted) {
             this.session().record('ignored');
+            this.finishStopped(this.signal.reason);
             throw this.signal.reason;
           }
           error = failure;
@@ -193,7 +236,9 @@ class RetryCall {
       try {
         await this.beforeAttempt(attempt);
       } catch (failure) {
-        throw failure instanceof FinalOutcome ? failure.error : failure;
+        const error = failure instanceof FinalOutcome ? failure.error : failure;
+        this.finishStopped(error);
+        throw error;
       }
       const ctx = this.startAttempt(attempt);
       let guard = this.guard(ctx);
@@ -223,7 +268,10 @@ class RetryCall {
         }
       } catch (failure) {
         finished = true;
-        if (failure instanceof FinalOutcome || this.signal?.aborted) this.session().record('ignored');
+        if (failure instanceof FinalOutcome || this.signal?.aborted) {
+          this.session().record('ignored');
+          this.finishStopped(failure instanceof FinalOutcome ? failure.error : this.signal!.reason);
+        }
         if (failure instanceof FinalOutcome) throw failure.error;
         if (this.signal?.aborted) throw this.signal.reason;
         if (delivered) {
@@ -312,6 +360,8 @@ class RetryCall {
   }
 
   startAttempt(attempt: number): AttemptContext {
+    this.attemptsMade = attempt;
+    this.instrument?.attempt(attempt);
     const ctx = new AttemptContext(attempt, this.policy, this.thisArg, this.args);
     if (this.tracer) {
       emitTraceEvent(this.tracer, TRACE_EVENTS.attemptStart, { attempt, max_attempts: this.maxAttempts() });
@@ -321,6 +371,7 @@ class RetryCall {
 
   succeeded(attempt: number, result: unknown): void {
     this.session().succeeded();
+    this.finish();
     if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.success, { attempt, ...this.successDetails(result) });
     if (attempt > 1) logRecovered(this.logger(), this.label(), attempt, this.maxAttempts());
   }
@@ -426,6 +477,7 @@ class RetryCall {
       });
     }
     logRetry(this.logger(), facts, decision.delayMs);
+    this.instrument?.backoff(attempt, decision.delayMs, decision.source);
     this.previousDelayMs = decision.backoffMs;
     await this.sleep(decision.delayMs);
   }
@@ -456,6 +508,7 @@ class RetryCall {
   ): void {
     const facts = this.facts(attempt, error, classification);
     this.traceFailure(facts);
+    this.finish({ kind: classification.kind, errorType: facts.errorType });
     const logger = this.logger();
     if (notRetriedReason === undefined) {
       if (this.tracer) {

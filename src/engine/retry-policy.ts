@@ -10,6 +10,7 @@ import { ConfigSources, resolveRetryConfig } from '../config/resolve-config';
 import { isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-config';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
+import { activeInstrumentation } from '../observability/instrumentation';
 import type { AttemptOwner } from './retry-context';
 import { Upstream, upstreamFor } from './upstream';
 
@@ -32,6 +33,8 @@ export interface RetryPolicySpec {
   readonly successDetails?: (result: unknown) => Record<string, unknown>;
   /** The upstream whose breaker, budget and cooldown the calls share (default: the label). */
   readonly key?: string | ((instance: any, args: unknown[]) => string);
+  /** Attributes for the call's span (e.g. `gen_ai.system`, `gen_ai.request.model`). */
+  readonly spanAttributes?: (instance: any, args: unknown[]) => Record<string, string | number | boolean>;
 }
 
 /** What the engine knows about one decorated method; built once, when the class is defined. */
@@ -41,6 +44,7 @@ export class RetryPolicy implements AttemptOwner {
   readonly config: RetryPolicySpec['config'];
   readonly shouldRetry: RetryPolicySpec['shouldRetry'];
   readonly successDetails: RetryPolicySpec['successDetails'];
+  readonly spanAttributes: RetryPolicySpec['spanAttributes'];
   private readonly key: RetryPolicySpec['key'];
   private leanUpstreamCache: { upstream: Upstream; owner: unknown } | undefined;
   private readonly logger: RetryPolicySpec['logger'];
@@ -59,6 +63,7 @@ export class RetryPolicy implements AttemptOwner {
     this.tracer = spec.tracer;
     this.observers = spec.observers;
     this.key = spec.key;
+    this.spanAttributes = spec.spanAttributes;
   }
 
   /** The key of a call: the `key` option, or the method's label. */
@@ -117,6 +122,8 @@ export class RetryPolicy implements AttemptOwner {
         // Observers chosen per instance may bring a tracer: not lean either.
         this.observers !== undefined ||
         this.currentTracer(undefined) !== undefined ||
+        // An OpenTelemetry SDK in use: every call gets a span.
+        activeInstrumentation() !== undefined ||
         needsSupervision(this.options) ||
         needsSupervision(processDefaults()) ||
         needsSupervision(environmentDefaults());

@@ -8,7 +8,13 @@ import { shouldRetryNetworkError } from '../policies/classification/classify-err
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { checkJsonSchema, JsonSchema } from './json-schema-check';
 import { isSchemaValidationError, SchemaValidationError, StreamInterruptedError } from './llm-errors';
-import { LLMServiceFactory, observersOf, retryConfigOfFirstArgument, upstreamKeyOfFirstArgument } from './llm-service-factory';
+import {
+  genAiAttributesOfFirstArgument,
+  LLMServiceFactory,
+  observersOf,
+  retryConfigOfFirstArgument,
+  upstreamKeyOfFirstArgument,
+} from './llm-service-factory';
 
 export interface LLMCallOptions {
   temperature?: number;
@@ -48,7 +54,7 @@ export class LLMExecutor {
   }
 
   /** The first choice's text. */
-  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf })
+  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf, spanAttributes: genAiAttributesOfFirstArgument })
   async executeText(
     config: AgentConfig | AgentConfigInput,
     messages: ChatCompletionMessageParam[],
@@ -63,7 +69,7 @@ export class LLMExecutor {
    * `response_format: json_schema`). An answer that is not such JSON raises
    * `SchemaValidationError`, which is retried like a transient failure.
    */
-  @Retry({ shouldRetry: shouldRetryOrReask, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf })
+  @Retry({ shouldRetry: shouldRetryOrReask, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf, spanAttributes: genAiAttributesOfFirstArgument })
   async executeWithSchema<T = unknown>(
     config: AgentConfig | AgentConfigInput,
     messages: ChatCompletionMessageParam[],
@@ -90,7 +96,7 @@ export class LLMExecutor {
    * Text deltas as they arrive. Retried only until the first delta reaches the caller;
    * a break after that raises `StreamInterruptedError { deliveredChunks }`.
    */
-  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf })
+  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf, spanAttributes: genAiAttributesOfFirstArgument })
   async *executeStream(
     config: AgentConfig | AgentConfigInput,
     messages: ChatCompletionMessageParam[],

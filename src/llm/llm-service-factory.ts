@@ -25,6 +25,14 @@ export type LLMClient = OpenAI | AzureOpenAI;
 export const retryConfigOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).retryConfig;
 /** The upstream key of that AgentConfig: calls to one endpoint and model share their state. */
 export const upstreamKeyOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).upstreamKey;
+/** OpenTelemetry's GenAI semantic-convention attributes of a call with that AgentConfig. */
+export const genAiAttributesOfFirstArgument = (_self: unknown, args: unknown[]) => {
+  const agent = AgentConfig.from(args[0]);
+  return {
+    'gen_ai.system': agent.provider === LLMProvider.AZURE_OPENAI ? 'az.ai.openai' : 'openai',
+    'gen_ai.request.model': agent.model,
+  };
+};
 /** A service instance's own logger and tracer, if it was given any. */
 export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }) => ({
   logger: self.logger,

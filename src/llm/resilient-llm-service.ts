@@ -10,7 +10,7 @@ import { explicitFields, RetryConfig } from '../config/retry-config';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { AgentExecutionError } from './agent-execution-error';
 import { requestBody, shouldRetryLLMError } from './llm-executor';
-import { LLMServiceFactory, observersOf } from './llm-service-factory';
+import { genAiAttributesOfFirstArgument, LLMServiceFactory, observersOf } from './llm-service-factory';
 import { safeMessageFor, SafeMessages } from './safe-messages';
 
 export interface ChatRequest {
@@ -113,6 +113,7 @@ export class ResilientLLMService {
     shouldRetry: shouldRetryLLMError,
     config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
     key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
+    spanAttributes: genAiAttributesOfFirstArgument,
     observers: observersOf,
     successDetails: (completion: ChatCompletion) => ({
       response_length: completion?.choices?.[0]?.message?.content?.length ?? 0,
