@@ -302,11 +302,21 @@ class RetryCall {
 
   /** This call's dealings with its upstream's shared state (created with the config). */
   private session(): UpstreamSession {
-    return (this.upstreamSession ??= new UpstreamSession(
-      upstreamFor(this.policy.keyFor(this.thisArg, this.args)),
-      this.config(),
-      (transition) => this.reportTransition(transition),
-    ));
+    if (this.upstreamSession === undefined) {
+      const session = new UpstreamSession(upstreamFor(this.policy.keyFor(this.thisArg, this.args)), this.config(), (transition) =>
+        this.reportTransition(transition),
+      );
+      // The first options given for a key win: say so (once per key) when a caller asks for others.
+      if (session.breakerConflict && !session.upstream.reportedConflicts.has('circuitBreaker')) {
+        session.upstream.reportedConflicts.add('circuitBreaker');
+        this.logger().warn(
+          `${this.label()}: the circuit breaker of ${session.key} was created with other options; the first ones stay in force`,
+          { method: this.label(), key: session.key },
+        );
+      }
+      this.upstreamSession = session;
+    }
+    return this.upstreamSession;
   }
 
   /**

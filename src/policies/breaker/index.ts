@@ -17,4 +17,3 @@ export type {
   CircuitBreakerValidation,
   ResolvedCircuitBreakerOptions,
 } from './circuit-breaker-options';
-export { CircuitBreakerRegistry } from './circuit-breaker-registry';

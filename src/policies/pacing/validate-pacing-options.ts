@@ -1,5 +1,5 @@
 import type { RetryConfigIssue } from '../../config/retry-config-error';
-import { closestName } from '../../internal/option-checks';
+import { isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
 /** The `bulkhead` option once validated: off, or both limits. */
 export type ResolvedBulkheadOptions = false | Readonly<{ maxConcurrency: number; queueLimit: number }>;
@@ -34,15 +34,7 @@ export function validateBulkheadOptions(input: unknown, path = 'bulkhead'): Bulk
     };
   }
 
-  const issues: RetryConfigIssue[] = [];
-  for (const key of Object.keys(input)) {
-    if (BULKHEAD_OPTION_NAMES.includes(key)) continue;
-    const suggestion = closestName(key, BULKHEAD_OPTION_NAMES);
-    issues.push({
-      field: `${path}.${key}`,
-      message: `${path}.${key} is not a bulkhead option${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
-    });
-  }
+  const issues: RetryConfigIssue[] = unknownKeyIssues(input, BULKHEAD_OPTION_NAMES, path, 'bulkhead');
 
   const { maxConcurrency, queueLimit = DEFAULT_BULKHEAD_QUEUE_LIMIT } = input;
   if (maxConcurrency === undefined) {
@@ -66,8 +58,3 @@ function isIntegerAtLeast(value: unknown, min: number): value is number {
 }
 
 /** An object literal or `Object.create(null)`: class instances and arrays are not options. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}

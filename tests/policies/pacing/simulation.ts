@@ -10,18 +10,10 @@ import type { Sleep } from '../../../src/policies/pacing/sleep';
 import { rateLimitError } from '../../../src/testing/error-bodies';
 import { rateLimitHeaders } from '../../../src/testing/rate-limit-headers';
 import { TokenBucket } from '../../../src/testing/token-bucket';
+import { mulberry32 } from '../../../src/testing/mulberry32';
 
-/** A seeded PRNG (mulberry32): uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the fault server's mulberry32): uniform in [0, 1). */
+export const seededRandom = mulberry32;
 
 /** A fake clock with a timer queue; `run` advances it event by event. */
 export class FakeClock {
