@@ -66,6 +66,14 @@ export function configureResilience(settings: ResilienceSettings): void {
   }
   state = next;
   version++;
+  for (const listener of configureListeners) listener();
+}
+
+const configureListeners: Array<() => void> = [];
+
+/** @internal Runs `listener` after every `configureResilience()` and `resetResilience()`. */
+export function onResilienceConfigure(listener: () => void): void {
+  configureListeners.push(listener);
 }
 
 const resetListeners: Array<() => void> = [];
@@ -78,6 +86,7 @@ export function resetResilience(): void {
   state = { defaults: {} };
   version++;
   for (const listener of resetListeners) listener();
+  for (const listener of configureListeners) listener();
 }
 
 /** @internal Lets the engine forget its per-key state on `resetResilience()`. */

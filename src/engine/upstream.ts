@@ -1,4 +1,6 @@
-import { onResilienceReset } from '../config/resilience-settings';
+import { onResilienceConfigure, onResilienceReset } from '../config/resilience-settings';
+import { setInstrumentationDetector } from '../observability/instrumentation';
+import { detectOpenTelemetry, registerCircuitStateSource } from '../observability/opentelemetry';
 import { CircuitBreaker } from '../policies/breaker/circuit-breaker';
 import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { sameOptions } from '../internal/option-checks';
@@ -49,6 +51,11 @@ export class Upstream {
       return { breaker: this.breakerState, conflict: false };
     }
     return { breaker: this.breakerState, conflict: !sameOptions(this.breakerState.options, options) };
+  }
+
+  /** The state of the key's breaker, if it has one (for the circuit-state gauge). */
+  circuitState(): 'closed' | 'open' | 'half_open' | undefined {
+    return this.breakerState?.state;
   }
 
   /** The key's bulkhead, created with `options` on first use. */
@@ -109,6 +116,19 @@ export class Upstream {
 
 const upstreams = new Map<string, Upstream>();
 onResilienceReset(() => upstreams.clear());
+
+// OpenTelemetry is looked for when first needed, and again after the settings change (so an
+// SDK registered after the library was loaded is found by the next configureResilience()).
+setInstrumentationDetector(detectOpenTelemetry);
+onResilienceConfigure(() => setInstrumentationDetector(detectOpenTelemetry));
+registerCircuitStateSource(() => {
+  const states: Array<{ key: string; state: 'closed' | 'open' | 'half_open' }> = [];
+  for (const upstream of upstreams.values()) {
+    const state = upstream.circuitState();
+    if (state !== undefined) states.push({ key: upstream.key, state });
+  }
+  return states;
+});
 
 /** @internal The shared state of `key`. */
 export function upstreamFor(key: string): Upstream {

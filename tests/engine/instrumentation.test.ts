@@ -20,8 +20,9 @@ const recording: Instrumentation = {
 beforeEach(() => {
   resetResilience();
   calls = [];
-  setInstrumentation(recording);
   configureResilience({ random: () => 0.5, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+  // After configureResilience, which re-arms OpenTelemetry detection.
+  setInstrumentation(recording);
   jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
 });
 afterEach(() => {
