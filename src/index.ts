@@ -7,7 +7,7 @@ export { RetryConfigError, isRetryConfigError } from './config/retry-config-erro
 export type { RetryConfigIssue } from './config/retry-config-error';
 export { RETRY_DEFAULTS, RETRY_ENV_VARS, JITTER_MODES } from './config/defaults';
 export type { JitterMode } from './config/defaults';
-export { configureResilience, resetResilience } from './config/resilience-settings';
+export { configureResilience, resetResilience, missingConfigNames } from './config/resilience-settings';
 export type { ResilienceSettings } from './config/resilience-settings';
 
 export { computeBackoffDelay, parseRetryAfterMs } from './policies/backoff';

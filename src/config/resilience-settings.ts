@@ -1,7 +1,7 @@
 import type { ResilienceLogger } from '../observability/default-logger';
 import { createDefaultLogger } from '../observability/default-logger';
 import { isTracer, Tracer } from '../observability/tracer';
-import { RetryConfigError } from './retry-config-error';
+import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { explicitFields, RetryConfig, RetryConfigFields } from './retry-config';
 
 /** Process-wide settings, given to `configureResilience`. */
@@ -14,12 +14,18 @@ export interface ResilienceSettings {
   tracer?: Tracer;
   /** Source of randomness for jitter, in [0, 1); inject a fixed one in tests. */
   random?: () => number;
+  /**
+   * Named configs, chosen with the decorators' `configName` option (like resilience4j's
+   * `@Retry(name = ...)`); each is layered over `defaults` field by field.
+   */
+  configs?: Record<string, Partial<RetryConfigFields> | RetryConfig>;
 }
 
-const SETTINGS_KEYS: ReadonlySet<string> = new Set(['defaults', 'logger', 'tracer', 'random']);
+const SETTINGS_KEYS: ReadonlySet<string> = new Set(['defaults', 'logger', 'tracer', 'random', 'configs']);
 
 interface State {
   defaults: Partial<RetryConfigFields>;
+  configs?: ReadonlyMap<string, RetryConfig>;
   logger?: ResilienceLogger;
   tracer?: Tracer;
   random?: () => number;
@@ -56,6 +62,7 @@ export function configureResilience(settings: ResilienceSettings): void {
       throw error;
     }
   }
+  if ('configs' in settings) next.configs = namedConfigs(settings.configs);
   if ('logger' in settings) next.logger = checkLogger(settings.logger, 'configureResilience: logger');
   if ('tracer' in settings) next.tracer = checkTracer(settings.tracer, 'configureResilience: tracer');
   if ('random' in settings) {
@@ -97,6 +104,53 @@ export function onResilienceReset(listener: () => void): void {
 /** @internal Changes whenever the settings (or the cached environment) may have. */
 export function settingsVersion(): number {
   return version;
+}
+
+/** Validates every named config at once; issues are named `configs.<name>.<field>`. */
+function namedConfigs(configs: ResilienceSettings['configs']): ReadonlyMap<string, RetryConfig> | undefined {
+  if (configs === undefined) return undefined;
+  if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) {
+    throw new TypeError('configureResilience: configs must be an object of named retry configs');
+  }
+  const map = new Map<string, RetryConfig>();
+  const issues: RetryConfigIssue[] = [];
+  for (const [name, config] of Object.entries(configs)) {
+    try {
+      map.set(name, RetryConfig.from(config));
+    } catch (error) {
+      if (!(error instanceof RetryConfigError)) throw error;
+      issues.push(
+        ...error.issues.map((issue) => ({ field: `configs.${name}.${issue.field}`, message: `configs.${name}.${issue.message}` })),
+      );
+    }
+  }
+  if (issues.length > 0) throw new RetryConfigError(issues, 'configureResilience');
+  return map;
+}
+
+/** @internal The named config `name`, if configured. */
+export function namedConfig(name: string): RetryConfig | undefined {
+  return state.configs?.get(name);
+}
+
+const configNameUses: Array<{ name: string; method: string }> = [];
+
+/** @internal Records, when a class is defined, that `method` asks for the named config `name`. */
+export function recordConfigNameUse(name: string, method: string): void {
+  configNameUses.push({ name, method });
+}
+
+/**
+ * The named configs that decorated methods ask for (`configName`) but that are not
+ * configured: a framework integration checks this at boot, so that a typo fails there.
+ */
+export function missingConfigNames(): Array<{ name: string; method: string }> {
+  return configNameUses.filter((use) => namedConfig(use.name) === undefined);
+}
+
+/** @internal The names configured with `configureResilience({ configs })`. */
+export function namedConfigNames(): string[] {
+  return [...(state.configs?.keys() ?? [])];
 }
 
 /** @internal The layer set with `configureResilience({ defaults })`. */

@@ -1,6 +1,6 @@
 import { RetryConfig, RETRY_CONFIG_FIELDS, isRetryConfig, explicitFields, unknownFieldIssues } from '../config/retry-config';
 import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
-import { checkLogger, checkTracer } from '../config/resilience-settings';
+import { checkLogger, checkTracer, recordConfigNameUse } from '../config/resilience-settings';
 import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
 import { RetryPolicy, RetryPolicySpec } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
@@ -8,7 +8,7 @@ import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
 
-const OPTION_KEYS = ['config', 'logger', 'tracer', 'observers', 'name', 'successDetails', 'key', 'spanAttributes'];
+const OPTION_KEYS = ['config', 'configName', 'logger', 'tracer', 'observers', 'name', 'successDetails', 'key', 'spanAttributes'];
 
 /**
  * Builds a retry method decorator around a retry predicate. Every option is validated
@@ -75,6 +75,7 @@ export function createRetryDecorator(
       successDetails: given.successDetails as RetryPolicySpec['successDetails'],
       key: given.key as RetryPolicySpec['key'],
       spanAttributes: given.spanAttributes as RetryPolicySpec['spanAttributes'],
+      configName: given.configName as string | undefined,
     });
   }
 
@@ -128,6 +129,13 @@ function validateOptions(
   }
   checkLogger(given.logger, `${prefix} logger`);
   checkTracer(given.tracer, `${prefix} tracer`);
+  if (given.configName !== undefined) {
+    if (typeof given.configName !== 'string' || given.configName.trim() === '') {
+      throw new TypeError(`${prefix} configName must be a non-empty string`);
+    }
+    if (given.config !== undefined) throw new TypeError(`${prefix} give config or configName, not both`);
+    recordConfigNameUse(given.configName, where);
+  }
   if (given.key !== undefined && typeof given.key !== 'function' && (typeof given.key !== 'string' || given.key.trim() === '')) {
     throw new TypeError(`${prefix} key must be a non-empty string, or a function (instance, args) => string`);
   }

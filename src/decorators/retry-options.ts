@@ -10,6 +10,11 @@ export interface RetryOptions extends Partial<RetryConfigFields> {
    * fields of these options.
    */
   config?: RetryConfig | ((instance: any, args: unknown[]) => RetryConfig | undefined);
+  /**
+   * A named config (`configureResilience({ configs })`, or `ResilienceModule.forRoot({ configs })`),
+   * in the place of `config`: like resilience4j's `@Retry(name = "backendA")`.
+   */
+  configName?: string;
   /** A winston logger (any `{error,warn,info,debug}` logger); default: the configured one. */
   logger?: ResilienceLogger;
   /** Receives trace events; default: the configured one. */

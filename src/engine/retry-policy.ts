@@ -3,11 +3,14 @@ import {
   checkTracer,
   configuredTracer,
   environmentDefaults,
+  namedConfig,
+  namedConfigNames,
   processDefaults,
   settingsVersion,
 } from '../config/resilience-settings';
 import { ConfigSources, resolveRetryConfig } from '../config/resolve-config';
 import { isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-config';
+import { RetryConfigError } from '../config/retry-config-error';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { activeInstrumentation } from '../observability/instrumentation';
@@ -33,6 +36,8 @@ export interface RetryPolicySpec {
   readonly successDetails?: (result: unknown) => Record<string, unknown>;
   /** The upstream whose breaker, budget and cooldown the calls share (default: the label). */
   readonly key?: string | ((instance: any, args: unknown[]) => string);
+  /** A named config (`configureResilience({ configs })`), in the place of `config`. */
+  readonly configName?: string;
   /** Attributes for the call's span (e.g. `gen_ai.system`, `gen_ai.request.model`). */
   readonly spanAttributes?: (instance: any, args: unknown[]) => Record<string, string | number | boolean>;
 }
@@ -46,6 +51,7 @@ export class RetryPolicy implements AttemptOwner {
   readonly successDetails: RetryPolicySpec['successDetails'];
   readonly spanAttributes: RetryPolicySpec['spanAttributes'];
   private readonly key: RetryPolicySpec['key'];
+  private readonly configName: string | undefined;
   private leanUpstreamCache: { upstream: Upstream; owner: unknown } | undefined;
   private readonly logger: RetryPolicySpec['logger'];
   private readonly tracer: RetryPolicySpec['tracer'];
@@ -64,6 +70,7 @@ export class RetryPolicy implements AttemptOwner {
     this.observers = spec.observers;
     this.key = spec.key;
     this.spanAttributes = spec.spanAttributes;
+    this.configName = spec.configName;
   }
 
   /** The key of a call: the `key` option, or the method's label. */
@@ -130,7 +137,10 @@ export class RetryPolicy implements AttemptOwner {
       this.checkedVersion = settingsVersion();
     }
     if (this.supervisedByDefault) return undefined;
-    if (this.config !== undefined && needsSupervision(this.config as RetryConfig)) return undefined;
+    const config = this.configName === undefined ? this.config : namedConfig(this.configName);
+    // A missing named config takes the supervised path, which reports it.
+    if (this.configName !== undefined && config === undefined) return undefined;
+    if (config !== undefined && needsSupervision(config as RetryConfig)) return undefined;
     const instance = instanceConfigOf(thisArg);
     if (instance !== undefined && needsSupervision(instance)) return undefined;
     const owner = typeof this.key === 'string' ? this : ownerOf(thisArg);
@@ -142,6 +152,18 @@ export class RetryPolicy implements AttemptOwner {
   }
 
   private configFor(thisArg: unknown, args: unknown[]): RetryConfig | undefined {
+    if (this.configName !== undefined) {
+      const named = namedConfig(this.configName);
+      if (named === undefined) {
+        throw new RetryConfigError([
+          {
+            field: 'configName',
+            message: `${this.label(thisArg)}: no retry config is named "${this.configName}" (configured: ${namedConfigNames().join(', ') || 'none'}); add it with configureResilience({ configs }) or ResilienceModule.forRoot({ configs })`,
+          },
+        ]);
+      }
+      return named;
+    }
     const option = this.config;
     if (typeof option !== 'function') return option;
     const config = option(thisArg, args);

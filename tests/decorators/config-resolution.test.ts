@@ -1,5 +1,6 @@
 import {
   configureResilience,
+  missingConfigNames,
   resetResilience,
   Retry,
   RetryAzure,
@@ -120,6 +121,48 @@ describe('configuration layers, field by field', () => {
     expect(() => configureResilience({ logger: {} as any })).toThrow(TypeError);
     expect(() => configureResilience({ tracer: { log: () => 0 } as any })).toThrow(/tracer/);
     expect(() => configureResilience({ deafults: {} } as any)).toThrow(/deafults is not a setting/);
+  });
+});
+
+describe('named configs (configName)', () => {
+  it('uses the named config, layered over the configured defaults field by field', async () => {
+    configureResilience({ defaults: { baseDelayMs: 200 }, configs: { fast: { maxAttempts: 2 } } });
+    class Agent {
+      @Retry({ shouldRetry: isTransient, configName: 'fast' })
+      async run(count: () => number) {
+        count();
+        throw new TransientError();
+      }
+    }
+    expect(await attemptsOf((c) => new Agent().run(c))).toBe(2);
+    expect(env.log.at('warn').map((entry) => entry.delayMs)).toEqual([100]);
+  });
+
+  it('fails clearly for a name that is not configured, and lists it in missingConfigNames()', async () => {
+    class Agent {
+      @Retry({ shouldRetry: isTransient, configName: 'gpt-5-turbo' })
+      async run() {
+        return 1;
+      }
+    }
+    expect(missingConfigNames()).toContainEqual({ name: 'gpt-5-turbo', method: expect.stringContaining('run') });
+    await expect(Promise.resolve().then(() => new Agent().run())).rejects.toThrow(/no retry config is named "gpt-5-turbo"/);
+  });
+
+  it('validates every named config at once', () => {
+    expect(() => configureResilience({ configs: { a: { maxAttempts: 0 }, b: { jitter: 'x' as never } } })).toThrow(
+      /configs\.a\.maxAttempts must not be less than 1; configs\.b\.jitter must be one of/,
+    );
+  });
+
+  it('refuses config together with configName', () => {
+    expect(() => {
+      class Agent {
+        @Retry({ shouldRetry: isTransient, configName: 'x', config: new RetryConfig() })
+        async run() {}
+      }
+      return Agent;
+    }).toThrow(/give config or configName, not both/);
   });
 });
 
