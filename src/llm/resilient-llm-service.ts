@@ -1,5 +1,12 @@
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { checkLogger, checkTracer, configuredLogger, configuredTracer } from '../config/resilience-settings';
+import {
+  checkLogger,
+  checkTracer,
+  configuredLogger,
+  configuredTracer,
+  environmentDefaults,
+  processDefaults,
+} from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
 import type { ResilienceLogger } from '../observability/default-logger';
@@ -36,12 +43,19 @@ const FALLBACK_KINDS: ReadonlySet<FailureKind> = new Set(['quota_exhausted', 'co
 
 /**
  * The service's retry config for an agent: the agent's own, with the circuit breaker on
- * unless the agent config says otherwise (cached per RetryConfig object).
+ * unless the agent config, `configureResilience` defaults or the environment say otherwise
+ * (cached per RetryConfig object).
  */
 const withBreakerOn = new WeakMap<RetryConfig, RetryConfig>();
 function serviceRetryConfig(agent: AgentConfig): RetryConfig {
   const own = agent.retryConfig;
-  if (own.circuitBreaker !== undefined) return own;
+  if (
+    own.circuitBreaker !== undefined ||
+    processDefaults().circuitBreaker !== undefined ||
+    environmentDefaults().circuitBreaker !== undefined
+  ) {
+    return own;
+  }
   let config = withBreakerOn.get(own);
   if (config === undefined) {
     config = new RetryConfig({ ...explicitFields(own), circuitBreaker: true });
