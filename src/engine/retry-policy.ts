@@ -80,7 +80,6 @@ export class RetryPolicy implements AttemptOwner {
     return typeof key === 'function' ? key(thisArg, args) : key;
   }
 
-
   /** The configuration sources of a call on `thisArg` with `args`, strongest first. */
   sourcesFor(thisArg: unknown, args: unknown[]): ConfigSources {
     return { options: this.options, config: this.configFor(thisArg, args), instance: instanceConfigOf(thisArg) };
