@@ -142,10 +142,12 @@ export function recordConfigNameUse(name: string, method: string): void {
 
 /**
  * The named configs that decorated methods ask for (`configName`) but that are not
- * configured: a framework integration checks this at boot, so that a typo fails there.
+ * configured (now, or among `configured` when given, e.g. the configs a module is about to
+ * apply): a framework integration checks this at boot, so that a typo fails there.
  */
-export function missingConfigNames(): Array<{ name: string; method: string }> {
-  return configNameUses.filter((use) => namedConfig(use.name) === undefined);
+export function missingConfigNames(configured?: Iterable<string>): Array<{ name: string; method: string }> {
+  const names = configured === undefined ? undefined : new Set(configured);
+  return configNameUses.filter((use) => (names ? !names.has(use.name) : namedConfig(use.name) === undefined));
 }
 
 /** @internal The names configured with `configureResilience({ configs })`. */

@@ -78,9 +78,9 @@ export class ResilienceRuntime implements OnApplicationShutdown {
 function unknownConfigNameIssues(configured: readonly string[]): RetryConfigIssue[] {
   const seen = new Set<string>();
   const issues: RetryConfigIssue[] = [];
-  for (const use of missingConfigNames()) {
+  for (const use of missingConfigNames(configured)) {
     const id = `${use.method}\u0000${use.name}`;
-    if (configured.includes(use.name) || seen.has(id)) continue;
+    if (seen.has(id)) continue;
     seen.add(id);
     issues.push({
       field: `${use.method}: configName`,
