@@ -1,6 +1,7 @@
 import type { ResilienceLogger } from '../observability/default-logger';
 import { createDefaultLogger } from '../observability/default-logger';
 import { isTracer, Tracer } from '../observability/tracer';
+import { isSharedStateStore, SharedStateStore } from '../engine/shared-state';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { explicitFields, RetryConfig, RetryConfigFields } from './retry-config';
 
@@ -19,12 +20,18 @@ export interface ResilienceSettings {
    * `@Retry(name = ...)`); each is layered over `defaults` field by field.
    */
   configs?: Record<string, Partial<RetryConfigFields> | RetryConfig>;
+  /**
+   * Shares what one replica learns about an upstream with the others (`createRedisStateStore`
+   * from `llm-resilience/redis`): today, the rate-limit cooldowns.
+   */
+  stateStore?: SharedStateStore;
 }
 
-const SETTINGS_KEYS: ReadonlySet<string> = new Set(['defaults', 'logger', 'tracer', 'random', 'configs']);
+const SETTINGS_KEYS: ReadonlySet<string> = new Set(['defaults', 'logger', 'tracer', 'random', 'configs', 'stateStore']);
 
 interface State {
   defaults: Partial<RetryConfigFields>;
+  stateStore?: SharedStateStore;
   configs?: ReadonlyMap<string, RetryConfig>;
   logger?: ResilienceLogger;
   tracer?: Tracer;
@@ -63,6 +70,12 @@ export function configureResilience(settings: ResilienceSettings): void {
     }
   }
   if ('configs' in settings) next.configs = namedConfigs(settings.configs);
+  if ('stateStore' in settings) {
+    if (settings.stateStore !== undefined && !isSharedStateStore(settings.stateStore)) {
+      throw new TypeError('configureResilience: stateStore must be a state store, e.g. createRedisStateStore({ client })');
+    }
+    next.stateStore = settings.stateStore;
+  }
   if ('logger' in settings) next.logger = checkLogger(settings.logger, 'configureResilience: logger');
   if ('tracer' in settings) next.tracer = checkTracer(settings.tracer, 'configureResilience: tracer');
   if ('random' in settings) {
@@ -163,6 +176,11 @@ export function processDefaults(): Partial<RetryConfigFields> {
 /** @internal The environment layer, read on first need and cached until `resetResilience()`. */
 export function environmentDefaults(): Partial<RetryConfigFields> {
   return (state.env ??= explicitFields(RetryConfig.fromEnv()));
+}
+
+/** @internal The store replicas share upstream state through, if any. */
+export function configuredStateStore(): SharedStateStore | undefined {
+  return state.stateStore;
 }
 
 /** @internal */

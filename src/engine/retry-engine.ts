@@ -1,4 +1,4 @@
-import { configuredLogger, configuredRandom } from '../config/resilience-settings';
+import { configuredLogger, configuredRandom, configuredStateStore } from '../config/resilience-settings';
 import { ConfigSources, ResolvedRetryConfig, resolveRetryConfig, resolveTimeout } from '../config/resolve-config';
 import { isRetryConfig } from '../config/retry-config';
 import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
@@ -500,7 +500,14 @@ class RetryCall {
     const wait = classification.retryAfterMs;
     if (classification.kind !== 'rate_limit' || wait === undefined || !config.respectRetryAfter) return;
     if (!(wait >= 0) || wait > config.maxRetryAfterMs) return;
-    session.upstream.extendCooldown(Date.now() + wait);
+    const untilMs = Date.now() + wait;
+    session.upstream.extendCooldown(untilMs);
+    // Other replicas wait too, when a state store is configured (fire-and-forget).
+    try {
+      configuredStateStore()?.shareCooldown(session.key, untilMs);
+    } catch {
+      // A store must never break a call.
+    }
   }
 
   /** The key's retry budget is empty: said once per episode (until it can pay again). */

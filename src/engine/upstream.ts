@@ -1,4 +1,5 @@
-import { onResilienceConfigure, onResilienceReset } from '../config/resilience-settings';
+import { configuredStateStore, onResilienceConfigure, onResilienceReset } from '../config/resilience-settings';
+import type { SharedStateStore } from './shared-state';
 import { setInstrumentationDetector } from '../observability/instrumentation';
 import { detectOpenTelemetry, registerCircuitStateSource } from '../observability/opentelemetry';
 import { CircuitBreaker } from '../policies/breaker/circuit-breaker';
@@ -116,6 +117,27 @@ export class Upstream {
 
 const upstreams = new Map<string, Upstream>();
 onResilienceReset(() => upstreams.clear());
+
+// What other replicas share (through the configured state store) is mirrored into the
+// in-process state, which is what every call reads: the success path never waits for a store.
+let subscribed: { store: SharedStateStore; unsubscribe: () => void } | undefined;
+onResilienceConfigure(() => {
+  const store = configuredStateStore();
+  if (subscribed?.store === store) return;
+  subscribed?.unsubscribe();
+  subscribed = undefined;
+  if (store === undefined) return;
+  try {
+    const unsubscribe = store.subscribe((event) => {
+      if (event.type === 'cooldown' && typeof event.key === 'string' && Number.isFinite(event.untilMs)) {
+        upstreamFor(event.key).extendCooldown(event.untilMs);
+      }
+    });
+    subscribed = { store, unsubscribe };
+  } catch {
+    // A store that cannot subscribe leaves every replica on its own state.
+  }
+});
 
 // OpenTelemetry is looked for when first needed, and again after the settings change (so an
 // SDK registered after the library was loaded is found by the next configureResilience()).

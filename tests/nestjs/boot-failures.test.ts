@@ -53,7 +53,7 @@ describe('invalid options fail the boot with every issue listed', () => {
     expect(error.message).toMatch(/^ResilienceModule: /);
     for (const field of expectedFields) expect(error.message).toContain(field);
     expect(error.message).toContain('retries is not a ResilienceModule option;');
-    expect(error.message).toContain('stateStore needs the Redis integration, which is not available yet');
+    expect(error.message).toContain('stateStore must be a state store');
   });
 
   it('forRootAsync: the same, from what the factory returns', async () => {
@@ -80,9 +80,9 @@ describe('invalid options fail the boot with every issue listed', () => {
     expect(error.issues).toEqual([{ field: 'defualts', message: 'defualts is not a ResilienceModule option (did you mean defaults?)' }]);
   });
 
-  it('stateStore alone: a clear message, never silently ignored', async () => {
-    const error = await bootError({ stateStore: {} });
-    expect(error.issues).toEqual([{ field: 'stateStore', message: expect.stringMatching(/Redis integration, which is not available yet/) }]);
+  it('a stateStore that is not one: a clear message, never silently ignored', async () => {
+    const error = await bootError({ stateStore: {} as never });
+    expect(error.issues).toEqual([{ field: 'stateStore', message: expect.stringMatching(/stateStore must be a state store, e.g. createRedisStateStore/) }]);
   });
 
   it('a logger or tracer of the wrong shape', async () => {

@@ -1,3 +1,4 @@
+import type { SharedStateStore } from '../../engine/shared-state';
 import type { RetryConfig, RetryConfigFields } from '../../config/retry-config';
 import type { AgentConfig, AgentConfigInput } from '../../llm/agent-config';
 import type { ResilienceLogger } from '../../observability/default-logger';
@@ -29,10 +30,10 @@ export interface ResilienceModuleOptions {
    */
   agents?: Record<string, AgentConfig | AgentConfigInput>;
   /**
-   * Shared state (circuit breakers, retry budgets, cooldowns) for several processes.
-   * Needs the Redis integration, which is not available yet: setting it fails the boot.
+   * Shares what one replica learns about an upstream with the others
+   * (`createRedisStateStore({ client })` from `llm-resilience/redis`): today, the rate-limit cooldowns.
    */
-  stateStore?: unknown;
+  stateStore?: SharedStateStore;
 }
 
 /** A class given to `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */

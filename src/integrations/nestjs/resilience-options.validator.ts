@@ -1,3 +1,4 @@
+import { isSharedStateStore, SharedStateStore } from '../../engine/shared-state';
 import { checkLogger, checkTracer } from '../../config/resilience-settings';
 import { RetryConfig } from '../../config/retry-config';
 import { isRetryConfigError, RetryConfigIssue } from '../../config/retry-config-error';
@@ -14,6 +15,7 @@ export interface ValidatedResilienceOptions {
   configs?: Record<string, RetryConfig>;
   logger?: ResilienceLogger;
   tracer?: Tracer;
+  stateStore?: SharedStateStore;
   agents: ReadonlyMap<string, AgentConfig>;
   /** Every name given in `configs`, its value valid or not (so a typo is reported once). */
   configNames: string[];
@@ -74,8 +76,11 @@ export function validateResilienceOptions(input: unknown): {
   options.logger = checked(() => checkLogger(input.logger, 'logger'), 'logger', issues);
   options.tracer = checked(() => checkTracer(input.tracer, 'tracer'), 'tracer', issues);
 
-  // Accepted by the type for the Redis integration to come; never silently ignored.
-  if (input.stateStore !== undefined) issues.push({ field: 'stateStore', message: messages.stateStoreUnavailable() });
+  if (input.stateStore !== undefined && !isSharedStateStore(input.stateStore)) {
+    issues.push({ field: 'stateStore', message: messages.stateStoreInvalid() });
+  } else {
+    options.stateStore = input.stateStore as SharedStateStore | undefined;
+  }
 
   return { options, issues };
 }

@@ -28,9 +28,8 @@ export const mapNotObject = (field: 'configs' | 'agents') =>
 
 export const agentNotObject = (name: string) => `agents.${name} must be an AgentConfig or a plain object`;
 
-export const stateStoreUnavailable = () =>
-  'stateStore needs the Redis integration, which is not available yet; remove it to keep circuit breakers, ' +
-  'retry budgets and cooldowns in the memory of each process';
+export const stateStoreInvalid = () =>
+  'stateStore must be a state store, e.g. createRedisStateStore({ client }) from llm-resilience/redis';
 
 export const unknownConfigName = (method: string, name: string, configured: readonly string[]) =>
   `${method} asks for the retry config "${name}" (configName), which is not configured ` +

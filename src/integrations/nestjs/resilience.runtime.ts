@@ -53,6 +53,7 @@ export class ResilienceRuntime implements OnApplicationShutdown {
       configs: options.configs,
       logger: runtime.logger,
       tracer: options.tracer,
+      stateStore: options.stateStore,
     });
     runtime.appliedVersion = settingsVersion();
     // Names configured before boot by other code were replaced: check once more.
@@ -70,7 +71,7 @@ export class ResilienceRuntime implements OnApplicationShutdown {
 
   private takeBack(): void {
     if (settingsVersion() !== this.appliedVersion) return;
-    configureResilience({ defaults: undefined, configs: undefined, logger: undefined, tracer: undefined });
+    configureResilience({ defaults: undefined, configs: undefined, logger: undefined, tracer: undefined, stateStore: undefined });
   }
 }
 
