@@ -8,16 +8,12 @@
  * load (no retry storm on recovery).
  */
 import * as os from 'node:os';
-import OpenAI from 'openai';
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { AgentConfig, configureResilience, LLMProvider, ResilientLLMService } from '../src';
+import { Call, cockatiel, llmResilience, openaiSdk, silenceLibraryLogs } from './support/clients';
 import { startFaultServer } from '../src/testing';
 
 const RATE = 100; // logical calls per second
 const DURATION_MS = 6000;
 const OUTAGE_MS = 3000;
-
-type Call = (i: number) => Promise<unknown>;
 
 interface Result {
   name: string;
@@ -60,40 +56,16 @@ async function measure(name: string, make: (baseURL: string) => Call): Promise<R
   }
 }
 
-const messages = (i: number) => [{ role: 'user' as const, content: `question ${i}` }];
-
 async function main(): Promise<void> {
-  configureResilience({ logger: { error() {}, warn() {}, info() {}, debug() {} } });
-  const results: Result[] = [];
-  results.push(
-    await measure('llm-resilience ResilientLLMService (breaker on by default, halfOpenAfterMs 1000)', (baseURL) => {
-      const service = new ResilientLLMService();
-      const config = AgentConfig.from({
-        provider: LLMProvider.OPENAI,
-        model: 'gpt-4o-mini',
-        baseURL,
-        apiKey: 'sk-bench',
-        retryConfig: { maxAttempts: 3, baseDelayMs: 200, circuitBreaker: { halfOpenAfterMs: 1000 } },
-      });
-      return (i) => service.resilientChatCompletion(config, { messages: messages(i) });
-    }),
-  );
-  results.push(
-    await measure('openai SDK (default maxRetries: 2)', (baseURL) => {
-      const client = new OpenAI({ apiKey: 'sk-bench', baseURL });
-      return (i) => client.chat.completions.create({ model: 'gpt-4o-mini', messages: messages(i) });
-    }),
-  );
-  results.push(
-    await measure('cockatiel retry (3 attempts, exponential)', (baseURL) => {
-      const client = new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 0 });
-      const policy = retry(
-        handleWhen((error) => [429, 500, 502, 503, 504].includes((error as { status?: number }).status ?? 0)),
-        { maxAttempts: 2, backoff: new ExponentialBackoff({ initialDelay: 200 }) },
-      );
-      return (i) => policy.execute(() => client.chat.completions.create({ model: 'gpt-4o-mini', messages: messages(i) }));
-    }),
-  );
+  silenceLibraryLogs();
+  const results: Result[] = [
+    await measure(
+      'llm-resilience ResilientLLMService (breaker on by default, halfOpenAfterMs 1000)',
+      llmResilience({ maxAttempts: 3, baseDelayMs: 200, circuitBreaker: { halfOpenAfterMs: 1000 } }),
+    ),
+    await measure('openai SDK (default maxRetries: 2)', openaiSdk()),
+    await measure('cockatiel retry (3 attempts, exponential)', cockatiel(3, 200)),
+  ];
 
   console.log(`outage — ${new Date().toISOString()} — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`);
   console.log(`${RATE} calls/s for ${DURATION_MS / 1000} s; every request answered 503 for the first ${OUTAGE_MS / 1000} s\n`);

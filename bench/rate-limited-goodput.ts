@@ -6,17 +6,13 @@
  * 429 responses <= 5% of N.
  */
 import * as os from 'node:os';
-import OpenAI from 'openai';
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { AgentConfig, configureResilience, LLMProvider, ResilientLLMService } from '../src';
+import { Call, cockatiel, llmResilience, openaiSdk, silenceLibraryLogs } from './support/clients';
 import { startFaultServer } from '../src/testing';
 
 const CALLS = 1000;
 const CONCURRENCY = 50;
 const RPS = 200;
 const BURST = 10;
-
-type Call = (i: number) => Promise<unknown>;
 
 interface Result {
   name: string;
@@ -66,45 +62,15 @@ async function measure(name: string, make: (baseURL: string) => Call): Promise<R
   }
 }
 
-const messages = (i: number) => [{ role: 'user' as const, content: `question ${i}` }];
-
 async function main(): Promise<void> {
-  configureResilience({ logger: { error() {}, warn() {}, info() {}, debug() {} } });
-  const results: Result[] = [];
-
-  results.push(
-    await measure('llm-resilience ResilientLLMService', (baseURL) => {
-      const service = new ResilientLLMService();
-      const config = AgentConfig.from({
-        provider: LLMProvider.OPENAI,
-        model: 'gpt-4o-mini',
-        baseURL,
-        apiKey: 'sk-bench',
-        retryConfig: { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 2000 },
-      });
-      return (i) => service.resilientChatCompletion(config, { messages: messages(i) });
-    }),
-  );
-
-  results.push(
-    await measure('openai SDK (maxRetries: 10)', (baseURL) => {
-      const client = new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 10 });
-      return (i) => client.chat.completions.create({ model: 'gpt-4o-mini', messages: messages(i) });
-    }),
-  );
-
-  results.push(
-    await measure('cockatiel retry (10 attempts, exponential)', (baseURL) => {
-      const client = new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 0 });
-      const policy = retry(
-        handleWhen((error) => [429, 500, 502, 503, 504].includes((error as { status?: number }).status ?? 0)),
-        { maxAttempts: 9, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) },
-      );
-      return (i) => policy.execute(() => client.chat.completions.create({ model: 'gpt-4o-mini', messages: messages(i) }));
-    }),
-  );
-
+  silenceLibraryLogs();
+  const results: Result[] = [
+    await measure('llm-resilience ResilientLLMService', llmResilience({ maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 2000 })),
+    await measure('openai SDK (maxRetries: 10)', openaiSdk(10)),
+    await measure('cockatiel retry (10 attempts, exponential)', cockatiel(10, 100, 2000)),
+  ];
   const limit = CALLS / RPS;
+
   console.log(`rate-limited goodput — ${new Date().toISOString()} — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`);
   console.log(`${CALLS} calls, concurrency ${CONCURRENCY}, server token bucket ${RPS} req/s burst ${BURST} (limit ${limit.toFixed(1)} s)\n`);
   console.log('| client | succeeded | failed | total time (s) | × limit | HTTP requests | 429 responses | 429 / N |');
