@@ -14,7 +14,12 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', pat
 });
 
 // Entry points: subpath -> CommonJS file (relative to dist/cjs). Keep in step with package.json "exports".
-const entries = { index: 'index.js', testing: 'testing/index.js', nestjs: 'integrations/nestjs/index.js' };
+const entries = {
+  index: 'index.js',
+  testing: 'testing/index.js',
+  nestjs: 'integrations/nestjs/index.js',
+  redis: 'integrations/redis/index.js',
+};
 fs.mkdirSync(path.join(dist, 'esm'), { recursive: true });
 for (const [name, file] of Object.entries(entries)) {
   const cjsPath = path.join(dist, 'cjs', file);

@@ -1,0 +1,505 @@
+import { Redis } from 'ioredis';
+import net from 'node:net';
+import vm from 'node:vm';
+import { configureResilience, resetResilience } from '../../src';
+import type { SharedStateEvent } from '../../src/engine/shared-state';
+import { createRedisStateStore, type RedisStateStore, type RedisStateStoreOptions } from '../../src/integrations/redis';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
+
+// Real redis-server, real ioredis. Each "replica" is a store with its own client, as two
+// processes would have; the admin connection reads what Redis holds.
+
+type Level = 'error' | 'warn' | 'info' | 'debug';
+interface RecordingLogger {
+  error: jest.Mock;
+  warn: jest.Mock;
+  info: jest.Mock;
+  debug: jest.Mock;
+}
+const recordingLogger = (): RecordingLogger => ({ error: jest.fn(), warn: jest.fn(), info: jest.fn(), debug: jest.fn() });
+const messages = (logger: RecordingLogger, level: Level): string[] => logger[level].mock.calls.map((call) => call[0]);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The deadlines heard for `key`, each once. A listener may hear a deadline twice: from the
+ * catch-up read on subscribing and from the live event, when both race (harmless: the
+ * engine keeps the later deadline).
+ */
+const heardFor = (events: readonly SharedStateEvent[], key: string): number[] => [
+  ...new Set(events.filter((event) => event.key === key).map((event) => event.untilMs)),
+];
+
+/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+  return Date.now() - started;
+}
+
+interface Replica {
+  readonly store: RedisStateStore;
+  readonly client: Redis;
+  readonly logger: RecordingLogger;
+  /** What this replica's listener heard. */
+  readonly events: SharedStateEvent[];
+  listen(): () => void;
+}
+
+let prefixCount = 0;
+/** A prefix no other test uses (tests share one server). */
+const freshPrefix = () => `test-${process.pid}-${++prefixCount}:`;
+
+describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  const stores: RedisStateStore[] = [];
+  const clients: Redis[] = [];
+
+  const newClient = (port = server.port): Redis => {
+    // Reconnect fast (a retryStrategy of at most ~1 s keeps the 5 s rejoin target) and fail queued commands fast.
+    const client = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 100, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    clients.push(client);
+    return client;
+  };
+
+  const replica = (options: Partial<RedisStateStoreOptions> & { port?: number } = {}): Replica => {
+    const { port, ...storeOptions } = options;
+    const client = newClient(port);
+    const logger = recordingLogger();
+    const store = createRedisStateStore({ client, prefix: 'unset:', logger, ...storeOptions });
+    stores.push(store);
+    const events: SharedStateEvent[] = [];
+    return { store, client, logger, events, listen: () => store.subscribe((event) => events.push(event)) };
+  };
+
+  /** Subscribers on `channel`, as Redis counts them. */
+  const subscribers = async (channel: string, connection: Redis = admin): Promise<number> => {
+    const reply = (await connection.call('PUBSUB', 'NUMSUB', channel)) as [string, number | string];
+    return Number(reply[1]);
+  };
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis({ host: '127.0.0.1', port: server.port });
+  });
+
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    for (const client of clients.splice(0)) client.disconnect();
+  });
+
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+
+  it('shares a cooldown with the other replica through pub/sub, stored with a TTL; the later deadline wins', async () => {
+    const prefix = freshPrefix();
+    const a = replica({ prefix });
+    const b = replica({ prefix });
+    a.listen();
+    b.listen();
+    await waitFor('both subscribers', async () => (await subscribers(`${prefix}events`)) === 2);
+
+    const first = Date.now() + 20_000;
+    a.store.shareCooldown('openai:gpt-4o', first);
+    await waitFor('B to hear the cooldown', () => b.events.length > 0);
+    // Exactly the event shape (the replica id used to drop echoes is not passed on).
+    expect(b.events[0]).toStrictEqual({ type: 'cooldown', key: 'openai:gpt-4o', untilMs: first });
+    expect(heardFor(b.events, 'openai:gpt-4o')).toEqual([first]);
+    expect(await admin.get(`${prefix}cooldown:openai:gpt-4o`)).toBe(String(first));
+    const ttl = await admin.pttl(`${prefix}cooldown:openai:gpt-4o`);
+    expect(ttl).toBeGreaterThan(18_000);
+    expect(ttl).toBeLessThanOrEqual(20_000);
+
+    // A later deadline (from B this time) replaces it, and A hears it.
+    const later = first + 10_000;
+    b.store.shareCooldown('openai:gpt-4o', later);
+    await waitFor('A to hear the later deadline', () => heardFor(a.events, 'openai:gpt-4o').includes(later));
+    expect(await admin.get(`${prefix}cooldown:openai:gpt-4o`)).toBe(String(later));
+    expect(await admin.pttl(`${prefix}cooldown:openai:gpt-4o`)).toBeGreaterThan(28_000);
+
+    // An earlier deadline does not shorten it, and is not announced.
+    a.store.shareCooldown('openai:gpt-4o', first + 1000);
+    await sleep(150);
+    expect(await admin.get(`${prefix}cooldown:openai:gpt-4o`)).toBe(String(later));
+    expect(await admin.pttl(`${prefix}cooldown:openai:gpt-4o`)).toBeGreaterThan(28_000);
+    expect(heardFor(a.events, 'openai:gpt-4o')).not.toContain(first + 1000);
+    expect(heardFor(b.events, 'openai:gpt-4o')).toEqual([first]);
+
+    // A replica does not hear its own events (it knows them already).
+    a.store.shareCooldown('echo', Date.now() + 10_000);
+    await waitFor('B to hear it', () => heardFor(b.events, 'echo').length > 0);
+    await sleep(50);
+    expect(heardFor(a.events, 'echo')).toEqual([]);
+    expect(a.logger.warn).not.toHaveBeenCalled();
+    expect(b.logger.warn).not.toHaveBeenCalled();
+  });
+
+  it('ignores deadlines already past, and malformed messages on the channel', async () => {
+    const prefix = freshPrefix();
+    const a = replica({ prefix });
+    const b = replica({ prefix });
+    b.listen();
+    await waitFor('B subscribed', async () => (await subscribers(`${prefix}events`)) === 1);
+
+    a.store.shareCooldown('past', Date.now() - 1);
+    a.store.shareCooldown('nan', Number.NaN);
+    for (const junk of ['not json', '{"type":"cooldown"}', '{"type":"cooldown","key":1,"untilMs":5}', 'null', '[]']) {
+      await admin.publish(`${prefix}events`, junk);
+    }
+    await admin.publish(`${prefix}events`, JSON.stringify({ type: 'breaker', key: 'k', untilMs: Date.now() + 1e4 }));
+    await admin.publish(`${prefix}events`, JSON.stringify({ type: 'cooldown', key: 'old', untilMs: Date.now() - 5 }));
+    const valid = Date.now() + 5000;
+    await admin.publish(`${prefix}events`, JSON.stringify({ type: 'cooldown', key: 'ok', untilMs: valid }));
+    await waitFor('the valid event', () => b.events.length === 1);
+    expect(b.events).toEqual([{ type: 'cooldown', key: 'ok', untilMs: valid }]);
+    expect(await admin.keys(`${prefix}*`)).toEqual([]);
+  });
+
+  it('tells a replica that subscribes late the cooldowns in force (SCAN on subscribe)', async () => {
+    const prefix = freshPrefix();
+    const a = replica({ prefix });
+    const until1 = Date.now() + 15_000;
+    const until2 = Date.now() + 25_000;
+    a.store.shareCooldown('azure:east', until1);
+    a.store.shareCooldown('weird*key?[x]', until2);
+    await waitFor('both stored', async () => (await admin.exists(`${prefix}cooldown:azure:east`)) === 1 && (await admin.exists(`${prefix}cooldown:weird*key?[x]`)) === 1);
+    // Something else under the prefix that is not a cooldown string is left alone.
+    await admin.hset(`${prefix}cooldown:not-a-string`, 'field', '1');
+    await admin.pexpire(`${prefix}cooldown:not-a-string`, 10_000);
+
+    const b = replica({ prefix });
+    b.listen();
+    await waitFor('B to learn both', () => b.events.length === 2);
+    expect(b.events).toEqual(
+      expect.arrayContaining([
+        { type: 'cooldown', key: 'azure:east', untilMs: until1 },
+        { type: 'cooldown', key: 'weird*key?[x]', untilMs: until2 },
+      ]),
+    );
+
+    // A second listener on a replica already subscribed learns them too; the first is not told twice.
+    const second: SharedStateEvent[] = [];
+    b.store.subscribe((event) => second.push(event));
+    await waitFor('the second listener', () => second.length === 2);
+    await sleep(50);
+    expect(b.events).toHaveLength(2);
+    expect(b.logger.warn).not.toHaveBeenCalled();
+  });
+
+  it('delivers to every listener, stops after unsubscribe, and drops its connection with the last one', async () => {
+    const prefix = freshPrefix();
+    const a = replica({ prefix });
+    const b = replica({ prefix });
+    const heard1: SharedStateEvent[] = [];
+    const heard2: SharedStateEvent[] = [];
+    const off1 = b.store.subscribe((event) => heard1.push(event));
+    const off2 = b.store.subscribe((event) => {
+      heard2.push(event);
+      throw new Error('a listener that throws does not stop the others');
+    });
+    await waitFor('B subscribed', async () => (await subscribers(`${prefix}events`)) === 1);
+
+    const heard = (events: SharedStateEvent[], key: string) => heardFor(events, key).length > 0;
+    a.store.shareCooldown('k1', Date.now() + 5000);
+    await waitFor('both listeners', () => heard(heard1, 'k1') && heard(heard2, 'k1'));
+    a.store.shareCooldown('k2', Date.now() + 5000);
+    await waitFor('both listeners again', () => heard(heard1, 'k2') && heard(heard2, 'k2'));
+
+    off1();
+    off1(); // twice is harmless
+    a.store.shareCooldown('k3', Date.now() + 5000);
+    await waitFor('the remaining listener', () => heard(heard2, 'k3'));
+    expect(heard(heard1, 'k3')).toBe(false);
+
+    off2();
+    await waitFor('the subscriber connection to go', async () => (await subscribers(`${prefix}events`)) === 0);
+  });
+
+  it('keeps prefixes apart (keys, channel and SCAN pattern, even with glob characters)', async () => {
+    const globPrefix = `iso-${process.pid}*:`;
+    const otherPrefix = `iso-${process.pid}-b:`; // matched by the glob prefix, were it not escaped
+    const a = replica({ prefix: globPrefix });
+    const b = replica({ prefix: otherPrefix });
+    const a2 = replica({ prefix: globPrefix });
+    a.listen();
+    b.listen();
+    await waitFor('A and B subscribed', async () => (await subscribers(`${globPrefix}events`)) === 1 && (await subscribers(`${otherPrefix}events`)) === 1);
+
+    b.store.shareCooldown('shared-name', Date.now() + 10_000);
+    a2.store.shareCooldown('shared-name', Date.now() + 20_000);
+    await waitFor('A to hear its own prefix', () => a.events.length > 0);
+    await sleep(100);
+    expect(b.events).toEqual([]);
+    expect(heardFor(a.events, 'shared-name')).toHaveLength(1);
+    expect(a.events[0].untilMs).toBeGreaterThan(Date.now() + 15_000);
+    expect(Number(await admin.get(`${otherPrefix}cooldown:shared-name`))).toBeLessThan(Date.now() + 11_000);
+
+    // A late subscriber under the glob prefix learns only its own prefix's cooldowns.
+    const late = replica({ prefix: globPrefix });
+    late.listen();
+    await waitFor('the late subscriber', () => late.events.length === 1);
+    await sleep(50);
+    expect(late.events).toHaveLength(1);
+    expect(late.events[0].untilMs).toBeGreaterThan(Date.now() + 15_000);
+  });
+
+  it("honours the client's own keyPrefix", async () => {
+    const prefix = freshPrefix();
+    const client = new Redis({ host: '127.0.0.1', port: server.port, keyPrefix: 'app:' });
+    clients.push(client);
+    const logger = recordingLogger();
+    const a = createRedisStateStore({ client, prefix, logger });
+    stores.push(a);
+    const until = Date.now() + 10_000;
+    a.shareCooldown('k', until);
+    await waitFor('stored under keyPrefix + prefix', async () => (await admin.get(`app:${prefix}cooldown:k`)) === String(until));
+
+    const other = client.duplicate(); // another replica, same keyPrefix
+    clients.push(other);
+    const b = createRedisStateStore({ client: other, prefix, logger });
+    stores.push(b);
+    const heard: SharedStateEvent[] = [];
+    b.subscribe((event) => heard.push(event));
+    await waitFor('the late subscriber with the same keyPrefix', () => heard.length === 1);
+    expect(heard).toEqual([{ type: 'cooldown', key: 'k', untilMs: until }]);
+    expect(logger.warn).not.toHaveBeenCalled();
+  });
+
+  it("close() ends the store's subscriber connection but not the user's client", async () => {
+    const prefix = freshPrefix();
+    const a = replica({ prefix });
+    a.listen();
+    await waitFor('subscribed', async () => (await subscribers(`${prefix}events`)) === 1);
+    await a.store.close();
+    await a.store.close(); // twice is harmless
+    expect(await subscribers(`${prefix}events`)).toBe(0);
+    expect(a.client.status).toBe('ready');
+    expect(await a.client.ping()).toBe('PONG');
+    // After close: no-ops, no throw.
+    a.store.shareCooldown('k', Date.now() + 1000);
+    const off = a.store.subscribe(() => {});
+    off();
+    await sleep(50);
+    expect(await admin.exists(`${prefix}cooldown:k`)).toBe(0);
+  });
+
+  it('gives up on a slow Redis after commandTimeoutMs, without blocking the caller', async () => {
+    const prefix = freshPrefix();
+    const a = replica({ prefix, commandTimeoutMs: 100 });
+    expect(await a.client.ping()).toBe('PONG');
+    const sleeper = new Redis({ host: '127.0.0.1', port: server.port });
+    clients.push(sleeper);
+    expect(await sleeper.ping()).toBe('PONG');
+    const slow = sleeper.call('DEBUG', 'SLEEP', '0.4');
+    await sleep(30); // Redis is now asleep for ~370 ms
+
+    const started = Date.now();
+    a.store.shareCooldown('slow', Date.now() + 10_000);
+    expect(Date.now() - started).toBeLessThan(50);
+    await waitFor('the warning', () => a.logger.warn.mock.calls.length > 0, 1000);
+    const gaveUpAfter = Date.now() - started;
+    expect(gaveUpAfter).toBeGreaterThanOrEqual(90);
+    expect(gaveUpAfter).toBeLessThan(300); // well before Redis answers
+    expect(messages(a.logger, 'warn')[0]).toMatch(/Redis.*no answer within 100 ms/);
+
+    await slow;
+    // Redis answers again: the episode ends (the abandoned command may still have run).
+    a.store.shareCooldown('fast', Date.now() + 10_000);
+    await waitFor('back at info', () => a.logger.info.mock.calls.length > 0, 2000);
+    expect(messages(a.logger, 'info')[0]).toMatch(/Redis state store is back/);
+    expect(a.logger.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it('a new listener during a slow Redis gives up its catch-up in time, and gets it once Redis answers', async () => {
+    const prefix = freshPrefix();
+    const a = replica({ prefix });
+    const until = Date.now() + 20_000;
+    a.store.shareCooldown('k', until);
+    await waitFor('stored', async () => (await admin.exists(`${prefix}cooldown:k`)) === 1);
+
+    const b = replica({ prefix });
+    b.listen();
+    await waitFor('B subscribed and caught up', () => b.events.length === 1);
+    const sleeper = new Redis({ host: '127.0.0.1', port: server.port });
+    clients.push(sleeper);
+    await sleeper.ping();
+    const slow = sleeper.call('DEBUG', 'SLEEP', '0.4');
+    await sleep(30);
+    const heard: SharedStateEvent[] = [];
+    const started = Date.now();
+    b.store.subscribe((event) => heard.push(event));
+    expect(Date.now() - started).toBeLessThan(50);
+    await waitFor('the warning', () => b.logger.warn.mock.calls.length > 0, 1000);
+    expect(Date.now() - started).toBeLessThan(300);
+    await slow;
+    await waitFor('the catch-up, retried', () => heard.length === 1, 3000);
+    expect(heard).toEqual([{ type: 'cooldown', key: 'k', untilMs: until }]);
+    await waitFor('back at info', () => b.logger.info.mock.calls.length > 0, 2000);
+  });
+});
+
+describeWithRedis('Redis state store: Redis killed mid-run', () => {
+  let server: RedisServer;
+  const stores: RedisStateStore[] = [];
+  const clients: Redis[] = [];
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  // Jest gives each test file its own copy of `process`: Node emits unhandledRejection on the real one.
+  const realProcess: NodeJS.Process = vm.runInThisContext('process');
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    realProcess.on('unhandledRejection', onUnhandled);
+    process.on('unhandledRejection', onUnhandled);
+  });
+
+  afterAll(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    for (const client of clients.splice(0)) client.disconnect();
+    await server?.stop();
+    realProcess.off('unhandledRejection', onUnhandled);
+    process.off('unhandledRejection', onUnhandled);
+  });
+
+  it('keeps every call working while Redis is down, warns once, and rejoins within 5 s of its return', async () => {
+    const prefix = freshPrefix();
+    const make = () => {
+      const client = new Redis({ host: '127.0.0.1', port: server.port, retryStrategy: () => 100, maxRetriesPerRequest: 1 });
+      client.on('error', () => {});
+      clients.push(client);
+      const logger = recordingLogger();
+      const store = createRedisStateStore({ client, prefix, logger });
+      stores.push(store);
+      const events: SharedStateEvent[] = [];
+      store.subscribe((event) => events.push(event));
+      return { client, logger, store, events };
+    };
+    const a = make();
+    const b = make();
+    const admin = new Redis({ host: '127.0.0.1', port: server.port, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+    admin.on('error', () => {});
+    clients.push(admin);
+    const numsub = async () => Number(((await admin.call('PUBSUB', 'NUMSUB', `${prefix}events`)) as [string, string])[1]);
+    await waitFor('both subscribed', async () => (await numsub()) === 2);
+    a.store.shareCooldown('before', Date.now() + 30_000);
+    await waitFor('B to hear', () => heardFor(b.events, 'before').length > 0);
+
+    // Shares sent as Redis dies (the client still thinks it is connected) fail or time out quietly.
+    const killed = server.kill();
+    for (let i = 0; i < 3; i++) a.store.shareCooldown('at-kill', Date.now() + 30_000);
+    await killed;
+    await waitFor('the clients to notice', () => {
+      a.store.shareCooldown('at-kill', Date.now() + 30_000);
+      return a.client.status !== 'ready' && b.client.status !== 'ready';
+    });
+
+    // Calls go on: sharing returns at once and never throws.
+    const duringOutage = Date.now() + 30_000;
+    for (let i = 0; i < 20; i++) {
+      const started = Date.now();
+      expect(() => a.store.shareCooldown('during', duringOutage + i)).not.toThrow();
+      expect(Date.now() - started).toBeLessThan(50);
+    }
+    await waitFor('both warnings', () => a.logger.warn.mock.calls.length > 0 && b.logger.warn.mock.calls.length > 0);
+    await sleep(600); // several reconnection attempts and probes later...
+    for (let i = 0; i < 5; i++) a.store.shareCooldown('during', duringOutage);
+    await sleep(300);
+    // ...still one warning per replica for the episode, naming Redis.
+    expect(a.logger.warn).toHaveBeenCalledTimes(1);
+    expect(b.logger.warn).toHaveBeenCalledTimes(1);
+    expect(messages(a.logger, 'warn')[0]).toMatch(/Redis/);
+    expect(messages(b.logger, 'warn')[0]).toMatch(/Redis/);
+
+    const restartedAt = Date.now();
+    await server.restart(); // same port, empty (nothing persisted)
+
+    // What A could not share during the outage reaches B once Redis is back.
+    await waitFor('B to learn the outage-time cooldown', () => b.events.some((event) => event.key === 'during'), 5000);
+    expect(b.events.find((event) => event.key === 'during')!.untilMs).toBe(duringOutage + 19);
+    // And new events flow in both directions.
+    b.store.shareCooldown('after', Date.now() + 30_000);
+    await waitFor('A to hear a new event', () => a.events.some((event) => event.key === 'after'), 5000);
+    const rejoinedAfter = Date.now() - restartedAt;
+    expect(rejoinedAfter).toBeLessThan(5000);
+    await waitFor('both back at info', () => a.logger.info.mock.calls.length > 0 && b.logger.info.mock.calls.length > 0, 5000);
+    expect(messages(a.logger, 'info')[0]).toMatch(/Redis state store is back/);
+    expect(a.logger.warn).toHaveBeenCalledTimes(1);
+    expect(b.logger.warn).toHaveBeenCalledTimes(1);
+    expect(Number(await admin.get(`${prefix}cooldown:during`))).toBe(duringOutage + 19);
+
+    await sleep(50);
+    expect(unhandled).toEqual([]);
+  }, 20_000);
+});
+
+describe('createRedisStateStore options', () => {
+  const fakeClient = {
+    status: 'ready',
+    duplicate() {},
+    evalsha() {},
+    eval() {},
+    scan() {},
+    get() {},
+    ping() {},
+  } as unknown as RedisStateStoreOptions['client'];
+
+  it.each([
+    ['no options', undefined, /options must be an object/],
+    ['no client', {}, /client must be an ioredis Redis or Cluster/],
+    ['a client without commands', { client: {} }, /client must be an ioredis Redis or Cluster/],
+    ['an empty prefix', { client: fakeClient, prefix: '' }, /prefix must be a non-empty string/],
+    ['a zero timeout', { client: fakeClient, commandTimeoutMs: 0 }, /commandTimeoutMs must be a positive/],
+    ['a NaN timeout', { client: fakeClient, commandTimeoutMs: Number.NaN }, /commandTimeoutMs must be a positive/],
+    ['an unknown option', { client: fakeClient, timeout: 5 }, /timeout is not an option/],
+    ['a logger without methods', { client: fakeClient, logger: {} }, /logger must be a winston logger/],
+  ])('rejects %s with a TypeError', (_name, options, message) => {
+    expect(() => createRedisStateStore(options as RedisStateStoreOptions)).toThrow(TypeError);
+    expect(() => createRedisStateStore(options as RedisStateStoreOptions)).toThrow(message);
+  });
+
+  it("warns through the library's configured logger when given none (a Redis nobody runs)", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const logger = recordingLogger();
+    configureResilience({ logger });
+    const client = new Redis({ host: '127.0.0.1', port, retryStrategy: () => 100, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    const store = createRedisStateStore({ client });
+    try {
+      store.shareCooldown('k', Date.now() + 10_000);
+      const off = store.subscribe(() => {});
+      await waitFor('the warning', () => logger.warn.mock.calls.length > 0, 2000);
+      await sleep(300);
+      expect(logger.warn).toHaveBeenCalledTimes(1);
+      expect(messages(logger, 'warn')[0]).toMatch(/^Redis state store unavailable/);
+      expect(logger.warn.mock.calls[0][1]).toMatchObject({ prefix: 'llm-resilience:' });
+      off();
+    } finally {
+      await store.close();
+      client.disconnect();
+      resetResilience();
+    }
+  });
+
+  it('never loads ioredis itself', () => {
+    jest.isolateModules(() => {
+      jest.doMock('ioredis', () => {
+        throw new Error('ioredis was loaded by llm-resilience/redis');
+      });
+      const redis = require('../../src/integrations/redis');
+      expect(typeof redis.createRedisStateStore).toBe('function');
+    });
+    jest.dontMock('ioredis');
+  });
+});
