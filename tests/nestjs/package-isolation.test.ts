@@ -1,26 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { node, ROOT } from '../support/node-process';
 
 // The BUILT package (`npm run build` first; `npm test` does it): `llm-resilience/nestjs` is
 // an entry point of its own, and nothing else loads @nestjs/*.
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
-function node(args: string[]): string {
-  try {
-    return execFileSync(process.execPath, args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-      timeout: 20_000,
-    }).trim();
-  } catch (error) {
-    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`node ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`);
-  }
-}
 
 beforeAll(() => {
   for (const file of ['dist/cjs/integrations/nestjs/index.js', 'dist/esm/nestjs.mjs']) {

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { node, ROOT } from '../support/node-process';
 import { pathToFileURL } from 'node:url';
 
 // Tests the BUILT package, as a user's `require` and `import` see it. `npm test` builds
 // `dist/` before jest runs; running jest alone needs `npm run build` first.
-const ROOT = path.resolve(__dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const CJS_ENTRY = path.join(ROOT, 'dist', 'cjs', 'index.js');
 const ESM_ENTRY = path.join(ROOT, 'dist', 'esm', 'index.mjs');
@@ -29,21 +28,6 @@ const PUBLIC_NAMES = [
   'redactSecrets',
 ];
 
-/** Runs `node <args>` in the repository root and returns its stdout, trimmed. */
-function node(args: string[]): string {
-  try {
-    return execFileSync(process.execPath, args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-      timeout: 20_000,
-    }).trim();
-  } catch (error) {
-    const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`node ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`);
-  }
-}
 
 /** Runs an ES module snippet in the repository root (so `llm-resilience` resolves to this package). */
 const esm = (code: string) => node(['--input-type=module', '-e', code]);
