@@ -44,18 +44,47 @@ beforeAll(() => {
   }
 });
 
+/** Subpath -> [ESM entry name, CommonJS entry relative to dist/cjs, without extension]; mirrors scripts/build.js. */
+const SUBPATHS: Record<string, [string, string]> = {
+  '.': ['index', 'index'],
+  './testing': ['testing', 'testing/index'],
+  './nestjs': ['nestjs', 'integrations/nestjs/index'],
+  './redis': ['redis', 'integrations/redis/index'],
+};
+
 describe('package.json entry points', () => {
+  it('exports exactly the documented subpaths', () => {
+    expect(Object.keys(pkg.exports).sort()).toEqual([...Object.keys(SUBPATHS), './package.json'].sort());
+  });
+
+  // "import" gets ESM declarations (.d.mts) and "require" CommonJS ones (.d.ts), each listed
+  // first ("types" must come before "default": TypeScript takes the first condition that matches).
+  it.each(Object.entries(SUBPATHS))('%s: import and require each have types first, then default', (subpath, [esm, cjs]) => {
+    expect(pkg.exports[subpath]).toEqual({
+      import: { types: `./dist/esm/${esm}.d.mts`, default: `./dist/esm/${esm}.mjs` },
+      require: { types: `./dist/cjs/${cjs}.d.ts`, default: `./dist/cjs/${cjs}.js` },
+    });
+    for (const condition of ['import', 'require']) {
+      expect(Object.keys(pkg.exports[subpath][condition])).toEqual(['types', 'default']);
+    }
+  });
+
   const targets: [string, string][] = [
     ['main', pkg.main],
     ['types', pkg.types],
-    ['exports["."].types', pkg.exports?.['.']?.types],
-    ['exports["."].import', pkg.exports?.['.']?.import],
-    ['exports["."].require', pkg.exports?.['.']?.require],
     ['exports["./package.json"]', pkg.exports?.['./package.json']],
-    ['exports["./testing"].types', pkg.exports?.['./testing']?.types],
-    ['exports["./testing"].import', pkg.exports?.['./testing']?.import],
-    ['exports["./testing"].require', pkg.exports?.['./testing']?.require],
     ['bin.llm-resilience-fault-server', pkg.bin?.['llm-resilience-fault-server']],
+    ...Object.entries(pkg.exports as Record<string, unknown>).flatMap(([subpath, conditions]) =>
+      typeof conditions === 'string'
+        ? []
+        : Object.entries(conditions as Record<string, Record<string, string>>).flatMap(([condition, files]) =>
+            Object.entries(files).map(([kind, file]): [string, string] => [`exports["${subpath}"].${condition}.${kind}`, file]),
+          ),
+    ),
+    ...Object.entries(pkg.typesVersions?.['*'] ?? {}).map(([name, files]): [string, string] => [
+      `typesVersions["*"].${name}`,
+      (files as string[])[0],
+    ]),
   ];
 
   it.each(targets)('%s points at a file that exists (%s)', (_name, target) => {
@@ -64,24 +93,34 @@ describe('package.json entry points', () => {
     expect(fs.existsSync(path.join(ROOT, target))).toBe(true);
   });
 
-  it('main/require and types agree, and point into dist/', () => {
-    expect(pkg.main).toBe(pkg.exports['.'].require);
-    expect(pkg.types).toBe(pkg.exports['.'].types);
+  it('main/types (for tools that ignore "exports") agree with the root require entry', () => {
+    expect(pkg.main).toBe(pkg.exports['.'].require.default);
+    expect(pkg.types).toBe(pkg.exports['.'].require.types);
     expect(pkg.main).toBe('./dist/cjs/index.js');
-    expect(pkg.exports['.'].import).toBe('./dist/esm/index.mjs');
   });
 
-  it('lists "types" first among the conditions (TypeScript picks the first match)', () => {
-    expect(Object.keys(pkg.exports['.'])[0]).toBe('types');
+  // TypeScript's node10 resolution ignores "exports": typesVersions maps each subpath to its types.
+  it('typesVersions gives node10 TypeScript users the types of every subpath', () => {
+    const mapped = Object.entries(SUBPATHS)
+      .filter(([subpath]) => subpath !== '.')
+      .map(([subpath]) => [subpath.slice(2), [pkg.exports[subpath].require.types]]);
+    expect(pkg.typesVersions).toEqual({ '*': Object.fromEntries(mapped) });
   });
 
-  it('ships dist/ in "files"', () => {
+  it('is explicitly CommonJS ("type": "commonjs"), ships dist/ in "files"', () => {
+    expect(pkg.type).toBe('commonjs');
     expect(pkg.files).toContain('dist');
   });
 
   it('the declaration file declares the public names', () => {
     const dts = fs.readFileSync(path.join(ROOT, pkg.types), 'utf8');
     for (const name of PUBLIC_NAMES) expect(dts).toMatch(new RegExp(`\\b${name}\\b`));
+  });
+
+  it.each(Object.entries(SUBPATHS))('%s: the ESM declarations re-export the CommonJS ones (one set of types)', (_subpath, [esm, cjs]) => {
+    const dmts = fs.readFileSync(path.join(ROOT, 'dist', 'esm', `${esm}.d.mts`), 'utf8');
+    expect(dmts).toContain(`export * from '../cjs/${cjs}.js';`);
+    expect(dmts).toContain('export default cjs;');
   });
 });
 
