@@ -11,6 +11,7 @@ export { configureResilience, resetResilience, missingConfigNames } from './conf
 export type { ResilienceSettings } from './config/resilience-settings';
 
 export { computeBackoffDelay, parseRetryAfterMs } from './policies/backoff';
+export type { BackoffSettings } from './policies/backoff/compute-backoff-delay';
 export {
   classifyError,
   shouldRetryOpenAIError,
@@ -38,11 +39,12 @@ export {
 export { CIRCUIT_BREAKER_DEFAULTS } from './policies/breaker/circuit-breaker-options';
 export type { CircuitBreakerOptions } from './policies/breaker/circuit-breaker-options';
 export { RETRY_BUDGET_DEFAULTS } from './policies/budget/retry-budget-options';
-export type { RetryBudgetOptions } from './policies/budget/retry-budget-options';
+export type { RetryBudgetOptions, ResolvedRetryBudgetOptions } from './policies/budget/retry-budget-options';
 export { BulkheadRejectedError, isBulkheadRejectedError } from './policies/pacing/bulkhead-rejected-error';
 export type { BulkheadSettings } from './config/defaults';
 
 export { redactSecrets } from './observability/redact-secrets';
+export type { RedactSecretsOptions } from './observability/redact-secrets';
 export type { ResilienceLogger } from './observability/default-logger';
 export type { Tracer } from './observability/tracer';
 export { TRACE_EVENTS } from './observability/tracer';
@@ -59,6 +61,7 @@ export type { LLMClient, LLMServiceFactoryOptions } from './llm/llm-service-fact
 export { warnIfSdkRetries } from './llm/warn-if-sdk-retries';
 export { LLMExecutor } from './llm/llm-executor';
 export type { LLMCallOptions, LLMExecutorOptions } from './llm/llm-executor';
+export type { JsonSchema } from './llm/json-schema-check';
 export {
   SchemaValidationError,
   StreamInterruptedError,
