@@ -1,0 +1,230 @@
+// Type tests pinning the public API of `llm-resilience` (src/index.ts): the names it exports,
+// the field types of RetryConfig and AgentConfig, what the exported guards narrow to.
+// Compiled by `npm run typecheck` in both decorator modes; never run. A change here is a
+// change of the public API: say so in the CHANGELOG.
+import * as api from '../../src';
+import {
+  AgentConfig,
+  AgentExecutionError,
+  AttemptTimeoutError,
+  BulkheadRejectedError,
+  CircuitOpenError,
+  LLMProvider,
+  RetryConfig,
+  RetryConfigError,
+  RetryTimeoutError,
+  SchemaValidationError,
+  StreamInterruptedError,
+  classifyError,
+  computeBackoffDelay,
+  configureResilience,
+  getRetryContext,
+  isAgentConfig,
+  isAgentExecutionError,
+  isAttemptTimeoutError,
+  isBulkheadRejectedError,
+  isCircuitOpenError,
+  isRetryConfig,
+  isRetryConfigError,
+  isRetryTimeoutError,
+  isSchemaValidationError,
+  isStreamInterruptedError,
+  parseRetryAfterMs,
+  shouldRetryAzureError,
+  shouldRetryNetworkError,
+  shouldRetryOpenAIError,
+  type AgentConfigInput,
+  type BulkheadSettings,
+  type CircuitBreakerOptions,
+  type ErrorClassification,
+  type FailureKind,
+  type JitterMode,
+  type ResilienceLogger,
+  type RetryBudgetOptions,
+  type RetryConfigField,
+  type RetryConfigFields,
+  type RetryConfigIssue,
+  type RetryContext,
+} from '../../src';
+import { expectTrue, type Equals } from './expect-type';
+
+// The runtime exports, exactly (type-only exports are pinned where they are used below).
+expectTrue<
+  Equals<
+    keyof typeof api,
+    | 'AgentConfig'
+    | 'AgentExecutionError'
+    | 'AgentOrchestrator'
+    | 'AttemptTimeoutError'
+    | 'BulkheadRejectedError'
+    | 'CIRCUIT_BREAKER_DEFAULTS'
+    | 'CircuitOpenError'
+    | 'DEFAULT_SAFE_MESSAGES'
+    | 'JITTER_MODES'
+    | 'LLMExecutor'
+    | 'LLMProvider'
+    | 'LLMServiceFactory'
+    | 'RESILIENT_LLM_FAILURE'
+    | 'RETRY_BUDGET_DEFAULTS'
+    | 'RETRY_DEFAULTS'
+    | 'RETRY_ENV_VARS'
+    | 'ResilientLLMService'
+    | 'Retry'
+    | 'RetryAzure'
+    | 'RetryConfig'
+    | 'RetryConfigError'
+    | 'RetryNetwork'
+    | 'RetryOpenAI'
+    | 'RetryTimeoutError'
+    | 'SchemaValidationError'
+    | 'StreamInterruptedError'
+    | 'TRACE_EVENTS'
+    | 'TokenProviderError'
+    | 'classifyError'
+    | 'computeBackoffDelay'
+    | 'configureResilience'
+    | 'getRetryContext'
+    | 'isAgentConfig'
+    | 'isAgentExecutionError'
+    | 'isAttemptTimeoutError'
+    | 'isBulkheadRejectedError'
+    | 'isCircuitOpenError'
+    | 'isRetryConfig'
+    | 'isRetryConfigError'
+    | 'isRetryTimeoutError'
+    | 'isSchemaValidationError'
+    | 'isStreamInterruptedError'
+    | 'missingConfigNames'
+    | 'parseRetryAfterMs'
+    | 'redactSecrets'
+    | 'resetResilience'
+    | 'shouldRetryAzureError'
+    | 'shouldRetryNetworkError'
+    | 'shouldRetryOpenAIError'
+    | 'warnIfSdkRetries'
+  >
+>();
+
+// --- RetryConfig -------------------------------------------------------------------------
+expectTrue<Equals<JitterMode, 'full' | 'equal' | 'decorrelated' | 'none'>>();
+expectTrue<
+  Equals<
+    RetryConfigFields,
+    {
+      maxAttempts: number;
+      baseDelayMs: number;
+      maxDelayMs: number;
+      exponentialBase: number;
+      jitter: JitterMode;
+      respectRetryAfter: boolean;
+      maxRetryAfterMs: number;
+      attemptTimeoutMs?: number;
+      totalTimeoutMs?: number;
+      circuitBreaker?: CircuitBreakerOptions | boolean;
+      retryBudget?: RetryBudgetOptions | boolean;
+      bulkhead?: BulkheadSettings | false;
+    }
+  >
+>();
+expectTrue<Equals<RetryConfigField, keyof RetryConfigFields>>();
+expectTrue<
+  Equals<
+    CircuitBreakerOptions,
+    {
+      failureThreshold?: number;
+      failureRatio?: number;
+      minimumThroughput?: number;
+      samplingDurationMs?: number;
+      halfOpenAfterMs?: number;
+      maxHalfOpenAfterMs?: number;
+      halfOpenMaxCalls?: number;
+    }
+  >
+>();
+expectTrue<Equals<RetryBudgetOptions, { capacity?: number; retryCost?: number; timeoutCost?: number; successRefund?: number }>>();
+expectTrue<Equals<BulkheadSettings['maxConcurrency'], number>>();
+
+// A RetryConfig has every field (defaults filled in), typed as in RetryConfigFields.
+expectTrue<Equals<Pick<RetryConfig, RetryConfigField>, Pick<RetryConfigFields, RetryConfigField>>>();
+expectTrue<Equals<ConstructorParameters<typeof RetryConfig>, [partial?: Partial<RetryConfigFields>]>>();
+expectTrue<Equals<ReturnType<typeof RetryConfig.from>, RetryConfig>>();
+expectTrue<Equals<Parameters<typeof RetryConfig.from>, [plain: unknown]>>();
+expectTrue<Equals<ReturnType<typeof RetryConfig.fromEnv>, RetryConfig>>();
+
+new RetryConfig({ maxAttempts: 4, jitter: 'none', circuitBreaker: false, bulkhead: { maxConcurrency: 2 } });
+// @ts-expect-error unknown field
+new RetryConfig({ retries: 3 });
+// @ts-expect-error maxAttempts is a number
+new RetryConfig({ maxAttempts: '4' });
+// @ts-expect-error jitter is a JitterMode
+new RetryConfig({ jitter: 'exponential' });
+
+expectTrue<Equals<RetryConfigError['issues'], RetryConfigIssue[]>>();
+expectTrue<Equals<RetryConfigIssue, { field: string; message: string }>>();
+
+// --- AgentConfig -------------------------------------------------------------------------
+expectTrue<Equals<`${LLMProvider}`, 'openai' | 'azure_openai'>>();
+expectTrue<Equals<AgentConfig['provider'], LLMProvider>>();
+expectTrue<Equals<AgentConfig['model'], string>>();
+expectTrue<Equals<AgentConfig['retryConfig'], RetryConfig>>();
+expectTrue<Equals<AgentConfig['fallbacks'], AgentConfig[] | undefined>>();
+expectTrue<Equals<AgentConfig['azureADTokenProvider'], (() => Promise<string>) | undefined>>();
+expectTrue<Equals<AgentConfig['baseURL' | 'endpoint' | 'apiVersion' | 'name' | 'key'], string | undefined>>();
+expectTrue<Equals<ConstructorParameters<typeof AgentConfig>, [input: AgentConfigInput]>>();
+expectTrue<Equals<AgentConfigInput['provider'], LLMProvider | 'openai' | 'azure_openai' | undefined>>();
+expectTrue<Equals<AgentConfigInput['retryConfig'], RetryConfig | Partial<RetryConfigFields> | undefined>>();
+expectTrue<Equals<ReturnType<typeof AgentConfig.from>, AgentConfig>>();
+
+new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', retryConfig: { maxAttempts: 2 }, fallbacks: [{ model: 'gpt-4o-mini' }] });
+new AgentConfig({ provider: LLMProvider.OPENAI, model: 'gpt-4o-mini', retryConfig: new RetryConfig() });
+// @ts-expect-error not a provider
+new AgentConfig({ provider: 'anthropic', model: 'claude' });
+// @ts-expect-error unknown field
+new AgentConfig({ provider: 'openai', modelName: 'gpt-4o' });
+// @ts-expect-error the retry config's fields are checked too
+new AgentConfig({ provider: 'openai', model: 'gpt-4o', retryConfig: { maxAttempts: 'many' } });
+
+// --- Functions ---------------------------------------------------------------------------
+expectTrue<Equals<ReturnType<typeof getRetryContext>, RetryContext | undefined>>();
+expectTrue<Equals<RetryContext, { readonly attempt: number; readonly maxAttempts: number; readonly signal: AbortSignal }>>();
+expectTrue<Equals<ReturnType<typeof classifyError>, ErrorClassification>>();
+expectTrue<Equals<ErrorClassification['kind'], FailureKind>>();
+expectTrue<Equals<ErrorClassification['retryAfterMs'], number | undefined>>();
+expectTrue<Equals<typeof shouldRetryOpenAIError, (error: unknown) => boolean>>();
+expectTrue<Equals<typeof shouldRetryAzureError, (error: unknown) => boolean>>();
+expectTrue<Equals<typeof shouldRetryNetworkError, (error: unknown) => boolean>>();
+expectTrue<Equals<ReturnType<typeof computeBackoffDelay>, number>>();
+expectTrue<Equals<ReturnType<typeof parseRetryAfterMs>, number | undefined>>();
+expectTrue<Equals<ReturnType<typeof configureResilience>, void>>();
+
+// A winston logger, console and a four-method object are all loggers.
+const loggers: ResilienceLogger[] = [console, { error() {}, warn() {}, info() {}, debug() {} }];
+void loggers;
+configureResilience({ defaults: { maxAttempts: 3 }, configs: { fast: new RetryConfig({ maxAttempts: 2 }) }, random: Math.random });
+// @ts-expect-error unknown setting
+configureResilience({ default: { maxAttempts: 3 } });
+// @ts-expect-error defaults are checked field by field
+configureResilience({ defaults: { jitter: 'sometimes' } });
+
+// --- Guards ------------------------------------------------------------------------------
+// Each guard narrows `unknown` to its class, and (the classes being branded) narrows a union
+// both ways.
+function guards(value: unknown, either: RetryConfigError | TypeError): void {
+  if (isRetryConfig(value)) expectTrue<Equals<typeof value, RetryConfig>>();
+  if (isAgentConfig(value)) expectTrue<Equals<typeof value, AgentConfig>>();
+  if (isRetryConfigError(value)) expectTrue<Equals<typeof value, RetryConfigError>>();
+  if (isRetryTimeoutError(value)) expectTrue<Equals<typeof value, RetryTimeoutError>>();
+  if (isAttemptTimeoutError(value)) expectTrue<Equals<typeof value, AttemptTimeoutError>>();
+  if (isCircuitOpenError(value)) expectTrue<Equals<typeof value, CircuitOpenError>>();
+  if (isBulkheadRejectedError(value)) expectTrue<Equals<typeof value, BulkheadRejectedError>>();
+  if (isAgentExecutionError(value)) {
+    expectTrue<Equals<typeof value, AgentExecutionError>>();
+    expectTrue<Equals<typeof value.kind, FailureKind>>();
+  }
+  if (isSchemaValidationError(value)) expectTrue<Equals<typeof value, SchemaValidationError>>();
+  if (isStreamInterruptedError(value)) expectTrue<Equals<typeof value, StreamInterruptedError>>();
+
+  if (isRetryConfigError(either)) expectTrue<Equals<typeof either, RetryConfigError>>();
+  else expectTrue<Equals<typeof either, TypeError>>();
+}
+void guards;
