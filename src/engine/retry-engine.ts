@@ -1,4 +1,4 @@
-import { configuredLogger, configuredRandom, configuredStateStore } from '../config/resilience-settings';
+import { configuredLogger, configuredRandom } from '../config/resilience-settings';
 import { ConfigSources, ResolvedRetryConfig, resolveRetryConfig, resolveTimeout } from '../config/resolve-config';
 import { isRetryConfig } from '../config/retry-config';
 import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
@@ -21,6 +21,8 @@ import { classifyError } from '../policies/classification/classify-error';
 import type { ErrorClassification } from '../policies/classification/failure-kind';
 import { AttemptTimeoutError, CircuitOpenError, isAttemptTimeoutError, RetryTimeoutError } from './errors';
 import { upstreamFor } from './upstream';
+// Mirrors what other replicas share into the per-key state (subscribes on configure).
+import './shared-state-mirror';
 import { UpstreamSession } from './upstream-session';
 import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { decideRetry } from './retry-decision';
@@ -340,7 +342,9 @@ class RetryCall {
       // A full queue (BulkheadRejectedError) or the caller's abort while queued: final.
       throw new FinalOutcome(error);
     }
-    const refusedFor = session.acquire();
+    let refusedFor = session.acquire();
+    // Half-open with a shared state store: one probe for all replicas, not one per replica.
+    if (refusedFor === undefined && session.needsSharedProbe()) refusedFor = await session.claimSharedProbe();
     if (refusedFor === undefined) return;
     session.leaveBulkhead();
     const open = new CircuitOpenError(session.key, refusedFor, this.lastError === NO_ERROR ? undefined : { cause: this.lastError });
@@ -504,7 +508,7 @@ class RetryCall {
     session.upstream.extendCooldown(untilMs);
     // Other replicas wait too, when a state store is configured (fire-and-forget).
     try {
-      configuredStateStore()?.shareCooldown(session.key, untilMs);
+      session.upstream.store()?.shareCooldown(session.key, untilMs);
     } catch {
       // A store must never break a call.
     }

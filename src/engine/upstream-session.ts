@@ -5,7 +5,7 @@ import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-opti
 import type { Bulkhead } from '../policies/pacing/bulkhead';
 import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
 import type { RetryConfigFields } from '../config/retry-config';
-import type { Upstream } from './upstream';
+import { shareBudget, type Upstream } from './upstream';
 
 /**
  * One call's dealings with its upstream's shared state: the circuit breaker's permit for
@@ -74,7 +74,10 @@ export class UpstreamSession {
 
   /** Waits for this attempt's turn when the key is paced (its rate limit is known). */
   async pace(signal: AbortSignal | undefined): Promise<void> {
-    this.slotSetAtMs = await this.upstream.limiter?.schedule(signal);
+    const limiter = this.upstream.limiter;
+    if (limiter === undefined) return;
+    this.upstream.announceActive();
+    this.slotSetAtMs = await limiter.schedule(signal);
   }
 
   /** What a failed attempt teaches the pacing: its response's headers, and a 429 slows the key down. */
@@ -93,6 +96,35 @@ export class UpstreamSession {
     return undefined;
   }
 
+  /**
+   * True when the attempt holds a half-open probe permit and a state store must agree that
+   * this replica sends the one probe all replicas are allowed.
+   */
+  needsSharedProbe(): boolean {
+    return this.permit?.probe === true && typeof this.upstream.store()?.claimCircuitProbe === 'function';
+  }
+
+  /**
+   * Claims the shared half-open probe (only one replica at a time gets it): undefined when
+   * this attempt may go, else how long to wait (the probe permit is given back). A store
+   * that cannot tell lets the attempt go, as without a store.
+   */
+  async claimSharedProbe(): Promise<number | undefined> {
+    const store = this.upstream.store();
+    if (this.breaker === undefined || store?.claimCircuitProbe === undefined) return undefined;
+    let claim: { granted: true } | { granted: false; retryAfterMs: number };
+    try {
+      claim = await store.claimCircuitProbe(this.key, this.breaker.options.halfOpenAfterMs);
+    } catch {
+      return undefined;
+    }
+    if (claim.granted) return undefined;
+    const breaker = this.breaker;
+    this.permit = undefined;
+    this.observe(() => breaker.recordIgnored(true));
+    return Math.max(1, Math.ceil(claim.retryAfterMs));
+  }
+
   /** Reports the attempt's outcome to the breaker: only failures that say something count. */
   record(outcome: 'success' | 'failure' | 'ignored'): void {
     const permit = this.permit;
@@ -104,6 +136,42 @@ export class UpstreamSession {
       else if (outcome === 'failure') breaker.recordFailure(permit.probe);
       else breaker.recordIgnored(permit.probe);
     });
+    this.shareOutcome(breaker, outcome, permit.probe);
+  }
+
+  /** Counts the outcome across replicas, when the key's store shares circuits (fire-and-forget). */
+  private shareOutcome(breaker: CircuitBreaker, outcome: 'success' | 'failure' | 'ignored', probe: boolean): void {
+    const store = this.upstream.store();
+    if (store?.shareCircuitOutcome === undefined) return;
+    const upstream = this.upstream;
+    const options = breaker.options;
+    const ratioMode = options.failureRatio !== undefined;
+    try {
+      if (probe) {
+        store.shareCircuitOutcome(this.key, { outcome: `probe_${outcome}` }, options);
+      } else if (outcome === 'failure') {
+        const successes = ratioMode ? upstream.unsharedSuccesses : undefined;
+        upstream.unsharedSuccesses = 0;
+        upstream.sharedFailing = true;
+        store.shareCircuitOutcome(this.key, { outcome: 'failure', successes }, options);
+      } else if (outcome === 'success') {
+        if (ratioMode) {
+          // Reported with the next failure; successes older than the window say nothing.
+          const now = Date.now();
+          if (upstream.unsharedSuccesses === 0 || now - upstream.successesSinceMs > options.samplingDurationMs) {
+            upstream.unsharedSuccesses = 0;
+            upstream.successesSinceMs = now;
+          }
+          upstream.unsharedSuccesses++;
+        } else if (upstream.sharedFailing) {
+          // Only while the shared count may be above 0: a healthy key sends nothing.
+          upstream.sharedFailing = false;
+          store.shareCircuitOutcome(this.key, { outcome: 'success' }, options);
+        }
+      }
+    } catch {
+      // A store must never break a call.
+    }
   }
 
   /** Pays for a retry; `undefined` when paid (or no budget), else whether an episode starts. */
@@ -112,6 +180,7 @@ export class UpstreamSession {
     const withdrawal = this.budget.withdraw(kind);
     if (withdrawal.granted) {
       this.paid += withdrawal.cost;
+      shareBudget(this.upstream, -withdrawal.cost, this.budget);
       return undefined;
     }
     return { episodeStart: withdrawal.episodeStart };
@@ -120,7 +189,7 @@ export class UpstreamSession {
   /** The call succeeded: refunds what it paid (or the success refund). */
   succeeded(): void {
     this.record('success');
-    this.budget?.recordSuccess(this.paid);
+    if (this.budget !== undefined) this.upstream.refundBudget(this.paid);
     this.upstream.limiter?.onSuccess(Date.now());
   }
 

@@ -32,23 +32,54 @@ export class Upstream {
   private transitions: CircuitTransition[] | undefined;
   /** Option sets that differed from the first registration, already reported. */
   readonly reportedConflicts = new Set<string>();
+  /** The store this key shares its state through when not the configured one (`bindStateStore`). */
+  boundStore: SharedStateStore | undefined;
+  /** The shared consecutive-failure count may be above 0: the next success resets it. */
+  sharedFailing = false;
+  /** Ratio mode: successes not reported to the shared window yet, since `successesSinceMs`. */
+  unsharedSuccesses = 0;
+  successesSinceMs = 0;
+  /** A shared circuit opened before this process made its own breaker: adopted on creation. */
+  private pendingOpen: { untilMs: number; failures: number } | undefined;
+  /** Processes sending to this key (from the store), applied to the limiter. */
+  private replicas = 1;
 
   constructor(readonly key: string) {}
+
+  /** The store the key's state is shared through, if any. */
+  store(): SharedStateStore | undefined {
+    return this.boundStore ?? configuredStateStore();
+  }
 
   /**
    * For the lean path's `then`: a first attempt that succeeded gives the budget its success
    * refund. One function per key, so the success path allocates nothing for it.
    */
   readonly refundFirstAttempt = <T>(value: T): T => {
-    this.budgetState?.recordSuccess(0);
+    this.refundBudget(0);
     return value;
   };
+
+  /** A call succeeded having paid `paid` for retries: refunds the budget, here and in the shared bucket. */
+  refundBudget(paid: number): void {
+    const budget = this.budgetState;
+    if (budget === undefined) return;
+    const before = budget.available;
+    budget.recordSuccess(paid);
+    const refunded = budget.available - before;
+    if (refunded > 0) shareBudget(this, refunded, budget);
+  }
 
   /** The key's breaker, created with `options` on first use. `conflict` when options differ. */
   breaker(options: ResolvedCircuitBreakerOptions): { breaker: CircuitBreaker; conflict: boolean } {
     if (this.breakerState === undefined) {
       this.breakerState = new CircuitBreaker(options, () => Date.now());
       this.breakerState.onTransition((transition) => this.transitions?.push(transition));
+      const pending = this.pendingOpen;
+      this.pendingOpen = undefined;
+      if (pending !== undefined && pending.untilMs > Date.now()) {
+        this.breakerState.adoptOpen(pending.untilMs - Date.now(), pending.failures);
+      }
       return { breaker: this.breakerState, conflict: false };
     }
     return { breaker: this.breakerState, conflict: !sameOptions(this.breakerState.options, options) };
@@ -67,6 +98,42 @@ export class Upstream {
   /** The key's retry budget, created with `options` on first use. */
   budget(options: ResolvedRetryBudgetOptions = RETRY_BUDGET_DEFAULTS): RetryBudget {
     return (this.budgetState ??= new RetryBudget(options));
+  }
+
+  // --- what other replicas report (through the store) ------------------------------------
+
+  /**
+   * The shared circuit opened: open the local breaker too (its transition is reported to the
+   * caller through `onRemoteTransition`). Remembered until the breaker exists.
+   */
+  adoptCircuitOpen(openForMs: number, failures: number): CircuitTransition[] {
+    if (this.breakerState === undefined) {
+      this.pendingOpen = { untilMs: Date.now() + openForMs, failures };
+      return [];
+    }
+    const breaker = this.breakerState;
+    return this.observeTransitions(() => breaker.adoptOpen(openForMs, failures)).transitions;
+  }
+
+  /** The shared circuit closed (a replica's probe succeeded). */
+  adoptCircuitClosed(): CircuitTransition[] {
+    this.pendingOpen = undefined;
+    this.sharedFailing = false;
+    const breaker = this.breakerState;
+    if (breaker === undefined) return [];
+    return this.observeTransitions(() => breaker.adoptClosed()).transitions;
+  }
+
+  /** The shared retry budget holds `tokens`. */
+  adoptBudget(tokens: number): void {
+    this.budgetState?.adopt(tokens);
+  }
+
+  /** `count` replicas send to this key: the limiter paces at 1/count of the limit. */
+  adoptReplicas(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 1) return;
+    this.replicas = count;
+    this.limiter?.setReplicas(count, Date.now());
   }
 
   /** True when the key has a retry budget that is not full (so a success should refund it). */
@@ -97,8 +164,20 @@ export class Upstream {
     if (this.limiter === undefined) {
       if (info.limitRequests === undefined) return;
       this.limiter = new AdaptiveRateLimiter();
+      this.limiter.setReplicas(this.replicas, Date.now());
+      // Other replicas learn that one more process paces this key.
+      this.announceActive();
     }
     this.limiter.observe(info, Date.now());
+  }
+
+  /** Tells the store (throttled there) that this process sends to the paced key. */
+  announceActive(): void {
+    try {
+      this.store()?.announceActive?.(this.key);
+    } catch {
+      // A store must never break a call.
+    }
   }
 
   /** Makes every call to this key wait until `untilMs` before its next attempt. */
@@ -117,27 +196,6 @@ export class Upstream {
 
 const upstreams = new Map<string, Upstream>();
 onResilienceReset(() => upstreams.clear());
-
-// What other replicas share (through the configured state store) is mirrored into the
-// in-process state, which is what every call reads: the success path never waits for a store.
-let subscribed: { store: SharedStateStore; unsubscribe: () => void } | undefined;
-onResilienceConfigure(() => {
-  const store = configuredStateStore();
-  if (subscribed?.store === store) return;
-  subscribed?.unsubscribe();
-  subscribed = undefined;
-  if (store === undefined) return;
-  try {
-    const unsubscribe = store.subscribe((event) => {
-      if (event.type === 'cooldown' && typeof event.key === 'string' && Number.isFinite(event.untilMs)) {
-        upstreamFor(event.key).extendCooldown(event.untilMs);
-      }
-    });
-    subscribed = { store, unsubscribe };
-  } catch {
-    // A store that cannot subscribe leaves every replica on its own state.
-  }
-});
 
 // OpenTelemetry is looked for when first needed, and again after the settings change (so an
 // SDK registered after the library was loaded is found by the next configureResilience()).
@@ -160,4 +218,19 @@ export function upstreamFor(key: string): Upstream {
     upstreams.set(key, upstream);
   }
   return upstream;
+}
+
+/** Adds `delta` tokens to the key's shared retry budget (fire-and-forget). */
+export function shareBudget(upstream: Upstream, delta: number, budget: RetryBudget): void {
+  try {
+    const { capacity, retryCost } = budget.options;
+    upstream.store()?.shareBudget?.(upstream.key, delta, { capacity, retryCost });
+  } catch {
+    // A store must never break a call.
+  }
+}
+
+/** @internal Every key's state (for the store mirror). */
+export function knownUpstreams(): IterableIterator<Upstream> {
+  return upstreams.values();
 }

@@ -9,6 +9,8 @@ import {
 } from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
+import { bindStateStore } from '../engine/shared-state-mirror';
+import { isSharedStateStore, type SharedStateStore } from '../engine/shared-state';
 import type { ResilienceLogger } from '../observability/default-logger';
 import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
 import { classifyError } from '../policies/classification/classify-error';
@@ -36,6 +38,13 @@ export interface ResilientLLMServiceOptions {
   safeMessages?: SafeMessages;
   /** Also move on to a fallback when the content filter rejects a request (default false). */
   fallbackOnContentFilter?: boolean;
+  /**
+   * Shares what this service learns about its agents' upstreams (cooldowns, circuits, retry
+   * budgets, pacing) with other replicas, e.g. `createRedisStateStore({ client })` from
+   * `llm-resilience/redis`; instead of the store given to `configureResilience`, for the
+   * keys of the agents this service calls. Default: that configured store, if any.
+   */
+  stateStore?: SharedStateStore;
 }
 
 /** Failures a different model or deployment may not have. Auth and bad requests are excluded. */
@@ -82,6 +91,9 @@ export class ResilientLLMService {
   constructor(options: ResilientLLMServiceOptions = {}) {
     this.logger = checkLogger(options.logger, 'ResilientLLMService: logger');
     this.tracer = checkTracer(options.tracer, 'ResilientLLMService: tracer');
+    if (options.stateStore !== undefined && !isSharedStateStore(options.stateStore)) {
+      throw new TypeError('ResilientLLMService: stateStore must be a state store, e.g. createRedisStateStore({ client })');
+    }
     this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
     this.options = options;
   }
@@ -101,6 +113,8 @@ export class ResilientLLMService {
   async resilientChatCompletion(config: AgentConfig | AgentConfigInput, request: ChatRequest): Promise<ChatCompletion> {
     const primary = AgentConfig.from(config);
     const candidates = [primary, ...primary.fallbackConfigs()];
+    const store = this.options.stateStore;
+    if (store !== undefined) for (const candidate of candidates) bindStateStore(candidate.upstreamKey, store);
     let attempts = 0;
     let lastError: unknown;
     let kind: FailureKind = 'unknown';

@@ -27,8 +27,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * engine keeps the later deadline).
  */
 const heardFor = (events: readonly SharedStateEvent[], key: string): number[] => [
-  ...new Set(events.filter((event) => event.key === key).map((event) => event.untilMs)),
+  ...new Set(events.flatMap((event) => (event.type === 'cooldown' && event.key === key ? [event.untilMs] : []))),
 ];
+
+/** The deadline of a cooldown event (fails the test for any other event). */
+const untilOf = (event: SharedStateEvent | undefined): number => {
+  if (event?.type !== 'cooldown') throw new Error(`expected a cooldown event, got ${JSON.stringify(event)}`);
+  return event.untilMs;
+};
 
 /** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<number> {
@@ -238,7 +244,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     await sleep(100);
     expect(b.events).toEqual([]);
     expect(heardFor(a.events, 'shared-name')).toHaveLength(1);
-    expect(a.events[0].untilMs).toBeGreaterThan(Date.now() + 15_000);
+    expect(untilOf(a.events[0])).toBeGreaterThan(Date.now() + 15_000);
     expect(Number(await admin.get(`${otherPrefix}cooldown:shared-name`))).toBeLessThan(Date.now() + 11_000);
 
     // A late subscriber under the glob prefix learns only its own prefix's cooldowns.
@@ -247,7 +253,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     await waitFor('the late subscriber', () => late.events.length === 1);
     await sleep(50);
     expect(late.events).toHaveLength(1);
-    expect(late.events[0].untilMs).toBeGreaterThan(Date.now() + 15_000);
+    expect(untilOf(late.events[0])).toBeGreaterThan(Date.now() + 15_000);
   });
 
   it("honours the client's own keyPrefix", async () => {
@@ -422,7 +428,7 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
 
     // What A could not share during the outage reaches B once Redis is back.
     await waitFor('B to learn the outage-time cooldown', () => b.events.some((event) => event.key === 'during'), 5000);
-    expect(b.events.find((event) => event.key === 'during')!.untilMs).toBe(duringOutage + 19);
+    expect(untilOf(b.events.find((event) => event.key === 'during'))).toBe(duringOutage + 19);
     // And new events flow in both directions.
     b.store.shareCooldown('after', Date.now() + 30_000);
     await waitFor('A to hear a new event', () => a.events.some((event) => event.key === 'after'), 5000);
@@ -447,6 +453,8 @@ describe('createRedisStateStore options', () => {
     eval() {},
     scan() {},
     get() {},
+    hmget() {},
+    time() {},
     ping() {},
   } as unknown as RedisStateStoreOptions['client'];
 

@@ -2,16 +2,20 @@ import { randomUUID } from 'node:crypto';
 // Types only: `ioredis` is never loaded by this module; the user passes a client.
 import type { Cluster, Redis } from 'ioredis';
 import { checkLogger, configuredLogger } from '../../config/resilience-settings';
-import type { SharedStateEvent, SharedStateStore } from '../../engine/shared-state';
+import type {
+  SharedBudgetOptions,
+  SharedCircuitOptions,
+  SharedCircuitOutcome,
+  SharedStateEvent,
+  SharedStateStore,
+} from '../../engine/shared-state';
 import type { ResilienceLogger } from '../../observability/default-logger';
-import { KeyLayout, keyLayout } from './key-layout';
-import { runScript, SHARE_COOLDOWN } from './scripts';
+import { KeyLayout, keyLayout, type StateKind } from './key-layout';
+import { ADJUST_BUDGET, ANNOUNCE_ACTIVE, CIRCUIT_OUTCOME, CLAIM_PROBE, LuaScript, runScript, SHARE_COOLDOWN } from './scripts';
 
 /*
- * Key layout (see key-layout.ts for the full table, including the planned keys):
- *   <prefix>cooldown:<key>   string, PX TTL   latest rate-limit deadline of <key> (epoch ms)
- *   <prefix>events           pub/sub channel  JSON events { type: 'cooldown', key, untilMs, source }
- * Planned: <prefix>breaker:<key> (hash), <prefix>probe:<key> (SET NX PX), <prefix>budget:<key> (hash + Lua).
+ * Key layout: see key-layout.ts (cooldown, breaker, budget and replicas keys per upstream
+ * key, one events channel).
  *
  * Connections: commands (Lua, SCAN, GET, PING) go through the user's client; pub/sub needs a
  * connection of its own, made with `client.duplicate()` when the first listener subscribes
@@ -41,6 +45,10 @@ export interface RedisStateStoreOptions {
 
 /** A `SharedStateStore` backed by Redis, as made by `createRedisStateStore`. */
 export interface RedisStateStore extends SharedStateStore {
+  shareCircuitOutcome(key: string, report: SharedCircuitOutcome, options: SharedCircuitOptions): void;
+  claimCircuitProbe(key: string, ttlMs: number): Promise<{ granted: true } | { granted: false; retryAfterMs: number }>;
+  shareBudget(key: string, delta: number, options: SharedBudgetOptions): void;
+  announceActive(key: string): void;
   /** Ends the store's own subscriber connection (not your client) and stops every timer. */
   close(): Promise<void>;
 }
@@ -55,6 +63,17 @@ const MAX_RECONNECT_DELAY_MS = 1000;
 /** Cooldowns that could not be shared, re-shared when Redis is back (bounded). */
 const MAX_UNSHARED = 1000;
 const SCAN_COUNT = 200;
+/** Budget changes are sent in batches, at most this long after the first. */
+const BUDGET_FLUSH_MS = 25;
+/** A shared budget untouched this long expires (and is full again). */
+const BUDGET_TTL_MS = 15 * 60_000;
+/** Each replica says at most this often that it sends to a paced key... */
+const ANNOUNCE_INTERVAL_MS = 1000;
+/** ...and counts as sending for this long after it last said so. */
+const ACTIVE_WINDOW_MS = 3000;
+const REPLICAS_TTL_MS = 10_000;
+/** Events this replica must hear from itself too (the outcome of a script it ran). */
+const OWN_EVENTS_HEARD: ReadonlySet<string> = new Set(['circuit']);
 /** A bound on SCAN round trips per node, against a cursor that never ends. */
 const MAX_SCAN_ROUNDS = 10_000;
 /** ioredis states in which a connection neither works nor is about to. */
@@ -69,6 +88,8 @@ interface CommandConnection {
   eval(script: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   scan(cursor: string, ...args: Array<string | number>): Promise<[string, string[]]>;
   get(key: string): Promise<string | null>;
+  hmget(key: string, ...fields: string[]): Promise<Array<string | null>>;
+  time(): Promise<[string, string] | string[]>;
   ping(): Promise<unknown>;
   nodes?(role?: string): CommandConnection[];
   duplicate(...args: unknown[]): SubscriberConnection;
@@ -125,7 +146,40 @@ interface Subscription {
   readonly listener: (event: SharedStateEvent) => void;
 }
 
-type Cooldown = { key: string; untilMs: number };
+/** Reads a number from an event field: finite, or undefined. */
+function finite(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** The event a published message carries, validated; undefined for anything else. */
+function parseEvent(event: Record<string, unknown>, now: number): SharedStateEvent | undefined {
+  const key = event.key;
+  if (typeof key !== 'string') return undefined;
+  switch (event.type) {
+    case 'cooldown': {
+      const untilMs = finite(event.untilMs);
+      return untilMs !== undefined && untilMs > now ? { type: 'cooldown', key, untilMs } : undefined;
+    }
+    case 'circuit': {
+      if (event.state === 'closed') return { type: 'circuit', key, state: 'closed' };
+      const openForMs = finite(event.openForMs);
+      if (event.state !== 'open' || openForMs === undefined || openForMs <= 0) return undefined;
+      return { type: 'circuit', key, state: 'open', openForMs, failures: finite(event.failures) ?? 0 };
+    }
+    case 'failing':
+      return { type: 'failing', key };
+    case 'budget': {
+      const tokens = finite(event.tokens);
+      return tokens === undefined ? undefined : { type: 'budget', key, tokens };
+    }
+    case 'replicas': {
+      const count = finite(event.count);
+      return count !== undefined && Number.isSafeInteger(count) && count >= 1 ? { type: 'replicas', key, count } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
 
 class RedisStateStoreImpl implements RedisStateStore {
   /** Tells this store's own events apart from other replicas' (it already knows them). */
@@ -147,6 +201,11 @@ class RedisStateStoreImpl implements RedisStateStore {
   private readonly unshared = new Map<string, number>();
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Budget changes not sent yet, per key (sent every BUDGET_FLUSH_MS). */
+  private readonly budgetDeltas = new Map<string, { delta: number; options: SharedBudgetOptions }>();
+  private budgetTimer: NodeJS.Timeout | undefined;
+  /** When this replica last announced itself per paced key. */
+  private readonly announced = new Map<string, number>();
 
   constructor(
     private readonly client: CommandConnection,
@@ -168,13 +227,130 @@ class RedisStateStoreImpl implements RedisStateStore {
         return;
       }
       const message = JSON.stringify({ type: 'cooldown', key, untilMs, source: this.source });
-      const args = [this.layout.cooldownKey(key), untilMs, ttlMs, this.layout.eventsChannel, message];
+      const args = [this.layout.keyOf('cooldown', key), untilMs, ttlMs, this.layout.eventsChannel, message];
       this.command(() => runScript(this.client, SHARE_COOLDOWN, args)).then(
         () => this.succeeded(false),
         (error: unknown) => {
           this.remember(key, untilMs);
           this.failed(describeError(error));
         },
+      );
+    } catch (error) {
+      // Never into the caller's call.
+      this.failed(describeError(error));
+    }
+  }
+
+  shareCircuitOutcome(key: string, report: SharedCircuitOutcome, options: SharedCircuitOptions): void {
+    const successes = report.outcome === 'failure' ? (report.successes ?? 0) : 0;
+    const ttlMs = Math.max(options.samplingDurationMs, options.maxHalfOpenAfterMs) + 60_000;
+    this.fire(CIRCUIT_OUTCOME, () => [
+      this.layout.keyOf('breaker', key),
+      report.outcome,
+      options.failureRatio === undefined ? (options.failureThreshold ?? '') : '',
+      options.failureRatio ?? '',
+      options.minimumThroughput,
+      options.samplingDurationMs,
+      options.halfOpenAfterMs,
+      options.maxHalfOpenAfterMs,
+      this.layout.eventsChannel,
+      this.source,
+      successes,
+      key,
+      Math.ceil(ttlMs),
+    ]);
+  }
+
+  async claimCircuitProbe(key: string, ttlMs: number): Promise<{ granted: true } | { granted: false; retryAfterMs: number }> {
+    const granted = { granted: true } as const;
+    try {
+      if (this.closed || !this.usable(this.client)) return granted;
+      const holdMs = Math.max(1, Math.ceil(ttlMs));
+      const args = [this.layout.keyOf('breaker', key), this.source, holdMs, holdMs + 60_000];
+      const waitMs = Number(await this.command(() => runScript(this.client, CLAIM_PROBE, args)));
+      this.succeeded(false);
+      return Number.isFinite(waitMs) && waitMs > 0 ? { granted: false, retryAfterMs: waitMs } : granted;
+    } catch (error) {
+      // Redis cannot tell: each replica decides alone, as without a store.
+      this.failed(describeError(error));
+      return granted;
+    }
+  }
+
+  shareBudget(key: string, delta: number, options: SharedBudgetOptions): void {
+    if (this.closed || typeof key !== 'string' || !Number.isFinite(delta) || delta === 0) return;
+    const pending = this.budgetDeltas.get(key);
+    if (pending === undefined) this.budgetDeltas.set(key, { delta, options });
+    else {
+      pending.delta += delta;
+      pending.options = options;
+    }
+    if (this.budgetTimer === undefined) {
+      this.budgetTimer = setTimeout(() => this.flushBudgets(), BUDGET_FLUSH_MS);
+      this.budgetTimer.unref?.();
+    }
+  }
+
+  announceActive(key: string): void {
+    if (this.closed || typeof key !== 'string') return;
+    const now = Date.now();
+    const last = this.announced.get(key);
+    if (last !== undefined && now - last < ANNOUNCE_INTERVAL_MS) return;
+    this.announced.set(key, now);
+    this.fire(
+      ANNOUNCE_ACTIVE,
+      () => [this.layout.keyOf('replicas', key), this.source, ACTIVE_WINDOW_MS, this.layout.eventsChannel, key, REPLICAS_TTL_MS],
+      (count) => {
+        const event = parseEvent({ type: 'replicas', key, count: Number(count) }, Date.now());
+        if (event) this.deliver([event], this.subscriptions);
+      },
+    );
+  }
+
+  /** Sends the budget changes gathered since the last flush; each replica then adopts the shared balance. */
+  private flushBudgets(): void {
+    this.budgetTimer = undefined;
+    const batch = [...this.budgetDeltas];
+    this.budgetDeltas.clear();
+    for (const [key, { delta, options }] of batch) {
+      if (delta === 0) continue;
+      this.fire(
+        ADJUST_BUDGET,
+        () => [
+          this.layout.keyOf('budget', key),
+          delta,
+          options.capacity,
+          options.retryCost,
+          BUDGET_TTL_MS,
+          this.layout.eventsChannel,
+          this.source,
+          key,
+        ],
+        (balance) => {
+          // Changes made here since this batch left are not in the shared balance yet.
+          const tokens = Number(balance) + (this.budgetDeltas.get(key)?.delta ?? 0);
+          const event = parseEvent({ type: 'budget', key, tokens }, Date.now());
+          if (event) this.deliver([event], this.subscriptions);
+        },
+      );
+    }
+  }
+
+  /** Runs a script fire-and-forget: a Redis that is down or slow starts an episode, nothing else. */
+  private fire(lua: LuaScript, args: () => Array<string | number>, onResult?: (result: unknown) => void): void {
+    try {
+      if (this.closed) return;
+      if (!this.usable(this.client)) {
+        this.failed(`not connected (${this.client.status})`);
+        return;
+      }
+      const values = args();
+      this.command(() => runScript(this.client, lua, values)).then(
+        (result) => {
+          this.succeeded(false);
+          if (onResult !== undefined && !this.closed) onResult(result);
+        },
+        (error: unknown) => this.failed(describeError(error)),
       );
     } catch (error) {
       // Never into the caller's call.
@@ -199,6 +375,9 @@ class RedisStateStoreImpl implements RedisStateStore {
     this.closing ??= (async () => {
       this.closed = true;
       this.stopProbe();
+      if (this.budgetTimer !== undefined) clearTimeout(this.budgetTimer);
+      this.budgetTimer = undefined;
+      this.budgetDeltas.clear();
       this.subscriptions.clear();
       this.unshared.clear();
       await this.closeSubscriber();
@@ -290,25 +469,26 @@ class RedisStateStoreImpl implements RedisStateStore {
 
   private onMessage(message: unknown): void {
     if (typeof message !== 'string') return;
-    let event: { type?: unknown; key?: unknown; untilMs?: unknown; source?: unknown };
+    let raw: unknown;
     try {
-      event = JSON.parse(message);
+      raw = JSON.parse(message);
     } catch {
       return;
     }
-    if (typeof event !== 'object' || event === null || event.source === this.source) return;
-    if (event.type !== 'cooldown' || typeof event.key !== 'string') return;
-    const untilMs = event.untilMs;
-    if (typeof untilMs !== 'number' || !Number.isFinite(untilMs) || untilMs <= Date.now()) return;
-    this.deliver([{ key: event.key, untilMs }], this.subscriptions);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return;
+    const fields = raw as Record<string, unknown>;
+    // This replica already knows what it shared, except the outcome of a script it ran.
+    if (fields.source === this.source && !OWN_EVENTS_HEARD.has(String(fields.type))) return;
+    const event = parseEvent(fields, Date.now());
+    if (event !== undefined) this.deliver([event], this.subscriptions);
   }
 
-  private deliver(cooldowns: readonly Cooldown[], to: Iterable<Subscription>): void {
+  private deliver(events: readonly SharedStateEvent[], to: Iterable<Subscription>): void {
     for (const subscription of [...to]) {
-      for (const { key, untilMs } of cooldowns) {
+      for (const event of events) {
         if (!this.subscriptions.has(subscription)) break;
         try {
-          subscription.listener({ type: 'cooldown', key, untilMs });
+          subscription.listener(event);
         } catch {
           // A listener's failure is its own; the others still hear.
         }
@@ -316,9 +496,9 @@ class RedisStateStoreImpl implements RedisStateStore {
     }
   }
 
-  // --- reading the cooldowns in force -------------------------------------------------
+  // --- reading the state in force -----------------------------------------------------
 
-  /** Reads the cooldowns in force for every listener (once at a time; again if asked meanwhile). */
+  /** Reads the cooldowns, open circuits and budgets in force for every listener (once at a time; again if asked meanwhile). */
   private requestFullSync(): void {
     if (this.closed || !this.subscribed) return;
     if (this.fullSyncRunning) {
@@ -336,7 +516,7 @@ class RedisStateStoreImpl implements RedisStateStore {
     });
   }
 
-  /** Delivers the cooldowns in force to `only` (or to every listener). Never rejects. */
+  /** Delivers the state in force to `only` (or to every listener). Never rejects. */
   private async catchUp(only: Subscription | undefined): Promise<void> {
     try {
       if (this.client.isCluster && this.client.status !== 'ready') {
@@ -345,9 +525,9 @@ class RedisStateStoreImpl implements RedisStateStore {
         this.startProbe();
         return;
       }
-      const cooldowns = await this.readCooldowns();
+      const events = await this.readStateInForce();
       if (this.closed) return;
-      this.deliver(cooldowns, only === undefined ? this.subscriptions : [only]);
+      this.deliver(events, only === undefined ? this.subscriptions : [only]);
       this.succeeded(true);
     } catch (error) {
       this.syncNeeded = true;
@@ -355,47 +535,71 @@ class RedisStateStoreImpl implements RedisStateStore {
     }
   }
 
-  private async readCooldowns(): Promise<Cooldown[]> {
+  /** What replicas share that is in force now: cooldowns, open circuits, budgets below full. */
+  private async readStateInForce(): Promise<SharedStateEvent[]> {
     const nodes = this.client.isCluster && this.client.nodes ? this.client.nodes('master') : [this.client];
-    const found: Cooldown[] = [];
-    const now = Date.now();
+    const found: SharedStateEvent[] = [];
     for (const node of nodes) {
-      const nodeKeyPrefix = node.options?.keyPrefix ?? '';
-      let cursor = '0';
-      let rounds = 0;
-      do {
-        if (!this.usable(node)) throw new Error(`not connected (${node.status})`);
-        const [next, names] = await this.command(() =>
-          node.scan(cursor, 'MATCH', this.layout.cooldownPattern, 'COUNT', SCAN_COUNT),
-        );
-        cursor = String(next);
-        const wanted = names.flatMap((name) => {
-          const key = this.layout.keyOfStoredCooldown(name);
-          return key === undefined ? [] : [{ key, name }];
-        });
-        if (wanted.length > 0) {
-          // The connection adds its own keyPrefix to GET: give it the name without.
-          const values = await this.command(() =>
-            Promise.all(
-              wanted.map(({ name }) =>
-                node
-                  .get(name.startsWith(nodeKeyPrefix) ? name.slice(nodeKeyPrefix.length) : name)
-                  // Not a string (someone else's key under the prefix): not a cooldown.
-                  .catch((error: unknown) => {
-                    if (describeError(error).startsWith('WRONGTYPE')) return null;
-                    throw error;
-                  }),
-              ),
-            ),
-          );
-          wanted.forEach(({ key }, index) => {
-            const untilMs = Number(values[index]);
-            if (Number.isFinite(untilMs) && untilMs > now) found.push({ key, untilMs });
-          });
-        }
-      } while (cursor !== '0' && ++rounds < MAX_SCAN_ROUNDS);
+      const [seconds, micros] = await this.command(() => node.time());
+      // Breaker deadlines are on Redis's clock (one per node is close enough: same machine time).
+      const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      const now = Date.now();
+      await this.scanKind(node, 'cooldown', ['value'], (key, [value]) => {
+        const event = parseEvent({ type: 'cooldown', key, untilMs: Number(value) }, now);
+        if (event) found.push(event);
+      });
+      await this.scanKind(node, 'breaker', ['state', 'openUntil'], (key, [state, openUntil]) => {
+        if (state !== 'open') return;
+        const event = parseEvent({ type: 'circuit', key, state, openForMs: Number(openUntil) - redisNow }, now);
+        if (event) found.push(event);
+      });
+      await this.scanKind(node, 'budget', ['tokens'], (key, [tokens]) => {
+        const event = parseEvent({ type: 'budget', key, tokens: Number(tokens) }, now);
+        if (event) found.push(event);
+      });
     }
     return found;
+  }
+
+  /**
+   * SCANs `node` for the keys of `kind` and reads `fields` of each (`value` for a string):
+   * `use` gets the upstream key and the values (null when missing or of another type).
+   */
+  private async scanKind(
+    node: CommandConnection,
+    kind: StateKind,
+    fields: readonly string[],
+    use: (key: string, values: Array<string | null>) => void,
+  ): Promise<void> {
+    const nodeKeyPrefix = node.options?.keyPrefix ?? '';
+    const pattern = this.layout.pattern(kind);
+    let cursor = '0';
+    let rounds = 0;
+    do {
+      if (!this.usable(node)) throw new Error(`not connected (${node.status})`);
+      const [next, names] = await this.command(() => node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT));
+      cursor = String(next);
+      const wanted = names.flatMap((name) => {
+        const key = this.layout.upstreamKeyOf(kind, name);
+        // The connection adds its own keyPrefix to commands: give it the name without.
+        return key === undefined ? [] : [{ key, name: name.startsWith(nodeKeyPrefix) ? name.slice(nodeKeyPrefix.length) : name }];
+      });
+      if (wanted.length > 0) {
+        const values = await this.command(() =>
+          Promise.all(
+            wanted.map(({ name }) =>
+              (fields[0] === 'value' ? node.get(name).then((value) => [value]) : node.hmget(name, ...fields))
+                // Not of the expected type (someone else's key under the prefix): nothing in force.
+                .catch((error: unknown) => {
+                  if (describeError(error).startsWith('WRONGTYPE')) return fields.map(() => null);
+                  throw error;
+                }),
+            ),
+          ),
+        );
+        wanted.forEach(({ key }, index) => use(key, values[index]));
+      }
+    } while (cursor !== '0' && ++rounds < MAX_SCAN_ROUNDS);
   }
 
   // --- failure episodes ---------------------------------------------------------------
@@ -421,7 +625,7 @@ class RedisStateStoreImpl implements RedisStateStore {
       this.unhealthySince = Date.now();
       this.log(
         'warn',
-        `Redis state store unavailable (${reason}): each replica keeps its own rate-limit state until Redis is back`,
+        `Redis state store unavailable (${reason}): each replica keeps its own state (cooldowns, circuits, retry budgets, pacing) until Redis is back`,
         { prefix: this.layout.prefix, reason },
       );
     }
@@ -434,7 +638,7 @@ class RedisStateStoreImpl implements RedisStateStore {
     if (this.subscriptions.size > 0 && (!this.subscribed || this.syncNeeded)) return;
     this.healthy = true;
     const seconds = ((Date.now() - this.unhealthySince) / 1000).toFixed(1);
-    this.log('info', `Redis state store is back after ${seconds}s: replicas share their rate-limit state again`, {
+    this.log('info', `Redis state store is back after ${seconds}s: replicas share their state again`, {
       prefix: this.layout.prefix,
     });
     if (!this.syncNeeded) this.stopProbe();
@@ -501,15 +705,28 @@ class RedisStateStoreImpl implements RedisStateStore {
 }
 
 /**
- * A state store through which replicas share what they learn about an upstream (today: the
- * rate-limit cooldowns), to pass as `stateStore` to `configureResilience`,
- * `ResilientLLMService` or `ResilienceModule.forRoot`.
+ * A state store through which replicas share what they learn about an upstream, to pass as
+ * `stateStore` to `configureResilience`, `ResilientLLMService` or `ResilienceModule.forRoot`:
+ * per key, the rate-limit cooldown (a 429 with Retry-After holds every replica), the circuit
+ * breaker (failures counted across replicas, one shared open/half-open/closed state, one
+ * half-open probe at a time for all of them), the retry budget (one bucket), and the pacing
+ * (each replica paces at its share of the learned rate limit).
  *
  * Sharing is fire-and-forget: a Redis that is down or slow never throws into, nor blocks, a
- * call. Each command is abandoned after `commandTimeoutMs`; the store then logs one warning
- * per episode, each replica keeps its own state, and when Redis is back (the client and the
- * store's own subscriber connection reconnect) the store re-shares what it could not, reads
- * the cooldowns in force again and logs it at `info`.
+ * call (only a half-open probe asks Redis first, for at most `commandTimeoutMs`). Each
+ * command is abandoned after `commandTimeoutMs`; the store then logs one warning per
+ * episode, each replica keeps its own state, and when Redis is back (the client and the
+ * store's own subscriber connection reconnect) the store re-shares the cooldowns it could
+ * not, reads the state in force again and logs it at `info`.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { configureResilience } from 'llm-resilience';
+ * import { createRedisStateStore } from 'llm-resilience/redis';
+ *
+ * configureResilience({ stateStore: createRedisStateStore({ client: new Redis(process.env.REDIS_URL!) }) });
+ * ```
  */
 export function createRedisStateStore(options: RedisStateStoreOptions): RedisStateStore {
   if (typeof options !== 'object' || options === null) {
@@ -523,7 +740,7 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
     }
   }
   const client = options.client as unknown as CommandConnection | undefined;
-  const methods = ['duplicate', 'evalsha', 'eval', 'scan', 'get', 'ping'] as const;
+  const methods = ['duplicate', 'evalsha', 'eval', 'scan', 'get', 'hmget', 'time', 'ping'] as const;
   if (typeof client !== 'object' || client === null || methods.some((name) => typeof client[name] !== 'function')) {
     throw new TypeError('createRedisStateStore: client must be an ioredis Redis or Cluster client');
   }

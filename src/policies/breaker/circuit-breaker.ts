@@ -152,6 +152,33 @@ export class CircuitBreaker {
   }
 
   /**
+   * The circuit was opened elsewhere (another replica, through a shared state store): open
+   * here too until `openForMs` from now, reported as a transition like a local opening. An
+   * open circuit only has its wait extended; probes in flight report as usual.
+   */
+  adoptOpen(openForMs: number, failures: number): void {
+    if (!(openForMs > 0) || !Number.isFinite(openForMs)) return;
+    const until = this.now() + openForMs;
+    if (this.current === 'open') {
+      if (until > this.openUntil) {
+        this.openUntil = until;
+        this.openWaitMs = Math.max(this.openWaitMs, openForMs);
+      }
+      return;
+    }
+    this.openWaitMs = openForMs;
+    this.openUntil = until;
+    this.consecutiveFailures = 0;
+    this.window?.reset();
+    this.transition('open', Number.isFinite(failures) && failures > 0 ? failures : 0, openForMs);
+  }
+
+  /** The circuit was closed elsewhere (another replica's probe succeeded): close here too. */
+  adoptClosed(): void {
+    if (this.current !== 'closed') this.close();
+  }
+
+  /**
    * Calls `listener` synchronously on each state change, after the change. A listener
    * that throws is ignored: observing the breaker must not change a call's outcome.
    * Returns a function that unsubscribes.

@@ -72,6 +72,17 @@ export class RetryBudget {
   }
 
   /**
+   * The bucket is shared with other replicas (through a state store) and now holds `tokens`:
+   * take that as the balance. An exhausted shared bucket refuses the next retry here too
+   * (starting an episode); one that can pay again ends the episode.
+   */
+  adopt(tokens: number): void {
+    if (!Number.isFinite(tokens)) return;
+    this.tokens = Math.max(0, Math.min(this.options.capacity, tokens));
+    if (this.inEpisode && this.tokens >= this.options.retryCost) this.inEpisode = false;
+  }
+
+  /**
    * A call succeeded. `paid` is what its retries withdrew: refunded in full, so a call that
    * recovered leaves the bucket as it found it; a call that needed no retry (`paid` 0)
    * adds `successRefund`, slowly refilling a bucket drained by an outage. Never above `capacity`.

@@ -87,6 +87,8 @@ export interface AdaptiveRateLimiterSnapshot {
   targetRatePerSecond: number | undefined;
   /** The burst in use. */
   burst: number;
+  /** Processes sharing the key's limit (1: this one alone). */
+  replicas: number;
   /** Until when every caller waits (ms on the limiter's clock); 0 when not paused. */
   pausedUntilMs: number;
   /** `schedule` callers waiting for their slot. */
@@ -122,6 +124,10 @@ export class AdaptiveRateLimiter {
 
   /** Learned rate (r/s, after targetUtilization); undefined = no limit known, no pacing. */
   private targetRate: number | undefined;
+  /** The `x-ratelimit-limit-requests` (per minute) last learned. */
+  private limitPerMinute: number | undefined;
+  /** Processes sharing the key's limit (see `setReplicas`). */
+  private replicas = 1;
   /** Rate in force, in [floor, targetRate]. */
   private rate = 0;
   private burst = 1;
@@ -256,6 +262,7 @@ export class AdaptiveRateLimiter {
       ratePerSecond: this.targetRate === undefined ? undefined : this.rate,
       targetRatePerSecond: this.targetRate,
       burst: this.burst,
+      replicas: this.replicas,
       pausedUntilMs: Number.isFinite(this.pausedUntil) ? this.pausedUntil : 0,
       waiting: this.waiters.size,
     };
@@ -275,11 +282,24 @@ export class AdaptiveRateLimiter {
     return { waitMs: sendAt - callerNow, tatBefore, tatAfter: this.tat };
   }
 
-  private learn(limitPerMinute: number, now: number): void {
-    const target = (limitPerMinute / 60) * this.settings.targetUtilization;
+  /**
+   * `replicas` processes send to this key and share its limit (told by a shared state store):
+   * pace at 1/replicas of the learned rate, with 1/replicas of the burst (at least 1), so that
+   * together they stay under the limit. 1 (the default) is this process alone.
+   */
+  setReplicas(replicas: number, nowMs: number = this.now()): void {
+    if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas === this.replicas) return;
+    this.replicas = replicas;
+    if (this.limitPerMinute !== undefined) this.learn(this.limitPerMinute, this.advance(nowMs), true);
+  }
+
+  private learn(limitPerMinute: number, now: number, force = false): void {
+    const target = (limitPerMinute / 60 / this.replicas) * this.settings.targetUtilization;
     const previous = this.targetRate;
+    this.limitPerMinute = limitPerMinute;
+    if (previous === target && !force) return;
+    this.burst = Math.max(1, Math.min(Math.floor(this.settings.maxBurst / this.replicas), Math.floor(limitPerMinute / 60 / this.replicas)));
     if (previous === target) return;
-    this.burst = Math.max(1, Math.min(this.settings.maxBurst, Math.floor(limitPerMinute / 60)));
     if (previous === undefined) {
       this.rate = target;
       this.targetRate = target;

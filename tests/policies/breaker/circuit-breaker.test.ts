@@ -761,3 +761,41 @@ describe('validateCircuitBreakerOptions', () => {
     ]);
   });
 });
+
+describe('CircuitBreaker: state adopted from other replicas', () => {
+  it('adoptOpen opens a closed circuit for the given time, reported as a transition', () => {
+    const { clock, breaker, events } = setup({ failureThreshold: 5, halfOpenAfterMs: 1000 });
+    play(breaker, 'ff');
+    breaker.adoptOpen(3000, 5);
+    expect(events).toEqual([{ from: 'closed', to: 'open', failures: 5, retryAfterMs: 3000 }]);
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 3000 });
+    clock.advance(3000);
+    expect(breaker.acquire()).toEqual({ allowed: true, probe: true });
+  });
+
+  it('adoptOpen only extends an open circuit (no second transition), and ignores nonsense', () => {
+    const { clock, breaker, events } = setup({ failureThreshold: 1, halfOpenAfterMs: 1000 });
+    play(breaker, 'f');
+    breaker.adoptOpen(500, 1); // shorter: nothing changes
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 1000 });
+    breaker.adoptOpen(4000, 1);
+    for (const bad of [0, -5, Number.NaN, Infinity]) breaker.adoptOpen(bad, 1);
+    expect(events).toHaveLength(1);
+    clock.advance(1000);
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 3000 });
+  });
+
+  it('adoptClosed closes an open or half-open circuit and resets the counts; a closed one is left alone', () => {
+    const { clock, breaker, events } = setup({ failureThreshold: 2, halfOpenAfterMs: 1000 });
+    breaker.adoptClosed();
+    expect(events).toEqual([]);
+    play(breaker, 'ff');
+    clock.advance(1000);
+    expect(breaker.state).toBe('half_open');
+    breaker.adoptClosed();
+    expect(breaker.state).toBe('closed');
+    expect(events.map((event) => event.to)).toEqual(['open', 'half_open', 'closed']);
+    play(breaker, 'f');
+    expect(breaker.state).toBe('closed'); // the count started again
+  });
+});

@@ -300,3 +300,27 @@ describe('validateRetryBudgetOptions', () => {
     ]);
   });
 });
+
+describe('RetryBudget: adopting a balance shared by replicas', () => {
+  it('takes the shared balance, clamped to [0, capacity]', () => {
+    const bucket = budget({ capacity: 20, retryCost: 5 });
+    bucket.adopt(12);
+    expect(bucket.available).toBe(12);
+    bucket.adopt(-3);
+    expect(bucket.available).toBe(0);
+    bucket.adopt(99);
+    expect(bucket.available).toBe(20);
+    bucket.adopt(Number.NaN);
+    expect(bucket.available).toBe(20);
+  });
+
+  it('an empty shared bucket refuses the next retry (starting an episode); one that can pay ends it', () => {
+    const bucket = budget({ capacity: 20, retryCost: 5 });
+    bucket.adopt(4);
+    expect(bucket.withdraw('retry')).toEqual({ granted: false, episodeStart: true });
+    expect(bucket.exhausted).toBe(true);
+    bucket.adopt(5);
+    expect(bucket.exhausted).toBe(false);
+    expect(bucket.withdraw('retry')).toEqual({ granted: true, cost: 5 });
+  });
+});

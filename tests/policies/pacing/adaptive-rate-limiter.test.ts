@@ -324,3 +324,39 @@ describe('AdaptiveRateLimiter: robustness', () => {
     expect(() => new AdaptiveRateLimiter(options)).toThrow(RangeError);
   });
 });
+
+describe('AdaptiveRateLimiter: replicas sharing one limit (setReplicas)', () => {
+  it('paces at 1/n of the learned rate with 1/n of the burst, told before or after the limit is learned', () => {
+    const before = exact();
+    before.setReplicas(4, 0);
+    before.observe({ limitRequests: 12_000 }, 0);
+    const after = learned200();
+    after.setReplicas(4, 0);
+    for (const limiter of [before, after]) {
+      expect(limiter.snapshot()).toMatchObject({ ratePerSecond: 50, targetRatePerSecond: 50, burst: 2, replicas: 4 });
+    }
+    // Idle for a second: a burst of 2, then one per 20 ms.
+    expect(acquireMany(after, 1000, 4)).toEqual([0, 0, 20, 40]);
+  });
+
+  it('speeds up again when replicas leave (at full speed), and re-spaces waiting callers when they join', () => {
+    const limiter = learned200();
+    limiter.setReplicas(2, 0);
+    expect(limiter.snapshot().ratePerSecond).toBe(100);
+    limiter.setReplicas(1, 10);
+    expect(limiter.snapshot()).toMatchObject({ ratePerSecond: 200, burst: 10, replicas: 1 });
+  });
+
+  it('ignores counts that are not positive integers', () => {
+    const limiter = learned200();
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity]) limiter.setReplicas(bad, 0);
+    expect(limiter.snapshot()).toMatchObject({ ratePerSecond: 200, replicas: 1 });
+  });
+
+  it('keeps at least a burst of 1 however many replicas share a small limit', () => {
+    const limiter = exact();
+    limiter.setReplicas(50, 0);
+    limiter.observe({ limitRequests: 600 }, 0);
+    expect(limiter.snapshot()).toMatchObject({ targetRatePerSecond: 0.2, burst: 1 });
+  });
+});

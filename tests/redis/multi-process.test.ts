@@ -1,0 +1,138 @@
+// Replicas as they run in production: separate Node processes, each with its own Redis
+// client, state store and ResilientLLMService (the real openai SDK), sharing one real
+// redis-server and calling one fault server.
+import { startFaultServer, type FaultServer } from '../../src/testing';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
+import { Replica, startReplicas } from './replicas/replica-fleet';
+
+jest.setTimeout(30_000);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The content of a request's last user message (the tests steer faults by it). */
+function contentOf(body: unknown): string {
+  const messages = (body as { messages?: Array<{ content?: unknown }> } | undefined)?.messages;
+  const content = messages?.[messages.length - 1]?.content;
+  return typeof content === 'string' ? content : '';
+}
+
+describeWithRedis('replicas in separate processes sharing one Redis', () => {
+  let redis: RedisServer;
+  let server: FaultServer;
+  let replicas: Replica[];
+  /** When each request arrived, by content. */
+  const arrivals: Array<{ content: string; at: number }> = [];
+  /** Decides the fault of a request from its content. */
+  let faultOf: (content: string) => string | undefined = () => undefined;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    server = await startFaultServer({
+      faultFor: (request) => {
+        const content = contentOf(request.body);
+        arrivals.push({ content, at: Date.now() });
+        return faultOf(content);
+      },
+    });
+    replicas = await startReplicas(['A', 'B', 'C'], {
+      redisPort: redis.port,
+      baseURL: server.openaiBaseURL,
+      prefix: `replicas-${process.pid}:`,
+    });
+    const [a, b, c] = replicas;
+    // Warm up: every replica has made a call (its store is subscribed) before the scenarios.
+    await Promise.all([a.call('warm-up'), b.call('warm-up'), c.call('warm-up')]);
+  });
+
+  afterAll(async () => {
+    await Promise.all((replicas ?? []).map((replica) => replica.stop()));
+    await server?.close();
+    await redis?.stop();
+  });
+
+  beforeEach(() => {
+    arrivals.length = 0;
+    faultOf = () => undefined;
+  });
+
+  const arrivalsOf = (content: string) => arrivals.filter((arrival) => arrival.content === content).map((arrival) => arrival.at);
+
+  it("a 429 with retry-after-ms seen by one replica holds the other replicas' calls to the same key", async () => {
+    const [a, b, c] = replicas;
+    faultOf = (content) => (content === 'A: first' && arrivalsOf('A: first').length === 1 ? '429:700' : undefined);
+    const first = a.call('A: first', { baseDelayMs: 100 });
+    while (arrivalsOf('A: first').length === 0) await sleep(5);
+    const limitedAt = arrivalsOf('A: first')[0];
+    await sleep(100); // the 429 reaches A, and A's cooldown reaches B and C through Redis
+    const [fromB, fromC, fromA] = await Promise.all([b.call('B: held'), c.call('C: held'), first]);
+    expect([fromA.ok, fromB.ok, fromC.ok]).toEqual([true, true, true]);
+    // B and C sent their first (and only) request after the Retry-After the server gave A.
+    for (const content of ['B: held', 'C: held']) {
+      expect(arrivalsOf(content)).toHaveLength(1);
+      expect(arrivalsOf(content)[0] - limitedAt).toBeGreaterThanOrEqual(650);
+    }
+    expect(arrivalsOf('A: first')).toHaveLength(2);
+  });
+
+  it('a breaker opened by failures spread across the processes makes all of them fail fast', async () => {
+    // Its own key (model): a key's breaker keeps the options it was first created with.
+    const breaker = { maxAttempts: 1, circuitBreaker: { failureThreshold: 6, halfOpenAfterMs: 30_000 } };
+    const model = 'gpt-4o-breaker';
+    faultOf = (content) => (content.startsWith('down') ? '503' : undefined);
+    // Two failures per replica: 2 each, 6 together.
+    for (let round = 0; round < 2; round++) {
+      const results = await Promise.all(replicas.map((replica) => replica.call(`down ${replica.name} ${round}`, breaker, model)));
+      expect(results.map((result) => result.kind)).toEqual(['server', 'server', 'server']);
+    }
+    await sleep(150); // the opening reaches every replica
+    const before = server.requests.length;
+    const results = await Promise.all(replicas.map((replica) => replica.call(`down ${replica.name} after`, breaker, model)));
+    expect(results.map((result) => result.kind)).toEqual(['circuit_open', 'circuit_open', 'circuit_open']);
+    expect(server.requests.length).toBe(before); // not one request reached the provider
+  });
+
+  it('killing Redis mid-run leaves every process working on local state; they rejoin when it is back', async () => {
+    const calls = (tag: string) =>
+      Promise.all(replicas.flatMap((replica) => [1, 2, 3].map((i) => replica.call(`${tag} ${replica.name} ${i}`))));
+    expect((await calls('before')).every((result) => result.ok)).toBe(true);
+
+    await redis.kill();
+    // Calls go on, on local state, without waiting for Redis.
+    for (let round = 0; round < 3; round++) {
+      const results = await calls(`outage ${round}`);
+      expect(results.every((result) => result.ok)).toBe(true);
+      expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(1000);
+      await sleep(50);
+    }
+
+    await redis.restart();
+    const back = Date.now();
+    // Rejoined when a 429 seen by A holds B again.
+    const [a, b] = replicas;
+    let rejoinedAfterMs: number | undefined;
+    for (let probe = 0; rejoinedAfterMs === undefined && Date.now() - back < 6000; probe++) {
+      const limited = `A: rejoin ${probe}`;
+      faultOf = (content) => (content === limited && arrivalsOf(limited).length === 1 ? '429:400' : undefined);
+      const fromA = a.call(limited, { baseDelayMs: 100 });
+      while (arrivalsOf(limited).length === 0) await sleep(5);
+      const limitedAt = arrivalsOf(limited)[0];
+      await sleep(60);
+      const held = `B: rejoin ${probe}`;
+      await b.call(held);
+      await fromA;
+      if (arrivalsOf(held)[0] - limitedAt >= 350) rejoinedAfterMs = Date.now() - back;
+      else await sleep(200);
+    }
+    expect(rejoinedAfterMs).toBeDefined();
+    expect(rejoinedAfterMs!).toBeLessThanOrEqual(5000);
+
+    for (const replica of replicas) {
+      const stats = await replica.stats();
+      expect(stats.unhandledRejections).toBe(0);
+      expect(stats.uncaughtExceptions).toBe(0);
+      // One warning per episode, naming Redis; and it says when Redis is back.
+      expect(stats.warnings.filter((message) => /Redis state store unavailable/.test(message))).toHaveLength(1);
+      expect(stats.infos.some((message) => /Redis state store is back/.test(message))).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,281 @@
+// The engine and the Redis store together for the circuit breaker, the retry budget and the
+// pacing: this process is one replica; other stores (each with its own client) play the other
+// replicas on the same real redis-server.
+import { Redis } from 'ioredis';
+import { InternalServerError } from 'openai';
+import { configureResilience, isCircuitOpenError, resetResilience, RetryOpenAI } from '../../src';
+import type { SharedCircuitOptions, SharedStateEvent } from '../../src/engine/shared-state';
+import { upstreamFor } from '../../src/engine/upstream';
+import { createRedisStateStore, type RedisStateStore } from '../../src/integrations/redis';
+import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
+
+const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const down = () => new InternalServerError(503, { message: 'unavailable' }, undefined, new Headers());
+
+/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const BREAKER: SharedCircuitOptions = {
+  failureThreshold: 4,
+  minimumThroughput: 10,
+  samplingDurationMs: 60_000,
+  halfOpenAfterMs: 5_000,
+  maxHalfOpenAfterMs: 60_000,
+};
+
+describeWithRedis('circuit breaker, retry budget and pacing shared through Redis', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  const clients: Redis[] = [];
+  const stores: RedisStateStore[] = [];
+  let prefix: string;
+  let count = 0;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    admin = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0 });
+  });
+  afterAll(async () => {
+    admin?.disconnect();
+    await server?.stop();
+  });
+  beforeEach(() => {
+    prefix = `protection-${process.pid}-${++count}:`;
+  });
+  afterEach(async () => {
+    resetResilience();
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    clients.splice(0).forEach((client) => client.disconnect());
+  });
+
+  /** Another replica: a store with its own client, and what its listener hears. */
+  function replica(): { store: RedisStateStore; events: SharedStateEvent[] } {
+    const client = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0 });
+    clients.push(client);
+    const store = createRedisStateStore({ client, prefix, logger: quiet });
+    stores.push(store);
+    const events: SharedStateEvent[] = [];
+    store.subscribe((event) => events.push(event));
+    return { store, events };
+  }
+
+  /** This process, sharing through its own store; resolves once subscribed. */
+  async function thisReplica(): Promise<RedisStateStore> {
+    const { store } = replica();
+    configureResilience({ stateStore: store, logger: quiet, random: () => 0 });
+    await sleep(80); // the subscription settles
+    return store;
+  }
+
+  it('failures counted across replicas open the circuit here: the next call fails fast without being made', async () => {
+    await thisReplica();
+    const other = replica();
+    await sleep(50);
+    let made = 0;
+    class Chat {
+      @RetryOpenAI({ key: 'openai|shared', maxAttempts: 1, circuitBreaker: { failureThreshold: 4, halfOpenAfterMs: 5000 } })
+      async complete(): Promise<string> {
+        made++;
+        throw down();
+      }
+    }
+    // Three failures elsewhere, one here: 4 in a row across replicas, though this process saw only 1.
+    for (let i = 0; i < 3; i++) other.store.shareCircuitOutcome('openai|shared', { outcome: 'failure' }, BREAKER);
+    await sleep(30);
+    await expect(new Chat().complete()).rejects.toBeInstanceOf(InternalServerError);
+    await waitFor('the shared circuit to open here', () => upstreamFor('openai|shared').circuitState() === 'open');
+    const error = await new Chat().complete().catch((e: unknown) => e);
+    expect(isCircuitOpenError(error)).toBe(true);
+    expect(made).toBe(1);
+    expect(await admin.hget(`${prefix}breaker:openai|shared`, 'state')).toBe('open');
+    expect(await admin.pttl(`${prefix}breaker:openai|shared`)).toBeGreaterThan(60_000);
+    // The other replica heard it too, with how long it stays open.
+    expect(other.events).toContainEqual({ type: 'circuit', key: 'openai|shared', state: 'open', openForMs: 5000, failures: 4 });
+  });
+
+  it('a success anywhere resets the shared count of consecutive failures', async () => {
+    const a = replica();
+    const b = replica();
+    await sleep(50);
+    for (let i = 0; i < 3; i++) a.store.shareCircuitOutcome('k', { outcome: 'failure' }, BREAKER);
+    await waitFor('B to hear that the key is failing', () => b.events.some((event) => event.type === 'failing'));
+    b.store.shareCircuitOutcome('k', { outcome: 'success' }, BREAKER);
+    await sleep(30);
+    a.store.shareCircuitOutcome('k', { outcome: 'failure' }, BREAKER);
+    await sleep(30);
+    expect(await admin.hget(`${prefix}breaker:k`, 'state')).not.toBe('open');
+    expect(await admin.hget(`${prefix}breaker:k`, 'failures')).toBe('1');
+  });
+
+  it('ratio mode: failures and successes from every replica fill one window', async () => {
+    const a = replica();
+    const b = replica();
+    const ratio: SharedCircuitOptions = { ...BREAKER, failureThreshold: undefined, failureRatio: 0.5, minimumThroughput: 10 };
+    await sleep(50);
+    a.store.shareCircuitOutcome('r', { outcome: 'failure', successes: 4 }, ratio); // 1 of 5
+    b.store.shareCircuitOutcome('r', { outcome: 'failure', successes: 2 }, ratio); // 2 of 8
+    await sleep(30);
+    expect(await admin.hget(`${prefix}breaker:r`, 'state')).toBeNull();
+    b.store.shareCircuitOutcome('r', { outcome: 'failure' }, ratio); // 3 of 9: below the throughput
+    a.store.shareCircuitOutcome('r', { outcome: 'failure' }, ratio); // 4 of 10: 40%
+    await sleep(30);
+    expect(await admin.hget(`${prefix}breaker:r`, 'state')).toBeNull();
+    a.store.shareCircuitOutcome('r', { outcome: 'failure' }, ratio); // 5 of 11: 45%
+    b.store.shareCircuitOutcome('r', { outcome: 'failure' }, ratio); // 6 of 12: 50%: opens
+    await waitFor('the circuit to open', async () => (await admin.hget(`${prefix}breaker:r`, 'state')) === 'open');
+    await waitFor('A to hear it', () => a.events.length > 0);
+    expect(a.events).toContainEqual({ type: 'circuit', key: 'r', state: 'open', openForMs: 5000, failures: 6 });
+  });
+
+  it('half-open: only one replica at a time gets the probe; its success closes the circuit everywhere', async () => {
+    const a = replica();
+    const b = replica();
+    const quick = { ...BREAKER, halfOpenAfterMs: 100 };
+    for (let i = 0; i < 4; i++) a.store.shareCircuitOutcome('p', { outcome: 'failure' }, quick);
+    await waitFor('the circuit to open', () => b.events.some((event) => event.type === 'circuit'));
+    // Still open: nobody may probe yet.
+    const early = await b.store.claimCircuitProbe('p', 1000);
+    expect(early.granted).toBe(false);
+    await sleep(120);
+    const claims = await Promise.all([a.store.claimCircuitProbe('p', 1000), b.store.claimCircuitProbe('p', 1000)]);
+    expect(claims.filter((claim) => claim.granted)).toHaveLength(1);
+    const refused = claims.find((claim) => !claim.granted) as { granted: false; retryAfterMs: number };
+    expect(refused.retryAfterMs).toBeGreaterThan(900);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(1000);
+    const prober = claims[0].granted ? a : b;
+    const waiting = prober === a ? b : a;
+    prober.store.shareCircuitOutcome('p', { outcome: 'probe_success' }, quick);
+    await waitFor('both to hear that it closed', () =>
+      [a, b].every(({ events }) => events.some((event) => event.type === 'circuit' && event.state === 'closed')),
+    );
+    expect(await admin.hget(`${prefix}breaker:p`, 'state')).toBe('closed');
+    expect(await admin.hget(`${prefix}breaker:p`, 'probe')).toBeNull();
+    // Closed: a probe claim is granted (a replica whose own breaker is half-open may try).
+    expect((await waiting.store.claimCircuitProbe('p', 1000)).granted).toBe(true);
+  });
+
+  it('a failed probe re-opens the shared circuit with a doubled wait', async () => {
+    const a = replica();
+    const quick = { ...BREAKER, halfOpenAfterMs: 100 };
+    for (let i = 0; i < 4; i++) a.store.shareCircuitOutcome('q', { outcome: 'failure' }, quick);
+    await sleep(130);
+    expect((await a.store.claimCircuitProbe('q', 1000)).granted).toBe(true);
+    a.store.shareCircuitOutcome('q', { outcome: 'probe_failure' }, quick);
+    await waitFor('the re-opening', () =>
+      a.events.some((event) => event.type === 'circuit' && event.state === 'open' && event.openForMs === 200),
+    );
+    expect(await admin.hget(`${prefix}breaker:q`, 'reopenings')).toBe('1');
+  });
+
+  it("this replica's half-open probe is refused while another replica holds it: the call fails fast", async () => {
+    await thisReplica();
+    const other = replica();
+    let made = 0;
+    let fail = true;
+    class Chat {
+      @RetryOpenAI({ key: 'openai|probe', maxAttempts: 1, circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 100 } })
+      async complete(): Promise<string> {
+        made++;
+        if (fail) throw down();
+        return 'ok';
+      }
+    }
+    const chat = new Chat();
+    await expect(chat.complete()).rejects.toBeInstanceOf(InternalServerError);
+    await expect(chat.complete()).rejects.toBeInstanceOf(InternalServerError);
+    expect(upstreamFor('openai|probe').circuitState()).toBe('open');
+    await sleep(130);
+    // The other replica takes the probe first.
+    expect((await other.store.claimCircuitProbe('openai|probe', 5000)).granted).toBe(true);
+    fail = false;
+    const refused = await chat.complete().catch((e: unknown) => e);
+    expect(isCircuitOpenError(refused)).toBe(true);
+    expect(made).toBe(2);
+    // Its probe succeeds: the circuit closes here too, and calls go through again.
+    other.store.shareCircuitOutcome('openai|probe', { outcome: 'probe_success' }, { ...BREAKER, failureThreshold: 2, halfOpenAfterMs: 100 });
+    await waitFor('the circuit to close here', () => upstreamFor('openai|probe').circuitState() === 'closed');
+    await expect(chat.complete()).resolves.toBe('ok');
+    expect(made).toBe(3);
+  });
+
+  it('a retry budget drained by other replicas refuses retries here', async () => {
+    await thisReplica();
+    const other = replica();
+    let made = 0;
+    class Chat {
+      @RetryOpenAI({ key: 'openai|budget', maxAttempts: 3, baseDelayMs: 100, retryBudget: { capacity: 20, retryCost: 5 } })
+      async complete(): Promise<string> {
+        made++;
+        throw down();
+      }
+    }
+    // The first call creates the key's budget here (and pays for its 2 retries: 10 of 20 tokens).
+    await expect(new Chat().complete()).rejects.toBeInstanceOf(InternalServerError);
+    expect(made).toBe(3);
+    await waitFor('the shared bucket', async () => (await admin.hget(`${prefix}budget:openai|budget`, 'tokens')) === '10');
+    // Another replica spends the rest.
+    other.store.shareBudget('openai|budget', -10, { capacity: 20, retryCost: 5 });
+    await waitFor('the exhaustion to reach this replica', () => upstreamFor('openai|budget').budget().available === 0);
+    made = 0;
+    await expect(new Chat().complete()).rejects.toBeInstanceOf(InternalServerError);
+    expect(made).toBe(1); // no retry: the shared bucket is empty
+    expect(await admin.pttl(`${prefix}budget:openai|budget`)).toBeGreaterThan(60_000);
+  });
+
+  it('budget changes are batched and every replica adopts the shared balance', async () => {
+    const a = replica();
+    const b = replica();
+    await sleep(50);
+    for (let i = 0; i < 10; i++) a.store.shareBudget('b', -1, { capacity: 100, retryCost: 5 });
+    await waitFor('A to adopt the balance', () => a.events.some((event) => event.type === 'budget' && event.tokens === 90));
+    // Leaving full is announced to the others (so that their successes refill it).
+    await waitFor('B to hear it', () => b.events.some((event) => event.type === 'budget' && event.tokens === 90));
+    expect(await admin.hget(`${prefix}budget:b`, 'tokens')).toBe('90');
+  });
+
+  it('pacing: replicas sending to one paced key each take their share of its rate limit', async () => {
+    const a = replica();
+    await thisReplica();
+    const upstream = upstreamFor('openai|paced');
+    upstream.observeResponse(new Headers({ 'x-ratelimit-limit-requests': '12000', 'x-ratelimit-remaining-requests': '11999' }));
+    expect(upstream.limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 194 });
+    a.store.announceActive('openai|paced');
+    await waitFor('this replica to count 2 replicas', () => upstream.limiter!.snapshot().replicas === 2);
+    expect(upstream.limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 97, burst: 5 });
+    expect(await admin.zcard(`${prefix}replicas:openai|paced`)).toBe(2);
+    expect(a.events).toContainEqual({ type: 'replicas', key: 'openai|paced', count: 2 });
+  });
+
+  it('a replica that starts later learns the open circuits and budgets in force', async () => {
+    const a = replica();
+    for (let i = 0; i < 4; i++) a.store.shareCircuitOutcome('late', { outcome: 'failure' }, BREAKER);
+    a.store.shareBudget('late', -15, { capacity: 20, retryCost: 5 });
+    await waitFor('the state to be stored', async () => (await admin.hget(`${prefix}budget:late`, 'tokens')) === '5');
+    const late = replica();
+    await waitFor('the late replica to catch up', () => late.events.length >= 2);
+    const circuit = late.events.find((event) => event.type === 'circuit');
+    expect(circuit).toMatchObject({ type: 'circuit', key: 'late', state: 'open' });
+    expect((circuit as { openForMs: number }).openForMs).toBeGreaterThan(4000);
+    expect(late.events).toContainEqual({ type: 'budget', key: 'late', tokens: 5 });
+  });
+
+  it('with Redis down every call works on local state: nothing throws, a probe claim is granted locally', async () => {
+    const client = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    clients.push(client);
+    const store = createRedisStateStore({ client, prefix, logger: quiet, commandTimeoutMs: 50 });
+    stores.push(store);
+    // Never connected: every operation is refused at once, none throws.
+    expect(() => store.shareCircuitOutcome('x', { outcome: 'failure' }, BREAKER)).not.toThrow();
+    expect(() => store.shareBudget('x', -5, { capacity: 20, retryCost: 5 })).not.toThrow();
+    expect(() => store.announceActive('x')).not.toThrow();
+    await expect(store.claimCircuitProbe('x', 1000)).resolves.toEqual({ granted: true });
+    await sleep(40); // the batched budget flush runs and fails quietly
+  });
+});
