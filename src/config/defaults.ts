@@ -5,30 +5,62 @@
 import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
 import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
 
+/**
+ * How a backoff is randomised: `'full'` draws uniformly in [0, backoff], `'equal'` keeps half
+ * and draws the other half, `'decorrelated'` draws in [baseDelayMs, 3 * previous delay], `'none'`
+ * uses the exponential backoff as is.
+ */
 export type JitterMode = 'full' | 'equal' | 'decorrelated' | 'none';
 
-/** The `bulkhead` option as a user writes it. */
+/**
+ * The `bulkhead` option as a user writes it.
+ *
+ * @example
+ * ```ts
+ * @RetryNetwork({ key: 'search-api', bulkhead: { maxConcurrency: 8, queueLimit: 50 } })
+ * ```
+ */
 export interface BulkheadSettings {
   /** Calls allowed to run at once per key (integer >= 1). */
   maxConcurrency: number;
-  /** Calls allowed to wait for a slot (integer >= 0, default 100); one more is rejected at once. */
+  /**
+   * Calls allowed to wait for a slot (integer >= 0); one more is rejected at once.
+   * @default 100
+   */
   queueLimit?: number;
 }
 
+/** Every `JitterMode`, in the order the docs list them. */
 export const JITTER_MODES: readonly JitterMode[] = ['full', 'equal', 'decorrelated', 'none'];
 
-/** Built-in values of every `RetryConfig` field. */
+/**
+ * Built-in values of every `RetryConfig` field: the last layer, below decorator options,
+ * per-agent configs, `configureResilience({ defaults })` and the environment.
+ *
+ * @example
+ * ```ts
+ * RETRY_DEFAULTS.maxAttempts; // 3
+ * new RetryConfig().maxDelayMs === RETRY_DEFAULTS.maxDelayMs; // true
+ * ```
+ */
 export const RETRY_DEFAULTS = Object.freeze({
   /** All attempts, the first included: 3 means one call and two retries. */
   maxAttempts: 3,
+  /** The first backoff (ms), before jitter. */
   baseDelayMs: 1000,
+  /** Cap of every backoff (ms). */
   maxDelayMs: 30_000,
+  /** Growth of the backoff per attempt. */
   exponentialBase: 2,
+  /** Full jitter: uniform in [0, backoff] (AWS Architecture Blog, "Exponential Backoff and Jitter"). */
   jitter: 'full' as JitterMode,
+  /** Server-requested waits (Retry-After) are obeyed, up to `maxRetryAfterMs`. */
   respectRetryAfter: true,
   /** A server asking for a longer wait than this is not obeyed: the call fails at once. */
   maxRetryAfterMs: 60_000,
+  /** No per-attempt timeout. */
   attemptTimeoutMs: undefined as number | undefined,
+  /** No deadline for the whole call. */
   totalTimeoutMs: undefined as number | undefined,
   /** Off unless set (`true` for the defaults in `CIRCUIT_BREAKER_DEFAULTS`, or an object). */
   circuitBreaker: undefined as CircuitBreakerOptions | boolean | undefined,
@@ -44,7 +76,15 @@ export const RETRY_DEFAULTS = Object.freeze({
  */
 export const RETRY_AFTER_JITTER_FRACTION = 0.1;
 
-/** Environment variables read by `RetryConfig.fromEnv()`, by field. */
+/**
+ * Environment variables read by `RetryConfig.fromEnv()`, by field (an unset or empty variable
+ * keeps the default; a bad value throws a `RetryConfigError` naming the variable).
+ *
+ * @example
+ * ```bash
+ * LLM_RETRY_MAX_ATTEMPTS=5 LLM_RETRY_CIRCUIT_BREAKER='{"failureThreshold":3}' node server.js
+ * ```
+ */
 export const RETRY_ENV_VARS = Object.freeze({
   maxAttempts: 'LLM_RETRY_MAX_ATTEMPTS',
   baseDelayMs: 'LLM_RETRY_BASE_DELAY_MS',

@@ -5,7 +5,15 @@ import { isSharedStateStore, SharedStateStore } from '../engine/shared-state';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { explicitFields, RetryConfig, RetryConfigFields } from './retry-config';
 
-/** Process-wide settings, given to `configureResilience`. */
+/**
+ * Process-wide settings, given to `configureResilience`.
+ *
+ * @example
+ * ```ts
+ * const settings: ResilienceSettings = { defaults: { maxAttempts: 4 }, logger: winstonLogger, configs: { embeddings: { baseDelayMs: 200 } } };
+ * configureResilience(settings);
+ * ```
+ */
 export interface ResilienceSettings {
   /** Defaults for every decorated method, below per-agent and per-method settings. */
   defaults?: Partial<RetryConfigFields> | RetryConfig;
@@ -48,6 +56,18 @@ let version = 0;
 /**
  * Sets process-wide defaults, logger, tracer or randomness. Each call replaces only the
  * settings it names (`undefined` clears one). Invalid input throws at once.
+ *
+ * @example
+ * ```ts
+ * configureResilience({
+ *   defaults: { maxAttempts: 4, totalTimeoutMs: 60_000 },
+ *   configs: { embeddings: { maxAttempts: 5, baseDelayMs: 200 } }, // @RetryOpenAI({ configName: 'embeddings' })
+ *   logger: winston.createLogger({ format: winston.format.combine(redactSecrets(), winston.format.json()) }),
+ *   tracer: { logEvent: (event, details) => metrics.increment(event, details) },
+ * });
+ * ```
+ * @throws RetryConfigError when a default or named config breaks a rule (every problem listed);
+ * TypeError for an unknown setting, a logger or tracer of the wrong shape.
  */
 export function configureResilience(settings: ResilienceSettings): void {
   if (typeof settings !== 'object' || settings === null) {
@@ -101,6 +121,11 @@ const resetListeners: Array<() => void> = [];
 /**
  * Restores the built-in settings, forgets the cached environment and every per-key state
  * (circuit breakers, retry budgets, cooldowns), for tests.
+ *
+ * @example
+ * ```ts
+ * afterEach(() => resetResilience());
+ * ```
  */
 export function resetResilience(): void {
   state = { defaults: {} };
@@ -157,6 +182,12 @@ export function recordConfigNameUse(name: string, method: string): void {
  * The named configs that decorated methods ask for (`configName`) but that are not
  * configured (now, or among `configured` when given, e.g. the configs a module is about to
  * apply): a framework integration checks this at boot, so that a typo fails there.
+ *
+ * @example
+ * ```ts
+ * const missing = missingConfigNames();
+ * if (missing.length > 0) throw new Error(missing.map((m) => `${m.method} asks for config ${m.name}`).join('; '));
+ * ```
  */
 export function missingConfigNames(configured?: Iterable<string>): Array<{ name: string; method: string }> {
   const names = configured === undefined ? undefined : new Set(configured);

@@ -1,5 +1,6 @@
 const BRAND = Symbol.for('llm-resilience.RetryConfigError');
 
+/** One violated rule of a configuration. */
 export interface RetryConfigIssue {
   /** The field (or environment variable, or `Class.method: field`) that broke a rule. */
   field: string;
@@ -10,11 +11,26 @@ export interface RetryConfigIssue {
 /**
  * Thrown for an invalid retry configuration. Lists every violated rule at once,
  * so a user fixes them in one go.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new RetryConfig({ maxAttempts: 20, baseDelayMs: 10 });
+ * } catch (error) {
+ *   if (isRetryConfigError(error)) console.error(error.issues.map((issue) => issue.field)); // ['maxAttempts', 'baseDelayMs']
+ * }
+ * ```
  */
 export class RetryConfigError extends Error {
+  /** Every violated rule, in the order found. */
   readonly issues: RetryConfigIssue[];
+  /** @internal Brand checked by `isRetryConfigError` (survives duplicate installs). */
   readonly [BRAND] = true;
 
+  /**
+   * @param issues - The violated rules; the message joins them with `; `.
+   * @param prefix - What was being configured, e.g. `configureResilience defaults`.
+   */
   constructor(issues: RetryConfigIssue[], prefix?: string) {
     const text = issues.map((issue) => issue.message).join('; ');
     super(prefix ? `${prefix}: ${text}` : text);

@@ -19,25 +19,84 @@ import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-opti
 import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
 import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
 
-/** The fields of a retry configuration, as plain data. */
+/**
+ * The fields of a retry configuration, as plain data: what `new RetryConfig(...)`,
+ * `configureResilience({ defaults })` and the decorators' options accept. Every rule and
+ * environment variable is listed in docs/defaults.md.
+ *
+ * @example
+ * ```ts
+ * const fields: Partial<RetryConfigFields> = { maxAttempts: 4, totalTimeoutMs: 60_000, circuitBreaker: true };
+ * const config = new RetryConfig(fields);
+ * ```
+ */
 export interface RetryConfigFields {
+  /**
+   * All attempts, the first included (integer 1..10): 3 means one call and two retries.
+   * @default 3
+   */
   maxAttempts: number;
+  /**
+   * The first backoff in ms, before jitter (100..60000).
+   * @default 1000
+   */
   baseDelayMs: number;
+  /**
+   * Cap of every backoff in ms (at least `baseDelayMs`, at most 300000).
+   * @default 30000
+   */
   maxDelayMs: number;
+  /**
+   * Growth of the backoff per attempt: `baseDelayMs * exponentialBase ** (attempt - 1)` (1..10).
+   * @default 2
+   */
   exponentialBase: number;
+  /**
+   * How the backoff is randomised: `'full'` (uniform in [0, backoff]), `'equal'` (half plus a
+   * uniform half), `'decorrelated'` or `'none'`.
+   * @default 'full'
+   */
   jitter: JitterMode;
+  /**
+   * Wait at least what the server asks for (`retry-after-ms`, `x-ms-retry-after-ms`, `retry-after`).
+   * @default true
+   */
   respectRetryAfter: boolean;
+  /**
+   * A server-requested wait longer than this (ms, 0..3600000) is not obeyed: the call fails at once.
+   * @default 60000
+   */
   maxRetryAfterMs: number;
+  /**
+   * Abandon an attempt running longer than this (ms, 1..3600000) as a retryable timeout;
+   * `null` or unset: none.
+   * @default undefined (none)
+   */
   attemptTimeoutMs?: number;
+  /**
+   * Deadline of the whole call, waits included (ms, 1..86400000): no sleep ends past it;
+   * `null` or unset: none.
+   * @default undefined (none)
+   */
   totalTimeoutMs?: number;
-  /** Per-key circuit breaker: off unless set; `true` for the defaults. */
+  /**
+   * Per-key circuit breaker: off unless set; `true` for `CIRCUIT_BREAKER_DEFAULTS`, or an object.
+   * @default undefined (off)
+   */
   circuitBreaker?: CircuitBreakerOptions | boolean;
-  /** Per-key retry budget: on with the defaults unless set; `false` turns it off. */
+  /**
+   * Per-key retry budget: on with `RETRY_BUDGET_DEFAULTS` unless set; `false` turns it off.
+   * @default undefined (on, with RETRY_BUDGET_DEFAULTS)
+   */
   retryBudget?: RetryBudgetOptions | boolean;
-  /** Per-key concurrency limit with a queue: off unless set. */
+  /**
+   * Per-key concurrency limit with a queue: off unless set to `{ maxConcurrency, queueLimit? }`.
+   * @default undefined (off)
+   */
   bulkhead?: BulkheadSettings | false;
 }
 
+/** The name of one `RetryConfigFields` field, e.g. `'maxAttempts'`. */
 export type RetryConfigField = keyof RetryConfigFields;
 
 /** Every field name, in the order of the README table. */
@@ -67,21 +126,49 @@ const EXPLICIT = Symbol('llm-resilience.explicitFields');
  * A config remembers which fields were given explicitly: when configs are layered
  * (decorator options, per-agent config, process defaults, environment), a field it was
  * not given falls through to the next layer instead of pinning the built-in default.
+ *
+ * @example
+ * ```ts
+ * class ChatAgent {
+ *   // Picked up by the decorators from `this.retryConfig`.
+ *   readonly retryConfig = new RetryConfig({ maxAttempts: 4, totalTimeoutMs: 60_000 });
+ *
+ *   @RetryOpenAI()
+ *   async complete(question: string) { ... }
+ * }
+ *
+ * RetryConfig.from(JSON.parse(text)); // untyped input: unknown keys are rejected
+ * RetryConfig.fromEnv();              // LLM_RETRY_MAX_ATTEMPTS, ...
+ * ```
+ * @throws RetryConfigError listing every violated rule.
  */
 export class RetryConfig implements RetryConfigFields {
+  /** {@inheritDoc RetryConfigFields.maxAttempts} */
   maxAttempts: number = RETRY_DEFAULTS.maxAttempts;
+  /** {@inheritDoc RetryConfigFields.baseDelayMs} */
   baseDelayMs: number = RETRY_DEFAULTS.baseDelayMs;
+  /** {@inheritDoc RetryConfigFields.maxDelayMs} */
   maxDelayMs: number = RETRY_DEFAULTS.maxDelayMs;
+  /** {@inheritDoc RetryConfigFields.exponentialBase} */
   exponentialBase: number = RETRY_DEFAULTS.exponentialBase;
+  /** {@inheritDoc RetryConfigFields.jitter} */
   jitter: JitterMode = RETRY_DEFAULTS.jitter;
+  /** {@inheritDoc RetryConfigFields.respectRetryAfter} */
   respectRetryAfter: boolean = RETRY_DEFAULTS.respectRetryAfter;
+  /** {@inheritDoc RetryConfigFields.maxRetryAfterMs} */
   maxRetryAfterMs: number = RETRY_DEFAULTS.maxRetryAfterMs;
+  /** {@inheritDoc RetryConfigFields.attemptTimeoutMs} */
   attemptTimeoutMs?: number = RETRY_DEFAULTS.attemptTimeoutMs;
+  /** {@inheritDoc RetryConfigFields.totalTimeoutMs} */
   totalTimeoutMs?: number = RETRY_DEFAULTS.totalTimeoutMs;
+  /** {@inheritDoc RetryConfigFields.circuitBreaker} */
   circuitBreaker?: CircuitBreakerOptions | boolean;
+  /** {@inheritDoc RetryConfigFields.retryBudget} */
   retryBudget?: RetryBudgetOptions | boolean;
+  /** {@inheritDoc RetryConfigFields.bulkhead} */
   bulkhead?: BulkheadSettings | false;
 
+  /** @internal The fields this config was given explicitly (its layer). */
   declare readonly [EXPLICIT]: ReadonlySet<RetryConfigField>;
 
   constructor(partial?: Partial<RetryConfigFields>) {

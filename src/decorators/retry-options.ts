@@ -2,7 +2,16 @@ import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import type { RetryConfig, RetryConfigFields } from '../config/retry-config';
 
-/** Options of `@RetryOpenAI`, `@RetryAzure` and `@RetryNetwork`. */
+/**
+ * Options of `@RetryOpenAI`, `@RetryAzure` and `@RetryNetwork`: any `RetryConfig` field (the
+ * strongest configuration layer) plus where the rest of the configuration, the logs and the
+ * events come from.
+ *
+ * @example
+ * ```ts
+ * @RetryOpenAI({ configName: 'chat', key: 'openai:gpt-4o', name: 'Support.answer', maxAttempts: 4 })
+ * ```
+ */
 export interface RetryOptions extends Partial<RetryConfigFields> {
   /**
    * A config for this method, or a function of the instance and the call's arguments
@@ -15,30 +24,47 @@ export interface RetryOptions extends Partial<RetryConfigFields> {
    * in the place of `config`: like resilience4j's `@Retry(name = "backendA")`.
    */
   configName?: string;
-  /** A winston logger (any `{error,warn,info,debug}` logger); default: the configured one. */
+  /**
+   * A winston logger (any `{error,warn,info,debug}` logger).
+   * @default the logger of `configureResilience`, else the library's own (stderr, `warn`)
+   */
   logger?: ResilienceLogger;
-  /** Receives trace events; default: the configured one. */
+  /**
+   * Receives trace events.
+   * @default the tracer of `configureResilience`, if any
+   */
   tracer?: Tracer;
   /**
    * The logger and tracer of one instance (a per-agent tracer, say): what it returns wins
    * over `logger` and `tracer` for calls on that instance.
    */
   observers?: (instance: any) => { logger?: ResilienceLogger; tracer?: Tracer } | undefined;
-  /** Name used in logs; default `ClassName.method`. */
+  /**
+   * Name used in logs.
+   * @default `ClassName.method`
+   */
   name?: string;
   /** Extra details for the `llm_call_success` event, computed from the call's result. */
   successDetails?: (result: any) => Record<string, unknown>;
   /**
    * The upstream this method calls: every decorated method and service with the same key
-   * shares one circuit breaker, retry budget and rate-limit cooldown. Default: `ClassName.method`.
-   * A function of the instance and the call's arguments picks it per call.
+   * shares one circuit breaker, retry budget and rate-limit cooldown. A function of the
+   * instance and the call's arguments picks it per call.
+   * @default `ClassName.method`
    */
   key?: string | ((instance: any, args: unknown[]) => string);
   /** Attributes for the call's OpenTelemetry span, from the instance and the arguments. */
   spanAttributes?: (instance: any, args: unknown[]) => Record<string, string | number | boolean>;
 }
 
-/** Options of the generic `@Retry`: the retry predicate is yours. */
+/**
+ * Options of the generic `@Retry`: the retry predicate is yours.
+ *
+ * @example
+ * ```ts
+ * @Retry({ shouldRetry: (error) => shouldRetryNetworkError(error) || isMyTransientError(error), maxAttempts: 5 })
+ * ```
+ */
 export interface GenericRetryOptions extends RetryOptions {
   /** True when the error is worth another attempt. */
   shouldRetry: (error: unknown) => boolean;
@@ -49,7 +75,13 @@ export interface GenericRetryOptions extends RetryOptions {
  * `experimentalDecorators` (NestJS) and TC39 standard decorators.
  */
 export interface RetryMethodDecorator {
+  /** Legacy `experimentalDecorators` form (NestJS): returns the wrapped method's descriptor. */
   <T>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
   // `Value` as a whole (not its parts) so that generic methods keep their type parameters.
+  /**
+   * TC39 standard decorator form: returns the wrapped method, with the exact type of `value`.
+   * @typeParam This - The class instance type.
+   * @typeParam Value - The decorated method, kept whole so that generic methods keep their type parameters.
+   */
   <This, Value extends (this: This, ...args: any) => any>(value: Value, context: ClassMethodDecoratorContext<This, Value>): Value;
 }

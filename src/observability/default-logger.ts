@@ -14,11 +14,23 @@ export const LIBRARY_NAME = 'llm-resilience';
 /**
  * What the library needs from a logger. winston loggers satisfy it, and so does anything with
  * these four methods (console-like adapters, Nest's `Logger` behind a thin wrapper).
+ *
+ * @example
+ * ```ts
+ * const logger: ResilienceLogger = winston.createLogger({ level: 'warn', transports: [new winston.transports.Console()] });
+ * configureResilience({ logger });
+ * // or any object with the four methods:
+ * configureResilience({ logger: { error: console.error, warn: console.warn, info: console.info, debug: () => {} } });
+ * ```
  */
 export interface ResilienceLogger {
+  /** Giving up on a call (attempts or time ran out). */
   error(message: string, meta?: Record<string, unknown>): unknown;
+  /** A retry, an open circuit, an exhausted budget, a misconfiguration. */
   warn(message: string, meta?: Record<string, unknown>): unknown;
+  /** A circuit half-open or closed again. */
   info(message: string, meta?: Record<string, unknown>): unknown;
+  /** A failure not retried (the caller gets it), a success after retries. */
   debug(message: string, meta?: Record<string, unknown>): unknown;
   /** Lets callers skip building expensive metadata for entries that would be dropped. */
   isLevelEnabled?(level: string): boolean;

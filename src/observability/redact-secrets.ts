@@ -53,12 +53,22 @@ export const PROMPT_KEYS: readonly string[] = Object.freeze([
   'instructions',
 ]);
 
+/** Options of `redactSecrets()`. */
 export interface RedactSecretsOptions {
-  /** More key names whose values are replaced (same matching as `SENSITIVE_KEYS`). */
+  /**
+   * More key names whose values are replaced (same matching as `SENSITIVE_KEYS`).
+   * @default []
+   */
   extraKeys?: string[];
-  /** Literal values (e.g. the configured API key) replaced wherever they occur in strings. */
+  /**
+   * Literal values (e.g. the configured API key) replaced wherever they occur in strings.
+   * @default []
+   */
   secrets?: string[];
-  /** Nesting below this depth is replaced by `'[Truncated]'`. Default 10. */
+  /**
+   * Nesting below this depth is replaced by `'[Truncated]'`.
+   * @default 10
+   */
   maxDepth?: number;
 }
 
@@ -402,6 +412,15 @@ function redactInfoUnsafe(redactor: Redactor, info: Info): Info {
  * never modified): credentials under sensitive keys, prompt/completion text, credential
  * patterns in every string, and the literal `secrets` given here. Put it first in the chain so
  * that later formats only ever see redacted data.
+ *
+ * @example
+ * ```ts
+ * const logger = winston.createLogger({
+ *   format: winston.format.combine(redactSecrets({ secrets: [process.env.OPENAI_API_KEY!] }), winston.format.json()),
+ *   transports: [new winston.transports.Console()],
+ * });
+ * configureResilience({ logger });
+ * ```
  */
 export function redactSecrets(options: RedactSecretsOptions = {}): winston.Logform.Format {
   const redactor = createRedactor(options);
