@@ -85,6 +85,9 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
       case 'replicas':
         upstream.adoptReplicas(event.count);
         return;
+      case 'limit':
+        upstream.adoptRateLimit(event.limitPerMinute);
+        return;
       default:
         return; // An event of a newer version: ignored.
     }

@@ -15,7 +15,9 @@ export type SharedStateEvent =
   /** The shared retry budget of `key` now holds `tokens`. */
   | { type: 'budget'; key: string; tokens: number }
   /** `count` replicas are sending to the paced key `key`: each paces at 1/count of its limit. */
-  | { type: 'replicas'; key: string; count: number };
+  | { type: 'replicas'; key: string; count: number }
+  /** A replica learned the rate limit of `key` (`x-ratelimit-limit-requests`, per minute). */
+  | { type: 'limit'; key: string; limitPerMinute: number };
 
 /** The breaker options a store needs to decide, for all replicas, when a circuit opens. */
 export interface SharedCircuitOptions {
@@ -75,6 +77,11 @@ export interface SharedStateStore {
    * store answers with a `replicas` event when the number of active replicas changes.
    */
   announceActive?(key: string): void;
+  /**
+   * This replica learned the rate limit of `key` (requests per minute, from the headers):
+   * replicas that have not called it yet pace from their first call. Fire-and-forget.
+   */
+  shareRateLimit?(key: string, limitPerMinute: number): void;
 }
 
 export function isSharedStateStore(value: unknown): value is SharedStateStore {
@@ -82,7 +89,7 @@ export function isSharedStateStore(value: unknown): value is SharedStateStore {
   const store = value as Record<string, unknown>;
   if (typeof store.shareCooldown !== 'function' || typeof store.subscribe !== 'function') return false;
   // The optional parts, when present, must be functions.
-  return ['shareCircuitOutcome', 'claimCircuitProbe', 'shareBudget', 'announceActive'].every(
+  return ['shareCircuitOutcome', 'claimCircuitProbe', 'shareBudget', 'announceActive', 'shareRateLimit'].every(
     (name) => store[name] === undefined || typeof store[name] === 'function',
   );
 }

@@ -11,7 +11,7 @@ import { RETRY_BUDGET_DEFAULTS } from '../policies/budget/retry-budget-options';
 import type { ResolvedRetryBudgetOptions } from '../policies/budget/retry-budget-options';
 import { AdaptiveRateLimiter } from '../policies/pacing/adaptive-rate-limiter';
 import { Bulkhead } from '../policies/pacing/bulkhead';
-import { readRateLimitHeaders } from '../policies/pacing/rate-limit-headers';
+import { readRateLimitHeaders, type RateLimitInfo } from '../policies/pacing/rate-limit-headers';
 
 /**
  * What every call to one upstream (one key) shares in this process: its circuit breaker,
@@ -43,6 +43,8 @@ export class Upstream {
   private pendingOpen: { untilMs: number; failures: number } | undefined;
   /** Processes sending to this key (from the store), applied to the limiter. */
   private replicas = 1;
+  /** The rate limit last shared with (or heard from) other replicas. */
+  private sharedLimit: number | undefined;
 
   constructor(readonly key: string) {}
 
@@ -129,6 +131,16 @@ export class Upstream {
     this.budgetState?.adopt(tokens);
   }
 
+  /**
+   * Another replica learned the key's rate limit: pace with it from this process's first
+   * call, instead of sending a first wave unpaced.
+   */
+  adoptRateLimit(limitPerMinute: number): void {
+    if (!(limitPerMinute >= 1) || !Number.isFinite(limitPerMinute)) return;
+    this.sharedLimit = limitPerMinute;
+    this.observeRateLimit({ limitRequests: limitPerMinute });
+  }
+
   /** `count` replicas send to this key: the limiter paces at 1/count of the limit. */
   adoptReplicas(count: number): void {
     if (!Number.isSafeInteger(count) || count < 1) return;
@@ -160,15 +172,28 @@ export class Upstream {
    */
   observeResponse(headers: unknown): void {
     const info = readRateLimitHeaders(headers);
-    if (info === undefined) return;
+    if (info !== undefined) this.observeRateLimit(info);
+  }
+
+  /** Learns from a rate-limit reading: the first limit seen starts pacing; a new one is shared. */
+  private observeRateLimit(info: RateLimitInfo): void {
     if (this.limiter === undefined) {
       if (info.limitRequests === undefined) return;
       this.limiter = new AdaptiveRateLimiter();
+      // Announced to the other replicas by the next paced attempt (`pace`), not here: a limit
+      // heard from them does not make this process one of the key's senders.
       this.limiter.setReplicas(this.replicas, Date.now());
-      // Other replicas learn that one more process paces this key.
-      this.announceActive();
     }
     this.limiter.observe(info, Date.now());
+    const limit = info.limitRequests;
+    if (limit !== undefined && limit !== this.sharedLimit) {
+      this.sharedLimit = limit;
+      try {
+        this.store()?.shareRateLimit?.(this.key, limit);
+      } catch {
+        // A store must never break a call.
+      }
+    }
   }
 
   /** Tells the store (throttled there) that this process sends to the paced key. */

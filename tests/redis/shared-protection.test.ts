@@ -246,6 +246,15 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     const upstream = upstreamFor('openai|paced');
     upstream.observeResponse(new Headers({ 'x-ratelimit-limit-requests': '12000', 'x-ratelimit-remaining-requests': '11999' }));
     expect(upstream.limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 194 });
+    class Chat {
+      @RetryOpenAI({ key: 'openai|paced' })
+      async complete(): Promise<string> {
+        return 'ok';
+      }
+    }
+    // A paced call here announces this replica as a sender; then the other one joins.
+    await new Chat().complete();
+    await waitFor('this replica to be counted', async () => (await admin.zcard(`${prefix}replicas:openai|paced`)) === 1);
     a.store.announceActive('openai|paced');
     await waitFor('this replica to count 2 replicas', () => upstream.limiter!.snapshot().replicas === 2);
     expect(upstream.limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 97, burst: 5 });
@@ -253,13 +262,41 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(a.events).toContainEqual({ type: 'replicas', key: 'openai|paced', count: 2 });
   });
 
-  it('a replica that starts later learns the open circuits and budgets in force', async () => {
+  it('a rate limit learned by one replica paces the first calls of the others (no unpaced first wave)', async () => {
+    await thisReplica();
+    const other = replica();
+    await sleep(30);
+    // The other replica read x-ratelimit-limit-requests: 600 per minute (10/s) from a response.
+    other.store.shareRateLimit('openai|learned', 600);
+    await waitFor('this replica to pace the key', () => upstreamFor('openai|learned').limiter !== undefined);
+    // Learned from another replica, not from a call here: this replica is not counted as a sender.
+    expect(await admin.zcard(`${prefix}replicas:openai|learned`)).toBe(0);
+    expect(upstreamFor('openai|learned').limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 9.7, burst: 10 });
+    const started: number[] = [];
+    class Chat {
+      @RetryOpenAI({ key: 'openai|learned' })
+      async complete(): Promise<string> {
+        started.push(Date.now());
+        return 'ok';
+      }
+    }
+    const chat = new Chat();
+    await Promise.all([chat.complete(), chat.complete(), chat.complete()]);
+    // Paced from the first call: one per ~103 ms (an empty bucket to start with), not three at once.
+    expect(started[2] - started[0]).toBeGreaterThanOrEqual(180);
+    expect(await admin.get(`${prefix}limit:openai|learned`)).toBe('600');
+    expect(await admin.zcard(`${prefix}replicas:openai|learned`)).toBe(1); // now it is one
+  });
+
+  it('a replica that starts later learns the open circuits, budgets and rate limits in force', async () => {
     const a = replica();
     for (let i = 0; i < 4; i++) a.store.shareCircuitOutcome('late', { outcome: 'failure' }, BREAKER);
     a.store.shareBudget('late', -15, { capacity: 20, retryCost: 5 });
+    a.store.shareRateLimit('late', 12_000);
     await waitFor('the state to be stored', async () => (await admin.hget(`${prefix}budget:late`, 'tokens')) === '5');
     const late = replica();
-    await waitFor('the late replica to catch up', () => late.events.length >= 2);
+    await waitFor('the late replica to catch up', () => late.events.length >= 3);
+    expect(late.events).toContainEqual({ type: 'limit', key: 'late', limitPerMinute: 12_000 });
     const circuit = late.events.find((event) => event.type === 'circuit');
     expect(circuit).toMatchObject({ type: 'circuit', key: 'late', state: 'open' });
     expect((circuit as { openForMs: number }).openForMs).toBeGreaterThan(4000);

@@ -9,7 +9,8 @@
  * | `<prefix>breaker:<key>`  | hash            | shared circuit: `state`, `openUntil`, `failures`, `reopenings`, `probe`, `probeUntil`, `f:<n>`/`t:<n>` window buckets (ratio mode) | max(sampling window, longest open wait) + 60 s after the last outcome |
  * | `<prefix>budget:<key>`   | hash            | shared retry budget: `tokens` (a missing bucket is full)                   | 15 min after the last change               |
  * | `<prefix>replicas:<key>` | sorted set      | replicas sending to the paced `key` (member: replica id, score: last seen) | 10 s after the last announcement           |
- * | `<prefix>events`         | pub/sub channel | JSON events `{ type, key, source, ... }`: `cooldown` (untilMs), `circuit` (state, openForMs, failures), `failing`, `budget` (tokens), `replicas` (count) | — |
+ * | `<prefix>limit:<key>`    | string          | the rate limit learned for `key` (`x-ratelimit-limit-requests`, per minute) | 1 h after it was last learned              |
+ * | `<prefix>events`         | pub/sub channel | JSON events `{ type, key, source, ... }`: `cooldown` (untilMs), `circuit` (state, openForMs, failures), `failing`, `budget` (tokens), `replicas` (count), `limit` (limitPerMinute) | — |
  *
  * `<key>` is the upstream key of the engine (the same key as the in-process state), used
  * verbatim. Deadlines inside the breaker hash are on Redis's clock (`TIME`), so replicas
@@ -32,7 +33,7 @@ export interface KeyLayout {
 }
 
 /** What is kept per upstream key. */
-export type StateKind = 'cooldown' | 'breaker' | 'budget' | 'replicas';
+export type StateKind = 'cooldown' | 'breaker' | 'budget' | 'replicas' | 'limit';
 
 const EVENTS = 'events';
 

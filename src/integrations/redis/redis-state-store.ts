@@ -11,7 +11,16 @@ import type {
 } from '../../engine/shared-state';
 import type { ResilienceLogger } from '../../observability/default-logger';
 import { KeyLayout, keyLayout, type StateKind } from './key-layout';
-import { ADJUST_BUDGET, ANNOUNCE_ACTIVE, CIRCUIT_OUTCOME, CLAIM_PROBE, LuaScript, runScript, SHARE_COOLDOWN } from './scripts';
+import {
+  ADJUST_BUDGET,
+  ANNOUNCE_ACTIVE,
+  CIRCUIT_OUTCOME,
+  CLAIM_PROBE,
+  LuaScript,
+  runScript,
+  SHARE_COOLDOWN,
+  SHARE_LIMIT,
+} from './scripts';
 
 /*
  * Key layout: see key-layout.ts (cooldown, breaker, budget and replicas keys per upstream
@@ -49,6 +58,7 @@ export interface RedisStateStore extends SharedStateStore {
   claimCircuitProbe(key: string, ttlMs: number): Promise<{ granted: true } | { granted: false; retryAfterMs: number }>;
   shareBudget(key: string, delta: number, options: SharedBudgetOptions): void;
   announceActive(key: string): void;
+  shareRateLimit(key: string, limitPerMinute: number): void;
   /** Ends the store's own subscriber connection (not your client) and stops every timer. */
   close(): Promise<void>;
 }
@@ -72,6 +82,8 @@ const ANNOUNCE_INTERVAL_MS = 1000;
 /** ...and counts as sending for this long after it last said so. */
 const ACTIVE_WINDOW_MS = 3000;
 const REPLICAS_TTL_MS = 10_000;
+/** A learned rate limit is kept this long after it was last learned. */
+const LIMIT_TTL_MS = 60 * 60_000;
 /** Events this replica must hear from itself too (the outcome of a script it ran). */
 const OWN_EVENTS_HEARD: ReadonlySet<string> = new Set(['circuit']);
 /** A bound on SCAN round trips per node, against a cursor that never ends. */
@@ -171,6 +183,10 @@ function parseEvent(event: Record<string, unknown>, now: number): SharedStateEve
     case 'budget': {
       const tokens = finite(event.tokens);
       return tokens === undefined ? undefined : { type: 'budget', key, tokens };
+    }
+    case 'limit': {
+      const limitPerMinute = finite(event.limitPerMinute);
+      return limitPerMinute !== undefined && limitPerMinute >= 1 ? { type: 'limit', key, limitPerMinute } : undefined;
     }
     case 'replicas': {
       const count = finite(event.count);
@@ -305,6 +321,18 @@ class RedisStateStoreImpl implements RedisStateStore {
         if (event) this.deliver([event], this.subscriptions);
       },
     );
+  }
+
+  shareRateLimit(key: string, limitPerMinute: number): void {
+    if (typeof key !== 'string' || !(limitPerMinute >= 1) || !Number.isFinite(limitPerMinute)) return;
+    this.fire(SHARE_LIMIT, () => [
+      this.layout.keyOf('limit', key),
+      limitPerMinute,
+      LIMIT_TTL_MS,
+      this.layout.eventsChannel,
+      this.source,
+      key,
+    ]);
   }
 
   /** Sends the budget changes gathered since the last flush; each replica then adopts the shared balance. */
@@ -551,6 +579,10 @@ class RedisStateStoreImpl implements RedisStateStore {
       await this.scanKind(node, 'breaker', ['state', 'openUntil'], (key, [state, openUntil]) => {
         if (state !== 'open') return;
         const event = parseEvent({ type: 'circuit', key, state, openForMs: Number(openUntil) - redisNow }, now);
+        if (event) found.push(event);
+      });
+      await this.scanKind(node, 'limit', ['value'], (key, [value]) => {
+        const event = parseEvent({ type: 'limit', key, limitPerMinute: Number(value) }, now);
         if (event) found.push(event);
       });
       await this.scanKind(node, 'budget', ['tokens'], (key, [tokens]) => {

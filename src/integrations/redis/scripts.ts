@@ -193,6 +193,22 @@ return count`,
   1,
 );
 
+/**
+ * Stores the rate limit a replica learned for a key and tells the others when it changed.
+ * KEYS[1] limit key. ARGV[1] requests per minute; ARGV[2] TTL (ms); ARGV[3] events channel;
+ * ARGV[4] source; ARGV[5] the upstream key. Returns 1 when it changed, else 0.
+ */
+export const SHARE_LIMIT = script(
+  `local changed = redis.call('GET', KEYS[1]) ~= ARGV[1]
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if changed then
+  redis.call('PUBLISH', ARGV[3], cjson.encode({ type = 'limit', key = ARGV[5], limitPerMinute = tonumber(ARGV[1]), source = ARGV[4] }))
+  return 1
+end
+return 0`,
+  1,
+);
+
 /** Runs `lua` by its SHA, loading it with EVAL when the server does not know it (NOSCRIPT). */
 export function runScript(runner: ScriptRunner, lua: LuaScript, args: Array<string | number>): Promise<unknown> {
   return runner.evalsha(lua.sha, lua.numKeys, ...args).catch((error: unknown) => {
