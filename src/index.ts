@@ -28,6 +28,13 @@ export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator } from './
 
 export { getRetryContext } from './engine/retry-context';
 export type { RetryContext } from './engine/retry-context';
+export type {
+  SharedBudgetOptions,
+  SharedCircuitOptions,
+  SharedCircuitOutcome,
+  SharedStateEvent,
+  SharedStateStore,
+} from './engine/shared-state';
 export {
   RetryTimeoutError,
   AttemptTimeoutError,

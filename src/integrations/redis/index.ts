@@ -4,4 +4,10 @@
  */
 export { createRedisStateStore } from './redis-state-store';
 export type { RedisStateStore, RedisStateStoreOptions } from './redis-state-store';
-export type { SharedStateEvent, SharedStateStore } from '../../engine/shared-state';
+export type {
+  SharedBudgetOptions,
+  SharedCircuitOptions,
+  SharedCircuitOutcome,
+  SharedStateEvent,
+  SharedStateStore,
+} from '../../engine/shared-state';
