@@ -41,6 +41,8 @@ export class Upstream {
   successesSinceMs = 0;
   /** A shared circuit opened before this process made its own breaker: adopted on creation. */
   private pendingOpen: { untilMs: number; failures: number } | undefined;
+  /** The shared budget's balance, heard before this process made its own budget. */
+  private pendingTokens: number | undefined;
   /** Processes sending to this key (from the store), applied to the limiter. */
   private replicas = 1;
   /** The rate limit last shared with (or heard from) other replicas. */
@@ -99,14 +101,19 @@ export class Upstream {
 
   /** The key's retry budget, created with `options` on first use. */
   budget(options: ResolvedRetryBudgetOptions = RETRY_BUDGET_DEFAULTS): RetryBudget {
-    return (this.budgetState ??= new RetryBudget(options));
+    if (this.budgetState === undefined) {
+      this.budgetState = new RetryBudget(options);
+      if (this.pendingTokens !== undefined) this.budgetState.adopt(this.pendingTokens);
+      this.pendingTokens = undefined;
+    }
+    return this.budgetState;
   }
 
   // --- what other replicas report (through the store) ------------------------------------
 
   /**
-   * The shared circuit opened: open the local breaker too (its transition is reported to the
-   * caller through `onRemoteTransition`). Remembered until the breaker exists.
+   * The shared circuit opened: open the local breaker too; returns the transitions (for the
+   * logs). Remembered until this process creates the key's breaker.
    */
   adoptCircuitOpen(openForMs: number, failures: number): CircuitTransition[] {
     if (this.breakerState === undefined) {
@@ -126,9 +133,10 @@ export class Upstream {
     return this.observeTransitions(() => breaker.adoptClosed()).transitions;
   }
 
-  /** The shared retry budget holds `tokens`. */
+  /** The shared retry budget holds `tokens`. Remembered until this process creates the key's budget. */
   adoptBudget(tokens: number): void {
-    this.budgetState?.adopt(tokens);
+    if (this.budgetState === undefined) this.pendingTokens = tokens;
+    else this.budgetState.adopt(tokens);
   }
 
   /**

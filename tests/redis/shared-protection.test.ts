@@ -229,6 +229,33 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(await admin.pttl(`${prefix}budget:openai|budget`)).toBeGreaterThan(60_000);
   });
 
+  it('state shared before this process first calls a key applies from its first call', async () => {
+    await thisReplica();
+    const other = replica();
+    await sleep(30);
+    for (let i = 0; i < 4; i++) other.store.shareCircuitOutcome('openai|cold-circuit', { outcome: 'failure' }, BREAKER);
+    other.store.shareBudget('openai|cold-budget', -20, { capacity: 20, retryCost: 5 });
+    await waitFor('the shared budget', async () => (await admin.hget(`${prefix}budget:openai|cold-budget`, 'tokens')) === '0');
+    await sleep(50);
+    let made = 0;
+    class Chat {
+      @RetryOpenAI({ key: 'openai|cold-circuit', maxAttempts: 1, circuitBreaker: { failureThreshold: 4, halfOpenAfterMs: 5000 } })
+      async viaCircuit(): Promise<string> {
+        made++;
+        return 'ok';
+      }
+      @RetryOpenAI({ key: 'openai|cold-budget', maxAttempts: 3, baseDelayMs: 100, retryBudget: { capacity: 20, retryCost: 5 } })
+      async viaBudget(): Promise<string> {
+        made++;
+        throw down();
+      }
+    }
+    expect(isCircuitOpenError(await new Chat().viaCircuit().catch((e: unknown) => e))).toBe(true);
+    expect(made).toBe(0);
+    await expect(new Chat().viaBudget()).rejects.toBeInstanceOf(InternalServerError);
+    expect(made).toBe(1); // the first attempt only: the shared bucket was empty before this process made its own
+  });
+
   it('budget changes are batched and every replica adopts the shared balance', async () => {
     const a = replica();
     const b = replica();
