@@ -1,39 +1,54 @@
 /**
  * `npm run bench:outage`: 100 logical calls per second for 6 s (open loop: a new call every
  * 10 ms whatever happens to the others) against the fault server answering every request
- * 503 for the first 3 s, through llm-resilience, the openai SDK's own retries, and
- * cockatiel, in the same run.
+ * 503 for the first 3 s, through llm-resilience and every peer, in the same run.
  * Targets for llm-resilience (issue #4): during the outage at most 1.2 HTTP attempts per
  * logical call offered; in the first second after recovery no more than 1.2x the offered
  * load (no retry storm on recovery).
  */
-import * as os from 'node:os';
-import { Call, cockatiel, llmResilience, openaiSdk, silenceLibraryLogs } from './support/clients';
+import { cockatiel, Contender, llmResilience, openaiSdk, plainCall, pRetryClient, retryDecorator, silenceLibraryLogs } from './support/clients';
+import { describeMachine, emitJson, machine, runMain, wantsJson } from './support/report';
 import { startFaultServer } from '../src/testing';
 
-const RATE = 100; // logical calls per second
-const DURATION_MS = 6000;
-const OUTAGE_MS = 3000;
+export const OUTAGE = { rate: 100, durationMs: 6000, outageMs: 3000 } as const;
 
-interface Result {
+export interface OutageRow {
   name: string;
   offered: number;
   ok: number;
   failed: number;
   outageRequests: number;
-  outageOffered: number;
+  /** HTTP requests during the outage per logical call offered during it. */
+  perCallInOutage: number;
   recoveryRequests: number;
+  /** Requests in the first second after recovery / calls offered per second. */
+  xOfferedAfterRecovery: number;
 }
 
-async function measure(name: string, make: (baseURL: string) => Call): Promise<Result> {
+const ATTEMPTS = 3;
+const INITIAL_DELAY_MS = 200;
+
+export const OUTAGE_CONTENDERS: Contender[] = [
+  {
+    name: 'llm-resilience (breaker on by default, halfOpenAfterMs 1000)',
+    make: llmResilience({ maxAttempts: ATTEMPTS, baseDelayMs: INITIAL_DELAY_MS, circuitBreaker: { halfOpenAfterMs: 1000 } }),
+  },
+  { name: 'openai SDK (default maxRetries: 2)', make: openaiSdk() },
+  { name: 'cockatiel', make: cockatiel(ATTEMPTS, INITIAL_DELAY_MS) },
+  { name: 'p-retry', make: pRetryClient(ATTEMPTS, INITIAL_DELAY_MS) },
+  { name: 'typescript-retry-decorator', make: retryDecorator(ATTEMPTS, INITIAL_DELAY_MS) },
+  { name: 'plain call (no retry)', make: plainCall() },
+];
+
+async function measure({ name, make }: Contender): Promise<OutageRow> {
   const server = await startFaultServer({ script: Array(1_000_000).fill('503') });
   try {
     const call = make(server.openaiBaseURL);
     const t0 = Date.now();
-    const recovery = setTimeout(() => server.setScript([]), OUTAGE_MS);
+    const recovery = setTimeout(() => server.setScript([]), OUTAGE.outageMs);
     const pending: Array<Promise<boolean>> = [];
-    const interval = 1000 / RATE;
-    for (let i = 0; i * interval < DURATION_MS; i++) {
+    const interval = 1000 / OUTAGE.rate;
+    for (let i = 0; i * interval < OUTAGE.durationMs; i++) {
       const due = t0 + i * interval;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -42,14 +57,17 @@ async function measure(name: string, make: (baseURL: string) => Call): Promise<R
     const outcomes = await Promise.all(pending);
     clearTimeout(recovery);
     const at = (request: { at: number }) => request.at - t0;
+    const outageRequests = server.requests.filter((request) => at(request) < OUTAGE.outageMs).length;
+    const recoveryRequests = server.requests.filter((request) => at(request) >= OUTAGE.outageMs && at(request) < OUTAGE.outageMs + 1000).length;
     return {
       name,
       offered: outcomes.length,
       ok: outcomes.filter(Boolean).length,
       failed: outcomes.filter((ok) => !ok).length,
-      outageRequests: server.requests.filter((request) => at(request) < OUTAGE_MS).length,
-      outageOffered: Math.round((OUTAGE_MS / 1000) * RATE),
-      recoveryRequests: server.requests.filter((request) => at(request) >= OUTAGE_MS && at(request) < OUTAGE_MS + 1000).length,
+      outageRequests,
+      perCallInOutage: outageRequests / ((OUTAGE.outageMs / 1000) * OUTAGE.rate),
+      recoveryRequests,
+      xOfferedAfterRecovery: recoveryRequests / OUTAGE.rate,
     };
   } finally {
     await server.close();
@@ -58,27 +76,20 @@ async function measure(name: string, make: (baseURL: string) => Call): Promise<R
 
 async function main(): Promise<void> {
   silenceLibraryLogs();
-  const results: Result[] = [
-    await measure(
-      'llm-resilience ResilientLLMService (breaker on by default, halfOpenAfterMs 1000)',
-      llmResilience({ maxAttempts: 3, baseDelayMs: 200, circuitBreaker: { halfOpenAfterMs: 1000 } }),
-    ),
-    await measure('openai SDK (default maxRetries: 2)', openaiSdk()),
-    await measure('cockatiel retry (3 attempts, exponential)', cockatiel(3, 200)),
-  ];
+  const started = machine();
+  const rows: OutageRow[] = [];
+  for (const contender of OUTAGE_CONTENDERS) rows.push(await measure(contender));
 
-  console.log(`outage — ${new Date().toISOString()} — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`);
-  console.log(`${RATE} calls/s for ${DURATION_MS / 1000} s; every request answered 503 for the first ${OUTAGE_MS / 1000} s\n`);
+  console.log(`outage — ${describeMachine(started)}`);
+  console.log(`${OUTAGE.rate} calls/s for ${OUTAGE.durationMs / 1000} s; every request answered 503 for the first ${OUTAGE.outageMs / 1000} s\n`);
   console.log('| client | calls | succeeded | failed | requests in outage | per call offered in outage | requests in 1st s after recovery | × offered load |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const r of results) {
+  for (const r of rows) {
     console.log(
-      `| ${r.name} | ${r.offered} | ${r.ok} | ${r.failed} | ${r.outageRequests} | ${(r.outageRequests / r.outageOffered).toFixed(2)} | ${r.recoveryRequests} | ${(r.recoveryRequests / RATE).toFixed(2)} |`,
+      `| ${r.name} | ${r.offered} | ${r.ok} | ${r.failed} | ${r.outageRequests} | ${r.perCallInOutage.toFixed(2)} | ${r.recoveryRequests} | ${r.xOfferedAfterRecovery.toFixed(2)} |`,
     );
   }
+  if (wantsJson()) emitJson({ machine: started, rows });
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runMain(module, main);

@@ -1,17 +1,25 @@
 /**
- * `npm run bench`: the success-path overhead of a decorated method against a plain async
- * method, in ns/op (median of interleaved runs) and bytes allocated per call, with
- * cockatiel's retry policy measured in the same run for reference.
+ * `npm run bench:success` (and part of `npm run bench`): the success-path overhead of a
+ * decorated method against a plain async method, in ns/op (median of interleaved runs) and
+ * bytes allocated per call, with every peer that can wrap a method measured in the same
+ * run: cockatiel's retry policy, p-retry, typescript-retry-decorator. (The openai SDK's
+ * own retry is part of its HTTP client and cannot wrap a method: it has no row here.)
+ * Every wrapper allows 3 attempts in all.
+ *
+ * Flags: `--runs N` (default 15), `--calls N` per run (default 100000; a wrapper that
+ * needs more than ~40 ms for them runs fewer, at least 2,000), `--json`.
  *
  * Note on Node 20: the first AsyncLocalStorage.run() in a process installs a promise hook
  * that slows every promise afterwards. llm-resilience switches its async context on only
- * once getRetryContext() is used; the last rows show the cost when it is on (as in an
+ * once getRetryContext() is used; the second phase shows the cost when it is on (as in an
  * application that uses AsyncLocalStorage anyway: OpenTelemetry, NestJS request scopes).
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import * as os from 'node:os';
 import { handleAll, retry, ExponentialBackoff } from 'cockatiel';
+import pRetry from 'p-retry';
+import { Retryable } from 'typescript-retry-decorator';
 import { getRetryContext, RetryOpenAI } from '../src';
+import { describeMachine, emitJson, machine, median, runMain, wantsJson } from './support/report';
 
 type Target = { complete(x: number): Promise<number> };
 
@@ -36,8 +44,46 @@ class Cockatiel {
   }
 }
 
-const CALLS = 100_000;
-const RUNS = 15;
+class PRetry {
+  private readonly inner = new Plain();
+  complete(x: number): Promise<number> {
+    return pRetry(() => this.inner.complete(x), { retries: 2 });
+  }
+}
+
+class RetryDecorator {
+  @Retryable({ maxAttempts: 2, backOff: 1000, useConsoleLogger: false, useOriginalError: true })
+  async complete(x: number): Promise<number> {
+    return x + 1;
+  }
+}
+
+export const SUCCESS_TARGETS = {
+  'plain async method': () => new Plain(),
+  'llm-resilience @RetryOpenAI()': () => new Decorated(),
+  'cockatiel retry': () => new Cockatiel(),
+  'p-retry': () => new PRetry(),
+  'typescript-retry-decorator @Retryable': () => new RetryDecorator(),
+} as const;
+export const PLAIN = 'plain async method';
+export const OURS = 'llm-resilience @RetryOpenAI()';
+
+export interface SuccessRow {
+  name: string;
+  ns: number;
+  bytes?: number;
+  /** Calls per timed run. */
+  calls: number;
+}
+
+function flag(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(process.argv[index + 1]) : NaN;
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+const CALLS = flag('calls', 100_000);
+const RUNS = flag('runs', 15);
 
 async function timeRun(target: Target, calls: number): Promise<number> {
   const start = process.hrtime.bigint();
@@ -68,47 +114,57 @@ async function bytesPerCall(target: Target, calls = 20_000): Promise<number | un
   return undefined;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-async function measure(targets: Record<string, Target>): Promise<Record<string, { ns: number; bytes?: number }>> {
-  const runs: Record<string, number[]> = {};
-  for (const name of Object.keys(targets)) {
-    runs[name] = [];
-    await timeRun(targets[name], CALLS); // warm-up
-  }
-  for (let r = 0; r < RUNS; r++) {
-    for (const [name, target] of Object.entries(targets)) runs[name].push(await timeRun(target, CALLS));
-  }
-  const out: Record<string, { ns: number; bytes?: number }> = {};
-  for (const [name, target] of Object.entries(targets)) {
-    out[name] = { ns: median(runs[name]), bytes: await bytesPerCall(target) };
-  }
-  return out;
+/**
+ * Calls per run for a target: `--calls`, fewer for a wrapper so slow that a run would take
+ * more than ~40 ms (some peers cost microseconds per call), never fewer than 2,000.
+ */
+async function callsFor(target: Target): Promise<number> {
+  await timeRun(target, 10_000);
+  const ns = await timeRun(target, 5_000);
+  return Math.max(2_000, Math.min(CALLS, Math.round(40e6 / ns)));
 }
 
-function print(title: string, results: Record<string, { ns: number; bytes?: number }>, baseline: string): void {
-  const base = results[baseline];
+async function measure(targets: Record<string, Target>): Promise<SuccessRow[]> {
+  const runs: Record<string, number[]> = {};
+  const calls: Record<string, number> = {};
+  for (const [name, target] of Object.entries(targets)) {
+    runs[name] = [];
+    calls[name] = await callsFor(target);
+    await timeRun(target, calls[name]); // warm-up
+  }
+  for (let r = 0; r < RUNS; r++) {
+    for (const [name, target] of Object.entries(targets)) runs[name].push(await timeRun(target, calls[name]));
+  }
+  const rows: SuccessRow[] = [];
+  for (const [name, target] of Object.entries(targets)) {
+    rows.push({ name, ns: median(runs[name]), bytes: await bytesPerCall(target, Math.min(20_000, calls[name])), calls: calls[name] });
+  }
+  return rows;
+}
+
+function print(title: string, rows: SuccessRow[]): void {
+  const base = rows.find((row) => row.name === PLAIN)!;
   console.log(`\n${title}\n`);
-  console.log('| method | ns/op | × plain | bytes/call | extra bytes |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const [name, { ns, bytes }] of Object.entries(results)) {
+  console.log('| method | ns/op | × plain | bytes/call | extra bytes | calls/run |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const { name, ns, bytes, calls } of rows) {
     const extra = bytes !== undefined && base.bytes !== undefined ? (bytes - base.bytes).toFixed(0) : 'n/a';
-    console.log(`| ${name} | ${ns.toFixed(1)} | ${(ns / base.ns).toFixed(2)} | ${bytes?.toFixed(0) ?? 'n/a'} | ${extra} |`);
+    console.log(`| ${name} | ${ns.toFixed(1)} | ${(ns / base.ns).toFixed(2)} | ${bytes?.toFixed(0) ?? 'n/a'} | ${extra} | ${calls} |`);
   }
 }
 
 async function main(): Promise<void> {
-  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  console.log(`success-path overhead — ${new Date().toISOString()} — Node ${process.version}, ${os.cpus().length} × ${cpu}`);
-  console.log(`${CALLS} sequential awaited calls per run, median of ${RUNS} interleaved runs`);
-  const targets = { 'plain async method': new Plain(), '@RetryOpenAI()': new Decorated(), 'cockatiel retry': new Cockatiel() };
-  print('Async context off (getRetryContext never used):', await measure(targets), 'plain async method');
+  const started = machine();
+  console.log(`success-path overhead — ${describeMachine(started)}`);
+  console.log(`up to ${CALLS} sequential awaited calls per run (fewer for a slow wrapper), median of ${RUNS} interleaved runs`);
+  const targets = Object.fromEntries(Object.entries(SUCCESS_TARGETS).map(([name, make]) => [name, make()]));
+  const off = await measure(targets);
+  print('Async context off (getRetryContext never used):', off);
 
   getRetryContext(); // switches the async context (AsyncLocalStorage) on for the rest of the process
-  print('Async context on (AsyncLocalStorage in use in the process):', await measure(targets), 'plain async method');
+  const on = await measure(targets);
+  print('Async context on (AsyncLocalStorage in use in the process):', on);
+  if (wantsJson()) emitJson({ machine: started, calls: CALLS, runs: RUNS, off, on });
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runMain(module, main);
