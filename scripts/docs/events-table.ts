@@ -186,10 +186,11 @@ const SCENARIOS: readonly { name: string; run: (tracer: Tracer) => Promise<void>
   {
     name: 'circuit breaker: a failure opens it, a call is refused, a probe closes it',
     run: async () => {
-      const config = new RetryConfig({ maxAttempts: 1, circuitBreaker: { failureThreshold: 1, halfOpenAfterMs: 5 } });
+      // Open for 500 ms: room enough for the refused call even on a loaded machine.
+      const config = new RetryConfig({ maxAttempts: 1, circuitBreaker: { failureThreshold: 1, halfOpenAfterMs: 500 } });
       await quiet(() => new ScriptedAgent([fail(() => httpError(503))], config).complete());
       await quiet(() => new ScriptedAgent([ok], config).complete());
-      await delay(30);
+      await delay(600);
       await quiet(() => new ScriptedAgent([ok], config).complete());
       // Another method asking the same key's breaker for other options.
       const other = new RetryConfig({ maxAttempts: 1, circuitBreaker: { failureThreshold: 2 } });
