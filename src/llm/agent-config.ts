@@ -7,6 +7,7 @@ import { LLMProvider } from './llm-provider';
 
 /** What `new AgentConfig(...)` and `AgentConfig.from(...)` accept. */
 export interface AgentConfigInput {
+  /** Which API the agent calls: required (a fallback inherits its primary's). */
   provider?: LLMProvider | `${LLMProvider}`;
   /** OpenAI model, or Azure OpenAI deployment name. */
   model?: string;
@@ -14,12 +15,20 @@ export interface AgentConfigInput {
   baseURL?: string;
   /** Azure OpenAI resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
   endpoint?: string;
-  /** Azure OpenAI API version. */
+  /**
+   * Azure OpenAI API version.
+   * @default '2024-10-21' (Azure OpenAI)
+   */
   apiVersion?: string;
   /** Read from OPENAI_API_KEY / AZURE_OPENAI_API_KEY when absent, when a client is created. */
   apiKey?: string;
   /** Azure AD (Entra ID) bearer tokens, e.g. `getBearerTokenProvider(credential, scope)`. */
   azureADTokenProvider?: () => Promise<string>;
+  /**
+   * The agent's retry settings, validated with the rest of the config (issues named
+   * `retryConfig.<field>`).
+   * @default new RetryConfig()
+   */
   retryConfig?: RetryConfig | Partial<RetryConfigFields>;
   /**
    * Tried in order when this config fails for good; each inherits every field it does not
@@ -64,21 +73,44 @@ const BRAND = Symbol.for('llm-resilience.AgentConfig');
  *
  * The API key stays readable as `config.apiKey` but is kept out of `JSON.stringify`,
  * `util.inspect` and every message.
+ *
+ * @example
+ * ```ts
+ * const support = AgentConfig.from({
+ *   name: 'support-agent',
+ *   provider: LLMProvider.AZURE_OPENAI,
+ *   model: 'gpt-4o',                                  // the deployment
+ *   endpoint: 'https://my-resource.openai.azure.com',
+ *   retryConfig: { maxAttempts: 4, totalTimeoutMs: 60_000 },
+ *   fallbacks: [{ model: 'gpt-4o-mini', name: 'mini-deployment' }],
+ * });
+ * ```
+ * @throws RetryConfigError listing every problem (`model`, `retryConfig.maxAttempts`, `fallbacks[0].endpoint`, ...).
  */
 export class AgentConfig {
+  /** {@inheritDoc AgentConfigInput.provider} */
   provider!: LLMProvider;
+  /** {@inheritDoc AgentConfigInput.model} */
   model!: string;
+  /** {@inheritDoc AgentConfigInput.baseURL} */
   baseURL?: string;
+  /** {@inheritDoc AgentConfigInput.endpoint} */
   endpoint?: string;
+  /** {@inheritDoc AgentConfigInput.apiVersion} */
   apiVersion?: string;
+  /** {@inheritDoc AgentConfigInput.azureADTokenProvider} */
   azureADTokenProvider?: () => Promise<string>;
+  /** The agent's validated retry settings (`new RetryConfig()` when none were given). */
   retryConfig: RetryConfig;
   /** The fallbacks as complete configs (each with what it inherits), in order. */
   fallbacks?: AgentConfig[];
+  /** {@inheritDoc AgentConfigInput.name} */
   name?: string;
+  /** {@inheritDoc AgentConfigInput.key} */
   key?: string;
   #apiKey: string | undefined;
 
+  /** Validates `input` (see `AgentConfig.from` for untyped input). */
   constructor(input: AgentConfigInput) {
     const issues: RetryConfigIssue[] = [];
     if (!isPlainObject(input as unknown)) {
@@ -141,6 +173,7 @@ export class AgentConfig {
     return this.#apiKey;
   }
 
+  /** Replaces the key (still hidden from every rendering). */
   set apiKey(value: string | undefined) {
     this.#apiKey = value;
   }
@@ -207,6 +240,7 @@ function isOwnIssue(issue: RetryConfigIssue, own: AgentConfigInput): boolean {
   return field in own;
 }
 
+/** True for an `AgentConfig`, also one created by another copy of the library. */
 export function isAgentConfig(value: unknown): value is AgentConfig {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }

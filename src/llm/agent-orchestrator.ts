@@ -8,16 +8,31 @@ import { ResilientLLMService } from './resilient-llm-service';
 
 /** What an agent answers: the model's text, or a safe apology when the LLM call failed. */
 export interface OrchestrationResponse {
+  /** The model's text, or the apology with the safe message. */
   content: string;
+  /** The agent's label (`name ?? model`). */
   agent: string;
+  /** True when the LLM call failed for good. */
   isError: boolean;
+  /** On failure: `LLM_<KIND>` (e.g. `LLM_RATE_LIMIT`), or `RESILIENT_LLM_FAILURE` for anything else. */
   errorCode?: string;
+  /** On success: the whole completion. */
   completion?: ChatCompletion;
 }
 
+/** Options of `AgentOrchestrator`. */
 export interface AgentOrchestratorOptions {
+  /**
+   * The service that makes the calls.
+   * @default new ResilientLLMService({ tracer, logger })
+   */
   service?: ResilientLLMService;
+  /** Receives `logError(RESILIENT_LLM_FAILURE, safeMessage)` on failures (and the service's events when it builds the service). */
   tracer?: Tracer;
+  /**
+   * Where unexpected failures are logged.
+   * @default the logger of `configureResilience`, else the library's own
+   */
   logger?: ResilienceLogger;
 }
 
@@ -27,9 +42,19 @@ export const RESILIENT_LLM_FAILURE = 'RESILIENT_LLM_FAILURE';
 /**
  * Runs agents so that users never see a technical error: a failed LLM call becomes a
  * friendly response (and a `logError` for developers), never an exception.
+ *
+ * @example
+ * ```ts
+ * const orchestrator = new AgentOrchestrator({ tracer });
+ * const reply = await orchestrator.respond(config, [{ role: 'user', content: 'Where is my order?' }]);
+ * if (reply.isError) metrics.increment(reply.errorCode!); // e.g. LLM_RATE_LIMIT
+ * return reply.content;                                  // the answer, or a friendly apology
+ * ```
  */
 export class AgentOrchestrator {
+  /** The service that makes the calls. */
   readonly service: ResilientLLMService;
+  /** Receives `logError` on failures. */
   readonly tracer?: Tracer;
   private readonly logger?: ResilienceLogger;
 
@@ -66,6 +91,7 @@ export class AgentOrchestrator {
     };
   }
 
+  /** The response shown for a failure: an apology around `errorMessage`, marked `isError`. */
   createErrorResponse(
     errorMessage: string,
     config: AgentConfig | AgentConfigInput,

@@ -9,10 +9,12 @@ const STREAM_BRAND = Symbol.for('llm-resilience.StreamInterruptedError');
  * repeat the prompt): it is kept as `content` for developers.
  */
 export class SchemaValidationError extends Error {
+  /** @internal Brand checked by `isSchemaValidationError`. */
   readonly [SCHEMA_BRAND] = true;
   constructor(
     /** What is wrong, e.g. `$.age must be a number` (paths and types only). */
     readonly problems: string[],
+    /** The model's raw answer, for developers (not enumerable: may repeat the prompt). */
     readonly content: string,
   ) {
     super(`The model's answer does not match the JSON schema: ${problems.slice(0, 5).join('; ')}`);
@@ -21,10 +23,25 @@ export class SchemaValidationError extends Error {
   }
 }
 
-/** A stream broke after chunks had reached the caller: not retried (the caller saw part of it). */
+/**
+ * A stream broke after chunks had reached the caller: not retried (the caller saw part of it).
+ * The error that broke it is the `cause`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for await (const delta of executor.executeStream(config, messages)) send(delta);
+ * } catch (error) {
+ *   if (isStreamInterruptedError(error)) send('\n[interrupted: ask again for a complete answer]');
+ *   else throw error;
+ * }
+ * ```
+ */
 export class StreamInterruptedError extends Error {
+  /** @internal Brand checked by `isStreamInterruptedError`. */
   readonly [STREAM_BRAND] = true;
   constructor(
+    /** Text deltas the caller had received when the stream broke. */
     readonly deliveredChunks: number,
     cause: unknown,
   ) {
@@ -33,10 +50,12 @@ export class StreamInterruptedError extends Error {
   }
 }
 
+/** True for a `SchemaValidationError`, also one from another copy of the library. */
 export function isSchemaValidationError(error: unknown): error is SchemaValidationError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[SCHEMA_BRAND] === true;
 }
 
+/** True for a `StreamInterruptedError`, also one from another copy of the library. */
 export function isStreamInterruptedError(error: unknown): error is StreamInterruptedError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[STREAM_BRAND] === true;
 }

@@ -16,16 +16,29 @@ import {
   upstreamKeyOfFirstArgument,
 } from './llm-service-factory';
 
+/** Per-call options of `LLMExecutor`. */
 export interface LLMCallOptions {
+  /** Sampling temperature (the model's default when unset). */
   temperature?: number;
+  /** Upper bound of the answer's tokens (`max_tokens`; the model's default when unset). */
   maxTokens?: number;
   /** The caller's cancellation: stops the call, its retries and its waits. */
   signal?: AbortSignal;
 }
 
+/** Options of `LLMExecutor`. */
 export interface LLMExecutorOptions {
+  /**
+   * Where clients come from.
+   * @default new LLMServiceFactory({ logger })
+   */
   factory?: LLMServiceFactory;
+  /**
+   * Where retries are logged.
+   * @default the logger of `configureResilience`, else the library's own
+   */
   logger?: ResilienceLogger;
+  /** Receives the trace events of every call (default: the configured tracer). */
   tracer?: Tracer;
 }
 
@@ -41,10 +54,23 @@ const shouldRetryOrReask = (error: unknown) => isSchemaValidationError(error) ||
 /**
  * Runs chat completions for an agent config with the config's retry settings: plain text,
  * JSON matching a schema, or a stream of text deltas.
+ *
+ * @example
+ * ```ts
+ * const executor = new LLMExecutor({ logger });
+ * const text = await executor.executeText(config, messages, { temperature: 0, signal });
+ * const data = await executor.executeWithSchema<{ city: string }>(config, messages, {
+ *   type: 'object', properties: { city: { type: 'string' } }, required: ['city'],
+ * });
+ * for await (const delta of executor.executeStream(config, messages)) process.stdout.write(delta);
+ * ```
  */
 export class LLMExecutor {
+  /** Where clients come from. */
   readonly factory: LLMServiceFactory;
+  /** Where retries are logged (the configured logger when unset). */
   readonly logger?: ResilienceLogger;
+  /** Receives trace events (the configured tracer when unset). */
   readonly tracer?: Tracer;
 
   constructor(options: LLMExecutorOptions = {}) {

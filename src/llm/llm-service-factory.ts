@@ -12,6 +12,7 @@ import { classifyError } from '../policies/classification/classify-error';
 import { TokenProviderError } from './llm-errors';
 import { LLMProvider } from './llm-provider';
 
+/** Options of `LLMServiceFactory`. */
 export interface LLMServiceFactoryOptions {
   /** Where retries of client set-up are logged (default: the configured logger). */
   logger?: ResilienceLogger;
@@ -19,6 +20,7 @@ export interface LLMServiceFactoryOptions {
   env?: Record<string, string | undefined>;
 }
 
+/** A client of the `openai` SDK, as `LLMServiceFactory` builds it (`maxRetries: 0`). */
 export type LLMClient = OpenAI | AzureOpenAI;
 
 /** The retry config of the AgentConfig a factory or service method is called with. */
@@ -54,8 +56,16 @@ function observingFetch(key: string): typeof fetch {
 /**
  * Creates `openai` SDK clients for agent configs. Every client has the SDK's own retries
  * off (`maxRetries: 0`): the library is the one retry layer.
+ *
+ * @example
+ * ```ts
+ * const factory = new LLMServiceFactory({ logger });
+ * const client = factory.createClient(config);                            // OpenAI or AzureOpenAI, maxRetries: 0
+ * const { client: azure, credential } = await factory.setupAzureService(azureConfig); // fetches a first AD token
+ * ```
  */
 export class LLMServiceFactory {
+  /** Where retries of client set-up are logged (the configured logger when unset). */
   readonly logger?: ResilienceLogger;
   private readonly env: Record<string, string | undefined>;
   private readonly clients = new WeakMap<AgentConfig, LLMClient>();

@@ -6,11 +6,21 @@ import type { FailureKind } from '../policies/classification/failure-kind';
  * of them with `ResilientLLMService({ safeMessages })`.
  */
 export type SafeMessage = string | ((attempts: number) => string);
+
+/**
+ * Overrides of the safe messages, by kind of failure (the others keep their defaults).
+ *
+ * @example
+ * ```ts
+ * new ResilientLLMService({ safeMessages: { rate_limit: 'Busy, try again in a minute', auth: (n) => `Sign-in problem (${n})` } });
+ * ```
+ */
 export type SafeMessages = Partial<Record<FailureKind, SafeMessage>>;
 
 /** ` (after N attempts)`, or nothing when no attempt was made. */
 const after = (attempts: number) => (attempts > 0 ? ` (after ${attempts} attempt${attempts === 1 ? '' : 's'})` : '');
 
+/** The message shown to end users for each kind of failure, unless `safeMessages` overrides it. */
 export const DEFAULT_SAFE_MESSAGES: Readonly<Record<FailureKind, SafeMessage>> = Object.freeze({
   network: (attempts: number) => `Connection error with the LLM service${after(attempts)}`,
   timeout: (attempts: number) => `The LLM service did not respond in time${after(attempts)}`,
