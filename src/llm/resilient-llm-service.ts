@@ -22,21 +22,41 @@ import { requestBody, shouldRetryLLMError } from './llm-executor';
 import { genAiAttributesOfFirstArgument, LLMServiceFactory, observersOf } from './llm-service-factory';
 import { safeMessageFor, SafeMessages } from './safe-messages';
 
+/** One chat completion request of `ResilientLLMService`. */
 export interface ChatRequest {
+  /** The conversation, as the `openai` SDK takes it. */
   messages: ChatCompletionMessageParam[];
+  /** Sampling temperature (the model's default when unset). */
   temperature?: number;
+  /** Upper bound of the answer's tokens (`max_tokens`; the model's default when unset). */
   maxTokens?: number;
   /** The caller's cancellation: stops the call, its retries, waits and fallbacks. */
   signal?: AbortSignal;
 }
 
+/** Options of `ResilientLLMService`. */
 export interface ResilientLLMServiceOptions {
+  /** Receives the trace events of every call, `fallback_used` included (default: the configured tracer). */
   tracer?: Tracer;
+  /**
+   * Where retries and fallbacks are logged.
+   * @default the logger of `configureResilience`, else the library's own
+   */
   logger?: ResilienceLogger;
+  /**
+   * Where clients come from (one per agent config, `maxRetries: 0`).
+   * @default new LLMServiceFactory({ logger })
+   */
   factory?: LLMServiceFactory;
-  /** What end users are told per kind of failure (defaults: `DEFAULT_SAFE_MESSAGES`). */
+  /**
+   * What end users are told per kind of failure.
+   * @default DEFAULT_SAFE_MESSAGES
+   */
   safeMessages?: SafeMessages;
-  /** Also move on to a fallback when the content filter rejects a request (default false). */
+  /**
+   * Also move on to a fallback when the content filter rejects a request.
+   * @default false
+   */
   fallbackOnContentFilter?: boolean;
   /**
    * Shares what this service learns about its agents' upstreams (cooldowns, circuits, retry
@@ -81,10 +101,27 @@ interface AttemptCounter {
 /**
  * Chat completions that survive: each agent config's retry settings, then its fallbacks in
  * order, and on final failure an `AgentExecutionError` whose message is safe for end users.
+ * The circuit breaker is on for its calls unless the agent's config, `configureResilience`
+ * defaults or the environment set `circuitBreaker`.
+ *
+ * @example
+ * ```ts
+ * const service = new ResilientLLMService({ tracer, safeMessages: { rate_limit: 'Busy, try again' } });
+ * try {
+ *   const completion = await service.resilientChatCompletion(config, { messages, temperature: 0.2, signal });
+ *   return completion.choices[0].message.content;
+ * } catch (error) {
+ *   if (isAgentExecutionError(error)) return error.message; // safe for end users
+ *   throw error;
+ * }
+ * ```
  */
 export class ResilientLLMService {
+  /** Receives trace events (the configured tracer when unset). */
   readonly tracer?: Tracer;
+  /** Where retries and fallbacks are logged (the configured logger when unset). */
   readonly logger?: ResilienceLogger;
+  /** Where clients come from. */
   readonly factory: LLMServiceFactory;
   private readonly options: ResilientLLMServiceOptions;
 
@@ -110,6 +147,12 @@ export class ResilientLLMService {
     return safeMessageFor(kind, attempts, this.options.safeMessages);
   }
 
+  /**
+   * A chat completion for `config`: retried under its retry settings, then each fallback in
+   * order when the failure is one a fallback may not have (exhausted retries, quota, context
+   * length, an open circuit; the content filter with `fallbackOnContentFilter`).
+   * @throws AgentExecutionError with a safe message, the failure's kind, the attempts made and the original error.
+   */
   async resilientChatCompletion(config: AgentConfig | AgentConfigInput, request: ChatRequest): Promise<ChatCompletion> {
     const primary = AgentConfig.from(config);
     const candidates = [primary, ...primary.fallbackConfigs()];
