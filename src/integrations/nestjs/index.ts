@@ -2,22 +2,35 @@
 // (10 or 11); the rest of the library never loads them. The decorators themselves
 // (`@RetryOpenAI`, ...) come from `llm-resilience`.
 
-// Checked before the exports below load them (statements run in source order in the CommonJS
-// build, which the ESM entry point re-exports): without the check, a missing peer shows up as
-// Node's bare "Cannot find module '@nestjs/common'" thrown from deep inside dist/.
-const missingPeers = ['@nestjs/common', '@nestjs/core'].filter((peer) => {
-  try {
-    require.resolve(peer);
-    return false;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'MODULE_NOT_FOUND';
-  }
-});
+// The peers are loaded here, before the exports below need them (statements run in source
+// order in the CommonJS build, which the ESM entry point re-exports), so that a missing one is
+// reported by name instead of as Node's bare "Cannot find module" from deep inside dist/.
+// Literal requires, not require.resolve: bundlers (esbuild, webpack) must still see and bundle them.
+const missingPeers: string[] = [];
+try {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@nestjs/common');
+} catch (error) {
+  missingPeers.push(missingModule(error, '@nestjs/common'));
+}
+try {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@nestjs/core');
+} catch (error) {
+  missingPeers.push(missingModule(error, '@nestjs/core'));
+}
 if (missingPeers.length > 0) {
   throw new Error(
     `llm-resilience/nestjs needs the optional peer dependencies @nestjs/common and @nestjs/core (10 or 11); ` +
       `not installed: ${missingPeers.join(', ')}. Run: npm install @nestjs/common @nestjs/core`,
   );
+}
+
+/** `peer` when `error` says that `peer` itself is not installed; otherwise rethrows `error`. */
+function missingModule(error: unknown, peer: string): string {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === 'MODULE_NOT_FOUND' && typeof message === 'string' && message.includes(`'${peer}'`)) return peer;
+  throw error;
 }
 
 export { ResilienceModule } from './resilience.module';
