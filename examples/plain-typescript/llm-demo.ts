@@ -5,8 +5,10 @@
  *   npm run demo                              # against the local fault server
  *   OPENAI_API_KEY=... npm run demo -- --live # the same agent against the real API
  *
- * Prints the library's warning lines (stderr), the trace events, and a summary table.
+ * Prints the library's warning lines (stderr), the trace events, and a summary table. Against
+ * the fault server, exits non-zero when a scenario did not end as described.
  */
+// In an app: 'llm-resilience'.
 import {
   AgentConfig,
   AgentOrchestrator,
@@ -15,12 +17,15 @@ import {
   LLMProvider,
   ResilientLLMService,
   Tracer,
-} from '../src';
-import { FaultSpec, startFaultServer } from '../src/testing';
+} from '../../src';
+// In an app: 'llm-resilience/testing'.
+import { FaultSpec, startFaultServer } from '../../src/testing';
 
 interface Scenario {
   title: string;
   faults: FaultSpec[];
+  /** How the scenario ends against the fault server: the outcome and the attempts it takes. */
+  expected: { outcome: string; attempts: number };
   run(agent: Agent): Promise<string>;
 }
 
@@ -66,41 +71,46 @@ const scenarios: Scenario[] = [
   {
     title: 'rate limited twice (Retry-After), then answered',
     faults: ['429', '429', 'ok'],
-    run: async (agent) => (await agent.orchestrator.respond(agent.config, question('Summarise our refund policy'))).content,
+    expected: { outcome: 'ok', attempts: 3 },
+    run: async (agent) =>
+      (await agent.orchestrator.respond(agent.config, question('Summarise our refund policy'))).content,
   },
   {
     title: 'a 503, then answered',
     faults: ['503', 'ok'],
+    expected: { outcome: 'ok', attempts: 2 },
     run: async (agent) => (await agent.orchestrator.respond(agent.config, question('What is 2 + 2?'))).content,
   },
   {
     title: 'connection reset, then answered',
     faults: ['reset', 'ok'],
+    expected: { outcome: 'ok', attempts: 2 },
     run: async (agent) => agent.executor.executeText(agent.config, question('Say hello')),
   },
   {
     title: 'quota exhausted: fails fast, user sees a safe message',
     faults: ['429-quota'],
+    expected: { outcome: 'failed (handled)', attempts: 1 },
     run: async (agent) => (await agent.orchestrator.respond(agent.config, question('Tell me a joke'))).content,
   },
   {
     title: 'stream breaks before its first chunk, then streams',
     faults: ['stream-cut:0', 'ok'],
+    expected: { outcome: 'ok', attempts: 2 },
     run: async (agent) => {
       let text = '';
-      for await (const delta of agent.executor.executeStream(agent.config, question('Stream a greeting'))) text += delta;
+      for await (const delta of agent.executor.executeStream(agent.config, question('Stream a greeting')))
+        text += delta;
       return text;
     },
   },
 ];
 
-async function main(): Promise<void> {
-  const live = process.argv.includes('--live');
-  if (live && !process.env.OPENAI_API_KEY) {
-    console.error('--live needs OPENAI_API_KEY in the environment');
-    process.exitCode = 2;
-    return;
-  }
+/**
+ * Runs every scenario and prints the summary. Against the fault server, answers whether each
+ * scenario ended as described (each mismatch is reported on stderr); live, always true.
+ */
+export async function runLlmDemo({ live = false }: { live?: boolean } = {}): Promise<boolean> {
   const server = live ? undefined : await startFaultServer();
   const tracer = new DemoTracer();
   configureResilience({ tracer });
@@ -135,7 +145,14 @@ async function main(): Promise<void> {
       }
       const ms = Date.now() - started;
       console.log(`  => ${shown}\n`);
-      rows.push({ call: scenario.title, attempts: tracer.attempts, waitedMs: tracer.waitedMs, outcome, shownToUser: shown, ms });
+      rows.push({
+        call: scenario.title,
+        attempts: tracer.attempts,
+        waitedMs: tracer.waitedMs,
+        outcome,
+        shownToUser: shown,
+        ms,
+      });
     }
   } finally {
     await server?.close();
@@ -153,9 +170,36 @@ async function main(): Promise<void> {
       'shown to the user': row.shownToUser.length > 70 ? `${row.shownToUser.slice(0, 67)}...` : row.shownToUser,
     })),
   );
+
+  if (live) return true;
+  let demonstrated = true;
+  for (const [index, scenario] of scenarios.entries()) {
+    const row = rows[index];
+    if (row?.outcome !== scenario.expected.outcome || row.attempts !== scenario.expected.attempts) {
+      console.error(
+        `Unexpected: "${scenario.title}" should end ${scenario.expected.outcome} after ${scenario.expected.attempts} attempt(s), ` +
+          `got ${row?.outcome ?? 'no result'} after ${row?.attempts ?? 0}`,
+      );
+      demonstrated = false;
+    }
+  }
+  return demonstrated;
 }
 
-main().catch((error) => {
-  console.error('demo failed:', error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  const live = process.argv.includes('--live');
+  if (live && !process.env.OPENAI_API_KEY) {
+    console.error('--live needs OPENAI_API_KEY in the environment');
+    process.exitCode = 2;
+  } else {
+    runLlmDemo({ live }).then(
+      (demonstrated) => {
+        if (!demonstrated) process.exitCode = 1;
+      },
+      (error: unknown) => {
+        console.error('demo failed:', error);
+        process.exitCode = 1;
+      },
+    );
+  }
+}
