@@ -216,7 +216,12 @@ describe('subpaths', () => {
       [REPO_NODE_MODULES],
     );
     expect(out.forRoot).toBe('function');
-    for (const subpath of ['llm-resilience', 'llm-resilience/testing', 'llm-resilience/nestjs', 'llm-resilience/redis']) {
+    for (const subpath of [
+      'llm-resilience',
+      'llm-resilience/testing',
+      'llm-resilience/nestjs',
+      'llm-resilience/redis',
+    ]) {
       expect(out[subpath].same).toBe(true);
       expect(out[subpath].names).toBeGreaterThan(0);
     }
@@ -226,8 +231,16 @@ describe('subpaths', () => {
 describe('a TypeScript consumer of the root with no optional peer installed', () => {
   const settings: [string, string, ts.CompilerOptions][] = [
     ['node10', 'root-only.ts', { module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10 }],
-    ['nodenext, CommonJS', 'root-only.ts', { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext }],
-    ['nodenext, ESM', 'root-only.mts', { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext }],
+    [
+      'nodenext, CommonJS',
+      'root-only.ts',
+      { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
+    ],
+    [
+      'nodenext, ESM',
+      'root-only.mts',
+      { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext },
+    ],
   ];
   const checks = new Map<string, ReturnType<typeof typeCheck>>();
   const declarationsDir = () => path.join(app, 'node_modules', 'llm-resilience', 'dist');
@@ -256,25 +269,33 @@ describe('a TypeScript consumer of the root with no optional peer installed', ()
     }
   }, 60_000);
 
-  it.each(settings.map(([name]) => name))('%s: the consumer compiles, decorators and all, against the declarations for its format', (name) => {
-    expect(checks.get(name)!.consumer).toEqual([]);
-    expect(checks.get(name)!.used).toContain(name === 'nodenext, ESM' ? 'esm/index.d.mts' : 'cjs/index.d.ts');
-  });
+  it.each(settings.map(([name]) => name))(
+    '%s: the consumer compiles, decorators and all, against the declarations for its format',
+    (name) => {
+      expect(checks.get(name)!.consumer).toEqual([]);
+      expect(checks.get(name)!.used).toContain(name === 'nodenext, ESM' ? 'esm/index.d.mts' : 'cjs/index.d.ts');
+    },
+  );
 
-  it.each(settings.map(([name]) => name))('%s: without skipLibCheck, our declarations fail only for want of openai types (known gap, pinned)', (name) => {
-    // The root's declarations import types from openai (the LLM services' signatures), so a
-    // consumer without openai compiles only with skipLibCheck (the default of `tsc --init` and
-    // Nest's starter) — these are the errors it would see without. Without esModuleInterop
-    // (node10, module commonjs), winston's default import in two declaration files fails too.
-    // When either is fixed, shrink this list.
-    const errors = checks.get(name)!.declarations.map((line) => line.replace(/\(\d+,\d+\)/, '').replace(/: error (TS\d+).*/, ' $1'));
-    const openai = [
-      'cjs/llm/agent-orchestrator.d.ts TS2307',
-      'cjs/llm/llm-executor.d.ts TS2307',
-      'cjs/llm/llm-service-factory.d.ts TS2307',
-      'cjs/llm/resilient-llm-service.d.ts TS2307',
-    ];
-    const winston = ['cjs/observability/default-logger.d.ts TS1259', 'cjs/observability/redact-secrets.d.ts TS1259'];
-    expect(errors.sort()).toEqual(name === 'node10' ? [...openai, ...winston].sort() : openai);
-  });
+  it.each(settings.map(([name]) => name))(
+    '%s: without skipLibCheck, our declarations fail only for want of openai types (known gap, pinned)',
+    (name) => {
+      // The root's declarations import types from openai (the LLM services' signatures), so a
+      // consumer without openai compiles only with skipLibCheck (the default of `tsc --init` and
+      // Nest's starter) — these are the errors it would see without. Without esModuleInterop
+      // (node10, module commonjs), winston's default import in two declaration files fails too.
+      // When either is fixed, shrink this list.
+      const errors = checks
+        .get(name)!
+        .declarations.map((line) => line.replace(/\(\d+,\d+\)/, '').replace(/: error (TS\d+).*/, ' $1'));
+      const openai = [
+        'cjs/llm/agent-orchestrator.d.ts TS2307',
+        'cjs/llm/llm-executor.d.ts TS2307',
+        'cjs/llm/llm-service-factory.d.ts TS2307',
+        'cjs/llm/resilient-llm-service.d.ts TS2307',
+      ];
+      const winston = ['cjs/observability/default-logger.d.ts TS1259', 'cjs/observability/redact-secrets.d.ts TS1259'];
+      expect(errors.sort()).toEqual(name === 'node10' ? [...openai, ...winston].sort() : openai);
+    },
+  );
 });

@@ -24,12 +24,25 @@ beforeAll(() => {
 
 const ENTRY_DECLARATIONS = {
   esm: ['esm/index.d.mts', 'esm/testing.d.mts', 'esm/nestjs.d.mts', 'esm/redis.d.mts'],
-  cjs: ['cjs/index.d.ts', 'cjs/testing/index.d.ts', 'cjs/integrations/nestjs/index.d.ts', 'cjs/integrations/redis/index.d.ts'],
+  cjs: [
+    'cjs/index.d.ts',
+    'cjs/testing/index.d.ts',
+    'cjs/integrations/nestjs/index.d.ts',
+    'cjs/integrations/redis/index.d.ts',
+  ],
 };
 
 describe.each([
-  ['tsconfig.nodenext.json', 'nodenext, experimentalDecorators', [...ENTRY_DECLARATIONS.esm, ...ENTRY_DECLARATIONS.cjs]],
-  ['tsconfig.nodenext-standard.json', 'nodenext, standard decorators', [...ENTRY_DECLARATIONS.esm, ...ENTRY_DECLARATIONS.cjs]],
+  [
+    'tsconfig.nodenext.json',
+    'nodenext, experimentalDecorators',
+    [...ENTRY_DECLARATIONS.esm, ...ENTRY_DECLARATIONS.cjs],
+  ],
+  [
+    'tsconfig.nodenext-standard.json',
+    'nodenext, standard decorators',
+    [...ENTRY_DECLARATIONS.esm, ...ENTRY_DECLARATIONS.cjs],
+  ],
   ['tsconfig.bundler.json', 'bundler', ENTRY_DECLARATIONS.esm],
 ])('%s (%s)', (tsconfig, _description, entryDeclarations) => {
   let checked: TypeCheckResult;

@@ -28,7 +28,6 @@ const PUBLIC_NAMES = [
   'redactSecrets',
 ];
 
-
 /** Runs an ES module snippet in the repository root (so `llm-resilience` resolves to this package). */
 const esm = (code: string) => node(['--input-type=module', '-e', code]);
 /** Runs a CommonJS snippet in the repository root. */
@@ -59,15 +58,18 @@ describe('package.json entry points', () => {
 
   // "import" gets ESM declarations (.d.mts) and "require" CommonJS ones (.d.ts), each listed
   // first ("types" must come before "default": TypeScript takes the first condition that matches).
-  it.each(Object.entries(SUBPATHS))('%s: import and require each have types first, then default', (subpath, [esm, cjs]) => {
-    expect(pkg.exports[subpath]).toEqual({
-      import: { types: `./dist/esm/${esm}.d.mts`, default: `./dist/esm/${esm}.mjs` },
-      require: { types: `./dist/cjs/${cjs}.d.ts`, default: `./dist/cjs/${cjs}.js` },
-    });
-    for (const condition of ['import', 'require']) {
-      expect(Object.keys(pkg.exports[subpath][condition])).toEqual(['types', 'default']);
-    }
-  });
+  it.each(Object.entries(SUBPATHS))(
+    '%s: import and require each have types first, then default',
+    (subpath, [esm, cjs]) => {
+      expect(pkg.exports[subpath]).toEqual({
+        import: { types: `./dist/esm/${esm}.d.mts`, default: `./dist/esm/${esm}.mjs` },
+        require: { types: `./dist/cjs/${cjs}.d.ts`, default: `./dist/cjs/${cjs}.js` },
+      });
+      for (const condition of ['import', 'require']) {
+        expect(Object.keys(pkg.exports[subpath][condition])).toEqual(['types', 'default']);
+      }
+    },
+  );
 
   const targets: [string, string][] = [
     ['main', pkg.main],
@@ -78,7 +80,10 @@ describe('package.json entry points', () => {
       typeof conditions === 'string'
         ? []
         : Object.entries(conditions as Record<string, Record<string, string>>).flatMap(([condition, files]) =>
-            Object.entries(files).map(([kind, file]): [string, string] => [`exports["${subpath}"].${condition}.${kind}`, file]),
+            Object.entries(files).map(([kind, file]): [string, string] => [
+              `exports["${subpath}"].${condition}.${kind}`,
+              file,
+            ]),
           ),
     ),
     ...Object.entries(pkg.typesVersions?.['*'] ?? {}).map(([name, files]): [string, string] => [
@@ -117,11 +122,14 @@ describe('package.json entry points', () => {
     for (const name of PUBLIC_NAMES) expect(dts).toMatch(new RegExp(`\\b${name}\\b`));
   });
 
-  it.each(Object.entries(SUBPATHS))('%s: the ESM declarations re-export the CommonJS ones (one set of types)', (_subpath, [esm, cjs]) => {
-    const dmts = fs.readFileSync(path.join(ROOT, 'dist', 'esm', `${esm}.d.mts`), 'utf8');
-    expect(dmts).toContain(`export * from '../cjs/${cjs}.js';`);
-    expect(dmts).toContain('export default cjs;');
-  });
+  it.each(Object.entries(SUBPATHS))(
+    '%s: the ESM declarations re-export the CommonJS ones (one set of types)',
+    (_subpath, [esm, cjs]) => {
+      const dmts = fs.readFileSync(path.join(ROOT, 'dist', 'esm', `${esm}.d.mts`), 'utf8');
+      expect(dmts).toContain(`export * from '../cjs/${cjs}.js';`);
+      expect(dmts).toContain('export default cjs;');
+    },
+  );
 });
 
 describe('require and import', () => {

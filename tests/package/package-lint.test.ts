@@ -40,7 +40,10 @@ it('publint finds nothing, not even a suggestion', () => {
 
 describe('Are the Types Wrong', () => {
   let report: {
-    analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> };
+    analysis: {
+      problems: unknown[];
+      entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }>;
+    };
   };
 
   beforeAll(() => {

@@ -32,7 +32,7 @@ function npm(args: string[], cwd: string): string {
     });
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`npm ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`);
+    throw new Error(`npm ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`, { cause: error });
   }
 }
 
@@ -47,7 +47,9 @@ export function removeTempDir(dir: string | undefined): void {
 
 /** Packs the repository (its built dist/) into `destination` and returns the tarball's path. */
 export function packTarball(destination: string): string {
-  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', destination], ROOT)) as { filename: string }[];
+  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', destination], ROOT)) as {
+    filename: string;
+  }[];
   return path.join(destination, packed.filename);
 }
 
@@ -84,8 +86,10 @@ export function installTarball(tarball: string, dir: string): 'npm' | 'copied' {
  */
 function dependencyClosure(names: string[]): string[] {
   const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'));
-  const packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }> =
-    lock.packages;
+  const packages: Record<
+    string,
+    { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }
+  > = lock.packages;
   const find = (from: string, name: string): string | undefined => {
     // Node's lookup: from/node_modules/name, then each parent's node_modules.
     for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
@@ -99,11 +103,13 @@ function dependencyClosure(names: string[]): string[] {
   while (queue.length > 0) {
     const [from, name] = queue.shift()!;
     const location = find(from, name);
-    if (location === undefined) throw new Error(`${name} (needed by ${from || 'llm-resilience'}) is not in package-lock.json`);
+    if (location === undefined)
+      throw new Error(`${name} (needed by ${from || 'llm-resilience'}) is not in package-lock.json`);
     if (seen.has(location)) continue;
     seen.add(location);
     const entry = packages[location];
-    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) queue.push([location, dep]);
+    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies }))
+      queue.push([location, dep]);
   }
   // Keep the top-level folders only: "node_modules/a" or "node_modules/@scope/a".
   return [...seen].filter((location) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(location));
@@ -129,9 +135,11 @@ export function runNode(cwd: string, args: string[], nodePath?: string[]): NodeR
 }
 
 /** Like `runNode`, but expects success and parses the last line of stdout as JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from a child process; each test says what it expects
 export function runNodeJson<T = any>(cwd: string, args: string[], nodePath?: string[]): T {
   const run = runNode(cwd, args, nodePath);
-  if (run.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${run.status}:\n${run.stderr}\n${run.stdout}`);
+  if (run.status !== 0)
+    throw new Error(`node ${args.join(' ')} exited with ${run.status}:\n${run.stderr}\n${run.stdout}`);
   const lines = run.stdout.split('\n');
   return JSON.parse(lines[lines.length - 1]);
 }

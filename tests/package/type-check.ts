@@ -25,8 +25,16 @@ function cachingHost(options: ts.CompilerOptions): ts.CompilerHost {
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile) => {
     const format =
-      typeof languageVersionOrOptions === 'object' ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
-    const key = [fileName, options.module, options.moduleResolution, format.languageVersion, format.impliedNodeFormat].join('|');
+      typeof languageVersionOrOptions === 'object'
+        ? languageVersionOrOptions
+        : { languageVersion: languageVersionOrOptions };
+    const key = [
+      fileName,
+      options.module,
+      options.moduleResolution,
+      format.languageVersion,
+      format.impliedNodeFormat,
+    ].join('|');
     if (shouldCreateNewSourceFile || !parsedFiles.has(key)) {
       parsedFiles.set(key, getSourceFile(fileName, languageVersionOrOptions, onError, shouldCreateNewSourceFile));
     }
@@ -56,7 +64,10 @@ export function typeCheck(
   const inPackage = (file: string) => path.resolve(file).startsWith(path.resolve(packageDir) + path.sep);
   const consumerFiles = new Set(rootNames.map((file) => path.resolve(file)));
   const program = ts.createProgram({ rootNames, options, host: cachingHost(options) });
-  const fileDiagnostics = (file: ts.SourceFile) => [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)];
+  const fileDiagnostics = (file: ts.SourceFile) => [
+    ...program.getSyntacticDiagnostics(file),
+    ...program.getSemanticDiagnostics(file),
+  ];
   const ours = program.getSourceFiles().filter((file) => inPackage(file.fileName));
   const consumer = program.getSourceFiles().filter((file) => consumerFiles.has(path.resolve(file.fileName)));
   const format = (diagnostics: readonly ts.Diagnostic[]) =>

@@ -62,9 +62,9 @@ expectTrue<Equals<ChatAgent['add'], (a: number, b?: number) => number>>();
 // Calls type-check as they would undecorated.
 async function calls(agent: ChatAgent): Promise<void> {
   const text: string = await agent.complete('hi', { signal: AbortSignal.timeout(1000) });
-  const generic = await agent.generic({ id: 'a' }, 1, 2);
-  expectTrue<Equals<typeof generic, { id: string } & { count: number }>>();
-  for await (const chunk of agent.stream(text)) expectTrue<Equals<typeof chunk, string>>();
+  const _generic = await agent.generic({ id: 'a' }, 1, 2);
+  expectTrue<Equals<typeof _generic, { id: string } & { count: number }>>();
+  for await (const _chunk of agent.stream(text)) expectTrue<Equals<typeof _chunk, string>>();
   // @ts-expect-error a number is not a string parameter
   await agent.complete(42);
   // @ts-expect-error too many arguments

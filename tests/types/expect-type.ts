@@ -6,4 +6,3 @@ export type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T ext
 
 /** Fails to compile unless its type argument is `true`: `expectTrue<Equals<X, Y>>()`. */
 export function expectTrue<T extends true>(): T | void {}
-

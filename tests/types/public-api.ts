@@ -141,7 +141,9 @@ expectTrue<
     }
   >
 >();
-expectTrue<Equals<RetryBudgetOptions, { capacity?: number; retryCost?: number; timeoutCost?: number; successRefund?: number }>>();
+expectTrue<
+  Equals<RetryBudgetOptions, { capacity?: number; retryCost?: number; timeoutCost?: number; successRefund?: number }>
+>();
 expectTrue<Equals<BulkheadSettings['maxConcurrency'], number>>();
 
 // A RetryConfig has every field (defaults filled in), typed as in RetryConfigFields.
@@ -175,7 +177,12 @@ expectTrue<Equals<AgentConfigInput['provider'], LLMProvider | 'openai' | 'azure_
 expectTrue<Equals<AgentConfigInput['retryConfig'], RetryConfig | Partial<RetryConfigFields> | undefined>>();
 expectTrue<Equals<ReturnType<typeof AgentConfig.from>, AgentConfig>>();
 
-new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', retryConfig: { maxAttempts: 2 }, fallbacks: [{ model: 'gpt-4o-mini' }] });
+new AgentConfig({
+  provider: 'azure_openai',
+  model: 'gpt-4o',
+  retryConfig: { maxAttempts: 2 },
+  fallbacks: [{ model: 'gpt-4o-mini' }],
+});
 new AgentConfig({ provider: LLMProvider.OPENAI, model: 'gpt-4o-mini', retryConfig: new RetryConfig() });
 // @ts-expect-error not a provider
 new AgentConfig({ provider: 'anthropic', model: 'claude' });
@@ -186,7 +193,9 @@ new AgentConfig({ provider: 'openai', model: 'gpt-4o', retryConfig: { maxAttempt
 
 // --- Functions ---------------------------------------------------------------------------
 expectTrue<Equals<ReturnType<typeof getRetryContext>, RetryContext | undefined>>();
-expectTrue<Equals<RetryContext, { readonly attempt: number; readonly maxAttempts: number; readonly signal: AbortSignal }>>();
+expectTrue<
+  Equals<RetryContext, { readonly attempt: number; readonly maxAttempts: number; readonly signal: AbortSignal }>
+>();
 expectTrue<Equals<ReturnType<typeof classifyError>, ErrorClassification>>();
 expectTrue<Equals<ErrorClassification['kind'], FailureKind>>();
 expectTrue<Equals<ErrorClassification['retryAfterMs'], number | undefined>>();
@@ -200,7 +209,11 @@ expectTrue<Equals<ReturnType<typeof configureResilience>, void>>();
 // A winston logger, console and a four-method object are all loggers.
 const loggers: ResilienceLogger[] = [console, { error() {}, warn() {}, info() {}, debug() {} }];
 void loggers;
-configureResilience({ defaults: { maxAttempts: 3 }, configs: { fast: new RetryConfig({ maxAttempts: 2 }) }, random: Math.random });
+configureResilience({
+  defaults: { maxAttempts: 3 },
+  configs: { fast: new RetryConfig({ maxAttempts: 2 }) },
+  random: Math.random,
+});
 // @ts-expect-error unknown setting
 configureResilience({ default: { maxAttempts: 3 } });
 // @ts-expect-error defaults are checked field by field

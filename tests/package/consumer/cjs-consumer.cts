@@ -1,6 +1,7 @@
 // A CommonJS consumer of the BUILT package (dist/cjs/*.d.ts) under nodenext: `import` here
 // compiles to require(). Compiled by tests/package/consumer-types.test.ts; never run.
 import { RetryConfig, RetryNetwork, type JitterMode } from 'llm-resilience';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS form a user may write
 import llm = require('llm-resilience');
 import type { RetryConfig as ImportedRetryConfig } from 'llm-resilience' with { 'resolution-mode': 'import' };
 import { startFaultServer } from 'llm-resilience/testing';

@@ -32,10 +32,14 @@ const bad: RetryOptions = { maxAttemps: 3 };
 export async function use(redis: Redis, error: unknown): Promise<void> {
   const server: FaultServer = await startFaultServer({ script: ['503'] });
   await server.close();
-  const options: ResilienceModuleOptions = { defaults: { maxAttempts: 3 }, stateStore: createRedisStateStore({ client: redis }) };
+  const options: ResilienceModuleOptions = {
+    defaults: { maxAttempts: 3 },
+    stateStore: createRedisStateStore({ client: redis }),
+  };
   ResilienceModule.forRoot(options);
   const store: RedisStateStore = createRedisStateStore({ client: redis, prefix: 'app' });
   await store.close();
-  if (isRetryConfigError(error)) expectTrue<Equals<(typeof error)['issues'][number], { field: string; message: string }>>();
+  if (isRetryConfigError(error))
+    expectTrue<Equals<(typeof error)['issues'][number], { field: string; message: string }>>();
   void bad;
 }
