@@ -143,29 +143,65 @@ const EXPLICIT = Symbol('llm-resilience.explicitFields');
  * @throws RetryConfigError listing every violated rule.
  */
 export class RetryConfig implements RetryConfigFields {
-  /** {@inheritDoc RetryConfigFields.maxAttempts} */
+  /**
+   * {@inheritDoc RetryConfigFields.maxAttempts}
+   * @default 3
+   */
   maxAttempts: number = RETRY_DEFAULTS.maxAttempts;
-  /** {@inheritDoc RetryConfigFields.baseDelayMs} */
+  /**
+   * {@inheritDoc RetryConfigFields.baseDelayMs}
+   * @default 1000
+   */
   baseDelayMs: number = RETRY_DEFAULTS.baseDelayMs;
-  /** {@inheritDoc RetryConfigFields.maxDelayMs} */
+  /**
+   * {@inheritDoc RetryConfigFields.maxDelayMs}
+   * @default 30000
+   */
   maxDelayMs: number = RETRY_DEFAULTS.maxDelayMs;
-  /** {@inheritDoc RetryConfigFields.exponentialBase} */
+  /**
+   * {@inheritDoc RetryConfigFields.exponentialBase}
+   * @default 2
+   */
   exponentialBase: number = RETRY_DEFAULTS.exponentialBase;
-  /** {@inheritDoc RetryConfigFields.jitter} */
+  /**
+   * {@inheritDoc RetryConfigFields.jitter}
+   * @default 'full'
+   */
   jitter: JitterMode = RETRY_DEFAULTS.jitter;
-  /** {@inheritDoc RetryConfigFields.respectRetryAfter} */
+  /**
+   * {@inheritDoc RetryConfigFields.respectRetryAfter}
+   * @default true
+   */
   respectRetryAfter: boolean = RETRY_DEFAULTS.respectRetryAfter;
-  /** {@inheritDoc RetryConfigFields.maxRetryAfterMs} */
+  /**
+   * {@inheritDoc RetryConfigFields.maxRetryAfterMs}
+   * @default 60000
+   */
   maxRetryAfterMs: number = RETRY_DEFAULTS.maxRetryAfterMs;
-  /** {@inheritDoc RetryConfigFields.attemptTimeoutMs} */
+  /**
+   * {@inheritDoc RetryConfigFields.attemptTimeoutMs}
+   * @default undefined (none)
+   */
   attemptTimeoutMs?: number = RETRY_DEFAULTS.attemptTimeoutMs;
-  /** {@inheritDoc RetryConfigFields.totalTimeoutMs} */
+  /**
+   * {@inheritDoc RetryConfigFields.totalTimeoutMs}
+   * @default undefined (none)
+   */
   totalTimeoutMs?: number = RETRY_DEFAULTS.totalTimeoutMs;
-  /** {@inheritDoc RetryConfigFields.circuitBreaker} */
+  /**
+   * {@inheritDoc RetryConfigFields.circuitBreaker}
+   * @default undefined (off)
+   */
   circuitBreaker?: CircuitBreakerOptions | boolean;
-  /** {@inheritDoc RetryConfigFields.retryBudget} */
+  /**
+   * {@inheritDoc RetryConfigFields.retryBudget}
+   * @default undefined (on, with RETRY_BUDGET_DEFAULTS)
+   */
   retryBudget?: RetryBudgetOptions | boolean;
-  /** {@inheritDoc RetryConfigFields.bulkhead} */
+  /**
+   * {@inheritDoc RetryConfigFields.bulkhead}
+   * @default undefined (off)
+   */
   bulkhead?: BulkheadSettings | false;
 
   /** @internal The fields this config was given explicitly (its layer). */

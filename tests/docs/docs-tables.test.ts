@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderDocsTables, repositoryRoot, staleFiles, type DocsTables } from '../../scripts/docs-tables';
 import { checkReadmeDefaults, checkReadmeEvents } from '../../scripts/docs/readme-check';
+import { checkTsdocDefaults } from '../../scripts/docs/tsdoc-defaults-check';
 
 // docs/defaults.md, docs/events.md and docs/classification.md are generated from the code
 // (scripts/docs-tables.ts); the README's own defaults and events tables are checked against it.
@@ -38,4 +39,9 @@ test("the README's trace-event table matches the events the code sends", () => {
 
 test('the generated files say how to regenerate them', () => {
   for (const text of Object.values(tables.files)) expect(text).toContain('npm run docs:tables');
+});
+
+test('the @default tags of RetryConfig and RetryConfigFields match RETRY_DEFAULTS', () => {
+  const problems = checkTsdocDefaults(root);
+  if (problems.length > 0) throw new Error(`TSDoc @default tags disagree with the code:\n- ${problems.join('\n- ')}`);
 });
