@@ -158,3 +158,18 @@ export function invalidBodyError(): ErrorReply {
     },
   };
 }
+
+/** `faultFor` returned something that is not a fault spec, or threw: a mistake in the test. */
+export function invalidFaultError(detail: string): ErrorReply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        message: `The fault server's faultFor option failed: ${detail}`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'invalid_fault_spec',
+      },
+    },
+  };
+}

@@ -8,6 +8,7 @@ import {
   contentFilterError,
   contextLengthError,
   invalidBodyError,
+  invalidFaultError,
   notFoundError,
   quotaError,
   rateLimitError,
@@ -15,7 +16,7 @@ import {
   type ErrorReply,
 } from './error-bodies';
 import { FaultSchedule } from './fault-schedule';
-import { DEFAULT_RANDOM_FAULTS, parseFaultSpecs, type Fault, type FaultSpec } from './fault-spec';
+import { DEFAULT_RANDOM_FAULTS, invalidSpecMessage, parseFaultSpec, parseFaultSpecs, type Fault, type FaultSpec } from './fault-spec';
 import { rateLimitHeaders } from './rate-limit-headers';
 import { matchChatRoute, providerOfPath, type Provider } from './routes';
 import { SSE_DONE, SSE_HEADERS, sseEvent } from './sse';
@@ -41,7 +42,23 @@ export interface FaultServerOptions {
   port?: number;
   /** Called for each request once its fault is decided (the CLI logs with it). Errors are ignored. */
   onRequest?: (request: RecordedRequest) => void;
+  /**
+   * Decides a chat request's fault from the request itself, before the script and random
+   * mode: return a fault spec, or `undefined` to leave the request to them (a decided
+   * request uses no script entry and no PRNG draw). For soaks that give each logical call
+   * its own fault plan (keyed by a tag in the prompt): with concurrent calls, which call
+   * gets the script's or the PRNG's i-th fault depends on arrival order. A spec that is
+   * not valid, or a throw, answers a 400 `invalid_fault_spec` recorded as `'invalid-fault'`
+   * (a 400 is not retried, so the mistake shows up at once).
+   */
+  faultFor?: (request: FaultRequest) => FaultSpec | undefined;
 }
+
+/** What `faultFor` sees of a request: everything recorded but the fault. */
+export type FaultRequest = Readonly<Omit<RecordedRequest, 'fault' | 'body'>> & {
+  /** The parsed JSON body: always an object here (other bodies are answered with a 400 first). */
+  readonly body: Record<string, unknown>;
+};
 
 export interface RecordedRequest {
   method: string;
@@ -59,7 +76,8 @@ export interface RecordedRequest {
   /**
    * What the server did: a fault spec (`'ok'`, `'429'`, `'slow:20'`, ...), or
    * `'rate-limited'` (refused by `rateLimit`), `'not-found'` (no such endpoint),
-   * `'invalid-body'` (the body was not a JSON object). Only fault specs use script entries.
+   * `'invalid-body'` (the body was not a JSON object), `'invalid-fault'` (`faultFor`
+   * returned no valid spec). Only fault specs not decided by `faultFor` use script entries.
    */
   fault: string;
   /** `Date.now()` when the request body had arrived. */
@@ -166,11 +184,27 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     }
     if (!isObject(body)) return finish('invalid-body', invalidBodyError());
 
-    const fault = schedule.next();
+    const { fault: _undecided, ...seen } = record;
+    const decided = decideFault({ ...seen, body });
+    if (typeof decided === 'string') return finish('invalid-fault', invalidFaultError(decided));
+    const fault = decided ?? schedule.next();
     finish(fault.spec);
     const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
     const meta: ReplyMeta = { id: `chatcmpl-${requestCount}`, model, created: Math.floor(Date.now() / 1000) };
     apply(fault, { req, res, headers, body, meta, stream: body.stream === true, apiKey: apiKeyOf(req.headers) });
+  }
+
+  /** `faultFor`'s verdict: a fault, `undefined` (the schedule decides), or what went wrong. */
+  function decideFault(request: FaultRequest): Fault | string | undefined {
+    if (settings.faultFor === undefined) return undefined;
+    let spec: unknown;
+    try {
+      spec = settings.faultFor(request);
+    } catch (error) {
+      return `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    }
+    if (spec === undefined) return undefined;
+    return parseFaultSpec(spec) ?? invalidSpecMessage(spec, 'faultFor');
   }
 
   interface ReplyContext {
@@ -316,6 +350,7 @@ interface ResolvedOptions {
   rateLimit?: RateLimitOptions;
   port: number;
   onRequest?: (request: RecordedRequest) => void;
+  faultFor?: (request: FaultRequest) => FaultSpec | undefined;
 }
 
 /** Validates everything up front so a bad option fails the setup, naming the value. */
@@ -336,6 +371,9 @@ function resolveOptions(options: FaultServerOptions): ResolvedOptions {
   if (options.onRequest !== undefined && typeof options.onRequest !== 'function') {
     throw new TypeError('onRequest must be a function');
   }
+  if (options.faultFor !== undefined && typeof options.faultFor !== 'function') {
+    throw new TypeError('faultFor must be a function');
+  }
   return {
     script: parseFaultSpecs(options.script ?? [], 'script'),
     faultRate,
@@ -344,6 +382,7 @@ function resolveOptions(options: FaultServerOptions): ResolvedOptions {
     rateLimit: options.rateLimit === undefined ? undefined : validateRateLimit(options.rateLimit),
     port,
     onRequest: options.onRequest,
+    faultFor: options.faultFor,
   };
 }
 

@@ -7,6 +7,6 @@
  * `src/` and nothing from `openai` at run time, so it works (and loads fast) on its own.
  */
 export { startFaultServer } from './fault-server';
-export type { FaultServer, FaultServerOptions, RecordedRequest } from './fault-server';
+export type { FaultRequest, FaultServer, FaultServerOptions, RecordedRequest } from './fault-server';
 export type { FaultSpec } from './fault-spec';
 export type { RateLimitOptions } from './token-bucket';

@@ -420,6 +420,93 @@ describe('random mode', () => {
   });
 });
 
+describe('faultFor', () => {
+  /** The tag a test puts in a prompt to say which logical call a request belongs to. */
+  const callOf = (body: Record<string, unknown>): string => {
+    const messages = body.messages as Array<{ content: string }>;
+    return /call-(\d+)/.exec(messages[messages.length - 1].content)?.[1] ?? '?';
+  };
+  const ask = (client: OpenAI, call: string) =>
+    client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `call-${call}` }] })
+      .then(() => 200, (error) => error.status);
+
+  test('decides each request from the request itself, whatever the arrival order', async () => {
+    // Each call's own plan, by the number of requests it has made so far.
+    const plans: Record<string, FaultSpec[]> = { '1': ['503', 'ok'], '2': ['429-quota'], '3': ['ok'] };
+    const seen = new Map<string, number>();
+    await start({
+      faultFor: (request) => {
+        const call = callOf(request.body);
+        const index = seen.get(call) ?? 0;
+        seen.set(call, index + 1);
+        return plans[call][index];
+      },
+    });
+    const client = openai();
+    const [one, two, three] = await Promise.all([ask(client, '3'), ask(client, '2'), ask(client, '1')]);
+    expect({ one, two, three }).toEqual({ one: 200, two: 429, three: 503 });
+    expect(await ask(client, '1')).toBe(200);
+    const byCall = (call: string) => server.requests.filter((request) => callOf(request.body as Record<string, unknown>) === call);
+    expect(byCall('1').map((request) => request.fault)).toEqual(['503', 'ok']);
+    expect(byCall('2').map((request) => request.fault)).toEqual(['429-quota']);
+    expect(byCall('3').map((request) => request.fault)).toEqual(['ok']);
+  });
+
+  test('undefined leaves the request to the script (and only such requests use script entries)', async () => {
+    await start({ script: ['500', '502'], faultFor: (request) => (callOf(request.body) === '9' ? '401' : undefined) });
+    const client = openai();
+    const statuses = [];
+    for (const call of ['1', '9', '1', '9', '1']) statuses.push(await ask(client, call));
+    expect(statuses).toEqual([500, 401, 502, 401, 200]);
+    expect(server.requests.map((request) => request.fault)).toEqual(['500', '401', '502', '401', 'ok']);
+  });
+
+  test('sees the request but not a fault; the PRNG is not drawn for decided requests', async () => {
+    const seenKeys: string[][] = [];
+    await start({
+      faultRate: 1,
+      faults: ['500', '503'],
+      seed: 3,
+      faultFor: (request) => {
+        seenKeys.push(Object.keys(request).sort());
+        return callOf(request.body) === '0' ? 'ok' : undefined;
+      },
+    });
+    const client = openai();
+    const mixed = [];
+    for (const call of ['0', '1', '0', '1', '1']) mixed.push(await ask(client, call));
+    const plain = await startExtra({ faultRate: 1, faults: ['500', '503'], seed: 3 });
+    const undecided = [];
+    for (let i = 0; i < 3; i++) undecided.push(await ask(openai(plain), '1'));
+    // Requests of call 1 (2nd, 4th, 5th) get the same faults as the first three of a plain server.
+    expect([mixed[1], mixed[3], mixed[4]]).toEqual(undecided);
+    expect([mixed[0], mixed[2]]).toEqual([200, 200]);
+    expect(seenKeys[0]).toEqual(['at', 'body', 'headers', 'method', 'path', 'provider', 'query', 'requestId']);
+  });
+
+  test('an invalid spec or a throw is a 400 invalid_fault_spec, recorded as invalid-fault', async () => {
+    await start({
+      faultFor: (request) => {
+        if (callOf(request.body) === '1') return 'teapot';
+        throw new Error('plan missing');
+      },
+    });
+    const client = openai();
+    const first = await failure(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'call-1' }] }));
+    const second = await failure(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'call-2' }] }));
+    expect(first).toBeInstanceOf(BadRequestError);
+    expect(first.code).toBe('invalid_fault_spec');
+    expect(first.message).toMatch(/Invalid fault spec "teapot" in faultFor\. Valid specs: ok, 429/);
+    expect(second.message).toMatch(/it threw Error: plan missing/);
+    expect(server.requests.map((request) => request.fault)).toEqual(['invalid-fault', 'invalid-fault']);
+  });
+
+  test('must be a function', async () => {
+    await expect(startFaultServer({ faultFor: 'ok' as never })).rejects.toThrow('faultFor must be a function');
+  });
+});
+
 describe('rate limit (token bucket)', () => {
   /** Status and headers of a call, whether it succeeded or failed. */
   async function call(client: OpenAI): Promise<{ status: number; headers: Headers }> {
