@@ -7,6 +7,7 @@ import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-c
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
+import type { AnyFunction } from '../internal/any-function';
 
 const OPTION_KEYS = ['config', 'configName', 'logger', 'tracer', 'observers', 'name', 'successDetails', 'key', 'spanAttributes'];
 
@@ -37,7 +38,7 @@ export function createRetryDecorator(
       const label = fixedName
         ? () => fixedName
         : (thisArg: unknown) => `${classNameOf(thisArg, context.static) ?? 'anonymous class'}.${method}`;
-      return wrap(target as Function, buildPolicy(method, label));
+      return wrap(target as AnyFunction, buildPolicy(method, label));
     }
 
     // Legacy mode: (prototype or constructor, key, descriptor).
@@ -84,18 +85,20 @@ export function createRetryDecorator(
 
 type Method = (...args: unknown[]) => unknown;
 
-function wrap(original: Function, policy: RetryPolicy): Function {
+function wrap(original: AnyFunction, policy: RetryPolicy): AnyFunction {
   if (mentionsRetryContext(original)) enableAsyncRetryContext();
   const wrapper = isAsyncGeneratorFunction(original)
     ? function (this: unknown, ...args: unknown[]) {
         return executeStreamWithRetry(policy, original as Method, this, args);
       }
     : function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
-        // Up to three arguments are passed as such: no array on the success path.
+        // Up to three arguments are passed as such: no array on the success path (a rest
+        // parameter would allocate one on every call).
         const argc = arguments.length;
         return argc <= LEAN_MAX_ARGS
           ? executeLean(policy, original as Method, this, argc, a, b, c)
-          : executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
+          : // eslint-disable-next-line prefer-rest-params -- see above: `arguments` costs nothing until sliced
+            executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
       };
   copyFunctionIdentity(original, wrapper);
   return wrapper;

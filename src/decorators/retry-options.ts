@@ -2,6 +2,9 @@ import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import type { RetryConfig, RetryConfigFields } from '../config/retry-config';
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- the callbacks name the user's own class
+   (`(agent: ChatAgent) => ...`), which a parameter of type `unknown` would refuse. */
+
 /**
  * Options of `@RetryOpenAI`, `@RetryAzure` and `@RetryNetwork`: any `RetryConfig` field (the
  * strongest configuration layer) plus where the rest of the configuration, the logs and the

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AnyFunction } from '../internal/any-function';
 
 /** What a decorated method can learn about the attempt it is running in. */
 export interface RetryContext {
@@ -72,7 +73,7 @@ let slotOwner: AttemptOwner | undefined;
 let slotThis: unknown;
 
 /** @internal Calls `fn` with `ctx` as the retry context. */
-export function runInRetryContext(ctx: AttemptContext, fn: Function, thisArg: unknown, args: unknown[]): unknown {
+export function runInRetryContext(ctx: AttemptContext, fn: AnyFunction, thisArg: unknown, args: unknown[]): unknown {
   if (asyncContext) return storage.run(ctx, Reflect.apply, fn, thisArg, args);
   const outerContext = slotContext;
   const outerOwner = slotOwner;
@@ -94,7 +95,7 @@ export function runInRetryContext(ctx: AttemptContext, fn: Function, thisArg: un
  */
 export function runFirstAttempt(
   owner: AttemptOwner,
-  fn: Function,
+  fn: AnyFunction,
   thisArg: unknown,
   argc: number,
   a: unknown,
@@ -118,7 +119,7 @@ export function runFirstAttempt(
 }
 
 /** Calls `fn` with exactly `argc` of the given arguments (its `arguments.length` stays true). */
-function callWithFew(fn: Function, thisArg: unknown, argc: number, a: unknown, b: unknown, c: unknown): unknown {
+function callWithFew(fn: AnyFunction, thisArg: unknown, argc: number, a: unknown, b: unknown, c: unknown): unknown {
   switch (argc) {
     case 0:
       return fn.call(thisArg);
@@ -147,7 +148,7 @@ export function enableAsyncRetryContext(): void {
 }
 
 /** @internal Whether the method's own code asks for the retry context. */
-export function mentionsRetryContext(fn: Function): boolean {
+export function mentionsRetryContext(fn: AnyFunction): boolean {
   try {
     return Function.prototype.toString.call(fn).includes('getRetryContext');
   } catch {

@@ -29,8 +29,9 @@ import { decideRetry } from './retry-decision';
 import { AttemptContext, runFirstAttempt, runInRetryContext } from './retry-context';
 import { RetryPolicy } from './retry-policy';
 import { activeInstrumentation, CallInstrumentation } from '../observability/instrumentation';
+import type { AnyFunction } from '../internal/any-function';
 
-type Method = (...args: any[]) => unknown;
+type Method = AnyFunction;
 
 /** The most arguments a call can have and still take the lean path (no arguments array). */
 export const LEAN_MAX_ARGS = 3;
@@ -415,6 +416,7 @@ class RetryCall {
     const stopped = new Promise<never>((_, reject) => {
       if (signal) {
         onAbort = () => {
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- control flow, caught by the engine
           reject(new FinalOutcome(signal.reason));
           ctx.abort(signal.reason);
         };
@@ -431,6 +433,7 @@ class RetryCall {
       if (deadlineMs !== undefined) {
         deadlineTimer = setTimeout(() => {
           const outcome = this.endAtDeadline(ctx.attempt);
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- control flow, caught by the engine
           reject(outcome);
           ctx.abort(outcome.error);
         }, Math.max(0, deadlineMs - Date.now()));

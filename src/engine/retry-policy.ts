@@ -18,8 +18,12 @@ import type { AttemptOwner } from './retry-context';
 import { Upstream, upstreamFor } from './upstream';
 
 /** A config for the call: fixed, or chosen from the instance and the call's arguments. */
+// `instance: any`: the user's callbacks name their own class (`(agent: ChatAgent) => ...`), which
+// a parameter of type `unknown` would refuse.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ConfigOption = RetryConfig | ((instance: any, args: unknown[]) => RetryConfig | undefined);
 /** The logger and tracer of one instance (a per-agent tracer, say), above the fixed ones. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
 export type ObserversOption = (instance: any) => { logger?: ResilienceLogger; tracer?: Tracer } | undefined;
 
 export interface RetryPolicySpec {
@@ -35,10 +39,12 @@ export interface RetryPolicySpec {
   /** Extra details for the `llm_call_success` event, from the call's result. */
   readonly successDetails?: (result: unknown) => Record<string, unknown>;
   /** The upstream whose breaker, budget and cooldown the calls share (default: the label). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
   readonly key?: string | ((instance: any, args: unknown[]) => string);
   /** A named config (`configureResilience({ configs })`), in the place of `config`. */
   readonly configName?: string;
   /** Attributes for the call's span (e.g. `gen_ai.system`, `gen_ai.request.model`). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
   readonly spanAttributes?: (instance: any, args: unknown[]) => Record<string, string | number | boolean>;
 }
 

@@ -1,3 +1,5 @@
+import type { AnyFunction } from './any-function';
+
 type ReflectWithMetadata = typeof Reflect & {
   getOwnMetadataKeys?(target: object): unknown[];
   getOwnMetadata?(key: unknown, target: object): unknown;
@@ -9,7 +11,7 @@ type ReflectWithMetadata = typeof Reflect & {
  * reflect-metadata key stored on the function itself (NestJS keeps route and handler
  * metadata there). Without reflect-metadata loaded there is no metadata to copy.
  */
-export function copyFunctionIdentity(original: Function, wrapper: Function): void {
+export function copyFunctionIdentity(original: AnyFunction, wrapper: AnyFunction): void {
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
   Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true });
   const reflect = Reflect as ReflectWithMetadata;

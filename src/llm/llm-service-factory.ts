@@ -93,7 +93,7 @@ export class LLMServiceFactory {
 
   private buildClient(agent: AgentConfig): LLMClient {
     // Loaded when first needed: `openai` is a peer dependency that decorator-only users may not have.
-    const { OpenAI: OpenAIClient, AzureOpenAI: AzureClient } = require('openai') as typeof import('openai');
+    const { OpenAI: OpenAIClient, AzureOpenAI: AzureClient } = loadOpenAI();
     if (agent.provider === LLMProvider.AZURE_OPENAI) {
       // `null`, not undefined, for what is not used: the SDK would fill an undefined
       // `apiKey`/`baseURL` from AZURE_OPENAI_API_KEY / OPENAI_BASE_URL and then refuse the
@@ -165,5 +165,21 @@ export class LLMServiceFactory {
       ]);
     }
     return key;
+  }
+}
+
+/** `openai`, loaded when first needed; a clear error naming the peer when it is not installed. */
+function loadOpenAI(): typeof import('openai') {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a peer that decorator-only users may not have
+    return require('openai') as typeof import('openai');
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND' && /'openai'/.test(String((error as Error).message))) {
+      throw new Error(
+        "LLMServiceFactory needs the optional peer dependency 'openai' (v5 or v6) to create clients: npm install openai",
+        { cause: error },
+      );
+    }
+    throw error;
   }
 }

@@ -33,7 +33,7 @@ export class ResilienceRuntime implements OnApplicationShutdown {
    * Validates `rawOptions` and every use of them in the app (`configName`s, injected
    * agents); throws one `RetryConfigError` listing every problem, or applies the settings.
    */
-  static boot(rawOptions: unknown, modules: ModulesContainer, moduleClass: Function): ResilienceRuntime {
+  static boot(rawOptions: unknown, modules: ModulesContainer, moduleClass: object): ResilienceRuntime {
     const { options, issues } = validateResilienceOptions(rawOptions);
     // Before anything is applied: the named configs this module does not provide.
     issues.push(...unknownConfigNameIssues(options.configNames));
@@ -107,7 +107,7 @@ function agentInjections(modules: ModulesContainer): Array<{ consumer: string; n
   for (const module of modules.values()) {
     for (const wrappers of [module.providers, module.controllers, module.injectables, module.middlewares]) {
       for (const wrapper of wrappers.values()) {
-        const metatype = wrapper.metatype as Function | null | undefined;
+        const metatype = wrapper.metatype as ((...args: never[]) => unknown) | null | undefined;
         const tokens: unknown[] = [];
         if (wrapper.inject) {
           for (const dependency of wrapper.inject) {

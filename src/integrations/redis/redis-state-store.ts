@@ -112,8 +112,8 @@ interface SubscriberConnection {
   readonly status: string;
   subscribe(channel: string): Promise<unknown>;
   disconnect(): void;
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  once(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
 }
 
 class CommandTimeoutError extends Error {
