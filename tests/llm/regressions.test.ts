@@ -72,7 +72,8 @@ test('attempts that all time out end with kind timeout and the timeout safe mess
 test('a primary exhausted by attempt timeouts moves on to its fallback', async () => {
   const server = await env.startServer({ script: ['hang', 'hang', 'hang', 'ok'] });
   const completion = await new ResilientLLMService().resilientChatCompletion(
-    openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 20 }, fallbacks: [{ model: 'gpt-4o' }] }),
+    // 250 ms: the fallback's 'ok' must answer within it, even on a loaded machine.
+    openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 250 }, fallbacks: [{ model: 'gpt-4o' }] }),
     { messages: userMessages() },
   );
   expect(completion.model).toBe('gpt-4o');

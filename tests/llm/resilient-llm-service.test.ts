@@ -243,7 +243,8 @@ describe('one test per fault kind', () => {
 
   it('hang with attemptTimeoutMs: each attempt times out and is retried, then succeeds', async () => {
     const server = await env.startServer({ script: ['hang', 'ok'] });
-    await ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 20 } }));
+    // Long enough for the 'ok' attempt on a loaded machine: a timeout there would send a third request.
+    await ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 250 } }));
     expect(faultsSeen(server)).toEqual(['hang', 'ok']);
     expect(env.tracer.named('retry_attempt_failed')).toEqual([{ attempt: 1, error_type: 'AttemptTimeoutError', kind: 'timeout' }]);
     expect(env.tracer.named('llm_call_success')).toEqual([{ attempt: 2, response_length: ECHO_LENGTH }]);
@@ -289,9 +290,9 @@ describe('one test per fault kind', () => {
   });
 
   it('slow beyond attemptTimeoutMs is abandoned and retried', async () => {
-    const server = await env.startServer({ script: ['slow:200', 'ok'] });
-    await ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 20 } }));
-    expect(faultsSeen(server)).toEqual(['slow:200', 'ok']);
+    const server = await env.startServer({ script: ['slow:5000', 'ok'] });
+    await ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 250 } }));
+    expect(faultsSeen(server)).toEqual(['slow:5000', 'ok']);
     expect(env.tracer.named('retry_attempt_failed')).toEqual([{ attempt: 1, error_type: 'AttemptTimeoutError', kind: 'timeout' }]);
   });
 
