@@ -55,8 +55,9 @@ export function executeLean(
       ? undefined
       : (argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a);
   const upstream = signal === undefined ? policy.leanUpstream(thisArg) : undefined;
-  // A cooldown (a 429 seen by another call) or pacing makes even a first attempt wait: not lean.
-  if (upstream !== undefined && upstream.limiter === undefined && upstream.cooldownUntil === 0) {
+  // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
+  // caller of the key) may make even a first attempt wait or fail fast: not lean.
+  if (upstream !== undefined && upstream.limiter === undefined && upstream.cooldownUntil === 0 && !upstream.hasBreaker) {
     // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
     const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
     if (!isThenable(result)) return result;

@@ -31,7 +31,7 @@ export class UpstreamSession {
   ) {
     // Both already validated with the config: here only resolved (defaults filled).
     const breakerOptions = validateCircuitBreakerOptions(config.circuitBreaker).value;
-    const shared = breakerOptions ? upstream.breaker(breakerOptions) : undefined;
+    const shared = breakerOptions ? upstream.breaker(breakerOptions) : upstream.existingBreaker();
     this.breaker = shared?.breaker;
     this.breakerConflict = shared?.conflict ?? false;
     const budgetOptions = validateRetryBudgetOptions(config.retryBudget).value;

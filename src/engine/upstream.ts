@@ -89,6 +89,20 @@ export class Upstream {
     return { breaker: this.breakerState, conflict: !sameOptions(this.breakerState.options, options) };
   }
 
+  /**
+   * The key's breaker if some caller created one: calls whose own config enables none still
+   * respect it (and count toward it), so that every method and service on the key sees the
+   * same circuit.
+   */
+  existingBreaker(): { breaker: CircuitBreaker; conflict: boolean } | undefined {
+    return this.breakerState === undefined ? undefined : { breaker: this.breakerState, conflict: false };
+  }
+
+  /** True when some caller created a breaker for the key. */
+  get hasBreaker(): boolean {
+    return this.breakerState !== undefined;
+  }
+
   /** The state of the key's breaker, if it has one (for the circuit-state gauge). */
   circuitState(): 'closed' | 'open' | 'half_open' | undefined {
     return this.breakerState?.state;

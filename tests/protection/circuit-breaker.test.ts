@@ -11,6 +11,7 @@ import {
   configureResilience,
   isAgentExecutionError,
   isCircuitOpenError,
+  LLMExecutor,
   ResilientLLMService,
   type AgentExecutionError,
 } from '../../src';
@@ -285,6 +286,37 @@ describe('ResilientLLMService (breaker on by default) and AgentConfig.key', () =
     const svc = new ResilientLLMService({ tracer: env.tracer });
     const refused = await agentFailure(ask(svc, openaiConfig(server, { key: 'shared-upstream' })));
     expect(refused.kind).toBe('circuit_open');
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('a key whose breaker another caller created', () => {
+  it('LLMExecutor (no breaker of its own) fails fast on a circuit ResilientLLMService opened, and its failures count toward it', async () => {
+    const server = await env.startServer({ script: ['503', '503', '503', '503', '503'] });
+    const config = openaiConfig(server, { retryConfig: { ...FAST_RETRY, maxAttempts: 1 } });
+    const svc = new ResilientLLMService({ tracer: env.tracer }); // breaker on by default: 5 failures open it
+    const executor = new LLMExecutor();
+    // Service and executor failures alternate on one key: together they reach the threshold.
+    for (let i = 0; i < 2; i++) {
+      await rejectionOf(svc.resilientChatCompletion(config, { messages: userMessages() }));
+      await rejectionOf(executor.executeText(config, userMessages()));
+    }
+    expect(env.tracer.named('circuit_opened')).toEqual([]);
+    await rejectionOf(svc.resilientChatCompletion(config, { messages: userMessages() }));
+    expect(env.tracer.named('circuit_opened')).toEqual([{ key: config.upstreamKey, failures: 5 }]);
+    const requests = server.requests.length;
+    const refused = await rejectionOf(executor.executeText(config, userMessages()));
+    expect(isCircuitOpenError(refused)).toBe(true);
+    expect(server.requests).toHaveLength(requests);
+  });
+
+  it('a decorated method without circuitBreaker on the key of one with it respects the open circuit', async () => {
+    const server = await env.startServer({ script: ['503', '503'] });
+    const guarded = chatAgent(server, { key: 'one-upstream', ...FAST_RETRY, maxAttempts: 2, circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 } });
+    const plain = chatAgent(server, { key: 'one-upstream', ...FAST_RETRY, maxAttempts: 2 });
+    await rejectionOf(guarded.complete('q'));
+    expect(server.requests).toHaveLength(2);
+    expect(isCircuitOpenError(await rejectionOf(plain.complete('q')))).toBe(true);
     expect(server.requests).toHaveLength(2);
   });
 });
