@@ -1,6 +1,7 @@
 /**
  * The caller's AbortSignal among a call's arguments: an `AbortSignal` argument, or an
- * object argument whose `signal` property is one (openai's request-options shape).
+ * object argument whose `signal` property is one (openai's request-options shape) or whose
+ * `abortSignal` property is one (the Azure SDKs' `OperationOptions`).
  * Checked by shape, since signals may come from another realm.
  */
 export function findCallerSignal(args: readonly unknown[]): AbortSignal | undefined {
@@ -16,7 +17,9 @@ export function callerSignalIn(arg: unknown): AbortSignal | undefined {
   if (arg === null || typeof arg !== 'object') return undefined;
   if (isAbortSignal(arg)) return arg;
   const signal = (arg as { signal?: unknown }).signal;
-  return signal !== undefined && isAbortSignal(signal) ? signal : undefined;
+  if (signal !== undefined) return isAbortSignal(signal) ? signal : undefined;
+  const abortSignal = (arg as { abortSignal?: unknown }).abortSignal;
+  return abortSignal !== undefined && isAbortSignal(abortSignal) ? abortSignal : undefined;
 }
 
 function isAbortSignal(value: unknown): value is AbortSignal {

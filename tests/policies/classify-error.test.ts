@@ -381,6 +381,24 @@ describe('@azure/core-rest-pipeline', () => {
     const error = new RestError('send failed', { code: RestError.REQUEST_SEND_ERROR });
     expect(classifyAzureError(error)).toEqual({ kind: 'network', retryable: true, reason: 'REQUEST_SEND_ERROR' });
   });
+
+  it("the request's own timeout -> AbortError in flight: timeout, retryable (Azure and network scopes)", async () => {
+    const url = `${scenario('azure-timeout', reply.hang())}/x`;
+    const error = await rejectionOf(pipeline.sendRequest(httpClient, createPipelineRequest({ url, allowInsecureConnection: true, timeout: 30 })));
+    expect((error as Error).name).toBe('AbortError');
+    expect(classifyAzureError(error)).toEqual({ kind: 'timeout', retryable: true, reason: 'timeout' });
+    expect(classifyNetworkError(error)).toEqual({ kind: 'timeout', retryable: true, reason: 'timeout' });
+    expect(shouldRetryOpenAIError(error)).toBe(false);
+  });
+
+  it('a request started with an already aborted signal -> AbortError: aborted, not retryable', async () => {
+    const url = `${scenario('azure-pre-aborted', reply.hang())}/x`;
+    const abortSignal = AbortSignal.abort();
+    const error = await rejectionOf(pipeline.sendRequest(httpClient, createPipelineRequest({ url, allowInsecureConnection: true, abortSignal })));
+    expect((error as Error).name).toBe('AbortError');
+    expect(classifyAzureError(error)).toBeUndefined();
+    expect(classifyNetworkError(error)).toEqual({ kind: 'aborted', retryable: false, reason: 'aborted by caller' });
+  });
 });
 
 describe('bare Node and fetch errors', () => {

@@ -55,6 +55,24 @@ export function restErrorFacts(error: unknown): ErrorFacts | undefined {
   return facts;
 }
 
+/**
+ * core-rest-pipeline (its Node HTTP client, from `@typespec/ts-http-runtime`) aborts a request
+ * in flight with this `AbortError` both when the request's own `timeout` passes and when the
+ * caller's `abortSignal` fires. A caller's abort that the engine can see (a signal among the
+ * call's arguments, or `options.signal` / `options.abortSignal`) ends the call before it is
+ * classified, so what reaches classification is the pipeline's timeout: retryable. An abort
+ * the engine cannot see costs at most one more attempt: its signal is still aborted, and a
+ * request started with an aborted signal fails with another message ("Request has already
+ * been canceled."), which stays a caller's abort.
+ */
+export const PIPELINE_ABORT_IN_FLIGHT = 'The operation was aborted. Rejecting from abort signal callback while making request.';
+
+/** core-rest-pipeline's in-flight abort: the request's own `timeout` (see PIPELINE_ABORT_IN_FLIGHT). */
+export function pipelineTimeoutFacts(error: unknown): ErrorFacts | undefined {
+  if (readString(error, 'name') !== 'AbortError' || readString(error, 'message') !== PIPELINE_ABORT_IN_FLIGHT) return undefined;
+  return { source: 'azure', isTimeout: true };
+}
+
 /** A credential error from `@azure/identity`, itself or anywhere along its cause chain. */
 export function credentialErrorFacts(error: unknown): ErrorFacts | undefined {
   return hasCredentialErrorInChain(error) ? { source: 'credential', isCredentialError: true } : undefined;

@@ -1,4 +1,4 @@
-import { credentialErrorFacts, restErrorFacts } from '../../adapters/azure/rest-error-facts';
+import { credentialErrorFacts, pipelineTimeoutFacts, restErrorFacts } from '../../adapters/azure/rest-error-facts';
 import { libraryErrorFacts } from '../../adapters/library/library-error-facts';
 import { fetchErrorFacts, nodeSystemErrorFacts } from '../../adapters/network/network-error-facts';
 import { openAIErrorFacts } from '../../adapters/openai/openai-error-facts';
@@ -21,6 +21,7 @@ const AZURE_ADAPTERS: readonly ErrorFactsAdapter[] = [
   credentialErrorFacts,
   openAIErrorFacts,
   restErrorFacts,
+  pipelineTimeoutFacts,
   nodeSystemErrorFacts,
 ];
 const NETWORK_ADAPTERS: readonly ErrorFactsAdapter[] = [...AZURE_ADAPTERS, fetchErrorFacts];
