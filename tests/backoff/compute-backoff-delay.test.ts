@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { numberIn, validRetryConfig } from '../support/arbitraries';
+import { validRetryConfig } from '../support/arbitraries';
 import { RETRY_DEFAULTS } from '../../src/config/defaults';
 import type { JitterMode } from '../../src/config/defaults';
 import {
@@ -192,7 +192,6 @@ describe('describeBackoffFormula', () => {
 });
 
 describe('properties', () => {
-  const num = numberIn;
   /** Any valid backoff configuration (the RetryConfig ranges). */
   const config: fc.Arbitrary<BackoffSettings> = validRetryConfig;
   const attempt = fc.oneof(

@@ -102,8 +102,8 @@ test(
     const sdkConsole = captureConsole();
     let server: FaultServer | undefined;
     const results: CallResult[] = [];
-    let soakStart = 0;
-    let soakMs = 0;
+    let soakStart: number;
+    let soakMs: number | undefined;
     try {
       server = await startFaultServer({
         faultFor: (request) => {
@@ -189,7 +189,7 @@ test(
       }),
     );
     // One line in the test output: what the soak did and how long it took.
-    process.stdout.write(`chaos soak: ${JSON.stringify(summarise(results, verdicts, requests, soakMs))}\n`);
+    process.stdout.write(`chaos soak: ${JSON.stringify(summarise(results, verdicts, requests, soakMs ?? 0))}\n`);
 
     // Zero lost, zero hung, zero unhandled rejections.
     expect(results.filter(Boolean)).toHaveLength(CALLS);

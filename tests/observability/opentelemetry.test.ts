@@ -170,7 +170,7 @@ describe('detection', () => {
       jest.doMock('@opentelemetry/api', () => {
         throw Object.assign(new Error("Cannot find module '@opentelemetry/api'"), { code: 'MODULE_NOT_FOUND' });
       });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const isolated = require('../../src/observability/opentelemetry') as typeof import('../../src/observability/opentelemetry');
       expect(isolated.detectOpenTelemetry()).toBeUndefined();
       expect(isolated.detectOpenTelemetry()).toBeUndefined();
@@ -185,7 +185,7 @@ describe('detection', () => {
         loads++;
         return jest.requireActual('@opentelemetry/api');
       });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+       
       const isolated = require('../../src/observability/opentelemetry') as typeof import('../../src/observability/opentelemetry');
       expect(loads).toBe(0);
       isolated.detectOpenTelemetry();

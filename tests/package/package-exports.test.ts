@@ -227,7 +227,7 @@ describe('require and import', () => {
   });
 
   it('expose exactly what src/index.ts exports (dist is not stale)', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+     
     const source = Object.keys(require('../../src')).sort();
     expect(fromRequire.names).toEqual(source);
   });

@@ -135,7 +135,7 @@ export function runNode(cwd: string, args: string[], nodePath?: string[]): NodeR
 }
 
 /** Like `runNode`, but expects success and parses the last line of stdout as JSON. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from a child process; each test says what it expects
+// JSON from a child process (`any` by default): each test says what it expects.
 export function runNodeJson<T = any>(cwd: string, args: string[], nodePath?: string[]): T {
   const run = runNode(cwd, args, nodePath);
   if (run.status !== 0)

@@ -7,7 +7,7 @@
 import { APIError } from 'openai';
 import { isAgentExecutionError, ResilientLLMService, type AgentExecutionError } from '../../src';
 import { flushLogs } from '../support/memory-transport';
-import { openaiConfig, rejectionOf, useLLMTestEnvironment, userMessages } from '../llm/helpers';
+import { openaiConfig, useLLMTestEnvironment, userMessages } from '../llm/helpers';
 import { chatAgent, FAST_RETRY } from './support';
 
 const env = useLLMTestEnvironment();

@@ -16,6 +16,6 @@ export function node(args: string[]): string {
     }).trim();
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: string; stdout?: string };
-    throw new Error(`node ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`);
+    throw new Error(`node ${args.join(' ')} failed:\n${stderr ?? ''}${stdout ?? ''}`, { cause: error });
   }
 }

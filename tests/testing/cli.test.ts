@@ -87,7 +87,7 @@ function cliIo() {
 describe('main (in-process)', () => {
   const results: CliResult[] = [];
   afterEach(async () => {
-    await Promise.all(results.splice(0).map((result) => result.server?.close()));
+    await Promise.all(results.splice(0).flatMap((result) => (result.server ? [result.server.close()] : [])));
   });
   const run = async (argv: string[], sinks: CliIo) => {
     const result = await main(argv, sinks);
