@@ -7,7 +7,7 @@
  * Every wrapper allows 3 attempts in all.
  *
  * Flags: `--runs N` (default 15), `--calls N` per run (default 100000; a wrapper that
- * needs more than ~40 ms for them runs fewer, at least 2,000), `--json`.
+ * costs microseconds per call runs as many as take ~150 ms, at least 2,000), `--json`.
  *
  * Note on Node 20: the first AsyncLocalStorage.run() in a process installs a promise hook
  * that slows every promise afterwards. llm-resilience switches its async context on only
@@ -115,13 +115,15 @@ async function bytesPerCall(target: Target, calls = 20_000): Promise<number | un
 }
 
 /**
- * Calls per run for a target: `--calls`, fewer for a wrapper so slow that a run would take
- * more than ~40 ms (some peers cost microseconds per call), never fewer than 2,000.
+ * Calls per run for a target: `--calls`, unless the wrapper costs microseconds per call (some
+ * peers do): then as many as take ~150 ms, never fewer than 2,000. Sub-microsecond targets
+ * all run the same number of calls, whatever a noisy estimate says.
  */
 async function callsFor(target: Target): Promise<number> {
   await timeRun(target, 10_000);
   const ns = await timeRun(target, 5_000);
-  return Math.max(2_000, Math.min(CALLS, Math.round(40e6 / ns)));
+  if (ns < 1_500) return CALLS;
+  return Math.max(2_000, Math.min(CALLS, Math.round(150e6 / ns)));
 }
 
 async function measure(targets: Record<string, Target>): Promise<SuccessRow[]> {
