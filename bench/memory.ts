@@ -128,8 +128,12 @@ async function main(): Promise<void> {
     await measure('@RetryOpenAI() one retry each', new OneRetryEach()),
   ];
   console.log(`memory — ${describeMachine(started)}`);
-  console.log(`${MEMORY.calls} calls in batches of ${MEMORY.batch} after ${MEMORY.warmup} warm-up calls; heapUsed after 4 full GCs\n`);
-  console.log('| method | calls | succeeded | attempts | heap before (MB) | heap after (MB) | growth (KB) | time (s) |');
+  console.log(
+    `${MEMORY.calls} calls in batches of ${MEMORY.batch} after ${MEMORY.warmup} warm-up calls; heapUsed after 4 full GCs\n`,
+  );
+  console.log(
+    '| method | calls | succeeded | attempts | heap before (MB) | heap after (MB) | growth (KB) | time (s) |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(

@@ -6,7 +6,16 @@
  * logical call offered; in the first second after recovery no more than 1.2x the offered
  * load (no retry storm on recovery).
  */
-import { cockatiel, Contender, llmResilience, openaiSdk, plainCall, pRetryClient, retryDecorator, silenceLibraryLogs } from './support/clients';
+import {
+  cockatiel,
+  Contender,
+  llmResilience,
+  openaiSdk,
+  plainCall,
+  pRetryClient,
+  retryDecorator,
+  silenceLibraryLogs,
+} from './support/clients';
 import { describeMachine, emitJson, machine, runMain, wantsJson } from './support/report';
 import { startFaultServer } from '../src/testing';
 
@@ -31,7 +40,11 @@ const INITIAL_DELAY_MS = 200;
 export const OUTAGE_CONTENDERS: Contender[] = [
   {
     name: 'llm-resilience (breaker on by default, halfOpenAfterMs 1000)',
-    make: llmResilience({ maxAttempts: ATTEMPTS, baseDelayMs: INITIAL_DELAY_MS, circuitBreaker: { halfOpenAfterMs: 1000 } }),
+    make: llmResilience({
+      maxAttempts: ATTEMPTS,
+      baseDelayMs: INITIAL_DELAY_MS,
+      circuitBreaker: { halfOpenAfterMs: 1000 },
+    }),
   },
   { name: 'openai SDK (default maxRetries: 2)', make: openaiSdk() },
   { name: 'cockatiel', make: cockatiel(ATTEMPTS, INITIAL_DELAY_MS) },
@@ -52,13 +65,20 @@ async function measure({ name, make }: Contender): Promise<OutageRow> {
       const due = t0 + i * interval;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      pending.push(call(i).then(() => true, () => false));
+      pending.push(
+        call(i).then(
+          () => true,
+          () => false,
+        ),
+      );
     }
     const outcomes = await Promise.all(pending);
     clearTimeout(recovery);
     const at = (request: { at: number }) => request.at - t0;
     const outageRequests = server.requests.filter((request) => at(request) < OUTAGE.outageMs).length;
-    const recoveryRequests = server.requests.filter((request) => at(request) >= OUTAGE.outageMs && at(request) < OUTAGE.outageMs + 1000).length;
+    const recoveryRequests = server.requests.filter(
+      (request) => at(request) >= OUTAGE.outageMs && at(request) < OUTAGE.outageMs + 1000,
+    ).length;
     return {
       name,
       offered: outcomes.length,
@@ -81,8 +101,12 @@ async function main(): Promise<void> {
   for (const contender of OUTAGE_CONTENDERS) rows.push(await measure(contender));
 
   console.log(`outage — ${describeMachine(started)}`);
-  console.log(`${OUTAGE.rate} calls/s for ${OUTAGE.durationMs / 1000} s; every request answered 503 for the first ${OUTAGE.outageMs / 1000} s\n`);
-  console.log('| client | calls | succeeded | failed | requests in outage | per call offered in outage | requests in 1st s after recovery | × offered load |');
+  console.log(
+    `${OUTAGE.rate} calls/s for ${OUTAGE.durationMs / 1000} s; every request answered 503 for the first ${OUTAGE.outageMs / 1000} s\n`,
+  );
+  console.log(
+    '| client | calls | succeeded | failed | requests in outage | per call offered in outage | requests in 1st s after recovery | × offered load |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(

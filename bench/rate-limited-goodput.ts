@@ -5,7 +5,17 @@
  * Targets for llm-resilience (issue #4): every call succeeds, total time <= 1.10 x 5.0 s,
  * 429 responses <= 5% of N.
  */
-import { cockatiel, Contender, llmResilience, openaiSdk, plainCall, pRetryClient, retryDecorator, silenceLibraryLogs, Call } from './support/clients';
+import {
+  cockatiel,
+  Contender,
+  llmResilience,
+  openaiSdk,
+  plainCall,
+  pRetryClient,
+  retryDecorator,
+  silenceLibraryLogs,
+  Call,
+} from './support/clients';
 import { describeMachine, emitJson, machine, runMain, wantsJson } from './support/report';
 import { startFaultServer } from '../src/testing';
 
@@ -29,7 +39,10 @@ const INITIAL_DELAY_MS = 100;
 const MAX_DELAY_MS = 2000;
 
 export const GOODPUT_CONTENDERS: Contender[] = [
-  { name: 'llm-resilience', make: llmResilience({ maxAttempts: ATTEMPTS, baseDelayMs: INITIAL_DELAY_MS, maxDelayMs: MAX_DELAY_MS }) },
+  {
+    name: 'llm-resilience',
+    make: llmResilience({ maxAttempts: ATTEMPTS, baseDelayMs: INITIAL_DELAY_MS, maxDelayMs: MAX_DELAY_MS }),
+  },
   { name: 'openai SDK (maxRetries: 9)', make: openaiSdk(ATTEMPTS - 1) },
   { name: 'cockatiel', make: cockatiel(ATTEMPTS, INITIAL_DELAY_MS, MAX_DELAY_MS) },
   { name: 'p-retry', make: pRetryClient(ATTEMPTS, INITIAL_DELAY_MS, MAX_DELAY_MS) },
@@ -87,7 +100,9 @@ async function main(): Promise<void> {
   const limit = GOODPUT.calls / GOODPUT.rps;
 
   console.log(`rate-limited goodput — ${describeMachine(started)}`);
-  console.log(`${GOODPUT.calls} calls, concurrency ${GOODPUT.concurrency}, server token bucket ${GOODPUT.rps} req/s burst ${GOODPUT.burst} (limit ${limit.toFixed(1)} s)\n`);
+  console.log(
+    `${GOODPUT.calls} calls, concurrency ${GOODPUT.concurrency}, server token bucket ${GOODPUT.rps} req/s burst ${GOODPUT.burst} (limit ${limit.toFixed(1)} s)\n`,
+  );
   console.log('| client | succeeded | failed | total time (s) | × limit | HTTP requests | 429 responses | 429 / N |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {

@@ -31,8 +31,20 @@ interface Scenario {
 
 const SEMI_SPACE = ['--min-semi-space-size=64', '--max-semi-space-size=64'];
 const SCENARIOS: Scenario[] = [
-  { id: 'success', script: 'success-path.js', nodeFlags: ['--expose-gc', ...SEMI_SPACE], args: ['--runs', '11', '--group', 'core'], everyRound: true },
-  { id: 'success-peers', script: 'success-path.js', nodeFlags: ['--expose-gc', ...SEMI_SPACE], args: ['--runs', '11', '--group', 'peers'], everyRound: true },
+  {
+    id: 'success',
+    script: 'success-path.js',
+    nodeFlags: ['--expose-gc', ...SEMI_SPACE],
+    args: ['--runs', '11', '--group', 'core'],
+    everyRound: true,
+  },
+  {
+    id: 'success-peers',
+    script: 'success-path.js',
+    nodeFlags: ['--expose-gc', ...SEMI_SPACE],
+    args: ['--runs', '11', '--group', 'peers'],
+    everyRound: true,
+  },
   { id: 'goodput', script: 'rate-limited-goodput.js', nodeFlags: [], args: [], everyRound: true },
   { id: 'outage', script: 'outage.js', nodeFlags: [], args: [], everyRound: true },
   { id: 'streaming', script: 'streaming.js', nodeFlags: [], args: [], everyRound: true },
@@ -50,9 +62,13 @@ const ONLY = option('only')?.split(',');
 /** Runs one scenario in a child process and returns what it handed over with `--json`. */
 function runScenario(scenario: Scenario): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...scenario.nodeFlags, path.join(__dirname, scenario.script), ...scenario.args, '--json'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...scenario.nodeFlags, path.join(__dirname, scenario.script), ...scenario.args, '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text: string) => (stdout += text));
@@ -77,7 +93,12 @@ function spread(values: number[], digits: number, unit = ''): string {
   return `${m} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 }
 
-const percent = (values: number[]) => spread(values.map((v) => 100 * v), 1, '%');
+const percent = (values: number[]) =>
+  spread(
+    values.map((v) => 100 * v),
+    1,
+    '%',
+  );
 
 function table(header: string[], rows: string[][]): string {
   const align = header.map((_, i) => (i === 0 ? '---' : '---:'));
@@ -92,7 +113,8 @@ function byName<T extends { name: string }>(rounds: T[][]): Map<string, T[]> {
 }
 
 const verdicts: Array<[string, string, string]> = [];
-const verdict = (target: string, measured: string, met: boolean) => verdicts.push([target, measured, met ? '**met**' : '**missed**']);
+const verdict = (target: string, measured: string, met: boolean) =>
+  verdicts.push([target, measured, met ? '**met**' : '**missed**']);
 
 // --- the scenarios' reports ------------------------------------------------------------
 
@@ -111,12 +133,27 @@ function reportSuccess(core: SuccessResult[], peers: SuccessResult[] | undefined
   for (const phase of ['off', 'on'] as const) {
     // Round by round: the core group's rows, then the peers group's (its plain row left out:
     // its × plain and extra bytes are already against it).
-    const rounds = core.map((result, i) => [...result[phase], ...(peers?.[i]?.[phase].filter((row) => row.name !== PLAIN) ?? [])]);
+    const rounds = core.map((result, i) => [
+      ...result[phase],
+      ...(peers?.[i]?.[phase].filter((row) => row.name !== PLAIN) ?? []),
+    ]);
     const rows = byName(rounds);
     const lines = [...rows].map(([name, runs]) => {
       const extra = runs.flatMap((row) => (row.extraBytes === undefined ? [] : [row.extraBytes]));
-      const apart = peers !== undefined && peers[0][phase].some((row) => row.name === name && name !== PLAIN) ? ' †' : '';
-      return [name + apart, spread(runs.map((row) => row.ns), 1), spread(runs.map((row) => row.xPlain), 2), extra.length ? spread(extra, 0) : 'n/a'];
+      const apart =
+        peers !== undefined && peers[0][phase].some((row) => row.name === name && name !== PLAIN) ? ' †' : '';
+      return [
+        name + apart,
+        spread(
+          runs.map((row) => row.ns),
+          1,
+        ),
+        spread(
+          runs.map((row) => row.xPlain),
+          2,
+        ),
+        extra.length ? spread(extra, 0) : 'n/a',
+      ];
     });
     out.push(
       phase === 'off'
@@ -134,15 +171,20 @@ function reportSuccess(core: SuccessResult[], peers: SuccessResult[] | undefined
       // Compared by × plain: the peers in the other group had their own plain reference.
       const oursRatio = median(ours.map((row) => row.xPlain));
       const slower = peerNames.filter((peer) => median(rows.get(peer)!.map((row) => row.xPlain)) <= oursRatio);
-      const nearest = Math.min(...peerNames.map((peer) => median(rows.get(peer)!.map((row) => row.xPlain)) / oursRatio));
+      const nearest = Math.min(
+        ...peerNames.map((peer) => median(rows.get(peer)!.map((row) => row.xPlain)) / oursRatio),
+      );
       verdict(
         '1. success path faster than every peer',
-        slower.length ? `slower than ${slower.join(', ')}` : `nearest peer ${nearest.toFixed(1)}× our cost (openai SDK: n/a, cannot wrap a method)`,
+        slower.length
+          ? `slower than ${slower.join(', ')}`
+          : `nearest peer ${nearest.toFixed(1)}× our cost (openai SDK: n/a, cannot wrap a method)`,
         slower.length === 0,
       );
     }
   }
-  if (peers !== undefined) out.push('† measured in a separate process, with its own plain method as reference (`--group peers`).');
+  if (peers !== undefined)
+    out.push('† measured in a separate process, with its own plain method as reference (`--group peers`).');
   return out.join('\n');
 }
 
@@ -150,17 +192,33 @@ function reportGoodput(results: Array<{ rows: GoodputRow[] }>): string {
   const rows = byName(results.map((r) => r.rows));
   const lines = [...rows].map(([name, runs]) => [
     name,
-    spread(runs.map((r) => r.ok), 0),
-    spread(runs.map((r) => r.seconds), 2),
-    spread(runs.map((r) => r.xLimit), 2),
-    spread(runs.map((r) => r.requests), 0),
+    spread(
+      runs.map((r) => r.ok),
+      0,
+    ),
+    spread(
+      runs.map((r) => r.seconds),
+      2,
+    ),
+    spread(
+      runs.map((r) => r.xLimit),
+      2,
+    ),
+    spread(
+      runs.map((r) => r.requests),
+      0,
+    ),
     percent(runs.map((r) => r.rateLimitedShare)),
   ]);
   const ours = [...rows].find(([name]) => name.startsWith('llm-resilience'))![1];
   const allOk = ours.every((r) => r.failed === 0);
   const x = median(ours.map((r) => r.xLimit));
   const share = median(ours.map((r) => r.rateLimitedShare));
-  verdict('2. goodput: every call succeeds', `${Math.min(...ours.map((r) => r.ok))}/${ours[0].ok + ours[0].failed} in the worst round`, allOk);
+  verdict(
+    '2. goodput: every call succeeds',
+    `${Math.min(...ours.map((r) => r.ok))}/${ours[0].ok + ours[0].failed} in the worst round`,
+    allOk,
+  );
   verdict('2. goodput: total time ≤ 1.10× N/rate', `${x.toFixed(2)}×`, x <= 1.1);
   verdict('2. goodput: 429s ≤ 5% of N', `${(100 * share).toFixed(1)}%`, share <= 0.05);
   return table(['client', 'succeeded (of 1000)', 'total time (s)', '× limit', 'HTTP requests', '429 / N'], lines);
@@ -170,22 +228,53 @@ function reportOutage(results: Array<{ rows: OutageRow[] }>): string {
   const rows = byName(results.map((r) => r.rows));
   const lines = [...rows].map(([name, runs]) => [
     name,
-    spread(runs.map((r) => r.ok), 0),
-    spread(runs.map((r) => r.outageRequests), 0),
-    spread(runs.map((r) => r.perCallInOutage), 2),
-    spread(runs.map((r) => r.xOfferedAfterRecovery), 2),
+    spread(
+      runs.map((r) => r.ok),
+      0,
+    ),
+    spread(
+      runs.map((r) => r.outageRequests),
+      0,
+    ),
+    spread(
+      runs.map((r) => r.perCallInOutage),
+      2,
+    ),
+    spread(
+      runs.map((r) => r.xOfferedAfterRecovery),
+      2,
+    ),
   ]);
   const ours = [...rows].find(([name]) => name.startsWith('llm-resilience'))![1];
   const perCall = median(ours.map((r) => r.perCallInOutage));
   const recovery = median(ours.map((r) => r.xOfferedAfterRecovery));
   verdict('3. outage: ≤ 1.2 attempts per offered call', `${perCall.toFixed(2)}`, perCall <= 1.2);
   verdict('3. outage: ≤ 1.2× offered load in the 1st s after recovery', `${recovery.toFixed(2)}×`, recovery <= 1.2);
-  return table(['client', 'succeeded (of 600)', 'requests in outage', 'per call offered in outage', '1st s after recovery, × offered'], lines);
+  return table(
+    [
+      'client',
+      'succeeded (of 600)',
+      'requests in outage',
+      'per call offered in outage',
+      '1st s after recovery, × offered',
+    ],
+    lines,
+  );
 }
 
 function reportStreaming(results: StreamingResult[]): string {
   const rows = byName(results.map((r) => r.rows));
-  const lines = [...rows].map(([name, runs]) => [name, spread(runs.map((r) => r.medianMs), 3), spread(runs.map((r) => r.p90Ms), 3)]);
+  const lines = [...rows].map(([name, runs]) => [
+    name,
+    spread(
+      runs.map((r) => r.medianMs),
+      3,
+    ),
+    spread(
+      runs.map((r) => r.p90Ms),
+      3,
+    ),
+  ]);
   const differences = results.map((r) => r.medianPairedDifferenceMs);
   lines.push(['executeStream − raw (median of paired differences)', spread(differences, 3), '']);
   const difference = median(differences);
@@ -265,7 +354,12 @@ async function main(): Promise<void> {
     `\`npm run bench\`: ${ROUNDS} round${ROUNDS > 1 ? 's' : ''}, each scenario in a fresh process, rounds interleaved; figures are \`median (min–max)\` over the rounds. Took ${seconds.toFixed(0)} s; load average at the end ${os.loadavg()[0].toFixed(2)}.\n`,
   );
   console.log('### Targets (issue #7)\n');
-  console.log(table(['target', 'measured (median)', ''], verdicts.map((v) => [...v])));
+  console.log(
+    table(
+      ['target', 'measured (median)', ''],
+      verdicts.map((v) => [...v]),
+    ),
+  );
   console.log(`\n${sections.join('\n\n')}`);
 }
 

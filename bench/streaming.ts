@@ -38,7 +38,12 @@ async function main(): Promise<void> {
   const server = await startFaultServer();
   try {
     const raw = new OpenAI({ apiKey: 'sk-bench', baseURL: server.openaiBaseURL, maxRetries: 0 });
-    const config = AgentConfig.from({ provider: LLMProvider.OPENAI, model: MODEL, baseURL: server.openaiBaseURL, apiKey: 'sk-bench' });
+    const config = AgentConfig.from({
+      provider: LLMProvider.OPENAI,
+      model: MODEL,
+      baseURL: server.openaiBaseURL,
+      apiKey: 'sk-bench',
+    });
     const executor = new LLMExecutor();
 
     const rawTtft = async (): Promise<number> => {
@@ -87,10 +92,13 @@ async function main(): Promise<void> {
     };
 
     console.log(`streaming — ${describeMachine(started)}`);
-    console.log(`time to first token, ${STREAMING.streams} streams each after ${STREAMING.warmup} warm-up, alternating; fault server on loopback, no faults\n`);
+    console.log(
+      `time to first token, ${STREAMING.streams} streams each after ${STREAMING.warmup} warm-up, alternating; fault server on loopback, no faults\n`,
+    );
     console.log('| client | median TTFT (ms) | p90 (ms) | min (ms) |');
     console.log('|---|---:|---:|---:|');
-    for (const r of result.rows) console.log(`| ${r.name} | ${r.medianMs.toFixed(3)} | ${r.p90Ms.toFixed(3)} | ${r.minMs.toFixed(3)} |`);
+    for (const r of result.rows)
+      console.log(`| ${r.name} | ${r.medianMs.toFixed(3)} | ${r.p90Ms.toFixed(3)} | ${r.minMs.toFixed(3)} |`);
     console.log(`\nmedian paired difference (executeStream − raw): ${result.medianPairedDifferenceMs.toFixed(3)} ms`);
     if (wantsJson()) emitJson({ machine: started, ...result });
   } finally {

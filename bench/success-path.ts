@@ -95,7 +95,8 @@ export interface SuccessRow {
   extraBytes?: number;
 }
 
-const GROUP: SuccessGroup = process.argv.includes('--group') && process.argv[process.argv.indexOf('--group') + 1] === 'peers' ? 'peers' : 'core';
+const GROUP: SuccessGroup =
+  process.argv.includes('--group') && process.argv[process.argv.indexOf('--group') + 1] === 'peers' ? 'peers' : 'core';
 
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -160,7 +161,12 @@ async function measure(targets: Record<string, Target>): Promise<SuccessRow[]> {
   }
   const measured: Array<Omit<SuccessRow, 'xPlain' | 'extraBytes'>> = [];
   for (const [name, target] of Object.entries(targets)) {
-    measured.push({ name, ns: median(runs[name]), bytes: await bytesPerCall(target, Math.min(20_000, calls[name])), calls: calls[name] });
+    measured.push({
+      name,
+      ns: median(runs[name]),
+      bytes: await bytesPerCall(target, Math.min(20_000, calls[name])),
+      calls: calls[name],
+    });
   }
   const base = measured.find((row) => row.name === PLAIN)!;
   return measured.map((row) => ({
@@ -175,14 +181,18 @@ function print(title: string, rows: SuccessRow[]): void {
   console.log('| method | ns/op | × plain | bytes/call | extra bytes | calls/run |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const { name, ns, bytes, calls, xPlain, extraBytes } of rows) {
-    console.log(`| ${name} | ${ns.toFixed(1)} | ${xPlain.toFixed(2)} | ${bytes?.toFixed(0) ?? 'n/a'} | ${extraBytes?.toFixed(0) ?? 'n/a'} | ${calls} |`);
+    console.log(
+      `| ${name} | ${ns.toFixed(1)} | ${xPlain.toFixed(2)} | ${bytes?.toFixed(0) ?? 'n/a'} | ${extraBytes?.toFixed(0) ?? 'n/a'} | ${calls} |`,
+    );
   }
 }
 
 async function main(): Promise<void> {
   const started = machine();
   console.log(`success-path overhead — ${describeMachine(started)}`);
-  console.log(`group ${GROUP}: up to ${CALLS} sequential awaited calls per run (fewer for a slow wrapper), median of ${RUNS} interleaved runs`);
+  console.log(
+    `group ${GROUP}: up to ${CALLS} sequential awaited calls per run (fewer for a slow wrapper), median of ${RUNS} interleaved runs`,
+  );
   const targets = Object.fromEntries(Object.entries(SUCCESS_GROUPS[GROUP]).map(([name, make]) => [name, make()]));
   const off = await measure(targets);
   print('Async context off (getRetryContext never used):', off);

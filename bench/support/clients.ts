@@ -41,7 +41,13 @@ function bareClient(baseURL: string): OpenAI {
 export function llmResilience(retryConfig: Partial<RetryConfigFields>): Client {
   return (baseURL) => {
     const service = new ResilientLLMService();
-    const config = AgentConfig.from({ provider: LLMProvider.OPENAI, model: MODEL, baseURL, apiKey: 'sk-bench', retryConfig });
+    const config = AgentConfig.from({
+      provider: LLMProvider.OPENAI,
+      model: MODEL,
+      baseURL,
+      apiKey: 'sk-bench',
+      retryConfig,
+    });
     return (i) => service.resilientChatCompletion(config, { messages: messages(i) });
   };
 }

@@ -57,7 +57,10 @@ type Fault =
 
 const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 3, arbitrary: fc.constant<Fault>({ kind: 'ok' }) },
-  { weight: 3, arbitrary: fc.constantFrom(408, 409, 500, 502, 503, 504).map((status): Fault => ({ kind: 'status', status })) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(408, 409, 500, 502, 503, 504).map((status): Fault => ({ kind: 'status', status })),
+  },
   { weight: 2, arbitrary: fc.constant<Fault>({ kind: 'reset' }) },
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'timeout' }) },
   { weight: 2, arbitrary: fc.constant<Fault>({ kind: 'hang' }) },
@@ -69,9 +72,12 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
         waitMs: fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.integer({ min: 0, max: 240_000 })),
         header: fc.constantFrom('retry-after-ms', 'retry-after', 'http-date'),
       })
-      .map((r): Fault => ({ kind: 'rate-limit', ...r } as Fault)),
+      .map((r): Fault => ({ kind: 'rate-limit', ...r }) as Fault),
   },
-  { weight: 1, arbitrary: fc.constantFrom(400, 401, 403, 404, 422).map((status): Fault => ({ kind: 'fatal', status })) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(400, 401, 403, 404, 422).map((status): Fault => ({ kind: 'fatal', status })),
+  },
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'quota' }) },
 );
 
@@ -98,11 +104,21 @@ function errorFor(fault: Fault): unknown {
     case 'timeout':
       return new APIConnectionTimeoutError();
     case 'rate-limit':
-      return APIError.generate(429, { error: { message: 'slow down', type: 'requests' } }, undefined, headersFor(fault));
+      return APIError.generate(
+        429,
+        { error: { message: 'slow down', type: 'requests' } },
+        undefined,
+        headersFor(fault),
+      );
     case 'fatal':
       return APIError.generate(fault.status, { error: { message: 'no' } }, undefined, new Headers());
     case 'quota':
-      return APIError.generate(429, { error: { message: 'quota', code: 'insufficient_quota', type: 'insufficient_quota' } }, undefined, new Headers());
+      return APIError.generate(
+        429,
+        { error: { message: 'quota', code: 'insufficient_quota', type: 'insufficient_quota' } },
+        undefined,
+        new Headers(),
+      );
     default:
       throw new Error(`no error for ${fault.kind}`);
   }
@@ -175,7 +191,9 @@ interface TraceRecord {
 class TracedAgent {
   readonly events: TraceRecord[] = [];
   readonly lines: LogLine[] = [];
-  readonly tracer = { logEvent: (event: string, details: Record<string, unknown>) => void this.events.push({ event, details }) };
+  readonly tracer = {
+    logEvent: (event: string, details: Record<string, unknown>) => void this.events.push({ event, details }),
+  };
   readonly logger = memoryLogger(this.lines);
 
   constructor(
@@ -222,7 +240,17 @@ const configArb: fc.Arbitrary<Config> = numberIn(100, 60_000).chain((baseDelayMs
       totalTimeoutMs: numberIn(1, 900_000),
       retryBudget: fc.constant(false),
     },
-    { requiredKeys: ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'exponentialBase', 'jitter', 'respectRetryAfter', 'maxRetryAfterMs'] },
+    {
+      requiredKeys: [
+        'maxAttempts',
+        'baseDelayMs',
+        'maxDelayMs',
+        'exponentialBase',
+        'jitter',
+        'respectRetryAfter',
+        'maxRetryAfterMs',
+      ],
+    },
   ),
 );
 
@@ -409,7 +437,9 @@ describe('retry engine invariants (fast-check, fake clock)', () => {
       fc.asyncProperty(caseArb, async ({ config, calls, seed }) => {
         resetResilience();
         configureResilience({ random: mulberry32(seed), logger: memoryLogger([]) });
-        const agents = calls.map((faults) => new TracedAgent(new RetryConfig(config), new FaultSource(playable(faults, config))));
+        const agents = calls.map(
+          (faults) => new TracedAgent(new RetryConfig(config), new FaultSource(playable(faults, config))),
+        );
         const outcomes = agents.map((agent) => watch(agent.complete()));
         await drain();
         agents.forEach((agent, i) => {
