@@ -57,7 +57,13 @@ export function executeLean(
   const upstream = signal === undefined ? policy.leanUpstream(thisArg) : undefined;
   // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
   // caller of the key) may make even a first attempt wait or fail fast: not lean.
-  if (upstream !== undefined && upstream.limiter === undefined && upstream.cooldownUntil === 0 && !upstream.hasBreaker) {
+  if (
+    upstream !== undefined &&
+    upstream.limiter === undefined &&
+    upstream.cooldownUntil === 0 &&
+    !upstream.hasBreaker &&
+    !upstream.isCold()
+  ) {
     // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
     const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
     if (!isThenable(result)) return result;
@@ -333,7 +339,8 @@ class RetryCall {
     const now = Date.now();
     const wait = session.upstream.cooldownLeft(now);
     if (wait > 0) {
-      if (this.deadlineMs !== undefined && now + wait > this.deadlineMs) throw this.endAtDeadline(attempt);
+      // Attempt `attempt` is never made: the call ends as of the last attempt that was.
+      if (this.deadlineMs !== undefined && now + wait > this.deadlineMs) throw this.endAtDeadline(attempt - 1, false);
       // A small spread, so the calls waiting on one cooldown do not all return at once.
       await this.sleep(wait + Math.round(unit(configuredRandom()) * Math.min(50, wait * 0.1)));
     }
@@ -354,10 +361,14 @@ class RetryCall {
     throw new FinalOutcome(open);
   }
 
-  /** The call's deadline has come: report it, and end with the last error (or a timeout). */
-  private endAtDeadline(attempt: number): FinalOutcome {
+  /**
+   * The call's deadline has come: report it, and end with the last error (or a timeout).
+   * `attempt` is the last attempt made (0 when none was); `running` says whether it is still
+   * running (cut by the deadline: a failed attempt) or had already ended.
+   */
+  private endAtDeadline(attempt: number, running = true): FinalOutcome {
     const timeout = new RetryTimeoutError(this.label(), this.totalTimeoutMs!);
-    this.attemptFailed(attempt, timeout, { kind: 'timeout', retryable: false, reason: 'deadline' }, 'deadline');
+    this.attemptFailed(attempt, timeout, { kind: 'timeout', retryable: false, reason: 'deadline' }, 'deadline', running);
     return new FinalOutcome(this.lastError === NO_ERROR ? timeout : this.lastError);
   }
 
@@ -530,9 +541,11 @@ class RetryCall {
     error: unknown,
     classification: ErrorClassification,
     notRetriedReason: string | undefined,
+    /** False when the call ends between attempts: no attempt of its own failed. */
+    attemptRan = true,
   ): void {
     const facts = this.facts(attempt, error, classification);
-    this.traceFailure(facts);
+    if (attemptRan) this.traceFailure(facts);
     this.finish({ kind: classification.kind, errorType: facts.errorType });
     const logger = this.logger();
     if (notRetriedReason === undefined) {

@@ -291,18 +291,21 @@ async function drain(): Promise<void> {
 }
 
 /**
- * REFUSED_AT_DEADLINE: how the engine reports a call it ended at its deadline before
- * attempt `seen + 1` (waiting out a cooldown would have overrun totalTimeoutMs). The
- * report names that attempt, which never reached the fault source. Found by this suite;
- * accepted here only in exactly this shape, so that any other miscount still fails.
+ * A call the engine ended at its deadline before attempt `seen + 1` (waiting out a cooldown
+ * would have overrun totalTimeoutMs): its one closing report names the last attempt made,
+ * `seen` (0 when none was), and no attempt of its own is reported failed. (Found by this
+ * suite: the engine used to report the attempt it never made.)
  */
 function refusedAtDeadline(config: Config, seen: number, lines: LogLine[]): boolean {
   const closing = lines.filter((line) => !line.text.startsWith('Retrying'));
+  const announcedRetries = lines.length - closing.length;
   return (
     config.totalTimeoutMs !== undefined &&
     seen < config.maxAttempts &&
+    // Every attempt made was followed by an announced retry: the next one was never made.
+    announcedRetries === seen &&
     closing.length === 1 &&
-    closing[0].meta.attempt === seen + 1 &&
+    closing[0].meta.attempt === seen &&
     /total timeout of .* leaves no room/.test(closing[0].text)
   );
 }
@@ -394,8 +397,8 @@ function checkTrace(config: Config, agent: TracedAgent, outcome: Outcome): void 
     expect(exhausted.length + notRetried.length).toBe(1);
     if (exhausted.length === 1) expect(seen.length).toBe(config.maxAttempts);
     if (refused) {
-      expect(notRetried).toEqual([expect.objectContaining({ attempt: seen.length + 1, reason: 'deadline' })]);
-      expect(failed.map((details) => details.attempt)).toEqual([...seen.map((_, i) => i + 1), seen.length + 1]);
+      expect(notRetried).toEqual([expect.objectContaining({ attempt: seen.length, reason: 'deadline' })]);
+      expect(failed.map((details) => details.attempt)).toEqual(seen.map((_, i) => i + 1));
       return;
     }
     if (notRetried.length === 1) expect(notRetried[0].attempt).toBe(seen.length);
@@ -417,7 +420,7 @@ function checkLogs(config: Config, lines: LogLine[], source: FaultSource, outcom
     expect(last).toEqual(seen.length === 1 ? [] : [seen.length]);
   } else {
     // One closing line (given up, not retried, deadline), naming the last attempt made.
-    expect(last).toEqual([refused ? seen.length + 1 : seen.length]);
+    expect(last).toEqual([seen.length]);
   }
 }
 
