@@ -97,6 +97,17 @@ async function run(withRedis: boolean): Promise<{ ok: number; failed: number; se
           }),
       ),
     );
+    if (process.argv.includes('--detail')) {
+      // When the 429s came: per 250 ms since the first request.
+      const first = Math.min(...server.requests.map((request) => request.at));
+      const buckets: Record<number, number> = {};
+      for (const request of server.requests) {
+        if (request.fault !== 'rate-limited') continue;
+        const bucket = Math.floor((request.at - first) / 250);
+        buckets[bucket] = (buckets[bucket] ?? 0) + 1;
+      }
+      console.log(`${withRedis ? 'Redis' : 'in-process'}: 429s per 250 ms`, JSON.stringify(buckets));
+    }
     return {
       ok: results.reduce((sum, r) => sum + r.ok, 0),
       failed: results.reduce((sum, r) => sum + r.failed, 0),

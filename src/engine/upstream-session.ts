@@ -68,12 +68,14 @@ export class UpstreamSession {
       this.breaker !== undefined ||
       this.bulkhead !== undefined ||
       this.upstream.limiter !== undefined ||
-      this.upstream.cooldownLeft(nowMs) > 0
+      this.upstream.cooldownLeft(nowMs) > 0 ||
+      this.upstream.isCold()
     );
   }
 
   /** Waits for this attempt's turn when the key is paced (its rate limit is known). */
   async pace(signal: AbortSignal | undefined): Promise<void> {
+    await this.upstream.coldStart(signal);
     const limiter = this.upstream.limiter;
     if (limiter === undefined) return;
     this.upstream.announceActive();
@@ -83,6 +85,7 @@ export class UpstreamSession {
   /** What a failed attempt teaches the pacing: its response's headers, and a 429 slows the key down. */
   noteFailure(headers: unknown, rateLimited: boolean, retryAfterMs: number | undefined): void {
     if (headers !== undefined) this.upstream.observeResponse(headers);
+    this.upstream.warmUp();
     if (rateLimited) this.upstream.limiter?.onRateLimited(retryAfterMs, Date.now(), this.slotSetAtMs);
   }
 
@@ -191,6 +194,7 @@ export class UpstreamSession {
     this.record('success');
     if (this.budget !== undefined) this.upstream.refundBudget(this.paid);
     this.upstream.limiter?.onSuccess(Date.now());
+    this.upstream.warmUp();
   }
 
   private observe<T>(action: () => T): T {

@@ -47,6 +47,14 @@ export class Upstream {
   private replicas = 1;
   /** The rate limit last shared with (or heard from) other replicas. */
   private sharedLimit: number | undefined;
+  /**
+   * True once an attempt on the key has ended or its rate limit is known: from then on no
+   * cold-start gate (see `coldStart`).
+   */
+  warm = false;
+  /** While the first attempt of a cold key is in flight: the attempts waiting for it. */
+  private coldWaiters: Array<() => void> | undefined;
+  private coldTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly key: string) {}
 
@@ -205,6 +213,8 @@ export class Upstream {
       // Announced to the other replicas by the next paced attempt (`pace`), not here: a limit
       // heard from them does not make this process one of the key's senders.
       this.limiter.setReplicas(this.replicas, Date.now());
+      // Paced from now on: the attempts held at a cold start go, in their turn.
+      this.warmUp();
     }
     this.limiter.observe(info, Date.now());
     const limit = info.limitRequests;
@@ -216,6 +226,54 @@ export class Upstream {
         // A store must never break a call.
       }
     }
+  }
+
+  /**
+   * With a shared state store, a key whose rate limit is not known yet sends its first
+   * attempt alone: the others wait for it to end (or for its response headers to tell the
+   * limit), at most COLD_START_MAX_WAIT_MS, so that replicas starting together do not each
+   * send an unpaced first wave (which a server's burst cannot absorb). Once per key per
+   * process; the first attempt itself never waits. Undefined when the attempt may go now.
+   */
+  coldStart(signal: AbortSignal | undefined): Promise<void> | undefined {
+    if (this.warm || this.limiter !== undefined || this.store() === undefined) return undefined;
+    if (this.coldWaiters === undefined) {
+      this.coldWaiters = [];
+      this.coldTimer = setTimeout(() => this.warmUp(), COLD_START_MAX_WAIT_MS);
+      this.coldTimer.unref?.();
+      return undefined;
+    }
+    const waiters = this.coldWaiters;
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        const index = waiters.indexOf(go);
+        if (index >= 0) waiters.splice(index, 1);
+        reject(signal!.reason);
+      };
+      const go = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiters.push(go);
+    });
+  }
+
+  /** True while a call must go through `coldStart` before its first attempt. */
+  isCold(): boolean {
+    return !this.warm && this.limiter === undefined && this.store() !== undefined;
+  }
+
+  /** An attempt ended or the limit is known: releases the attempts held by `coldStart`. */
+  warmUp(): void {
+    if (this.warm) return;
+    this.warm = true;
+    if (this.coldTimer !== undefined) clearTimeout(this.coldTimer);
+    this.coldTimer = undefined;
+    const waiters = this.coldWaiters ?? [];
+    this.coldWaiters = undefined;
+    for (const go of waiters) go();
   }
 
   /** Tells the store (throttled there) that this process sends to the paced key. */
@@ -241,8 +299,15 @@ export class Upstream {
   }
 }
 
+/** The longest an attempt waits for the first attempt of a cold key (see `Upstream.coldStart`). */
+export const COLD_START_MAX_WAIT_MS = 1000;
+
 const upstreams = new Map<string, Upstream>();
-onResilienceReset(() => upstreams.clear());
+onResilienceReset(() => {
+  // Nobody stays held by a cold start of a forgotten key.
+  for (const upstream of upstreams.values()) upstream.warmUp();
+  upstreams.clear();
+});
 
 // OpenTelemetry is looked for when first needed, and again after the settings change (so an
 // SDK registered after the library was loaded is found by the next configureResilience()).

@@ -315,6 +315,43 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(await admin.zcard(`${prefix}replicas:openai|learned`)).toBe(1); // now it is one
   });
 
+  it('cold start: the first attempt of a key with no known limit goes alone; the others wait for it to end', async () => {
+    await thisReplica();
+    const started: number[] = [];
+    class Chat {
+      @RetryOpenAI({ key: 'openai|cold-start' })
+      async complete(): Promise<string> {
+        started.push(Date.now());
+        await sleep(started.length === 1 ? 60 : 0);
+        return 'ok';
+      }
+    }
+    const chat = new Chat();
+    await Promise.all(Array.from({ length: 5 }, () => chat.complete()));
+    expect(started).toHaveLength(5);
+    for (const later of started.slice(1)) expect(later - started[0]).toBeGreaterThanOrEqual(55);
+    // Warm from then on: concurrent calls start together.
+    started.length = 0;
+    await Promise.all(Array.from({ length: 3 }, () => chat.complete()));
+    expect(started[2] - started[1]).toBeLessThan(50);
+  });
+
+  it('without a state store there is no cold-start gate: concurrent first calls start together', async () => {
+    configureResilience({ logger: quiet });
+    const started: number[] = [];
+    class Chat {
+      @RetryOpenAI({ key: 'openai|no-store' })
+      async complete(): Promise<string> {
+        started.push(Date.now());
+        await sleep(60);
+        return 'ok';
+      }
+    }
+    const chat = new Chat();
+    await Promise.all(Array.from({ length: 3 }, () => chat.complete()));
+    expect(Math.max(...started) - Math.min(...started)).toBeLessThan(50);
+  });
+
   it('a replica that starts later learns the open circuits, budgets and rate limits in force', async () => {
     const a = replica();
     for (let i = 0; i < 4; i++) a.store.shareCircuitOutcome('late', { outcome: 'failure' }, BREAKER);
