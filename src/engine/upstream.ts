@@ -262,7 +262,11 @@ export class Upstream {
 
   /** True while a call must go through `coldStart` before its first attempt. */
   isCold(): boolean {
-    return !this.warm && this.limiter === undefined && this.store() !== undefined;
+    if (this.warm) return false;
+    // Without a store there is nothing to gate: warm for good (the success path checks one flag).
+    if (this.limiter === undefined && this.store() !== undefined) return true;
+    this.warmUp();
+    return false;
   }
 
   /** An attempt ended or the limit is known: releases the attempts held by `coldStart`. */
