@@ -63,9 +63,13 @@ function freePort(): Promise<number> {
 
 async function startRedis(): Promise<{ port: number; stop(): void }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
   for (let i = 0; i < 100; i++) {
     try {
@@ -79,7 +83,9 @@ async function startRedis(): Promise<{ port: number; stop(): void }> {
   return { port, stop: () => child.kill() };
 }
 
-async function run(withRedis: boolean): Promise<{ ok: number; failed: number; seconds: number; rateLimited: number; requests: number }> {
+async function run(
+  withRedis: boolean,
+): Promise<{ ok: number; failed: number; seconds: number; rateLimited: number; requests: number }> {
   const server = await startFaultServer({ rateLimit: { rps: RPS, burst: BURST } });
   const redis = withRedis ? await startRedis() : undefined;
   try {
@@ -90,7 +96,10 @@ async function run(withRedis: boolean): Promise<{ ok: number; failed: number; se
         () =>
           new Promise<{ ok: number; failed: number }>((resolve, reject) => {
             const child = fork(__filename, [], {
-              env: { ...process.env, BENCH_WORKER: JSON.stringify({ baseURL: server.openaiBaseURL, redisPort: redis?.port }) },
+              env: {
+                ...process.env,
+                BENCH_WORKER: JSON.stringify({ baseURL: server.openaiBaseURL, redisPort: redis?.port }),
+              },
             });
             child.once('message', (message) => resolve(message as { ok: number; failed: number }));
             child.once('error', reject);
@@ -125,14 +134,23 @@ async function main(): Promise<void> {
   const local = await run(false);
   const shared = await run(true);
   const total = PROCESSES * CALLS_PER_PROCESS;
-  console.log(`multi-replica — ${new Date().toISOString()} — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`);
-  console.log(`${PROCESSES} processes × concurrency ${CONCURRENCY} (${total} calls), one fault server at ${RPS} req/s burst ${BURST}\n`);
+  console.log(
+    `multi-replica — ${new Date().toISOString()} — Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model}`,
+  );
+  console.log(
+    `${PROCESSES} processes × concurrency ${CONCURRENCY} (${total} calls), one fault server at ${RPS} req/s burst ${BURST}\n`,
+  );
   console.log('| state | succeeded | failed | total time (s) | HTTP requests | 429 responses |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  for (const [name, r] of [['in-process only', local], ['Redis state store', shared]] as const) {
+  for (const [name, r] of [
+    ['in-process only', local],
+    ['Redis state store', shared],
+  ] as const) {
     console.log(`| ${name} | ${r.ok} | ${r.failed} | ${r.seconds.toFixed(2)} | ${r.requests} | ${r.rateLimited} |`);
   }
-  console.log(`\n429s with Redis / in-process: ${(shared.rateLimited / Math.max(1, local.rateLimited)).toFixed(2)} (target <= 0.33)`);
+  console.log(
+    `\n429s with Redis / in-process: ${(shared.rateLimited / Math.max(1, local.rateLimited)).toFixed(2)} (target <= 0.33)`,
+  );
 }
 
 if (process.env.BENCH_WORKER) {

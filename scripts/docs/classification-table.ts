@@ -7,7 +7,11 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
 import { ContentFilterFinishReasonError, LengthFinishReasonError } from 'openai/core/error';
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
-import { AggregateAuthenticationError, AuthenticationError as IdentityAuthenticationError, CredentialUnavailableError } from '@azure/identity';
+import {
+  AggregateAuthenticationError,
+  AuthenticationError as IdentityAuthenticationError,
+  CredentialUnavailableError,
+} from '@azure/identity';
 import { AttemptTimeoutError, CircuitOpenError, RetryTimeoutError } from '../../src/engine/errors';
 import { TokenProviderError } from '../../src/llm/llm-errors';
 import { errorTypeOf } from '../../src/observability/retry-log';
@@ -39,7 +43,9 @@ function openAIHttp(status: number, body?: object, headers: Record<string, strin
   return APIError.generate(status, body, undefined, new Headers({ 'x-request-id': 'req_123', ...headers }));
 }
 
-const apiError = (codeValue: string, type = 'invalid_request_error') => ({ error: { message: 'redacted', type, code: codeValue } });
+const apiError = (codeValue: string, type = 'invalid_request_error') => ({
+  error: { message: 'redacted', type, code: codeValue },
+});
 
 /** What undici's fetch throws for a refused or failed connection: `TypeError('fetch failed')` with the socket error as cause. */
 function fetchFailed(cause: unknown): TypeError {
@@ -63,9 +69,18 @@ const OPENAI_CASES: Case[] = [
   { label: '408 request timeout', error: () => openAIHttp(408) },
   { label: '409 conflict (lock timeout)', error: () => openAIHttp(409) },
   { label: '422 unprocessable', error: () => openAIHttp(422) },
-  { label: '429 rate limit, `retry-after-ms: 1500`', error: () => openAIHttp(429, apiError('rate_limit_exceeded', 'requests'), { 'retry-after-ms': '1500' }) },
-  { label: '429 rate limit, `retry-after: 30`', error: () => openAIHttp(429, apiError('rate_limit_exceeded', 'tokens'), { 'retry-after': '30' }) },
-  { label: '429 `insufficient_quota`', error: () => openAIHttp(429, apiError('insufficient_quota', 'insufficient_quota')) },
+  {
+    label: '429 rate limit, `retry-after-ms: 1500`',
+    error: () => openAIHttp(429, apiError('rate_limit_exceeded', 'requests'), { 'retry-after-ms': '1500' }),
+  },
+  {
+    label: '429 rate limit, `retry-after: 30`',
+    error: () => openAIHttp(429, apiError('rate_limit_exceeded', 'tokens'), { 'retry-after': '30' }),
+  },
+  {
+    label: '429 `insufficient_quota`',
+    error: () => openAIHttp(429, apiError('insufficient_quota', 'insufficient_quota')),
+  },
   { label: '500 server error', error: () => openAIHttp(500) },
   { label: '501 not implemented', error: () => openAIHttp(501) },
   { label: '502 bad gateway', error: () => openAIHttp(502) },
@@ -74,10 +89,19 @@ const OPENAI_CASES: Case[] = [
   { label: '505 HTTP version not supported', error: () => openAIHttp(505) },
   { label: '503 with `x-should-retry: false`', error: () => openAIHttp(503, undefined, { 'x-should-retry': 'false' }) },
   { label: '400 with `x-should-retry: true`', error: () => openAIHttp(400, undefined, { 'x-should-retry': 'true' }) },
-  { label: 'connection refused', error: () => new APIConnectionError({ cause: fetchFailed(systemError('ECONNREFUSED')) }) },
-  { label: 'connection reset', error: () => new APIConnectionError({ cause: fetchFailed(systemError('ECONNRESET', 'read')) }) },
-  { label: 'DNS: no such host', error: () => new APIConnectionError({ cause: fetchFailed(systemError('ENOTFOUND', 'getaddrinfo')) }) },
-  { label: 'the SDK\'s own `timeout`', error: () => new APIConnectionTimeoutError() },
+  {
+    label: 'connection refused',
+    error: () => new APIConnectionError({ cause: fetchFailed(systemError('ECONNREFUSED')) }),
+  },
+  {
+    label: 'connection reset',
+    error: () => new APIConnectionError({ cause: fetchFailed(systemError('ECONNRESET', 'read')) }),
+  },
+  {
+    label: 'DNS: no such host',
+    error: () => new APIConnectionError({ cause: fetchFailed(systemError('ENOTFOUND', 'getaddrinfo')) }),
+  },
+  { label: "the SDK's own `timeout`", error: () => new APIConnectionTimeoutError() },
   { label: 'the caller aborted (`signal`)', error: () => new APIUserAbortError() },
   { label: '`.parse()`: finish_reason `content_filter`', error: () => new ContentFilterFinishReasonError() },
   { label: '`.parse()`: finish_reason `length`', error: () => new LengthFinishReasonError() },
@@ -90,30 +114,63 @@ const azureHeaders = { 'apim-request-id': '6f1c3d2e-apim', 'x-request-id': '' };
 const AZURE_OPENAI_CASES: Case[] = [
   {
     label: '429 with `retry-after: 10` and `x-ms-retry-after-ms: 9500`',
-    error: () => openAIHttp(429, { error: { code: '429', message: 'redacted' } }, { ...azureHeaders, 'retry-after': '10', 'x-ms-retry-after-ms': '9500' }),
+    error: () =>
+      openAIHttp(
+        429,
+        { error: { code: '429', message: 'redacted' } },
+        { ...azureHeaders, 'retry-after': '10', 'x-ms-retry-after-ms': '9500' },
+      ),
   },
   {
     label: '400 `content_filter` (innererror `ResponsibleAIPolicyViolation`)',
     error: () =>
-      openAIHttp(400, { error: { code: 'content_filter', message: 'redacted', innererror: { code: 'ResponsibleAIPolicyViolation' } } }, azureHeaders),
+      openAIHttp(
+        400,
+        {
+          error: { code: 'content_filter', message: 'redacted', innererror: { code: 'ResponsibleAIPolicyViolation' } },
+        },
+        azureHeaders,
+      ),
   },
-  { label: '400 `context_length_exceeded`', error: () => openAIHttp(400, { error: { code: 'context_length_exceeded', message: 'redacted' } }, azureHeaders) },
-  { label: '401 invalid key or token', error: () => openAIHttp(401, { error: { code: '401', message: 'redacted' } }, azureHeaders) },
-  { label: '404 `DeploymentNotFound`', error: () => openAIHttp(404, { error: { code: 'DeploymentNotFound', message: 'redacted' } }, azureHeaders) },
-  { label: '500 internal error', error: () => openAIHttp(500, { error: { code: 'InternalServerError', message: 'redacted' } }, azureHeaders) },
+  {
+    label: '400 `context_length_exceeded`',
+    error: () => openAIHttp(400, { error: { code: 'context_length_exceeded', message: 'redacted' } }, azureHeaders),
+  },
+  {
+    label: '401 invalid key or token',
+    error: () => openAIHttp(401, { error: { code: '401', message: 'redacted' } }, azureHeaders),
+  },
+  {
+    label: '404 `DeploymentNotFound`',
+    error: () => openAIHttp(404, { error: { code: 'DeploymentNotFound', message: 'redacted' } }, azureHeaders),
+  },
+  {
+    label: '500 internal error',
+    error: () => openAIHttp(500, { error: { code: 'InternalServerError', message: 'redacted' } }, azureHeaders),
+  },
   { label: '503 service unavailable', error: () => openAIHttp(503, undefined, azureHeaders) },
   {
     label: '`azureADTokenProvider` throws `CredentialUnavailableError` (wrapped by the SDK)',
     error: () =>
-      new OpenAIError("Failed to get token from 'apiKey' function: no credential", { cause: new CredentialUnavailableError('no credential') } as never),
+      new OpenAIError("Failed to get token from 'apiKey' function: no credential", {
+        cause: new CredentialUnavailableError('no credential'),
+      } as never),
   },
-  { label: 'token provider failed inside the LLM services (`TokenProviderError`)', error: () => new TokenProviderError(new Error('expired')) },
+  {
+    label: 'token provider failed inside the LLM services (`TokenProviderError`)',
+    error: () => new TokenProviderError(new Error('expired')),
+  },
 ];
 
 // --- @azure/core-rest-pipeline and @azure/identity ----------------------------------------------
 
-function restError(statusCode: number | undefined, options: { code?: string; headers?: Record<string, string>; body?: object } = {}): RestError {
-  const request = createPipelineRequest({ url: 'https://example.openai.azure.com/openai/deployments/gpt-4o/chat/completions' });
+function restError(
+  statusCode: number | undefined,
+  options: { code?: string; headers?: Record<string, string>; body?: object } = {},
+): RestError {
+  const request = createPipelineRequest({
+    url: 'https://example.openai.azure.com/openai/deployments/gpt-4o/chat/completions',
+  });
   const response =
     statusCode === undefined
       ? undefined
@@ -130,29 +187,58 @@ const AZURE_SDK_CASES: Case[] = [
   { label: '`RestError` 400', error: () => restError(400) },
   {
     label: '`RestError` 400 with body `content_filter`',
-    error: () => restError(400, { body: { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } } }),
+    error: () =>
+      restError(400, {
+        body: { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } },
+      }),
   },
   { label: '`RestError` 401', error: () => restError(401) },
   { label: '`RestError` 429, `retry-after: 10`', error: () => restError(429, { headers: { 'retry-after': '10' } }) },
-  { label: '`RestError` 429, `retry-after` as an HTTP date', error: () => restError(429, { headers: { 'retry-after': new Date(NOW + 20_000).toUTCString() } }) },
+  {
+    label: '`RestError` 429, `retry-after` as an HTTP date',
+    error: () => restError(429, { headers: { 'retry-after': new Date(NOW + 20_000).toUTCString() } }),
+  },
   { label: '`RestError` 500', error: () => restError(500) },
   { label: '`RestError` 501', error: () => restError(501) },
   { label: '`RestError` 503', error: () => restError(503) },
   { label: '`RestError` `ECONNREFUSED` (no response)', error: () => restError(undefined, { code: 'ECONNREFUSED' }) },
-  { label: '`RestError` `REQUEST_SEND_ERROR` (no response)', error: () => restError(undefined, { code: RestError.REQUEST_SEND_ERROR }) },
+  {
+    label: '`RestError` `REQUEST_SEND_ERROR` (no response)',
+    error: () => restError(undefined, { code: RestError.REQUEST_SEND_ERROR }),
+  },
   { label: '`RestError` `PARSE_ERROR` on a 200', error: () => restError(200, { code: RestError.PARSE_ERROR }) },
-  { label: 'core-rest-pipeline `AbortError` (its timeout, or the caller\'s abort)', error: () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }) },
-  { label: '@azure/identity `CredentialUnavailableError`', error: () => new CredentialUnavailableError('no credential') },
-  { label: '@azure/identity `AuthenticationError`', error: () => new IdentityAuthenticationError(400, { error: 'invalid_client', error_description: 'redacted' }) },
-  { label: '@azure/identity `AggregateAuthenticationError`', error: () => new AggregateAuthenticationError([], 'redacted') },
+  {
+    label: "core-rest-pipeline `AbortError` (its timeout, or the caller's abort)",
+    error: () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }),
+  },
+  {
+    label: '@azure/identity `CredentialUnavailableError`',
+    error: () => new CredentialUnavailableError('no credential'),
+  },
+  {
+    label: '@azure/identity `AuthenticationError`',
+    error: () => new IdentityAuthenticationError(400, { error: 'invalid_client', error_description: 'redacted' }),
+  },
+  {
+    label: '@azure/identity `AggregateAuthenticationError`',
+    error: () => new AggregateAuthenticationError([], 'redacted'),
+  },
 ];
 
 // --- Node, undici and fetch ---------------------------------------------------------------------
 
 const NETWORK_CASES: Case[] = [
-  ...['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND'].map(
-    (errorCode): Case => ({ label: `Node system error \`${errorCode}\``, error: () => systemError(errorCode) }),
-  ),
+  ...[
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ETIMEDOUT',
+    'ESOCKETTIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+  ].map((errorCode): Case => ({ label: `Node system error \`${errorCode}\``, error: () => systemError(errorCode) })),
   { label: 'undici `SocketError` (`UND_ERR_SOCKET`)', error: () => undiciError('SocketError', 'UND_ERR_SOCKET') },
   { label: 'undici `ConnectTimeoutError`', error: () => undiciError('ConnectTimeoutError', 'UND_ERR_CONNECT_TIMEOUT') },
   { label: 'undici `HeadersTimeoutError`', error: () => undiciError('HeadersTimeoutError', 'UND_ERR_HEADERS_TIMEOUT') },
@@ -160,12 +246,26 @@ const NETWORK_CASES: Case[] = [
   { label: '`fetch` failed: connection refused', error: () => fetchFailed(systemError('ECONNREFUSED')) },
   {
     label: '`fetch` failed: every address refused (`AggregateError`)',
-    error: () => fetchFailed(Object.assign(new AggregateError([systemError('ECONNREFUSED'), systemError('ECONNREFUSED')]), { code: undefined })),
+    error: () =>
+      fetchFailed(
+        Object.assign(new AggregateError([systemError('ECONNREFUSED'), systemError('ECONNREFUSED')]), {
+          code: undefined,
+        }),
+      ),
   },
-  { label: 'body cut mid-stream (`TypeError: terminated`)', error: () => new TypeError('terminated', { cause: undiciError('SocketError', 'UND_ERR_SOCKET') }) },
+  {
+    label: 'body cut mid-stream (`TypeError: terminated`)',
+    error: () => new TypeError('terminated', { cause: undiciError('SocketError', 'UND_ERR_SOCKET') }),
+  },
   { label: '`fetch` failed, cause unknown', error: () => fetchFailed(new Error('something else')) },
-  { label: '`AbortSignal.timeout()` fired (`TimeoutError`)', error: () => new DOMException('The operation was aborted due to timeout', 'TimeoutError') },
-  { label: 'the caller aborted (`AbortError`)', error: () => new DOMException('This operation was aborted', 'AbortError') },
+  {
+    label: '`AbortSignal.timeout()` fired (`TimeoutError`)',
+    error: () => new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+  },
+  {
+    label: 'the caller aborted (`AbortError`)',
+    error: () => new DOMException('This operation was aborted', 'AbortError'),
+  },
   { label: 'any other error', error: () => new Error('boom') },
 ];
 
@@ -174,37 +274,42 @@ const NETWORK_CASES: Case[] = [
 const LIBRARY_CASES: Case[] = [
   { label: 'an attempt exceeded `attemptTimeoutMs`', error: () => new AttemptTimeoutError('Agent.complete', 5000) },
   { label: 'the call exceeded `totalTimeoutMs`', error: () => new RetryTimeoutError('Agent.complete', 60_000) },
-  { label: 'the key\'s circuit is open', error: () => new CircuitOpenError('openai|default|gpt-4o', 30_000) },
-  { label: 'the key\'s bulkhead queue is full', error: () => new BulkheadRejectedError('openai|default|gpt-4o', 4, 100) },
+  { label: "the key's circuit is open", error: () => new CircuitOpenError('openai|default|gpt-4o', 30_000) },
+  {
+    label: "the key's bulkhead queue is full",
+    error: () => new BulkheadRejectedError('openai|default|gpt-4o', 4, 100),
+  },
 ];
 
 export const CLASSIFICATION_SECTIONS: readonly { title: string; intro: string; cases: Case[] }[] = [
   {
     title: 'OpenAI (`openai` SDK)',
     intro:
-      'Errors of the `OpenAI` client, classified by shape (status, headers, body `error.code`/`type`, cause chain), never by `instanceof`: openai\'s CJS and ESM builds have distinct classes.',
+      "Errors of the `OpenAI` client, classified by shape (status, headers, body `error.code`/`type`, cause chain), never by `instanceof`: openai's CJS and ESM builds have distinct classes.",
     cases: OPENAI_CASES,
   },
   {
     title: 'Azure OpenAI (`AzureOpenAI` client of the `openai` SDK)',
     intro:
-      'The same classes as OpenAI\'s, with Azure\'s bodies and headers (`apim-request-id`, `x-ms-retry-after-ms`). A token-provider failure is an authentication failure and is never retried.',
+      "The same classes as OpenAI's, with Azure's bodies and headers (`apim-request-id`, `x-ms-retry-after-ms`). A token-provider failure is an authentication failure and is never retried.",
     cases: AZURE_OPENAI_CASES,
   },
   {
     title: 'Azure SDKs (`@azure/core-rest-pipeline`, `@azure/identity`)',
     intro:
-      '`RestError`s are recognised by `name === \'RestError\'` (every Azure package may bundle its own copy of the class); credential errors anywhere along the cause chain are `auth`.',
+      "`RestError`s are recognised by `name === 'RestError'` (every Azure package may bundle its own copy of the class); credential errors anywhere along the cause chain are `auth`.",
     cases: AZURE_SDK_CASES,
   },
   {
     title: 'Network (Node, undici, `fetch`)',
-    intro: 'Transport failures of any client, recognised by `code`, `name` and the cause chain (errors of Node\'s bundled undici belong to another realm than yours).',
+    intro:
+      "Transport failures of any client, recognised by `code`, `name` and the cause chain (errors of Node's bundled undici belong to another realm than yours).",
     cases: NETWORK_CASES,
   },
   {
-    title: 'The library\'s own errors',
-    intro: 'Thrown by the engine; a timeout of the library is a timeout, so an exhausted call can move on to a fallback.',
+    title: "The library's own errors",
+    intro:
+      'Thrown by the engine; a timeout of the library is a timeout, so an exhausted call can move on to a fallback.',
     cases: LIBRARY_CASES,
   },
 ];
@@ -238,9 +343,21 @@ function statusLabel(from: number, to: number, index: number): string {
 }
 
 export function renderClassification(): string {
-  const header = ['case', 'class', 'kind', 'retryable', 'reason', 'Retry-After', '`@RetryOpenAI`', '`@RetryAzure`', '`@RetryNetwork`'];
+  const header = [
+    'case',
+    'class',
+    'kind',
+    'retryable',
+    'reason',
+    'Retry-After',
+    '`@RetryOpenAI`',
+    '`@RetryAzure`',
+    '`@RetryNetwork`',
+  ];
   return [
-    generatedBanner('src/policies/classification and src/adapters by classifying errors built with the providers\' classes'),
+    generatedBanner(
+      "src/policies/classification and src/adapters by classifying errors built with the providers' classes",
+    ),
     '',
     '# Error classification',
     '',
@@ -249,9 +366,9 @@ export function renderClassification(): string {
     '(openai SDK errors only), `@RetryAzure` `shouldRetryAzureError` (adds `RestError`, @azure/identity and Node',
     'system errors), `@RetryNetwork` `shouldRetryNetworkError` (adds bare undici, `fetch` and AbortSignal errors).',
     '"not recognised" means the decorator\'s predicate does not know the error, so it is not retried.',
-    '`reason` is drawn from a fixed vocabulary and never echoes the provider\'s message.',
+    "`reason` is drawn from a fixed vocabulary and never echoes the provider's message.",
     '',
-    'Precedence: the caller\'s abort, credential errors, the library\'s open circuit, a provider code that refines',
+    "Precedence: the caller's abort, credential errors, the library's open circuit, a provider code that refines",
     'the status, the status, the transport code, then timeout and connection flags; finally an `x-should-retry`',
     'header (`true`/`false`) overrides the verdict, as openai-node does. Retry-After comes from `retry-after-ms`,',
     '`x-ms-retry-after-ms` or `retry-after` (seconds or an HTTP date); the engine waits at least that long and',
@@ -263,33 +380,53 @@ export function renderClassification(): string {
     '',
     table(
       ['status', 'kind', 'retryable'],
-      STATUS_RULES.map((rule, index) => [statusLabel(rule.from, rule.to, index), code(rule.kind), rule.retryable ? 'yes' : 'no']),
+      STATUS_RULES.map((rule, index) => [
+        statusLabel(rule.from, rule.to, index),
+        code(rule.kind),
+        rule.retryable ? 'yes' : 'no',
+      ]),
     ),
     '',
     'A status outside 400–599 is `unknown` and not retryable.',
     '',
     '### Provider error codes (`PROVIDER_CODE_RULES`, win over the status)',
     '',
-    'Matched against the body\'s `error.code`, `error.type` and Azure\'s `error.innererror.code`, for the listed',
+    "Matched against the body's `error.code`, `error.type` and Azure's `error.innererror.code`, for the listed",
     'statuses (or when there is no status).',
     '',
     table(
       ['code', 'statuses', 'kind', 'retryable'],
-      PROVIDER_CODE_RULES.map((rule) => [code(rule.code), rule.statuses.join(', '), code(rule.kind), rule.retryable ? 'yes' : 'no']),
+      PROVIDER_CODE_RULES.map((rule) => [
+        code(rule.code),
+        rule.statuses.join(', '),
+        code(rule.kind),
+        rule.retryable ? 'yes' : 'no',
+      ]),
     ),
     '',
     '### Transport error codes (`NETWORK_CODE_RULES`)',
     '',
     table(
       ['code', 'kind', 'retryable'],
-      Object.entries(NETWORK_CODE_RULES).map(([name, rule]) => [code(name), code(rule.kind), rule.retryable ? 'yes' : 'no']),
+      Object.entries(NETWORK_CODE_RULES).map(([name, rule]) => [
+        code(name),
+        code(rule.kind),
+        rule.retryable ? 'yes' : 'no',
+      ]),
     ),
     '',
     '## By provider',
     '',
-    'Each row is an error built with the provider\'s own classes (the way the SDK builds it from a response) and',
+    "Each row is an error built with the provider's own classes (the way the SDK builds it from a response) and",
     `classified by the code; an HTTP-date Retry-After is read as of ${new Date(NOW).toISOString()}.`,
     '',
-    ...CLASSIFICATION_SECTIONS.flatMap((section) => [`### ${section.title}`, '', section.intro, '', table(header, section.cases.map(renderCase)), '']),
+    ...CLASSIFICATION_SECTIONS.flatMap((section) => [
+      `### ${section.title}`,
+      '',
+      section.intro,
+      '',
+      table(header, section.cases.map(renderCase)),
+      '',
+    ]),
   ].join('\n');
 }

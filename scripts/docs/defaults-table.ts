@@ -115,7 +115,8 @@ function topLevelOptions(): OptionDoc[] {
     env: `${code(env(field))}: ${rule.integer ? 'an integer' : 'a decimal number'}`,
   });
   const base = RETRY_DEFAULTS.baseDelayMs;
-  const switchOrJson = (field: RetryConfigField) => `${code(env(field))}: ${BOOLEAN_WORDS}, or a JSON object of options`;
+  const switchOrJson = (field: RetryConfigField) =>
+    `${code(env(field))}: ${BOOLEAN_WORDS}, or a JSON object of options`;
   return [
     number('maxAttempts', { integer: true, min: 1, max: 10 }, 'counts every attempt: 3 = one call and two retries'),
     number('baseDelayMs', { integer: false, min: 100, max: 60_000 }, 'the first backoff, before jitter'),
@@ -132,12 +133,19 @@ function topLevelOptions(): OptionDoc[] {
       ],
       env: `${code(env('maxDelayMs'))}: a decimal number`,
     },
-    number('exponentialBase', { integer: false, min: 1, max: 10 }, 'backoff = `baseDelayMs * exponentialBase ** (attempt - 1)`'),
+    number(
+      'exponentialBase',
+      { integer: false, min: 1, max: 10 },
+      'backoff = `baseDelayMs * exponentialBase ** (attempt - 1)`',
+    ),
     {
       name: 'jitter',
       defaultText: literal(RETRY_DEFAULTS.jitter),
       rule: `one of ${JITTER_MODES.map((mode) => code(`'${mode}'`)).join(', ')}`,
-      probes: [...JITTER_MODES.map((mode) => ({ input: { jitter: mode }, accepted: true })), { input: { jitter: 'FULL' }, accepted: false }],
+      probes: [
+        ...JITTER_MODES.map((mode) => ({ input: { jitter: mode }, accepted: true })),
+        { input: { jitter: 'FULL' }, accepted: false },
+      ],
       env: `${code(env('jitter'))}: one of the modes, any case`,
     },
     {
@@ -150,9 +158,21 @@ function topLevelOptions(): OptionDoc[] {
       ],
       env: `${code(env('respectRetryAfter'))}: ${BOOLEAN_WORDS}`,
     },
-    number('maxRetryAfterMs', { integer: false, min: 0, max: 3_600_000 }, 'a longer server-requested wait fails the call at once'),
-    number('attemptTimeoutMs', { integer: false, min: 1, max: 3_600_000 }, '`null` or unset: none; an attempt running longer is abandoned as a retryable timeout'),
-    number('totalTimeoutMs', { integer: false, min: 1, max: 86_400_000 }, '`null` or unset: none; no sleep ends past this deadline'),
+    number(
+      'maxRetryAfterMs',
+      { integer: false, min: 0, max: 3_600_000 },
+      'a longer server-requested wait fails the call at once',
+    ),
+    number(
+      'attemptTimeoutMs',
+      { integer: false, min: 1, max: 3_600_000 },
+      '`null` or unset: none; an attempt running longer is abandoned as a retryable timeout',
+    ),
+    number(
+      'totalTimeoutMs',
+      { integer: false, min: 1, max: 86_400_000 },
+      '`null` or unset: none; no sleep ends past this deadline',
+    ),
     {
       name: 'circuitBreaker',
       defaultText: offOrOn(validateCircuitBreakerOptions(undefined).value, 'circuitBreaker'),
@@ -221,7 +241,12 @@ function circuitBreakerOptions(): OptionDoc[] {
     integer('samplingDurationMs', 100, 86_400_000, 'the sliding window of `failureRatio`'),
     integer('halfOpenAfterMs', 1, 86_400_000, 'how long the circuit stays open before probes go through'),
     {
-      ...integer('maxHalfOpenAfterMs', 1, 86_400_000, 'cap of the open wait, which doubles after each failed probe; at least `halfOpenAfterMs`'),
+      ...integer(
+        'maxHalfOpenAfterMs',
+        1,
+        86_400_000,
+        'cap of the open wait, which doubles after each failed probe; at least `halfOpenAfterMs`',
+      ),
       defaultText: `${literal(CIRCUIT_BREAKER_DEFAULTS.maxHalfOpenAfterMs)}${followed ? ' (or `halfOpenAfterMs`, when longer)' : ''}`,
       probeBase: { halfOpenAfterMs: 1 },
       probes: [{ input: { halfOpenAfterMs: 1000, maxHalfOpenAfterMs: 999 }, accepted: false }],
@@ -247,7 +272,11 @@ function retryBudgetOptions(): OptionDoc[] {
       name: 'retryCost',
       defaultText: literal(RETRY_BUDGET_DEFAULTS.retryCost),
       rule: 'integer at least 1, at most `capacity`; tokens a retry takes',
-      probes: [{ input: { retryCost: 0 }, accepted: false }, { input: { retryCost: 1.5 }, accepted: false }, ...costProbes('retryCost')],
+      probes: [
+        { input: { retryCost: 0 }, accepted: false },
+        { input: { retryCost: 1.5 }, accepted: false },
+        ...costProbes('retryCost'),
+      ],
     },
     {
       name: 'timeoutCost',
@@ -283,7 +312,12 @@ function bulkheadOptions(): OptionDoc[] {
 }
 
 /** Every probe of every option, run against `validate`; the failures, as sentences. */
-function probeProblems(group: string, options: OptionDoc[], validate: Validator, base: Record<string, unknown> = {}): string[] {
+function probeProblems(
+  group: string,
+  options: OptionDoc[],
+  validate: Validator,
+  base: Record<string, unknown> = {},
+): string[] {
   const problems: string[] = [];
   for (const option of options) {
     const probes = [
@@ -313,7 +347,9 @@ function sameNames(group: string, documented: OptionDoc[], actual: readonly stri
   const missing = actual.filter((name) => !names.includes(name));
   const extra = names.filter((name) => !actual.includes(name));
   return [
-    ...missing.map((name) => `${group}: option ${name} exists in the code but has no row in scripts/docs/defaults-table.ts`),
+    ...missing.map(
+      (name) => `${group}: option ${name} exists in the code but has no row in scripts/docs/defaults-table.ts`,
+    ),
     ...extra.map((name) => `${group}: option ${name} is documented but does not exist in the code`),
   ];
 }
@@ -336,7 +372,11 @@ function envProblems(): string[] {
   };
   const problems: string[] = [];
   // Values the table says are refused.
-  for (const [variable, raw] of [[RETRY_ENV_VARS.bulkhead, 'true'], [RETRY_ENV_VARS.maxAttempts, '2.5'], [RETRY_ENV_VARS.baseDelayMs, '0x10']]) {
+  for (const [variable, raw] of [
+    [RETRY_ENV_VARS.bulkhead, 'true'],
+    [RETRY_ENV_VARS.maxAttempts, '2.5'],
+    [RETRY_ENV_VARS.baseDelayMs, '0x10'],
+  ]) {
     try {
       RetryConfig.fromEnv({ [variable]: raw });
       problems.push(`${variable}=${raw} is accepted, the table says it is refused`);
@@ -350,7 +390,9 @@ function envProblems(): string[] {
     try {
       const value = RetryConfig.fromEnv({ [variable]: raw })[field];
       if (JSON.stringify(value) !== JSON.stringify(expected)) {
-        problems.push(`${variable}=${raw} gives ${JSON.stringify(value)}, the table implies ${JSON.stringify(expected)}`);
+        problems.push(
+          `${variable}=${raw} gives ${JSON.stringify(value)}, the table implies ${JSON.stringify(expected)}`,
+        );
       }
     } catch (error) {
       problems.push(`${variable}=${raw} is rejected: ${(error as Error).message}`);
@@ -360,7 +402,12 @@ function envProblems(): string[] {
 }
 
 /** The documented options, checked against the code (throws, listing every mismatch). */
-export function documentedDefaults(): { topLevel: OptionDoc[]; circuitBreaker: OptionDoc[]; retryBudget: OptionDoc[]; bulkhead: OptionDoc[] } {
+export function documentedDefaults(): {
+  topLevel: OptionDoc[];
+  circuitBreaker: OptionDoc[];
+  retryBudget: OptionDoc[];
+  bulkhead: OptionDoc[];
+} {
   const topLevel = topLevelOptions();
   const circuitBreaker = circuitBreakerOptions();
   const retryBudget = retryBudgetOptions();
@@ -388,7 +435,7 @@ export function renderDefaults(): string {
       options.map((option) => [code(option.name), option.defaultText, option.rule]),
     );
   return [
-    generatedBanner('src/config/defaults.ts, src/config/retry-config.ts and the policies\' option files'),
+    generatedBanner("src/config/defaults.ts, src/config/retry-config.ts and the policies' option files"),
     '',
     '# Defaults',
     '',
@@ -398,8 +445,8 @@ export function renderDefaults(): string {
     '`RetryConfigError` naming the field (or the variable) and the rule, with every problem listed at once.',
     'Unknown fields are rejected with a did-you-mean hint.',
     '',
-    'Each field of a call\'s configuration comes from the first layer that sets it: the decorator\'s options,',
-    '`options.config` (or `configName`), the instance\'s `retryConfig`, `configureResilience({ defaults })`,',
+    "Each field of a call's configuration comes from the first layer that sets it: the decorator's options,",
+    "`options.config` (or `configName`), the instance's `retryConfig`, `configureResilience({ defaults })`,",
     'the environment, then the defaults below.',
     '',
     '## `RetryConfig`',
@@ -412,7 +459,7 @@ export function renderDefaults(): string {
     '## `circuitBreaker`',
     '',
     'Per key. Off unless `circuitBreaker` is set (`ResilientLLMService` turns it on for its calls unless the',
-    'agent\'s config, `configureResilience` defaults or the environment set it). 400s, 401s and 429s neither',
+    "agent's config, `configureResilience` defaults or the environment set it). 400s, 401s and 429s neither",
     'count nor reset the count. The first options registered for a key stay in force.',
     '',
     nested(circuitBreaker),
@@ -441,7 +488,7 @@ export function renderDefaults(): string {
           `up to ${RETRY_AFTER_JITTER_FRACTION * 100}% of the Retry-After value, added so that clients told the same value do not return together`,
           '',
         ],
-        ['level of the library\'s default logger', literal(DEFAULT_LOG_LEVEL), code(LOG_LEVEL_ENV_VAR)],
+        ["level of the library's default logger", literal(DEFAULT_LOG_LEVEL), code(LOG_LEVEL_ENV_VAR)],
         ['decorator option `key` (circuit breaker, budget, cooldown, bulkhead)', '`ClassName.method`', ''],
         ['decorator option `name` (logs)', '`ClassName.method`', ''],
         ['`AgentConfig.apiVersion` (Azure OpenAI)', literal(DEFAULT_AZURE_API_VERSION), ''],

@@ -23,15 +23,17 @@ type EventKey = keyof typeof TRACE_EVENTS;
 /** When each event is emitted (the only hand-written column; keyed by TRACE_EVENTS). */
 const EVENT_WHEN: Record<EventKey, string> = {
   attemptStart: 'before each attempt',
-  attemptFailed: 'an attempt failed (`error_type` is the error\'s class name, e.g. `RateLimitError`; `status` only for HTTP failures)',
-  backoffDelay: 'before sleeping until the next attempt; `source` says whether the backoff or the server\'s Retry-After set the wait',
-  success: 'the call succeeded (`response_length` from `ResilientLLMService`, or any decorator\'s `successDetails`)',
+  attemptFailed:
+    "an attempt failed (`error_type` is the error's class name, e.g. `RateLimitError`; `status` only for HTTP failures)",
+  backoffDelay:
+    "before sleeping until the next attempt; `source` says whether the backoff or the server's Retry-After set the wait",
+  success: "the call succeeded (`response_length` from `ResilientLLMService`, or any decorator's `successDetails`)",
   maxRetriesExceeded: 'every attempt failed; the last error is rethrown',
   notRetryable: 'a failure ends the call before its attempts run out; `reason` below',
-  circuitOpened: 'the key\'s circuit breaker opened: calls fail at once with `CircuitOpenError`',
+  circuitOpened: "the key's circuit breaker opened: calls fail at once with `CircuitOpenError`",
   circuitHalfOpen: 'the open wait is over: probes are let through',
   circuitClosed: 'a probe succeeded: the circuit is closed again',
-  retryBudgetExhausted: 'the key\'s retry budget could not pay for a retry (once per episode)',
+  retryBudgetExhausted: "the key's retry budget could not pay for a retry (once per episode)",
   fallbackUsed: '`ResilientLLMService` moved on to the next fallback config',
 };
 
@@ -39,18 +41,50 @@ const EVENT_WHEN: Record<EventKey, string> = {
 const LOG_LINES: readonly { id: string; pattern: RegExp; when: string }[] = [
   { id: 'retry', pattern: /^Retrying \S+ in \d+\.\d\ds \(attempt/, when: 'a failed attempt will be retried' },
   { id: 'exhausted', pattern: /^Giving up on \S+ after \d+ attempts/, when: 'attempts ran out' },
-  { id: 'deadline', pattern: /^Giving up on \S+ at attempt .*total timeout/, when: '`totalTimeoutMs` leaves no room for another attempt' },
-  { id: 'not-retried', pattern: /^\S+ failed at attempt \d+\/\d+ and is not retried: /, when: 'a failure is not retried (the caller gets it)' },
+  {
+    id: 'deadline',
+    pattern: /^Giving up on \S+ at attempt .*total timeout/,
+    when: '`totalTimeoutMs` leaves no room for another attempt',
+  },
+  {
+    id: 'not-retried',
+    pattern: /^\S+ failed at attempt \d+\/\d+ and is not retried: /,
+    when: 'a failure is not retried (the caller gets it)',
+  },
   { id: 'recovered', pattern: /^\S+ succeeded at attempt \d+\/\d+$/, when: 'a call succeeded after a retry' },
-  { id: 'circuit-opened', pattern: /^Circuit for .* opened after/, when: 'a key\'s circuit breaker opened' },
-  { id: 'circuit-half-open', pattern: /^Circuit for .* is half-open/, when: 'a key\'s circuit breaker lets probes through' },
-  { id: 'circuit-closed', pattern: /^Circuit for .* closed$/, when: 'a key\'s circuit breaker closed' },
-  { id: 'budget', pattern: /^Retry budget for .* is exhausted/, when: 'a key\'s retry budget ran dry (once per episode)' },
-  { id: 'breaker-conflict', pattern: /the circuit breaker of .* was created with other options/, when: 'a call asks a key\'s breaker for options other than those it was created with (once per key)' },
-  { id: 'ignored-config', pattern: /this\.retryConfig is not a RetryConfig and is ignored/, when: 'an instance\'s `retryConfig` is a plain object (once per object)' },
+  { id: 'circuit-opened', pattern: /^Circuit for .* opened after/, when: "a key's circuit breaker opened" },
+  {
+    id: 'circuit-half-open',
+    pattern: /^Circuit for .* is half-open/,
+    when: "a key's circuit breaker lets probes through",
+  },
+  { id: 'circuit-closed', pattern: /^Circuit for .* closed$/, when: "a key's circuit breaker closed" },
+  {
+    id: 'budget',
+    pattern: /^Retry budget for .* is exhausted/,
+    when: "a key's retry budget ran dry (once per episode)",
+  },
+  {
+    id: 'breaker-conflict',
+    pattern: /the circuit breaker of .* was created with other options/,
+    when: "a call asks a key's breaker for options other than those it was created with (once per key)",
+  },
+  {
+    id: 'ignored-config',
+    pattern: /this\.retryConfig is not a RetryConfig and is ignored/,
+    when: "an instance's `retryConfig` is a plain object (once per object)",
+  },
   { id: 'fallback', pattern: /^Falling back from /, when: '`ResilientLLMService` moves on to a fallback config' },
-  { id: 'orchestrator', pattern: /^Agent call failed outside the LLM service$/, when: '`AgentOrchestrator` caught an error that is not an `AgentExecutionError` (a config error, a bug)' },
-  { id: 'sdk-retries', pattern: /^The \S+ client has maxRetries: \d+/, when: '`warnIfSdkRetries` found a client that retries by itself (once per client)' },
+  {
+    id: 'orchestrator',
+    pattern: /^Agent call failed outside the LLM service$/,
+    when: '`AgentOrchestrator` caught an error that is not an `AgentExecutionError` (a config error, a bug)',
+  },
+  {
+    id: 'sdk-retries',
+    pattern: /^The \S+ client has maxRetries: \d+/,
+    when: '`warnIfSdkRetries` found a client that retries by itself (once per client)',
+  },
 ];
 
 interface Recorded {
@@ -103,11 +137,17 @@ class ScriptedAgent {
 }
 
 const ok: Step = () => 'ok';
-const fail = (error: () => unknown): Step => () => {
-  throw error();
-};
+const fail =
+  (error: () => unknown): Step =>
+  () => {
+    throw error();
+  };
 
-const completion = (content: string) => ({ id: 'chatcmpl-1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content } }] });
+const completion = (content: string) => ({
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  choices: [{ index: 0, message: { role: 'assistant', content } }],
+});
 
 /** A factory whose clients answer per model: a failure for `failing`, a completion otherwise. */
 class ScriptedFactory extends LLMServiceFactory {
@@ -139,28 +179,39 @@ const SCENARIOS: readonly { name: string; run: (tracer: Tracer) => Promise<void>
   { name: '503, then success', run: () => quiet(() => new ScriptedAgent([fail(() => httpError(503)), ok]).complete()) },
   {
     name: '429 with retry-after-ms, then success',
-    run: () => quiet(() => new ScriptedAgent([fail(() => httpError(429, undefined, { 'retry-after-ms': '20' })), ok]).complete()),
+    run: () =>
+      quiet(() =>
+        new ScriptedAgent([fail(() => httpError(429, undefined, { 'retry-after-ms': '20' })), ok]).complete(),
+      ),
   },
   {
     name: 'two 503s with maxAttempts 2',
-    run: () => quiet(() => new ScriptedAgent([fail(() => httpError(503))], new RetryConfig({ maxAttempts: 2 })).complete()),
+    run: () =>
+      quiet(() => new ScriptedAgent([fail(() => httpError(503))], new RetryConfig({ maxAttempts: 2 })).complete()),
   },
   {
     name: '400 (not retryable)',
-    run: () => quiet(() => new ScriptedAgent([fail(() => httpError(400, { error: { code: 'invalid_value' } }))]).complete()),
+    run: () =>
+      quiet(() => new ScriptedAgent([fail(() => httpError(400, { error: { code: 'invalid_value' } }))]).complete()),
   },
   {
     name: '429 asking for 120 s with maxRetryAfterMs 1000',
     run: () =>
       quiet(() =>
-        new ScriptedAgent([fail(() => httpError(429, undefined, { 'retry-after': '120' }))], new RetryConfig({ maxRetryAfterMs: 1000 })).complete(),
+        new ScriptedAgent(
+          [fail(() => httpError(429, undefined, { 'retry-after': '120' }))],
+          new RetryConfig({ maxRetryAfterMs: 1000 }),
+        ).complete(),
       ),
   },
   {
     name: '429 asking for 5 s with totalTimeoutMs 1000',
     run: () =>
       quiet(() =>
-        new ScriptedAgent([fail(() => httpError(429, undefined, { 'retry-after-ms': '5000' }))], new RetryConfig({ totalTimeoutMs: 1000 })).complete(),
+        new ScriptedAgent(
+          [fail(() => httpError(429, undefined, { 'retry-after-ms': '5000' }))],
+          new RetryConfig({ totalTimeoutMs: 1000 }),
+        ).complete(),
       ),
   },
   {
@@ -170,7 +221,10 @@ const SCENARIOS: readonly { name: string; run: (tracer: Tracer) => Promise<void>
         for await (const _ of new ScriptedAgent([fail(connectionReset)]).stream()) void _;
       }),
   },
-  { name: 'synchronous method throws', run: () => quiet(async () => new ScriptedAgent([fail(connectionReset)]).ping()) },
+  {
+    name: 'synchronous method throws',
+    run: () => quiet(async () => new ScriptedAgent([fail(connectionReset)]).ping()),
+  },
   {
     name: 'attempt hangs past attemptTimeoutMs 20, then success',
     run: () => quiet(() => new ScriptedAgent([never, ok], new RetryConfig({ attemptTimeoutMs: 20 })).complete()),
@@ -197,12 +251,17 @@ const SCENARIOS: readonly { name: string; run: (tracer: Tracer) => Promise<void>
       await quiet(() => new ScriptedAgent([ok], other).complete());
     },
   },
-  { name: 'instance retryConfig is a plain object', run: () => quiet(() => new ScriptedAgent([ok], { maxAttempts: 2 }).complete()) },
+  {
+    name: 'instance retryConfig is a plain object',
+    run: () => quiet(() => new ScriptedAgent([ok], { maxAttempts: 2 }).complete()),
+  },
   {
     name: 'ResilientLLMService: quota exhausted, fallback succeeds',
     run: async () => {
       const service = new ResilientLLMService({
-        factory: new ScriptedFactory({ 'gpt-4o': () => httpError(429, { error: { code: 'insufficient_quota', type: 'insufficient_quota' } }) }),
+        factory: new ScriptedFactory({
+          'gpt-4o': () => httpError(429, { error: { code: 'insufficient_quota', type: 'insufficient_quota' } }),
+        }),
       });
       const agent: AgentConfigInput = {
         name: 'support-agent',
@@ -211,7 +270,9 @@ const SCENARIOS: readonly { name: string; run: (tracer: Tracer) => Promise<void>
         apiKey: 'sk-test',
         fallbacks: [{ model: 'gpt-4o-mini', name: 'mini' }],
       };
-      await quiet(() => service.resilientChatCompletion(agent, { messages: [{ role: 'user', content: 'Capital of France?' }] }));
+      await quiet(() =>
+        service.resilientChatCompletion(agent, { messages: [{ role: 'user', content: 'Capital of France?' }] }),
+      );
     },
   },
   {
@@ -241,9 +302,16 @@ export async function recordScenarios(): Promise<Recorded> {
     logEvent: (event, details) => void recorded.events.push({ scenario, event, details: { ...details } }),
     logError: (code, message) => void recorded.errors.push({ scenario, code, message }),
   };
-  const record = (level: string) => (message: string, meta: Record<string, unknown> = {}) =>
-    void recorded.logs.push({ scenario, level, message, meta: { ...meta } });
-  const logger: ResilienceLogger = { error: record('error'), warn: record('warn'), info: record('info'), debug: record('debug') };
+  const record =
+    (level: string) =>
+    (message: string, meta: Record<string, unknown> = {}) =>
+      void recorded.logs.push({ scenario, level, message, meta: { ...meta } });
+  const logger: ResilienceLogger = {
+    error: record('error'),
+    warn: record('warn'),
+    info: record('info'),
+    debug: record('debug'),
+  };
   try {
     for (const next of SCENARIOS) {
       resetResilience();
@@ -268,7 +336,9 @@ interface EventSummary {
 
 function summariseEvents(recorded: Recorded): EventSummary[] {
   const problems: string[] = [];
-  const byName = new Map<string, EventKey>(Object.entries(TRACE_EVENTS).map(([key, event]) => [event, key as EventKey]));
+  const byName = new Map<string, EventKey>(
+    Object.entries(TRACE_EVENTS).map(([key, event]) => [event, key as EventKey]),
+  );
   const summaries = new Map<string, EventSummary>();
   for (const { event, details } of recorded.events) {
     const key = byName.get(event);
@@ -291,7 +361,8 @@ function summariseEvents(recorded: Recorded): EventSummary[] {
     for (const attribute of summary.attributes) if (!(attribute in details)) summary.optional.add(attribute);
   }
   for (const [key, event] of Object.entries(TRACE_EVENTS)) {
-    if (!summaries.has(event)) problems.push(`TRACE_EVENTS.${key} (${event}) is never emitted by the scenarios in scripts/docs/events-table.ts`);
+    if (!summaries.has(event))
+      problems.push(`TRACE_EVENTS.${key} (${event}) is never emitted by the scenarios in scripts/docs/events-table.ts`);
   }
   if (problems.length > 0) throw new Error(`docs/events.md would not match the code:\n- ${problems.join('\n- ')}`);
   // The order of TRACE_EVENTS: the order events can occur within a call.
@@ -322,16 +393,30 @@ function summariseLogs(recorded: Recorded): LogSummary[] {
     }
     const [entry] = matches;
     if (!found.has(entry.id)) {
-      found.set(entry.id, { id: entry.id, level: line.level, example: line.message, meta: Object.keys(line.meta), when: entry.when });
+      found.set(entry.id, {
+        id: entry.id,
+        level: line.level,
+        example: line.message,
+        meta: Object.keys(line.meta),
+        when: entry.when,
+      });
     }
   }
-  for (const entry of LOG_LINES) if (!found.has(entry.id)) problems.push(`log line ${entry.id} (${entry.pattern}) is never logged by the scenarios`);
+  for (const entry of LOG_LINES)
+    if (!found.has(entry.id)) problems.push(`log line ${entry.id} (${entry.pattern}) is never logged by the scenarios`);
   if (problems.length > 0) throw new Error(`docs/events.md would not match the code:\n- ${problems.join('\n- ')}`);
   return LOG_LINES.map((entry) => found.get(entry.id)!);
 }
 
 /** Why the engine stops a retryable failure (src/engine/retry-engine.ts); each must be recorded. */
-const ENGINE_REASONS = ['retry_after_exceeds_max', 'deadline', 'stream_started', 'synchronous', 'retry_budget', 'circuit_open'];
+const ENGINE_REASONS = [
+  'retry_after_exceeds_max',
+  'deadline',
+  'stream_started',
+  'synchronous',
+  'retry_budget',
+  'circuit_open',
+];
 
 /** Every `retry_not_retryable` reason the scenarios produced, with the first scenario that did. */
 function notRetryableReasons(recorded: Recorded): [string, string][] {
@@ -364,14 +449,15 @@ export async function renderEvents(): Promise<EventsDoc> {
     summary.attributes.map((a) => code(summary.optional.has(a) ? `${a}?` : a)).join(', ');
   const sources = distinctValues(recorded, TRACE_EVENTS.backoffDelay, 'source').map((value) => code(`'${value}'`));
   const errorCodes = [...new Set(recorded.errors.map((e) => e.code))];
-  if (!errorCodes.includes(RESILIENT_LLM_FAILURE)) throw new Error('docs/events.md: no scenario reported RESILIENT_LLM_FAILURE');
+  if (!errorCodes.includes(RESILIENT_LLM_FAILURE))
+    throw new Error('docs/events.md: no scenario reported RESILIENT_LLM_FAILURE');
   const markdown = [
     generatedBanner('src/observability (TRACE_EVENTS, retry-log.ts) by running scripted calls'),
     '',
     '# Events and log lines',
     '',
     'A `Tracer` is `{ logEvent(event, details), logError?(code, message) }`, given to `configureResilience({ tracer })`,',
-    'to a decorator\'s `tracer` option, or to the LLM services. Event names and their attributes are part of the',
+    "to a decorator's `tracer` option, or to the LLM services. Event names and their attributes are part of the",
     'public API (see the version policy in the README): `TRACE_EVENTS` exports the names. A tracer that throws or',
     'rejects never breaks a call; with no tracer, no event object is built.',
     '',
@@ -395,8 +481,8 @@ export async function renderEvents(): Promise<EventsDoc> {
     '',
     '### Why a call ends early (`retry_not_retryable.reason`)',
     '',
-    'Either the classification\'s reason for an error that is not retryable (`status 400`, `insufficient_quota`, ...:',
-    'see [classification.md](classification.md)), or the engine\'s reason for not retrying a retryable one',
+    "Either the classification's reason for an error that is not retryable (`status 400`, `insufficient_quota`, ...:",
+    "see [classification.md](classification.md)), or the engine's reason for not retrying a retryable one",
     `(${ENGINE_REASONS.map((reason) => code(reason)).join(', ')}). Recorded:`,
     '',
     table(
@@ -408,14 +494,19 @@ export async function renderEvents(): Promise<EventsDoc> {
     '',
     table(
       ['code', 'when'],
-      [[code(RESILIENT_LLM_FAILURE), '`AgentOrchestrator` turned a failed call into an error response; the message is the safe text shown to the user']],
+      [
+        [
+          code(RESILIENT_LLM_FAILURE),
+          '`AgentOrchestrator` turned a failed call into an error response; the message is the safe text shown to the user',
+        ],
+      ],
     ),
     '',
     '## Log lines',
     '',
     'Written to the configured logger (a winston logger, or any `{ error, warn, info, debug }`; the default',
-    'one writes `warn` and above to stderr). Lines carry the error\'s class, kind, status and request id, never',
-    'a provider\'s message (it can hold prompt text or a key).',
+    "one writes `warn` and above to stderr). Lines carry the error's class, kind, status and request id, never",
+    "a provider's message (it can hold prompt text or a key).",
     '',
     table(
       ['level', 'example', 'metadata', 'when'],

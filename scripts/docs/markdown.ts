@@ -21,7 +21,9 @@ export function literal(value: unknown): string {
 
 /** `{ a: 1, b: 'x' }`: the way a user would write the object in code. */
 export function inlineObject(value: Record<string, unknown>): string {
-  const fields = Object.entries(value).map(([key, inner]) => `${key}: ${typeof inner === 'string' ? `'${inner}'` : String(inner)}`);
+  const fields = Object.entries(value).map(
+    ([key, inner]) => `${key}: ${typeof inner === 'string' ? `'${inner}'` : String(inner)}`,
+  );
   return `{ ${fields.join(', ')} }`;
 }
 

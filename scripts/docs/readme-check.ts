@@ -61,25 +61,34 @@ export function checkReadmeDefaults(readme: string): string[] {
     }
     const [, defaultCell, ruleCell, envCell] = row;
     if (stripTicks(envCell) !== RETRY_ENV_VARS[field]) {
-      problems.push(`README defaults table: ${field} names variable ${envCell || '(none)'}, the code reads ${RETRY_ENV_VARS[field]}`);
+      problems.push(
+        `README defaults table: ${field} names variable ${envCell || '(none)'}, the code reads ${RETRY_ENV_VARS[field]}`,
+      );
     }
     const value = RETRY_DEFAULTS[field];
     if (typeof value === 'number' || typeof value === 'boolean') {
-      if (stripTicks(defaultCell) !== String(value)) problems.push(`README defaults table: ${field} default is ${defaultCell}, the code says ${value}`);
+      if (stripTicks(defaultCell) !== String(value))
+        problems.push(`README defaults table: ${field} default is ${defaultCell}, the code says ${value}`);
     } else if (typeof value === 'string') {
-      if (stripTicks(defaultCell) !== `'${value}'`) problems.push(`README defaults table: ${field} default is ${defaultCell}, the code says '${value}'`);
+      if (stripTicks(defaultCell) !== `'${value}'`)
+        problems.push(`README defaults table: ${field} default is ${defaultCell}, the code says '${value}'`);
     } else if (field === 'attemptTimeoutMs' || field === 'totalTimeoutMs') {
-      if (defaultCell !== 'none') problems.push(`README defaults table: ${field} default is ${defaultCell}, the code has none`);
+      if (defaultCell !== 'none')
+        problems.push(`README defaults table: ${field} default is ${defaultCell}, the code has none`);
     }
     // A numeric range in the rule column must be the validator's.
     const rule = topLevel.find((option) => option.name === field)?.numberRule;
     const range = /(-?[\d.]+)\.\.(-?[\d.]+)/.exec(ruleCell);
     if (rule && range && (Number(range[1]) !== rule.min || Number(range[2]) !== rule.max)) {
-      problems.push(`README defaults table: ${field} rule says ${range[0]}, the validator accepts ${rule.min}..${rule.max}`);
+      problems.push(
+        `README defaults table: ${field} rule says ${range[0]}, the validator accepts ${rule.min}..${rule.max}`,
+      );
     }
     const atMost = /<=\s*(\d+)/.exec(ruleCell);
     if (field === 'maxDelayMs' && atMost && Number(atMost[1]) !== 300_000) {
-      problems.push(`README defaults table: maxDelayMs rule says <= ${atMost[1]}, the validator accepts at most 300000`);
+      problems.push(
+        `README defaults table: maxDelayMs rule says <= ${atMost[1]}, the validator accepts at most 300000`,
+      );
     }
   }
 
@@ -89,11 +98,14 @@ export function checkReadmeDefaults(readme: string): string[] {
     const defaults: Record<string, number> = { ...CIRCUIT_BREAKER_DEFAULTS };
     for (const [, name, number] of text.matchAll(/`(\w+)`\s+(\d+)(?!\.\.)/g)) {
       if (name in defaults && defaults[name] !== Number(number)) {
-        problems.push(`README defaults table: circuitBreaker.${name} default is ${number}, the code says ${defaults[name]}`);
+        problems.push(
+          `README defaults table: circuitBreaker.${name} default is ${number}, the code says ${defaults[name]}`,
+        );
       }
     }
     for (const name of Object.keys(defaults)) {
-      if (!text.includes(`\`${name}\``)) problems.push(`README defaults table: circuitBreaker.${name} (default ${defaults[name]}) is not mentioned`);
+      if (!text.includes(`\`${name}\``))
+        problems.push(`README defaults table: circuitBreaker.${name} (default ${defaults[name]}) is not mentioned`);
     }
   }
   const budget = rowFor('retryBudget');
@@ -101,25 +113,34 @@ export function checkReadmeDefaults(readme: string): string[] {
     const text = budget.slice(1).join(' ');
     for (const [name, value] of Object.entries(RETRY_BUDGET_DEFAULTS)) {
       const shown = new RegExp(`${name}:\\s*(\\d+)`).exec(text)?.[1];
-      if (Number(shown) !== value) problems.push(`README defaults table: retryBudget.${name} default is ${shown ?? '(missing)'}, the code says ${value}`);
+      if (Number(shown) !== value)
+        problems.push(
+          `README defaults table: retryBudget.${name} default is ${shown ?? '(missing)'}, the code says ${value}`,
+        );
     }
   }
   const bulkhead = rowFor('bulkhead');
   if (bulkhead) {
     const shown = /queueLimit \(default (\d+)\)/.exec(bulkhead.join(' '))?.[1];
     if (Number(shown) !== DEFAULT_BULKHEAD_QUEUE_LIMIT) {
-      problems.push(`README defaults table: bulkhead queueLimit default is ${shown ?? '(missing)'}, the code says ${DEFAULT_BULKHEAD_QUEUE_LIMIT}`);
+      problems.push(
+        `README defaults table: bulkhead queueLimit default is ${shown ?? '(missing)'}, the code says ${DEFAULT_BULKHEAD_QUEUE_LIMIT}`,
+      );
     }
   }
 
   const spread = rows.find((cells) => cells[0].startsWith('Retry-After spread'));
   const percent = spread && /(\d+)%/.exec(spread[1])?.[1];
   if (Number(percent) !== RETRY_AFTER_JITTER_FRACTION * 100) {
-    problems.push(`README defaults table: Retry-After spread is ${percent ?? '(missing)'}%, the code adds up to ${RETRY_AFTER_JITTER_FRACTION * 100}%`);
+    problems.push(
+      `README defaults table: Retry-After spread is ${percent ?? '(missing)'}%, the code adds up to ${RETRY_AFTER_JITTER_FRACTION * 100}%`,
+    );
   }
   const logLevel = rows.find((cells) => cells[0].startsWith('log level'));
   if (!logLevel || stripTicks(logLevel[1]) !== DEFAULT_LOG_LEVEL || stripTicks(logLevel[3]) !== LOG_LEVEL_ENV_VAR) {
-    problems.push(`README defaults table: the default log level row should say ${DEFAULT_LOG_LEVEL} and ${LOG_LEVEL_ENV_VAR}`);
+    problems.push(
+      `README defaults table: the default log level row should say ${DEFAULT_LOG_LEVEL} and ${LOG_LEVEL_ENV_VAR}`,
+    );
   }
   const apiVersion = rows.find((cells) => cells[0].includes('AgentConfig.apiVersion'));
   if (!apiVersion || stripTicks(apiVersion[1]) !== DEFAULT_AZURE_API_VERSION) {
@@ -127,7 +148,8 @@ export function checkReadmeDefaults(readme: string): string[] {
   }
   const apiKey = rows.find((cells) => cells[0].includes('AgentConfig.apiKey'));
   for (const variable of Object.values(API_KEY_ENV_VARS)) {
-    if (!apiKey || !apiKey[3].includes(variable)) problems.push(`README defaults table: AgentConfig.apiKey should name ${variable}`);
+    if (!apiKey || !apiKey[3].includes(variable))
+      problems.push(`README defaults table: AgentConfig.apiKey should name ${variable}`);
   }
   return problems;
 }
@@ -165,14 +187,17 @@ export function checkReadmeEvents(readme: string, recorded: Map<string, string[]
     const bare = (name: string) => name.replace(/\?$/, '');
     const sent = attributes.map(bare);
     for (const name of shown.map(bare)) {
-      if (!sent.includes(name)) problems.push(`README trace events table: ${event} lists ${name}, which the code never sends`);
+      if (!sent.includes(name))
+        problems.push(`README trace events table: ${event} lists ${name}, which the code never sends`);
     }
     for (const name of attributes.filter((a) => !a.endsWith('?'))) {
-      if (!shown.map(bare).includes(name)) problems.push(`README trace events table: ${event} does not list ${name}, which the code always sends`);
+      if (!shown.map(bare).includes(name))
+        problems.push(`README trace events table: ${event} does not list ${name}, which the code always sends`);
     }
   }
   for (const event of documented.keys()) {
-    if (!recorded.has(event)) problems.push(`README trace events table: ${event} is not an event of the code (TRACE_EVENTS)`);
+    if (!recorded.has(event))
+      problems.push(`README trace events table: ${event} is not an event of the code (TRACE_EVENTS)`);
   }
   return problems;
 }

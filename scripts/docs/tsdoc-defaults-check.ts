@@ -12,9 +12,14 @@ export function defaultTags(file: string, owners: readonly string[]): Map<string
   const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
   const tags = new Map<string, string>();
   const visit = (node: ts.Node): void => {
-    if ((ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node)) && node.name && owners.includes(node.name.text)) {
+    if (
+      (ts.isInterfaceDeclaration(node) || ts.isClassDeclaration(node)) &&
+      node.name &&
+      owners.includes(node.name.text)
+    ) {
       for (const member of node.members) {
-        if (!(ts.isPropertySignature(member) || ts.isPropertyDeclaration(member)) || !ts.isIdentifier(member.name)) continue;
+        if (!(ts.isPropertySignature(member) || ts.isPropertyDeclaration(member)) || !ts.isIdentifier(member.name))
+          continue;
         const tag = ts.getJSDocTags(member).find((t) => t.tagName.text === 'default');
         const text = typeof tag?.comment === 'string' ? tag.comment : ts.getTextOfJSDocComment(tag?.comment);
         if (text !== undefined) tags.set(`${node.name.text}.${member.name.text}`, text.trim());
@@ -45,9 +50,13 @@ export function checkTsdocDefaults(root: string): string[] {
       }
     }
   }
-  const bulkhead = defaultTags(path.join(root, 'src/config/defaults.ts'), ['BulkheadSettings']).get('BulkheadSettings.queueLimit');
+  const bulkhead = defaultTags(path.join(root, 'src/config/defaults.ts'), ['BulkheadSettings']).get(
+    'BulkheadSettings.queueLimit',
+  );
   if (bulkhead !== String(DEFAULT_BULKHEAD_QUEUE_LIMIT)) {
-    problems.push(`BulkheadSettings.queueLimit: @default ${bulkhead ?? '(missing)'}, but DEFAULT_BULKHEAD_QUEUE_LIMIT is ${DEFAULT_BULKHEAD_QUEUE_LIMIT}`);
+    problems.push(
+      `BulkheadSettings.queueLimit: @default ${bulkhead ?? '(missing)'}, but DEFAULT_BULKHEAD_QUEUE_LIMIT is ${DEFAULT_BULKHEAD_QUEUE_LIMIT}`,
+    );
   }
   return problems;
 }

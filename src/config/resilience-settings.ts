@@ -92,7 +92,9 @@ export function configureResilience(settings: ResilienceSettings): void {
   if ('configs' in settings) next.configs = namedConfigs(settings.configs);
   if ('stateStore' in settings) {
     if (settings.stateStore !== undefined && !isSharedStateStore(settings.stateStore)) {
-      throw new TypeError('configureResilience: stateStore must be a state store, e.g. createRedisStateStore({ client })');
+      throw new TypeError(
+        'configureResilience: stateStore must be a state store, e.g. createRedisStateStore({ client })',
+      );
     }
     next.stateStore = settings.stateStore;
   }
@@ -158,7 +160,10 @@ function namedConfigs(configs: ResilienceSettings['configs']): ReadonlyMap<strin
     } catch (error) {
       if (!(error instanceof RetryConfigError)) throw error;
       issues.push(
-        ...error.issues.map((issue) => ({ field: `configs.${name}.${issue.field}`, message: `configs.${name}.${issue.message}` })),
+        ...error.issues.map((issue) => ({
+          field: `configs.${name}.${issue.field}`,
+          message: `configs.${name}.${issue.message}`,
+        })),
       );
     }
   }

@@ -53,7 +53,10 @@ export function resolveRetryConfig(sources: ConfigSources, label: string): Resol
  * (the success path needs only these). Timeouts default to unset, so a `RetryConfig`
  * sets one exactly when its value is defined.
  */
-export function resolveTimeout(sources: ConfigSources, field: 'attemptTimeoutMs' | 'totalTimeoutMs'): number | undefined {
+export function resolveTimeout(
+  sources: ConfigSources,
+  field: 'attemptTimeoutMs' | 'totalTimeoutMs',
+): number | undefined {
   return (
     sources.options[field] ??
     sources.config?.[field] ??

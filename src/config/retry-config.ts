@@ -334,7 +334,9 @@ function parseEnvValue(field: RetryConfigField, raw: string): Parsed {
     }
     case 'respectRetryAfter': {
       const word = parseSwitch(raw);
-      return word === undefined ? { ok: false, rule: 'must be one of true, false, 1, 0, yes, no' } : { ok: true, value: word };
+      return word === undefined
+        ? { ok: false, rule: 'must be one of true, false, 1, 0, yes, no' }
+        : { ok: true, value: word };
     }
     default:
       // Decimal notation only: `0x10` or `0b1` in a delay is more likely a mistake than intent.
@@ -350,7 +352,6 @@ function parseSwitch(raw: string): boolean | undefined {
   if (lower === 'false' || lower === '0' || lower === 'no') return false;
   return undefined;
 }
-
 
 // The rules, applied without decorator syntax so that this file compiles in either
 // decorator mode (class-validator's property decorators are legacy-only).

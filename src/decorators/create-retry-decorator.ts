@@ -1,4 +1,10 @@
-import { RetryConfig, RETRY_CONFIG_FIELDS, isRetryConfig, explicitFields, unknownFieldIssues } from '../config/retry-config';
+import {
+  RetryConfig,
+  RETRY_CONFIG_FIELDS,
+  isRetryConfig,
+  explicitFields,
+  unknownFieldIssues,
+} from '../config/retry-config';
 import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
 import { checkLogger, checkTracer, recordConfigNameUse } from '../config/resilience-settings';
 import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
@@ -9,7 +15,17 @@ import { isAsyncGeneratorFunction } from '../internal/is-thenable';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
 import type { AnyFunction } from '../internal/any-function';
 
-const OPTION_KEYS = ['config', 'configName', 'logger', 'tracer', 'observers', 'name', 'successDetails', 'key', 'spanAttributes'];
+const OPTION_KEYS = [
+  'config',
+  'configName',
+  'logger',
+  'tracer',
+  'observers',
+  'name',
+  'successDetails',
+  'key',
+  'spanAttributes',
+];
 
 /**
  * Builds a retry method decorator around a retry predicate. Every option is validated
@@ -58,7 +74,10 @@ export function createRetryDecorator(
       throw new TypeError(`@${decoratorName} can only decorate methods; ${where} is not a function`);
     }
     const label = (given.name as string | undefined) ?? where;
-    descriptor.value = wrap(descriptor.value, buildPolicy(where, () => label));
+    descriptor.value = wrap(
+      descriptor.value,
+      buildPolicy(where, () => label),
+    );
     return descriptor;
   }
 
@@ -139,7 +158,11 @@ function validateOptions(
     if (given.config !== undefined) throw new TypeError(`${prefix} give config or configName, not both`);
     recordConfigNameUse(given.configName, where);
   }
-  if (given.key !== undefined && typeof given.key !== 'function' && (typeof given.key !== 'string' || given.key.trim() === '')) {
+  if (
+    given.key !== undefined &&
+    typeof given.key !== 'function' &&
+    (typeof given.key !== 'string' || given.key.trim() === '')
+  ) {
     throw new TypeError(`${prefix} key must be a non-empty string, or a function (instance, args) => string`);
   }
   if (given.name !== undefined && (typeof given.name !== 'string' || given.name.trim() === '')) {

@@ -79,12 +79,19 @@ export interface GenericRetryOptions extends RetryOptions {
  */
 export interface RetryMethodDecorator {
   /** Legacy `experimentalDecorators` form (NestJS): returns the wrapped method's descriptor. */
-  <T>(target: object, propertyKey: string | symbol, descriptor: TypedPropertyDescriptor<T>): TypedPropertyDescriptor<T> | void;
+  <T>(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<T>,
+  ): TypedPropertyDescriptor<T> | void;
   // `Value` as a whole (not its parts) so that generic methods keep their type parameters.
   /**
    * TC39 standard decorator form: returns the wrapped method, with the exact type of `value`.
    * @typeParam This - The class instance type.
    * @typeParam Value - The decorated method, kept whole so that generic methods keep their type parameters.
    */
-  <This, Value extends (this: This, ...args: any) => any>(value: Value, context: ClassMethodDecoratorContext<This, Value>): Value;
+  <This, Value extends (this: This, ...args: any) => any>(
+    value: Value,
+    context: ClassMethodDecoratorContext<This, Value>,
+  ): Value;
 }

@@ -53,7 +53,7 @@ export function executeLean(
   const signal =
     argc === 0
       ? undefined
-      : (argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a);
+      : ((argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a));
   const upstream = signal === undefined ? policy.leanUpstream(thisArg) : undefined;
   // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
   // caller of the key) may make even a first attempt wait or fail fast: not lean.
@@ -101,7 +101,12 @@ function argumentList(argc: number, a: unknown, b: unknown, c: unknown): unknown
 }
 
 /** Runs an async-generator method: retried only until its first item reaches the caller. */
-export function executeStreamWithRetry(policy: RetryPolicy, fn: Method, thisArg: unknown, args: unknown[]): AsyncGenerator {
+export function executeStreamWithRetry(
+  policy: RetryPolicy,
+  fn: Method,
+  thisArg: unknown,
+  args: unknown[],
+): AsyncGenerator {
   return new RetryCall(policy, fn, thisArg, args, findCallerSignal(args)).stream();
 }
 
@@ -313,8 +318,10 @@ class RetryCall {
   /** This call's dealings with its upstream's shared state (created with the config). */
   private session(): UpstreamSession {
     if (this.upstreamSession === undefined) {
-      const session = new UpstreamSession(upstreamFor(this.policy.keyFor(this.thisArg, this.args)), this.config(), (transition) =>
-        this.reportTransition(transition),
+      const session = new UpstreamSession(
+        upstreamFor(this.policy.keyFor(this.thisArg, this.args)),
+        this.config(),
+        (transition) => this.reportTransition(transition),
       );
       // The first options given for a key win: say so (once per key) when a caller asks for others.
       if (session.breakerConflict && !session.upstream.reportedConflicts.has('circuitBreaker')) {
@@ -356,8 +363,17 @@ class RetryCall {
     if (refusedFor === undefined && session.needsSharedProbe()) refusedFor = await session.claimSharedProbe();
     if (refusedFor === undefined) return;
     session.leaveBulkhead();
-    const open = new CircuitOpenError(session.key, refusedFor, this.lastError === NO_ERROR ? undefined : { cause: this.lastError });
-    this.attemptFailed(attempt, open, { kind: 'circuit_open', retryable: false, reason: 'circuit open' }, 'circuit_open');
+    const open = new CircuitOpenError(
+      session.key,
+      refusedFor,
+      this.lastError === NO_ERROR ? undefined : { cause: this.lastError },
+    );
+    this.attemptFailed(
+      attempt,
+      open,
+      { kind: 'circuit_open', retryable: false, reason: 'circuit open' },
+      'circuit_open',
+    );
     throw new FinalOutcome(open);
   }
 
@@ -368,7 +384,13 @@ class RetryCall {
    */
   private endAtDeadline(attempt: number, running = true): FinalOutcome {
     const timeout = new RetryTimeoutError(this.label(), this.totalTimeoutMs!);
-    this.attemptFailed(attempt, timeout, { kind: 'timeout', retryable: false, reason: 'deadline' }, 'deadline', running);
+    this.attemptFailed(
+      attempt,
+      timeout,
+      { kind: 'timeout', retryable: false, reason: 'deadline' },
+      'deadline',
+      running,
+    );
     return new FinalOutcome(this.lastError === NO_ERROR ? timeout : this.lastError);
   }
 
@@ -376,7 +398,11 @@ class RetryCall {
     const key = this.session().key;
     const logger = this.logger();
     const event =
-      transition.to === 'open' ? TRACE_EVENTS.circuitOpened : transition.to === 'half_open' ? TRACE_EVENTS.circuitHalfOpen : TRACE_EVENTS.circuitClosed;
+      transition.to === 'open'
+        ? TRACE_EVENTS.circuitOpened
+        : transition.to === 'half_open'
+          ? TRACE_EVENTS.circuitHalfOpen
+          : TRACE_EVENTS.circuitClosed;
     const details = transition.to === 'open' ? { key, failures: transition.failures } : { key };
     if (this.tracer) emitTraceEvent(this.tracer, event, details);
     logCircuitTransition(logger, key, transition);
@@ -443,12 +469,15 @@ class RetryCall {
         }, attemptTimeoutMs);
       }
       if (deadlineMs !== undefined) {
-        deadlineTimer = setTimeout(() => {
-          const outcome = this.endAtDeadline(ctx.attempt);
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- control flow, caught by the engine
-          reject(outcome);
-          ctx.abort(outcome.error);
-        }, Math.max(0, deadlineMs - Date.now()));
+        deadlineTimer = setTimeout(
+          () => {
+            const outcome = this.endAtDeadline(ctx.attempt);
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- control flow, caught by the engine
+            reject(outcome);
+            ctx.abort(outcome.error);
+          },
+          Math.max(0, deadlineMs - Date.now()),
+        );
       }
     });
     // The race may end by the attempt settling first; an unobserved rejection is not an error here.
@@ -515,7 +544,11 @@ class RetryCall {
    * A 429 whose Retry-After the call would obey makes every call to the key wait until
    * then (one cooldown per key, instead of each call discovering the limit by itself).
    */
-  private noteRateLimit(session: UpstreamSession, classification: ErrorClassification, config: ResolvedRetryConfig): void {
+  private noteRateLimit(
+    session: UpstreamSession,
+    classification: ErrorClassification,
+    config: ResolvedRetryConfig,
+  ): void {
     const wait = classification.retryAfterMs;
     if (classification.kind !== 'rate_limit' || wait === undefined || !config.respectRetryAfter) return;
     if (!(wait >= 0) || wait > config.maxRetryAfterMs) return;
@@ -560,7 +593,11 @@ class RetryCall {
       return;
     }
     if (this.tracer) {
-      emitTraceEvent(this.tracer, TRACE_EVENTS.notRetryable, { attempt, kind: classification.kind, reason: notRetriedReason });
+      emitTraceEvent(this.tracer, TRACE_EVENTS.notRetryable, {
+        attempt,
+        kind: classification.kind,
+        reason: notRetriedReason,
+      });
     }
     if (notRetriedReason === 'deadline') logDeadline(logger, facts, this.totalTimeoutMs ?? 0);
     else logNotRetried(logger, facts, notRetriedReason);
@@ -608,7 +645,11 @@ class RetryCall {
       retryable = false;
     }
     if (retryable === classification.retryable) return classification;
-    return { ...classification, retryable, reason: retryable ? 'shouldRetry' : `not retryable: ${classification.reason}` };
+    return {
+      ...classification,
+      retryable,
+      reason: retryable ? 'shouldRetry' : `not retryable: ${classification.reason}`,
+    };
   }
 
   /** Waits between attempts; the caller's abort ends the wait and the call at once. */
@@ -650,7 +691,10 @@ function warnIfIgnoredInstanceConfig(thisArg: unknown, label: string, logger: Re
   if (config === undefined || config === null || isRetryConfig(config) || typeof config !== 'object') return;
   if (warnedInstanceConfigs.has(config)) return;
   warnedInstanceConfigs.add(config);
-  logger.warn(`${label}: this.retryConfig is not a RetryConfig and is ignored; build it with new RetryConfig({...}) or RetryConfig.from(...)`, {
-    method: label,
-  });
+  logger.warn(
+    `${label}: this.retryConfig is not a RetryConfig and is ignored; build it with new RetryConfig({...}) or RetryConfig.from(...)`,
+    {
+      method: label,
+    },
+  );
 }

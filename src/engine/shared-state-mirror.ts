@@ -1,4 +1,9 @@
-import { configuredLogger, configuredStateStore, onResilienceConfigure, onResilienceReset } from '../config/resilience-settings';
+import {
+  configuredLogger,
+  configuredStateStore,
+  onResilienceConfigure,
+  onResilienceReset,
+} from '../config/resilience-settings';
 import { logCircuitTransition } from '../observability/retry-log';
 import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import type { SharedStateEvent, SharedStateStore } from './shared-state';

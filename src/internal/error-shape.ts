@@ -53,4 +53,3 @@ export function constructorName(value: unknown): string | undefined {
 export function isObjectLike(value: unknown): value is object {
   return (typeof value === 'object' && value !== null) || typeof value === 'function';
 }
-

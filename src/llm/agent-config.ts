@@ -60,9 +60,24 @@ const FIELDS = [
 ] as const;
 const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 /** A fallback inherits these from its primary; `name` and `fallbacks` are its own. */
-const INHERITED = ['provider', 'model', 'baseURL', 'endpoint', 'apiVersion', 'apiKey', 'azureADTokenProvider', 'retryConfig'] as const;
+const INHERITED = [
+  'provider',
+  'model',
+  'baseURL',
+  'endpoint',
+  'apiVersion',
+  'apiKey',
+  'azureADTokenProvider',
+  'retryConfig',
+] as const;
 /** Fields that mean nothing to another provider. */
-const PROVIDER_SPECIFIC: ReadonlySet<string> = new Set(['baseURL', 'endpoint', 'apiVersion', 'apiKey', 'azureADTokenProvider']);
+const PROVIDER_SPECIFIC: ReadonlySet<string> = new Set([
+  'baseURL',
+  'endpoint',
+  'apiVersion',
+  'apiKey',
+  'azureADTokenProvider',
+]);
 
 const BRAND = Symbol.for('llm-resilience.AgentConfig');
 
@@ -116,10 +131,12 @@ export class AgentConfig {
     if (!isPlainObject(input as unknown)) {
       throw new RetryConfigError([{ field: 'agentConfig', message: 'agentConfig must be a plain object' }]);
     }
-    issues.push(...unknownFieldIssues(input, FIELD_SET).map((issue) => ({
-      field: issue.field,
-      message: issue.message.replace('is not a retry option', 'is not an AgentConfig field'),
-    })));
+    issues.push(
+      ...unknownFieldIssues(input, FIELD_SET).map((issue) => ({
+        field: issue.field,
+        message: issue.message.replace('is not a retry option', 'is not an AgentConfig field'),
+      })),
+    );
     for (const field of FIELDS) {
       if (field === 'apiKey' || field === 'retryConfig' || field === 'fallbacks') continue;
       const value = input[field];
@@ -258,7 +275,12 @@ function nestedRetryConfig(value: unknown, path: string, issues: RetryConfigIssu
 
 function prefixIssue(issue: RetryConfigIssue, path: string): RetryConfigIssue {
   const field = issue.field === 'retryConfig' && path === 'retryConfig' ? path : `${path}.${issue.field}`;
-  return { field, message: issue.message.startsWith(issue.field) ? `${field}${issue.message.slice(issue.field.length)}` : `${path}: ${issue.message}` };
+  return {
+    field,
+    message: issue.message.startsWith(issue.field)
+      ? `${field}${issue.message.slice(issue.field.length)}`
+      : `${path}: ${issue.message}`,
+  };
 }
 
 function crossFieldIssues(config: AgentConfig, input: AgentConfigInput): RetryConfigIssue[] {
@@ -271,7 +293,6 @@ function crossFieldIssues(config: AgentConfig, input: AgentConfigInput): RetryCo
   }
   return issues;
 }
-
 
 // The rules, applied without decorator syntax so that this file compiles in either decorator mode.
 const httpUrl = ValidateBy({

@@ -79,7 +79,10 @@ export class AgentOrchestrator {
   }
 
   /** The agent's answer, or the error response; never throws for LLM failures. */
-  async respond(config: AgentConfig | AgentConfigInput, history: ChatCompletionMessageParam[]): Promise<OrchestrationResponse> {
+  async respond(
+    config: AgentConfig | AgentConfigInput,
+    history: ChatCompletionMessageParam[],
+  ): Promise<OrchestrationResponse> {
     const agent = AgentConfig.from(config);
     const outcome = await this.call(agent, history);
     if (!outcome.ok) return this.createErrorResponse(outcome.message, agent, outcome.errorCode);

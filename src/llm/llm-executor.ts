@@ -80,7 +80,13 @@ export class LLMExecutor {
   }
 
   /** The first choice's text. */
-  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf, spanAttributes: genAiAttributesOfFirstArgument })
+  @Retry({
+    shouldRetry: shouldRetryLLMError,
+    config: retryConfigOfFirstArgument,
+    key: upstreamKeyOfFirstArgument,
+    observers: observersOf,
+    spanAttributes: genAiAttributesOfFirstArgument,
+  })
   async executeText(
     config: AgentConfig | AgentConfigInput,
     messages: ChatCompletionMessageParam[],
@@ -95,14 +101,21 @@ export class LLMExecutor {
    * `response_format: json_schema`). An answer that is not such JSON raises
    * `SchemaValidationError`, which is retried like a transient failure.
    */
-  @Retry({ shouldRetry: shouldRetryOrReask, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf, spanAttributes: genAiAttributesOfFirstArgument })
+  @Retry({
+    shouldRetry: shouldRetryOrReask,
+    config: retryConfigOfFirstArgument,
+    key: upstreamKeyOfFirstArgument,
+    observers: observersOf,
+    spanAttributes: genAiAttributesOfFirstArgument,
+  })
   async executeWithSchema<T = unknown>(
     config: AgentConfig | AgentConfigInput,
     messages: ChatCompletionMessageParam[],
     jsonSchema: JsonSchema,
     options: LLMCallOptions = {},
   ): Promise<T> {
-    const name = typeof jsonSchema.title === 'string' ? jsonSchema.title.replace(/[^\w-]/g, '_').slice(0, 64) : 'response';
+    const name =
+      typeof jsonSchema.title === 'string' ? jsonSchema.title.replace(/[^\w-]/g, '_').slice(0, 64) : 'response';
     const completion = await this.complete(AgentConfig.from(config), messages, options, {
       response_format: { type: 'json_schema', json_schema: { name, schema: jsonSchema, strict: true } },
     });
@@ -122,7 +135,13 @@ export class LLMExecutor {
    * Text deltas as they arrive. Retried only until the first delta reaches the caller;
    * a break after that raises `StreamInterruptedError { deliveredChunks }`.
    */
-  @Retry({ shouldRetry: shouldRetryLLMError, config: retryConfigOfFirstArgument, key: upstreamKeyOfFirstArgument, observers: observersOf, spanAttributes: genAiAttributesOfFirstArgument })
+  @Retry({
+    shouldRetry: shouldRetryLLMError,
+    config: retryConfigOfFirstArgument,
+    key: upstreamKeyOfFirstArgument,
+    observers: observersOf,
+    spanAttributes: genAiAttributesOfFirstArgument,
+  })
   async *executeStream(
     config: AgentConfig | AgentConfigInput,
     messages: ChatCompletionMessageParam[],
@@ -130,10 +149,9 @@ export class LLMExecutor {
   ): AsyncGenerator<string, void, undefined> {
     const agent = AgentConfig.from(config);
     const signal = supervisedAttemptSignal() ?? options.signal;
-    const stream = await this.factory.clientFor(agent).chat.completions.create(
-      { ...requestBody(agent, messages, options), stream: true },
-      { signal },
-    );
+    const stream = await this.factory
+      .clientFor(agent)
+      .chat.completions.create({ ...requestBody(agent, messages, options), stream: true }, { signal });
     let delivered = 0;
     try {
       for await (const chunk of stream) {
@@ -158,7 +176,10 @@ export class LLMExecutor {
     const signal = supervisedAttemptSignal() ?? options.signal;
     return this.factory
       .clientFor(agent)
-      .chat.completions.create({ ...requestBody(agent, messages, options), ...extra, stream: false }, { signal }) as Promise<ChatCompletion>;
+      .chat.completions.create(
+        { ...requestBody(agent, messages, options), ...extra, stream: false },
+        { signal },
+      ) as Promise<ChatCompletion>;
   }
 }
 

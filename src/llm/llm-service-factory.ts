@@ -174,7 +174,10 @@ function loadOpenAI(): typeof import('openai') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: a peer that decorator-only users may not have
     return require('openai') as typeof import('openai');
   } catch (error) {
-    if ((error as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND' && /'openai'/.test(String((error as Error).message))) {
+    if (
+      (error as { code?: unknown } | null)?.code === 'MODULE_NOT_FOUND' &&
+      /'openai'/.test(String((error as Error).message))
+    ) {
       throw new Error(
         "LLMServiceFactory needs the optional peer dependency 'openai' (v5 or v6) to create clients: npm install openai",
         { cause: error },

@@ -129,7 +129,9 @@ export class ResilientLLMService {
     this.logger = checkLogger(options.logger, 'ResilientLLMService: logger');
     this.tracer = checkTracer(options.tracer, 'ResilientLLMService: tracer');
     if (options.stateStore !== undefined && !isSharedStateStore(options.stateStore)) {
-      throw new TypeError('ResilientLLMService: stateStore must be a state store, e.g. createRedisStateStore({ client })');
+      throw new TypeError(
+        'ResilientLLMService: stateStore must be a state store, e.g. createRedisStateStore({ client })',
+      );
     }
     this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
     this.options = options;
@@ -190,12 +192,19 @@ export class ResilientLLMService {
       response_length: completion?.choices?.[0]?.message?.content?.length ?? 0,
     }),
   })
-  private completeWithRetries(agent: AgentConfig, request: ChatRequest, counter: AttemptCounter): Promise<ChatCompletion> {
+  private completeWithRetries(
+    agent: AgentConfig,
+    request: ChatRequest,
+    counter: AttemptCounter,
+  ): Promise<ChatCompletion> {
     counter.attempts++;
     const signal = supervisedAttemptSignal() ?? request.signal;
     return this.factory
       .clientFor(agent)
-      .chat.completions.create({ ...requestBody(agent, request.messages, request), stream: false }, { signal }) as Promise<ChatCompletion>;
+      .chat.completions.create(
+        { ...requestBody(agent, request.messages, request), stream: false },
+        { signal },
+      ) as Promise<ChatCompletion>;
   }
 
   /** Exhausted retries, a quota or context-length failure (or the content filter, if asked). */

@@ -6,10 +6,7 @@
 
 /** How a logical call ended, as the `outcome` attribute of the `llm_resilience.calls` counter. */
 export type CallOutcome =
-  | 'successful_without_retry'
-  | 'successful_with_retry'
-  | 'failed_without_retry'
-  | 'failed_with_retry';
+  'successful_without_retry' | 'successful_with_retry' | 'failed_without_retry' | 'failed_with_retry';
 
 export interface CallInfo {
   /** `ClassName.method` (or the `name` option). */

@@ -203,9 +203,7 @@ function createRedactor(options: RedactSecretsOptions): Redactor {
   const exact = new Set([...SENSITIVE_KEYS, ...(options.extraKeys ?? [])].map(normalizeKey));
   // Longest first, so a secret that contains another is replaced whole. The URL-encoded form
   // is added because keys containing `+`, `/` or `=` appear encoded in query strings.
-  const literals = [
-    ...new Set((options.secrets ?? []).flatMap((secret) => [secret, encodeURIComponent(secret)])),
-  ]
+  const literals = [...new Set((options.secrets ?? []).flatMap((secret) => [secret, encodeURIComponent(secret)]))]
     .filter((secret) => secret.length > 0)
     .sort((a, b) => b.length - a.length);
 

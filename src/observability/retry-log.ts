@@ -50,16 +50,27 @@ export function logCircuitTransition(
   transition: { to: string; failures: number; retryAfterMs?: number },
 ): void {
   if (transition.to === 'open') {
-    const wait = transition.retryAfterMs === undefined ? '' : `; calls fail fast for ${(transition.retryAfterMs / 1000).toFixed(1)}s`;
-    write(logger, 'warn', `Circuit for ${key} opened after ${transition.failures} failures${wait}`, { key, failures: transition.failures });
+    const wait =
+      transition.retryAfterMs === undefined
+        ? ''
+        : `; calls fail fast for ${(transition.retryAfterMs / 1000).toFixed(1)}s`;
+    write(logger, 'warn', `Circuit for ${key} opened after ${transition.failures} failures${wait}`, {
+      key,
+      failures: transition.failures,
+    });
   } else {
-    const text = transition.to === 'half_open' ? `Circuit for ${key} is half-open: letting a probe through` : `Circuit for ${key} closed`;
+    const text =
+      transition.to === 'half_open'
+        ? `Circuit for ${key} is half-open: letting a probe through`
+        : `Circuit for ${key} closed`;
     write(logger, 'info', text, { key });
   }
 }
 
 export function logBudgetExhausted(logger: ResilienceLogger, key: string): void {
-  write(logger, 'warn', `Retry budget for ${key} is exhausted: failures are not retried until successes refill it`, { key });
+  write(logger, 'warn', `Retry budget for ${key} is exhausted: failures are not retried until successes refill it`, {
+    key,
+  });
 }
 
 function describe(facts: FailureFacts): string {
@@ -84,7 +95,12 @@ function meta(facts: FailureFacts, delayMs?: number): Record<string, unknown> {
   };
 }
 
-function write(logger: ResilienceLogger, level: 'error' | 'warn' | 'info' | 'debug', text: string, fields: Record<string, unknown>): void {
+function write(
+  logger: ResilienceLogger,
+  level: 'error' | 'warn' | 'info' | 'debug',
+  text: string,
+  fields: Record<string, unknown>,
+): void {
   try {
     logger[level](text, fields);
   } catch {

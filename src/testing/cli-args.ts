@@ -9,9 +9,7 @@ import { FAULT_SPEC_FORMS, parseFaultSpecs } from './fault-spec';
  */
 
 export type CliCommand =
-  | { kind: 'help' }
-  | { kind: 'run'; options: FaultServerOptions; quiet: boolean }
-  | { kind: 'error'; message: string };
+  { kind: 'help' } | { kind: 'run'; options: FaultServerOptions; quiet: boolean } | { kind: 'error'; message: string };
 
 export const DEFAULT_CLI_PORT = 8080;
 
@@ -96,7 +94,8 @@ function specList(flag: string, text: string): string[] {
 
 function integerFlag(flag: string, text: string, min: number, max: number): number {
   const value = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(value >= min && value <= max)) throw new Error(`${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  if (!(value >= min && value <= max))
+    throw new Error(`${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
   return value;
 }
 

@@ -31,7 +31,10 @@ export interface CliResult {
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-export async function main(argv: readonly string[] = process.argv.slice(2), io: Partial<CliIo> = {}): Promise<CliResult> {
+export async function main(
+  argv: readonly string[] = process.argv.slice(2),
+  io: Partial<CliIo> = {},
+): Promise<CliResult> {
   const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const err = io.err ?? ((line: string) => process.stderr.write(`${line}\n`));
   const signals = io.signals ?? process;
@@ -88,7 +91,9 @@ function describeFaults(options: FaultServerOptions): string {
     options.faultRate
       ? `random: ${options.faultRate * 100}% of requests from ${(options.faults ?? DEFAULT_RANDOM_FAULTS).join(', ')}, seed ${options.seed ?? 1}`
       : 'random: off',
-    options.rateLimit ? `rate limit: ${options.rateLimit.rps} rps, burst ${options.rateLimit.burst}` : 'rate limit: off',
+    options.rateLimit
+      ? `rate limit: ${options.rateLimit.rps} rps, burst ${options.rateLimit.burst}`
+      : 'rate limit: off',
   ];
   return parts.join(' | ');
 }

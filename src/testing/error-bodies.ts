@@ -90,7 +90,10 @@ export function authError(apiKey: string | undefined): ErrorReply {
     apiKey === undefined
       ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth."
       : `Incorrect API key provided: ${maskApiKey(apiKey)}. You can find your API key at https://platform.openai.com/account/api-keys.`;
-  return { status: 401, body: { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } };
+  return {
+    status: 401,
+    body: { error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+  };
 }
 
 /** Azure OpenAI's prompt filter: a 400 whose inner error says which category fired. */
@@ -140,7 +143,9 @@ export function contextLengthError(): ErrorReply {
 export function notFoundError(method: string, path: string): ErrorReply {
   return {
     status: 404,
-    body: { error: { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null } },
+    body: {
+      error: { message: `Invalid URL (${method} ${path})`, type: 'invalid_request_error', param: null, code: null },
+    },
   };
 }
 
@@ -150,7 +155,7 @@ export function invalidBodyError(): ErrorReply {
     body: {
       error: {
         message:
-          'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly.)',
+          "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly.)",
         type: 'invalid_request_error',
         param: null,
         code: null,

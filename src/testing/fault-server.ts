@@ -16,7 +16,14 @@ import {
   type ErrorReply,
 } from './error-bodies';
 import { FaultSchedule } from './fault-schedule';
-import { DEFAULT_RANDOM_FAULTS, invalidSpecMessage, parseFaultSpec, parseFaultSpecs, type Fault, type FaultSpec } from './fault-spec';
+import {
+  DEFAULT_RANDOM_FAULTS,
+  invalidSpecMessage,
+  parseFaultSpec,
+  parseFaultSpecs,
+  type Fault,
+  type FaultSpec,
+} from './fault-spec';
 import { rateLimitHeaders } from './rate-limit-headers';
 import { matchChatRoute, providerOfPath, type Provider } from './routes';
 import { SSE_DONE, SSE_HEADERS, sseEvent } from './sse';
@@ -179,7 +186,10 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       const state = bucket.take();
       Object.assign(headers, rateLimitHeaders(settings.rateLimit, state));
       if (!state.allowed) {
-        return finish('rate-limited', rateLimitError(state.retryAfterMs, Number(headers['x-ratelimit-limit-requests'])));
+        return finish(
+          'rate-limited',
+          rateLimitError(state.retryAfterMs, Number(headers['x-ratelimit-limit-requests'])),
+        );
       }
     }
     if (!isObject(body)) return finish('invalid-body', invalidBodyError());
@@ -218,7 +228,8 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   }
 
   function apply(fault: Fault, ctx: ReplyContext): void {
-    const error = (reply: ErrorReply) => sendJson(ctx.res, reply.status, reply.body, { ...ctx.headers, ...reply.headers });
+    const error = (reply: ErrorReply) =>
+      sendJson(ctx.res, reply.status, reply.body, { ...ctx.headers, ...reply.headers });
     switch (fault.kind) {
       case 'ok':
         return replyOk(ctx);
@@ -271,7 +282,11 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   function malformedStreamReply(ctx: ReplyContext): void {
     const { role } = completionChunks(ctx.meta, ctx.body, replyContent(ctx.body));
     ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
-    writeEvents(ctx, [sseEvent(role), `data: {"id":"${ctx.meta.id}","object":"chat.completion.chunk","choices":[{\n\n`, SSE_DONE], false);
+    writeEvents(
+      ctx,
+      [sseEvent(role), `data: {"id":"${ctx.meta.id}","object":"chat.completion.chunk","choices":[{\n\n`, SSE_DONE],
+      false,
+    );
   }
 
   function writeEvents(ctx: ReplyContext, events: string[], cut: boolean): void {
@@ -306,7 +321,10 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   /** A complete 200 response whose body is JSON cut short (valid HTTP, invalid JSON). */
   function malformedJsonReply(ctx: ReplyContext): void {
     const text = JSON.stringify(completionBody(ctx.meta, ctx.body, replyContent(ctx.body)));
-    sendRaw(ctx.res, 200, text.slice(0, Math.floor(text.length / 2)), { ...ctx.headers, 'content-type': 'application/json' });
+    sendRaw(ctx.res, 200, text.slice(0, Math.floor(text.length / 2)), {
+      ...ctx.headers,
+      'content-type': 'application/json',
+    });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -355,7 +373,8 @@ interface ResolvedOptions {
 
 /** Validates everything up front so a bad option fails the setup, naming the value. */
 function resolveOptions(options: FaultServerOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) throw new TypeError('startFaultServer options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('startFaultServer options must be an object');
   const faultRate = options.faultRate ?? 0;
   if (typeof faultRate !== 'number' || !(faultRate >= 0 && faultRate <= 1)) {
     throw new RangeError(`faultRate must be a number in [0, 1], got ${String(faultRate)}`);

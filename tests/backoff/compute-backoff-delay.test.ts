@@ -48,7 +48,11 @@ describe("'none'", () => {
     ['factor 1.5', { exponentialBase: 1.5 }, [1000, 1500, 2250, 3375, 5062.5, 7593.75, 11_390.625]],
     ['cap equal to base', { baseDelayMs: 500, maxDelayMs: 500 }, [500, 500, 500, 500, 500, 500, 500]],
     ['cap 5000', { maxDelayMs: 5000 }, [1000, 2000, 4000, 5000, 5000, 5000, 5000]],
-    ['factor 10, cap 300000', { exponentialBase: 10, maxDelayMs: 300_000 }, [1000, 10_000, 100_000, 300_000, 300_000, 300_000, 300_000]],
+    [
+      'factor 10, cap 300000',
+      { exponentialBase: 10, maxDelayMs: 300_000 },
+      [1000, 10_000, 100_000, 300_000, 300_000, 300_000, 300_000],
+    ],
   ])('%s', (_name, overrides, expected) => {
     expect(sequence(settings('none', overrides), fixed(0.5))).toEqual(expected);
   });
@@ -141,7 +145,9 @@ describe("'decorrelated': min(maxDelayMs, uniform(baseDelayMs, 3 * previous))", 
   it('a chain of delays fed back as previous stays within [base, max]', () => {
     const randoms = [0.9, 0.9, 0.9, 0.9, 0.1, 0.5];
     let previous: number | undefined;
-    const chain = randoms.map((r, i) => (previous = computeBackoffDelay(i + 1, settings('decorrelated'), fixed(r), previous)));
+    const chain = randoms.map(
+      (r, i) => (previous = computeBackoffDelay(i + 1, settings('decorrelated'), fixed(r), previous)),
+    );
     expect(chain[0]).toBeCloseTo(2800, 6); // 1000 + 0.9 * 2000
     expect(chain[1]).toBeCloseTo(1000 + 0.9 * (8400 - 1000), 6);
     for (const delay of chain) {
@@ -259,7 +265,9 @@ describe('properties', () => {
   it('decorrelated jitter is >= baseDelayMs', () => {
     fc.assert(
       fc.property(config, random, previous, (c, r, p) => {
-        expect(computeBackoffDelay(1, { ...c, jitter: 'decorrelated' }, () => r, p)).toBeGreaterThanOrEqual(c.baseDelayMs);
+        expect(computeBackoffDelay(1, { ...c, jitter: 'decorrelated' }, () => r, p)).toBeGreaterThanOrEqual(
+          c.baseDelayMs,
+        );
       }),
     );
   });

@@ -52,7 +52,10 @@ describe('RetryConfig defaults', () => {
   });
 
   it('an explicitly undefined field keeps its default', () => {
-    expect(new RetryConfig({ maxAttempts: undefined, jitter: undefined })).toMatchObject({ maxAttempts: 3, jitter: 'full' });
+    expect(new RetryConfig({ maxAttempts: undefined, jitter: undefined })).toMatchObject({
+      maxAttempts: 3,
+      jitter: 'full',
+    });
   });
 
   it('given fields override only themselves', () => {
@@ -125,7 +128,10 @@ describe('RetryConfig rules at their boundaries', () => {
     [{ totalTimeoutMs: 0 }, 'totalTimeoutMs', 'totalTimeoutMs must not be less than 1'],
     [{ totalTimeoutMs: 86_400_001 }, 'totalTimeoutMs', 'totalTimeoutMs must not be greater than 86400000'],
   ])('rejects %p: %s', (partial, field, message) => {
-    for (const build of [() => new RetryConfig(partial as Partial<RetryConfigFields>), () => RetryConfig.from(partial)]) {
+    for (const build of [
+      () => new RetryConfig(partial as Partial<RetryConfigFields>),
+      () => RetryConfig.from(partial),
+    ]) {
       const error = configError(build);
       expect(error.issues).toEqual([{ field, message }]);
       expect(error.message).toBe(message);
@@ -224,7 +230,9 @@ describe('everything wrong is reported at once', () => {
   });
 
   it.each(['0x10', '0b1', '1_000', '12ms'])('rejects the non-decimal environment number %s', (raw) => {
-    expect(() => RetryConfig.fromEnv({ LLM_RETRY_BASE_DELAY_MS: raw })).toThrow('LLM_RETRY_BASE_DELAY_MS must be a number');
+    expect(() => RetryConfig.fromEnv({ LLM_RETRY_BASE_DELAY_MS: raw })).toThrow(
+      'LLM_RETRY_BASE_DELAY_MS must be a number',
+    );
   });
 });
 
@@ -359,7 +367,11 @@ describe('RetryConfig.fromEnv', () => {
 
   it.each([
     ['LLM_RETRY_CIRCUIT_BREAKER', '{"failureTreshold":3}', /LLM_RETRY_CIRCUIT_BREAKER|circuitBreaker\.failureTreshold/],
-    ['LLM_RETRY_CIRCUIT_BREAKER', 'sometimes', /LLM_RETRY_CIRCUIT_BREAKER must be true, false or a JSON object of options/],
+    [
+      'LLM_RETRY_CIRCUIT_BREAKER',
+      'sometimes',
+      /LLM_RETRY_CIRCUIT_BREAKER must be true, false or a JSON object of options/,
+    ],
     ['LLM_RETRY_RETRY_BUDGET', '{"capacity":0}', /LLM_RETRY_RETRY_BUDGET\.capacity must be/],
   ])('rejects %s=%s naming the option', (variable, value, message) => {
     expect(() => RetryConfig.fromEnv({ [variable]: value })).toThrow(message);
@@ -393,9 +405,9 @@ describe('RetryConfig.fromEnv', () => {
     expect(plain(RetryConfig.fromEnv({}))).toEqual(defaults);
     const blank = Object.fromEntries(Object.keys(ALL_SET).map((k, i) => [k, i % 2 ? '' : '   ']));
     expect(plain(RetryConfig.fromEnv(blank))).toEqual(defaults);
-    expect(plain(RetryConfig.fromEnv({ LLM_RETRY_UNKNOWN: 'x', PATH: '/bin', LLM_RETRY_MAX_ATTEMPTS: undefined }))).toEqual(
-      defaults,
-    );
+    expect(
+      plain(RetryConfig.fromEnv({ LLM_RETRY_UNKNOWN: 'x', PATH: '/bin', LLM_RETRY_MAX_ATTEMPTS: undefined })),
+    ).toEqual(defaults);
   });
 
   it('reads process.env by default', () => {
@@ -443,7 +455,11 @@ describe('RetryConfig.fromEnv', () => {
     ['LLM_RETRY_EXPONENTIAL_BASE', 'two', 'LLM_RETRY_EXPONENTIAL_BASE must be a number'],
     ['LLM_RETRY_EXPONENTIAL_BASE', '0.5', 'LLM_RETRY_EXPONENTIAL_BASE must not be less than 1'],
     ['LLM_RETRY_JITTER', 'random', 'LLM_RETRY_JITTER must be one of full, equal, decorrelated, none'],
-    ['LLM_RETRY_RESPECT_RETRY_AFTER', 'maybe', 'LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no'],
+    [
+      'LLM_RETRY_RESPECT_RETRY_AFTER',
+      'maybe',
+      'LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no',
+    ],
     ['LLM_RETRY_RESPECT_RETRY_AFTER', 'on', 'LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no'],
     ['LLM_RETRY_MAX_RETRY_AFTER_MS', '-1', 'LLM_RETRY_MAX_RETRY_AFTER_MS must not be less than 0'],
     ['LLM_RETRY_MAX_RETRY_AFTER_MS', '3600001', 'LLM_RETRY_MAX_RETRY_AFTER_MS must not be greater than 3600000'],
@@ -570,7 +586,8 @@ describe('properties', () => {
         expect(error.issues).toEqual([
           {
             field: 'maxAttempts',
-            message: maxAttempts < 1 ? 'maxAttempts must not be less than 1' : 'maxAttempts must not be greater than 10',
+            message:
+              maxAttempts < 1 ? 'maxAttempts must not be less than 1' : 'maxAttempts must not be greater than 10',
           },
         ]);
       }),

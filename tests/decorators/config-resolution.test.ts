@@ -59,10 +59,14 @@ describe('configuration layers, field by field', () => {
     expect(await attemptsOf((c) => failingAgent({ shouldRetry: isTransient }, perAgent).run(c))).toBe(5);
 
     const viaOption = new RetryConfig({ maxAttempts: 6 });
-    expect(await attemptsOf((c) => failingAgent({ shouldRetry: isTransient, config: viaOption }, perAgent).run(c))).toBe(6);
+    expect(
+      await attemptsOf((c) => failingAgent({ shouldRetry: isTransient, config: viaOption }, perAgent).run(c)),
+    ).toBe(6);
 
     expect(
-      await attemptsOf((c) => failingAgent({ shouldRetry: isTransient, config: viaOption, maxAttempts: 7 }, perAgent).run(c)),
+      await attemptsOf((c) =>
+        failingAgent({ shouldRetry: isTransient, config: viaOption, maxAttempts: 7 }, perAgent).run(c),
+      ),
     ).toBe(7);
   });
 
@@ -146,7 +150,9 @@ describe('named configs (configName)', () => {
       }
     }
     expect(missingConfigNames()).toContainEqual({ name: 'gpt-5-turbo', method: expect.stringContaining('run') });
-    await expect(Promise.resolve().then(() => new Agent().run())).rejects.toThrow(/no retry config is named "gpt-5-turbo"/);
+    await expect(Promise.resolve().then(() => new Agent().run())).rejects.toThrow(
+      /no retry config is named "gpt-5-turbo"/,
+    );
   });
 
   it('validates every named config at once', () => {

@@ -124,7 +124,11 @@ describe('trace events', () => {
     const quota = new RateLimitError(429, { code: 'insufficient_quota', message: 'quota' }, undefined, new Headers());
     const agent = agentThatFails([quota]);
     expect(await settle(agent.complete('x'))).toBe(quota);
-    expect(events.map(([name]) => name)).toEqual(['retry_attempt_start', 'retry_attempt_failed', 'retry_not_retryable']);
+    expect(events.map(([name]) => name)).toEqual([
+      'retry_attempt_start',
+      'retry_attempt_failed',
+      'retry_not_retryable',
+    ]);
     expect(events[2][1]).toMatchObject({ attempt: 1, kind: 'quota_exhausted' });
   });
 
@@ -173,7 +177,9 @@ describe('per-instance observers and success details', () => {
         return 'hello';
       }
     }
-    const service = new Service({ logEvent: (event, details) => void ownEvents.push(`${event} ${JSON.stringify(details)}`) });
+    const service = new Service({
+      logEvent: (event, details) => void ownEvents.push(`${event} ${JSON.stringify(details)}`),
+    });
     expect(await settle(service.run([true]))).toBe('hello');
     expect(ownEvents.at(-1)).toBe('llm_call_success {"attempt":2,"response_length":5}');
     expect(events).toHaveLength(0);
@@ -188,7 +194,9 @@ describe('per-instance observers and success details', () => {
         return 1;
       }
     }
-    await expect(Promise.resolve().then(() => new Service().run())).rejects.toThrow(/observers\(\)\.tracer must have a logEvent/);
+    await expect(Promise.resolve().then(() => new Service().run())).rejects.toThrow(
+      /observers\(\)\.tracer must have a logEvent/,
+    );
   });
 });
 

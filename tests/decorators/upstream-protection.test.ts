@@ -22,7 +22,12 @@ describe('circuit breaker (per key)', () => {
     let calls = 0;
     class Upstream {
       calls = () => calls;
-      @Retry({ shouldRetry: isTransient, key: 'inventory', maxAttempts: 1, circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 1000 } })
+      @Retry({
+        shouldRetry: isTransient,
+        key: 'inventory',
+        maxAttempts: 1,
+        circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 1000 },
+      })
       async get() {
         calls++;
         const failure = fail();
@@ -38,14 +43,18 @@ describe('circuit breaker (per key)', () => {
     await settle(upstream.get());
     await settle(upstream.get());
     expect(upstream.calls()).toBe(2);
-    expect(events.filter(([name]) => name === 'circuit_opened')).toEqual([['circuit_opened', { key: 'inventory', failures: 2 }]]);
+    expect(events.filter(([name]) => name === 'circuit_opened')).toEqual([
+      ['circuit_opened', { key: 'inventory', failures: 2 }],
+    ]);
 
     const refused = await settle(upstream.get());
     expect(isCircuitOpenError(refused)).toBe(true);
     expect((refused as CircuitOpenError).retryAfterMs).toBeGreaterThan(0);
     expect((refused as CircuitOpenError).message).toBe('The service is temporarily unavailable');
     expect(upstream.calls()).toBe(2);
-    expect(env.log.at('warn').some((entry) => /Circuit for inventory opened after 2 failures/.test(entry.message))).toBe(true);
+    expect(
+      env.log.at('warn').some((entry) => /Circuit for inventory opened after 2 failures/.test(entry.message)),
+    ).toBe(true);
   });
 
   it('lets a probe through after halfOpenAfterMs; its success closes the circuit', async () => {
@@ -93,7 +102,12 @@ describe('retry budget (per key, on by default)', () => {
   it('stops retrying when the key cannot pay, says so once per episode, and never refuses a first attempt', async () => {
     let calls = 0;
     class Flaky {
-      @Retry({ shouldRetry: isTransient, key: 'budgeted', maxAttempts: 10, retryBudget: { capacity: 10, retryCost: 5 } })
+      @Retry({
+        shouldRetry: isTransient,
+        key: 'budgeted',
+        maxAttempts: 10,
+        retryBudget: { capacity: 10, retryCost: 5 },
+      })
       async run() {
         calls++;
         throw new TransientError();
@@ -101,13 +115,17 @@ describe('retry budget (per key, on by default)', () => {
     }
     await settle(new Flaky().run());
     expect(calls).toBe(3); // 1 + 2 retries paid (10 tokens), the third retry refused
-    expect(events.filter(([name]) => name === 'retry_budget_exhausted')).toEqual([['retry_budget_exhausted', { key: 'budgeted' }]]);
+    expect(events.filter(([name]) => name === 'retry_budget_exhausted')).toEqual([
+      ['retry_budget_exhausted', { key: 'budgeted' }],
+    ]);
     expect(events.at(-1)).toEqual(['retry_not_retryable', { attempt: 3, kind: 'unknown', reason: 'retry_budget' }]);
 
     await settle(new Flaky().run());
     expect(calls).toBe(4); // the first attempt runs; no retry is affordable; no second event
     expect(names().filter((name) => name === 'retry_budget_exhausted')).toHaveLength(1);
-    expect(env.log.at('warn').filter((entry) => /Retry budget for budgeted is exhausted/.test(entry.message))).toHaveLength(1);
+    expect(
+      env.log.at('warn').filter((entry) => /Retry budget for budgeted is exhausted/.test(entry.message)),
+    ).toHaveLength(1);
   });
 
   it('can be turned off with retryBudget: false', async () => {
@@ -132,7 +150,8 @@ describe('rate-limit cooldown (per key)', () => {
       @RetryOpenAI({ key: 'openai|gpt-4o' })
       async complete(who: string, fail: boolean) {
         started.push([who, Date.now() - t0]);
-        if (fail) throw new RateLimitError(429, { message: 'slow down' }, undefined, new Headers({ 'retry-after-ms': '2000' }));
+        if (fail)
+          throw new RateLimitError(429, { message: 'slow down' }, undefined, new Headers({ 'retry-after-ms': '2000' }));
         return who;
       }
     }
@@ -172,7 +191,7 @@ describe('bulkhead (per key, off by default)', () => {
     const third = limited.run(3).catch((error: unknown) => error);
     await jest.advanceTimersByTimeAsync(0);
     expect(isBulkheadRejectedError(await third)).toBe(true);
-    expect((await third as Error).message).toBe('Too many concurrent calls to narrow (limit 1, queue 1)');
+    expect(((await third) as Error).message).toBe('Too many concurrent calls to narrow (limit 1, queue 1)');
     expect(releases).toHaveLength(1);
     releases[0]();
     await expect(first).resolves.toBe(1);

@@ -29,7 +29,8 @@ test('every recommended example of docs/anti-patterns.md type-checks', () => {
   const dir = path.join(root, 'docs', '.examples');
   const files = new Map(
     blocks.map((body, index) => {
-      const prelude = /\bOpenAI\b/.test(body) && !body.includes("from 'openai'") ? "import OpenAI from 'openai';\n" : '';
+      const prelude =
+        /\bOpenAI\b/.test(body) && !body.includes("from 'openai'") ? "import OpenAI from 'openai';\n" : '';
       return [path.join(dir, `example-${index + 1}.ts`), `${prelude}${body}\nexport {};\n`];
     }),
   );
@@ -67,6 +68,8 @@ test('every recommended example of docs/anti-patterns.md type-checks', () => {
       return `${where} ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
     });
   if (problems.length > 0) {
-    throw new Error(`docs/anti-patterns.md examples do not compile:\n${problems.join('\n')}\n\n${[...files.values()].join('\n----\n')}`);
+    throw new Error(
+      `docs/anti-patterns.md examples do not compile:\n${problems.join('\n')}\n\n${[...files.values()].join('\n----\n')}`,
+    );
   }
 }, 120_000);

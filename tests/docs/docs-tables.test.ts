@@ -18,7 +18,9 @@ beforeAll(async () => {
 test('the committed docs/ tables match the code', () => {
   const stale = staleFiles(root, tables.files);
   if (stale.length > 0) {
-    throw new Error(`${stale.join(', ')} differ from what the code generates: run npm run docs:tables and commit the result`);
+    throw new Error(
+      `${stale.join(', ')} differ from what the code generates: run npm run docs:tables and commit the result`,
+    );
   }
 });
 
@@ -29,12 +31,14 @@ test('rendering twice gives the same text (no clock, randomness or ordering leak
 
 test("the README's defaults table matches the code", () => {
   const problems = checkReadmeDefaults(readme);
-  if (problems.length > 0) throw new Error(`README.md disagrees with the code (see docs/defaults.md):\n- ${problems.join('\n- ')}`);
+  if (problems.length > 0)
+    throw new Error(`README.md disagrees with the code (see docs/defaults.md):\n- ${problems.join('\n- ')}`);
 });
 
 test("the README's trace-event table matches the events the code sends", () => {
   const problems = checkReadmeEvents(readme, tables.eventAttributes);
-  if (problems.length > 0) throw new Error(`README.md disagrees with the code (see docs/events.md):\n- ${problems.join('\n- ')}`);
+  if (problems.length > 0)
+    throw new Error(`README.md disagrees with the code (see docs/events.md):\n- ${problems.join('\n- ')}`);
 });
 
 test('the generated files say how to regenerate them', () => {

@@ -18,6 +18,9 @@ test('TypeDoc converts the four entry points without a warning', async () => {
     });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    throw new Error(`npm run docs would fail (typedoc.json treats warnings as errors):\n${stdout ?? ''}${stderr ?? ''}`, { cause: error });
+    throw new Error(
+      `npm run docs would fail (typedoc.json treats warnings as errors):\n${stdout ?? ''}${stderr ?? ''}`,
+      { cause: error },
+    );
   }
 }, 180_000);

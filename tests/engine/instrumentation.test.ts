@@ -52,7 +52,10 @@ const settle = async (promise: Promise<unknown>) => {
 test('a call that succeeds at once: one span, outcome successful_without_retry', async () => {
   await settle(agent(0).run());
   expect(calls).toEqual([
-    { info: { method: 'Agent.run', key: 'k', attributes: { 'gen_ai.system': 'openai' } }, log: ['attempt 1', 'end successful_without_retry 1'] },
+    {
+      info: { method: 'Agent.run', key: 'k', attributes: { 'gen_ai.system': 'openai' } },
+      log: ['attempt 1', 'end successful_without_retry 1'],
+    },
   ]);
 });
 

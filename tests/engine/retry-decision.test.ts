@@ -52,20 +52,44 @@ function decide(c: Case): RetryDecision {
 describe('giving up', () => {
   it.each<[string, Case, RetryDecision]>([
     ['not retryable', { retryable: false }, { retry: false, reason: 'not_retryable' }],
-    ['not retryable, even with a Retry-After', { retryable: false, retryAfterMs: 500 }, { retry: false, reason: 'not_retryable' }],
+    [
+      'not retryable, even with a Retry-After',
+      { retryable: false, retryAfterMs: 500 },
+      { retry: false, reason: 'not_retryable' },
+    ],
     ['not retryable beats max_attempts', { retryable: false, attempt: 3 }, { retry: false, reason: 'not_retryable' }],
-    ['not retryable beats retry_after_exceeds_max', { retryable: false, retryAfterMs: 1e9 }, { retry: false, reason: 'not_retryable' }],
+    [
+      'not retryable beats retry_after_exceeds_max',
+      { retryable: false, retryAfterMs: 1e9 },
+      { retry: false, reason: 'not_retryable' },
+    ],
     ['attempt 3 of 3', { attempt: 3 }, { retry: false, reason: 'max_attempts' }],
     ['attempt 4 of 3', { attempt: 4 }, { retry: false, reason: 'max_attempts' }],
     ['attempt 1 of 1', { attempt: 1, config: { maxAttempts: 1 } }, { retry: false, reason: 'max_attempts' }],
     ['attempt 10 of 10', { attempt: 10, config: { maxAttempts: 10 } }, { retry: false, reason: 'max_attempts' }],
-    ['max_attempts beats retry_after_exceeds_max', { attempt: 3, retryAfterMs: 1e9 }, { retry: false, reason: 'max_attempts' }],
+    [
+      'max_attempts beats retry_after_exceeds_max',
+      { attempt: 3, retryAfterMs: 1e9 },
+      { retry: false, reason: 'max_attempts' },
+    ],
     ['max_attempts beats deadline', { attempt: 3, deadlineMs: NOW - 1 }, { retry: false, reason: 'max_attempts' }],
-    ['Retry-After above maxRetryAfterMs', { retryAfterMs: 60_001 }, { retry: false, reason: 'retry_after_exceeds_max' }],
+    [
+      'Retry-After above maxRetryAfterMs',
+      { retryAfterMs: 60_001 },
+      { retry: false, reason: 'retry_after_exceeds_max' },
+    ],
     ['Retry-After of an hour', { retryAfterMs: 3_600_000 }, { retry: false, reason: 'retry_after_exceeds_max' }],
     ['Retry-After Infinity', { retryAfterMs: Infinity }, { retry: false, reason: 'retry_after_exceeds_max' }],
-    ['Retry-After 1 with maxRetryAfterMs 0', { retryAfterMs: 1, config: { maxRetryAfterMs: 0 } }, { retry: false, reason: 'retry_after_exceeds_max' }],
-    ['retry_after_exceeds_max beats deadline', { retryAfterMs: 70_000, deadlineMs: NOW }, { retry: false, reason: 'retry_after_exceeds_max' }],
+    [
+      'Retry-After 1 with maxRetryAfterMs 0',
+      { retryAfterMs: 1, config: { maxRetryAfterMs: 0 } },
+      { retry: false, reason: 'retry_after_exceeds_max' },
+    ],
+    [
+      'retry_after_exceeds_max beats deadline',
+      { retryAfterMs: 70_000, deadlineMs: NOW },
+      { retry: false, reason: 'retry_after_exceeds_max' },
+    ],
   ])('%s', (_name, c, expected) => {
     expect(decide(c)).toEqual(expected);
   });
@@ -75,11 +99,31 @@ describe('retrying on the backoff schedule', () => {
   it.each<[string, Case, RetryDecision]>([
     ['attempt 1 -> 1000 ms', { attempt: 1 }, { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 }],
     ['attempt 2 -> 2000 ms', { attempt: 2 }, { retry: true, delayMs: 2000, source: 'backoff', backoffMs: 2000 }],
-    ['attempt 9 of 10 -> capped', { attempt: 9, config: { maxAttempts: 10 } }, { retry: true, delayMs: 30_000, source: 'backoff', backoffMs: 30_000 }],
-    ['full jitter, random 0.5 -> 500', { config: { jitter: 'full' } }, { retry: true, delayMs: 500, source: 'backoff', backoffMs: 500 }],
-    ['full jitter, random 0 -> 0', { config: { jitter: 'full' }, random: 0 }, { retry: true, delayMs: 0, source: 'backoff', backoffMs: 0 }],
-    ['equal jitter, attempt 2, random 0.5 -> 1500', { attempt: 2, config: { jitter: 'equal' } }, { retry: true, delayMs: 1500, source: 'backoff', backoffMs: 1500 }],
-    ['decorrelated, previous 2000, random 0.5 -> 3500', { config: { jitter: 'decorrelated' }, previousDelayMs: 2000 }, { retry: true, delayMs: 3500, source: 'backoff', backoffMs: 3500 }],
+    [
+      'attempt 9 of 10 -> capped',
+      { attempt: 9, config: { maxAttempts: 10 } },
+      { retry: true, delayMs: 30_000, source: 'backoff', backoffMs: 30_000 },
+    ],
+    [
+      'full jitter, random 0.5 -> 500',
+      { config: { jitter: 'full' } },
+      { retry: true, delayMs: 500, source: 'backoff', backoffMs: 500 },
+    ],
+    [
+      'full jitter, random 0 -> 0',
+      { config: { jitter: 'full' }, random: 0 },
+      { retry: true, delayMs: 0, source: 'backoff', backoffMs: 0 },
+    ],
+    [
+      'equal jitter, attempt 2, random 0.5 -> 1500',
+      { attempt: 2, config: { jitter: 'equal' } },
+      { retry: true, delayMs: 1500, source: 'backoff', backoffMs: 1500 },
+    ],
+    [
+      'decorrelated, previous 2000, random 0.5 -> 3500',
+      { config: { jitter: 'decorrelated' }, previousDelayMs: 2000 },
+      { retry: true, delayMs: 3500, source: 'backoff', backoffMs: 3500 },
+    ],
   ])('%s', (_name, c, expected) => {
     expect(decide(c)).toEqual(expected);
   });
@@ -94,24 +138,80 @@ describe('retrying on the backoff schedule', () => {
 describe('Retry-After', () => {
   it.each<[string, Case, RetryDecision]>([
     // Larger than the backoff: delay = retryAfter + random * 10% * retryAfter, source retry-after.
-    ['5000 > backoff 1000, random 0', { retryAfterMs: 5000, random: 0 }, { retry: true, delayMs: 5000, source: 'retry-after', backoffMs: 1000 }],
-    ['5000 > backoff 1000, random 0.5', { retryAfterMs: 5000, random: 0.5 }, { retry: true, delayMs: 5250, source: 'retry-after', backoffMs: 1000 }],
-    ['5000 > backoff 1000, random 1-ε', { retryAfterMs: 5000, random: ALMOST_ONE }, { retry: true, delayMs: 5500, source: 'retry-after', backoffMs: 1000 }],
-    ['20000 > backoff 4000 (attempt 3 of 4), random 0.25', { attempt: 3, config: { maxAttempts: 4 }, retryAfterMs: 20_000, random: 0.25 }, { retry: true, delayMs: 20_500, source: 'retry-after', backoffMs: 4000 }],
-    ['equal to maxRetryAfterMs is obeyed', { retryAfterMs: 60_000, random: 0.5 }, { retry: true, delayMs: 63_000, source: 'retry-after', backoffMs: 1000 }],
-    ['equal to the backoff counts as retry-after', { attempt: 2, retryAfterMs: 2000, random: 0.5 }, { retry: true, delayMs: 2100, source: 'retry-after', backoffMs: 2000 }],
-    ['0 with maxRetryAfterMs 0', { retryAfterMs: 0, config: { maxRetryAfterMs: 0 }, random: 0.5 }, { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 }],
+    [
+      '5000 > backoff 1000, random 0',
+      { retryAfterMs: 5000, random: 0 },
+      { retry: true, delayMs: 5000, source: 'retry-after', backoffMs: 1000 },
+    ],
+    [
+      '5000 > backoff 1000, random 0.5',
+      { retryAfterMs: 5000, random: 0.5 },
+      { retry: true, delayMs: 5250, source: 'retry-after', backoffMs: 1000 },
+    ],
+    [
+      '5000 > backoff 1000, random 1-ε',
+      { retryAfterMs: 5000, random: ALMOST_ONE },
+      { retry: true, delayMs: 5500, source: 'retry-after', backoffMs: 1000 },
+    ],
+    [
+      '20000 > backoff 4000 (attempt 3 of 4), random 0.25',
+      { attempt: 3, config: { maxAttempts: 4 }, retryAfterMs: 20_000, random: 0.25 },
+      { retry: true, delayMs: 20_500, source: 'retry-after', backoffMs: 4000 },
+    ],
+    [
+      'equal to maxRetryAfterMs is obeyed',
+      { retryAfterMs: 60_000, random: 0.5 },
+      { retry: true, delayMs: 63_000, source: 'retry-after', backoffMs: 1000 },
+    ],
+    [
+      'equal to the backoff counts as retry-after',
+      { attempt: 2, retryAfterMs: 2000, random: 0.5 },
+      { retry: true, delayMs: 2100, source: 'retry-after', backoffMs: 2000 },
+    ],
+    [
+      '0 with maxRetryAfterMs 0',
+      { retryAfterMs: 0, config: { maxRetryAfterMs: 0 }, random: 0.5 },
+      { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 },
+    ],
     // Smaller than the backoff: the backoff wins, plus the same jitter share of the Retry-After.
-    ['1000 < backoff 2000, random 0', { attempt: 2, retryAfterMs: 1000, random: 0 }, { retry: true, delayMs: 2000, source: 'backoff', backoffMs: 2000 }],
-    ['1000 < backoff 2000, random 0.5', { attempt: 2, retryAfterMs: 1000, random: 0.5 }, { retry: true, delayMs: 2050, source: 'backoff', backoffMs: 2000 }],
-    ['1000 < backoff 2000, random 1-ε', { attempt: 2, retryAfterMs: 1000, random: ALMOST_ONE }, { retry: true, delayMs: 2100, source: 'backoff', backoffMs: 2000 }],
+    [
+      '1000 < backoff 2000, random 0',
+      { attempt: 2, retryAfterMs: 1000, random: 0 },
+      { retry: true, delayMs: 2000, source: 'backoff', backoffMs: 2000 },
+    ],
+    [
+      '1000 < backoff 2000, random 0.5',
+      { attempt: 2, retryAfterMs: 1000, random: 0.5 },
+      { retry: true, delayMs: 2050, source: 'backoff', backoffMs: 2000 },
+    ],
+    [
+      '1000 < backoff 2000, random 1-ε',
+      { attempt: 2, retryAfterMs: 1000, random: ALMOST_ONE },
+      { retry: true, delayMs: 2100, source: 'backoff', backoffMs: 2000 },
+    ],
     ['0 < backoff 1000', { retryAfterMs: 0 }, { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 }],
     // Full jitter: the first random draw is the backoff's, the second the spread's.
-    ['full jitter: 400 < backoff 500', { config: { jitter: 'full' }, retryAfterMs: 400, random: [0.5, 0.5] }, { retry: true, delayMs: 520, source: 'backoff', backoffMs: 500 }],
-    ['full jitter: 800 > backoff 100', { config: { jitter: 'full' }, retryAfterMs: 800, random: [0.1, 1] }, { retry: true, delayMs: 880, source: 'retry-after', backoffMs: 100 }],
+    [
+      'full jitter: 400 < backoff 500',
+      { config: { jitter: 'full' }, retryAfterMs: 400, random: [0.5, 0.5] },
+      { retry: true, delayMs: 520, source: 'backoff', backoffMs: 500 },
+    ],
+    [
+      'full jitter: 800 > backoff 100',
+      { config: { jitter: 'full' }, retryAfterMs: 800, random: [0.1, 1] },
+      { retry: true, delayMs: 880, source: 'retry-after', backoffMs: 100 },
+    ],
     // A random value outside [0, 1] is clamped; NaN counts as 0.
-    ['random 2 is clamped to 1', { retryAfterMs: 5000, random: 2 }, { retry: true, delayMs: 5500, source: 'retry-after', backoffMs: 1000 }],
-    ['random NaN counts as 0', { retryAfterMs: 5000, random: NaN }, { retry: true, delayMs: 5000, source: 'retry-after', backoffMs: 1000 }],
+    [
+      'random 2 is clamped to 1',
+      { retryAfterMs: 5000, random: 2 },
+      { retry: true, delayMs: 5500, source: 'retry-after', backoffMs: 1000 },
+    ],
+    [
+      'random NaN counts as 0',
+      { retryAfterMs: 5000, random: NaN },
+      { retry: true, delayMs: 5000, source: 'retry-after', backoffMs: 1000 },
+    ],
   ])('%s', (_name, c, expected) => {
     expect(decide(c)).toEqual(expected);
   });
@@ -134,7 +234,16 @@ describe('Retry-After', () => {
   it('respectRetryAfter false draws no spread', () => {
     const random = jest.fn(() => 0.5);
     const config = { ...BASE_CONFIG, respectRetryAfter: false };
-    decideRetry({ attempt: 1, config, retryable: true, retryAfterMs: 5000, nowMs: NOW, deadlineMs: undefined, random, previousDelayMs: undefined });
+    decideRetry({
+      attempt: 1,
+      config,
+      retryable: true,
+      retryAfterMs: 5000,
+      nowMs: NOW,
+      deadlineMs: undefined,
+      random,
+      previousDelayMs: undefined,
+    });
     expect(random).not.toHaveBeenCalled(); // 'none' jitter, no Retry-After: no randomness at all
   });
 });
@@ -142,17 +251,49 @@ describe('Retry-After', () => {
 describe('the deadline (totalTimeoutMs)', () => {
   it.each<[string, Case, RetryDecision]>([
     ['no deadline', { deadlineMs: undefined }, { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 }],
-    ['sleep ends exactly at the deadline -> retry', { deadlineMs: NOW + 1000 }, { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 }],
+    [
+      'sleep ends exactly at the deadline -> retry',
+      { deadlineMs: NOW + 1000 },
+      { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 },
+    ],
     ['sleep ends 1 ms past the deadline', { deadlineMs: NOW + 999 }, { retry: false, reason: 'deadline' }],
     ['deadline already passed', { deadlineMs: NOW - 1 }, { retry: false, reason: 'deadline' }],
-    ['deadline now, zero delay -> retry', { deadlineMs: NOW, config: { jitter: 'full' }, random: 0 }, { retry: true, delayMs: 0, source: 'backoff', backoffMs: 0 }],
-    ['deadline passed, zero delay', { deadlineMs: NOW - 1, config: { jitter: 'full' }, random: 0 }, { retry: false, reason: 'deadline' }],
-    ['Retry-After with its spread ends exactly at the deadline', { retryAfterMs: 5000, random: 0.5, deadlineMs: NOW + 5250 }, { retry: true, delayMs: 5250, source: 'retry-after', backoffMs: 1000 }],
-    ['Retry-After spread pushes past the deadline', { retryAfterMs: 5000, random: 0.5, deadlineMs: NOW + 5249 }, { retry: false, reason: 'deadline' }],
-    ['Retry-After alone pushes past the deadline', { retryAfterMs: 5000, random: 0, deadlineMs: NOW + 4999 }, { retry: false, reason: 'deadline' }],
+    [
+      'deadline now, zero delay -> retry',
+      { deadlineMs: NOW, config: { jitter: 'full' }, random: 0 },
+      { retry: true, delayMs: 0, source: 'backoff', backoffMs: 0 },
+    ],
+    [
+      'deadline passed, zero delay',
+      { deadlineMs: NOW - 1, config: { jitter: 'full' }, random: 0 },
+      { retry: false, reason: 'deadline' },
+    ],
+    [
+      'Retry-After with its spread ends exactly at the deadline',
+      { retryAfterMs: 5000, random: 0.5, deadlineMs: NOW + 5250 },
+      { retry: true, delayMs: 5250, source: 'retry-after', backoffMs: 1000 },
+    ],
+    [
+      'Retry-After spread pushes past the deadline',
+      { retryAfterMs: 5000, random: 0.5, deadlineMs: NOW + 5249 },
+      { retry: false, reason: 'deadline' },
+    ],
+    [
+      'Retry-After alone pushes past the deadline',
+      { retryAfterMs: 5000, random: 0, deadlineMs: NOW + 4999 },
+      { retry: false, reason: 'deadline' },
+    ],
     // The comparison uses the rounded delay: 500.4 ms rounds to 500.
-    ['rounded delay ends at the deadline', { config: { jitter: 'full' }, random: 0.5004, deadlineMs: NOW + 500 }, { retry: true, delayMs: 500, source: 'backoff', backoffMs: 500.4 }],
-    ['ignored Retry-After does not count toward the deadline', { retryAfterMs: 50_000, config: { respectRetryAfter: false }, deadlineMs: NOW + 1000 }, { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 }],
+    [
+      'rounded delay ends at the deadline',
+      { config: { jitter: 'full' }, random: 0.5004, deadlineMs: NOW + 500 },
+      { retry: true, delayMs: 500, source: 'backoff', backoffMs: 500.4 },
+    ],
+    [
+      'ignored Retry-After does not count toward the deadline',
+      { retryAfterMs: 50_000, config: { respectRetryAfter: false }, deadlineMs: NOW + 1000 },
+      { retry: true, delayMs: 1000, source: 'backoff', backoffMs: 1000 },
+    ],
   ])('%s', (_name, c, expected) => {
     expect(decide(c)).toEqual(expected);
   });
@@ -176,7 +317,10 @@ describe('properties', () => {
   const config: fc.Arbitrary<ResolvedRetryConfig> = validRetryConfig;
   /** What parseRetryAfterMs can produce: undefined, or a finite non-negative number. */
   const retryAfterMs = fc.option(fc.oneof(num(0, 4_000_000), fc.constantFrom(0, 0.4, 1e12)), { nil: undefined });
-  const random = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom(0, ALMOST_ONE, 1, NaN, -1, 2, Infinity));
+  const random = fc.oneof(
+    fc.double({ min: 0, max: 1, noNaN: true }),
+    fc.constantFrom(0, ALMOST_ONE, 1, NaN, -1, 2, Infinity),
+  );
   const previous = fc.option(fc.oneof(num(0, 300_000), fc.constantFrom(-1, NaN, Infinity, 1e300)), { nil: undefined });
   const input: fc.Arbitrary<DecisionInput> = fc
     .record({

@@ -16,7 +16,17 @@ import {
 } from '@azure/core-rest-pipeline';
 import { getRetryContext, RetryAzure, TRACE_EVENTS } from '../../src';
 import { closedPortUrl, reply, scripted, type LoopbackReply } from '../support/loopback-server';
-import { chatCompletion, className, drive, errorBody, rejectionOf, settleIo, until, useHarness, useServers } from './harness';
+import {
+  chatCompletion,
+  className,
+  drive,
+  errorBody,
+  rejectionOf,
+  settleIo,
+  until,
+  useHarness,
+  useServers,
+} from './harness';
 
 const AZURE_KEY = '0123456789abcdef0123456789abcdef';
 const API_VERSION = '2024-10-21';
@@ -42,17 +52,27 @@ function keyClient(endpoint: string): AzureOpenAI {
 }
 
 function tokenClient(endpoint: string, azureADTokenProvider: () => Promise<string>): AzureOpenAI {
-  return new AzureOpenAI({ azureADTokenProvider, endpoint, apiVersion: API_VERSION, deployment: 'gpt-4o', maxRetries: 0 });
+  return new AzureOpenAI({
+    azureADTokenProvider,
+    endpoint,
+    apiVersion: API_VERSION,
+    deployment: 'gpt-4o',
+    maxRetries: 0,
+  });
 }
 
 describe('@RetryAzure with the real AzureOpenAI client', () => {
   it('429 with retry-after-ms: waits that long, then succeeds; Azure path and api-key header', async () => {
     const srv = await serve(
       script(
-        reply.json(429, errorBody('Requests to the ChatCompletions_Create Operation have exceeded the rate limit', { code: '429' }), {
-          'retry-after-ms': '1500',
-          'apim-request-id': 'apim-1',
-        }),
+        reply.json(
+          429,
+          errorBody('Requests to the ChatCompletions_Create Operation have exceeded the rate limit', { code: '429' }),
+          {
+            'retry-after-ms': '1500',
+            'apim-request-id': 'apim-1',
+          },
+        ),
         reply.json(200, chatCompletion('azure ok')),
       ),
     );
@@ -61,7 +81,13 @@ describe('@RetryAzure with the real AzureOpenAI client', () => {
 
     await until(() => h.retries().length === 1, 'the retry announcement');
     // max(500 ms backoff, 1500 ms) + 0.5 * 10% of 1500 ms
-    expect(h.retries()[0]).toMatchObject({ delayMs: 1575, kind: 'rate_limit', status: 429, requestId: 'apim-1', errorType: 'RateLimitError' });
+    expect(h.retries()[0]).toMatchObject({
+      delayMs: 1575,
+      kind: 'rate_limit',
+      status: 429,
+      requestId: 'apim-1',
+      errorType: 'RateLimitError',
+    });
     await jest.advanceTimersByTimeAsync(1574);
     await settleIo();
     expect(srv.requests).toHaveLength(1);
@@ -78,11 +104,15 @@ describe('@RetryAzure with the real AzureOpenAI client', () => {
   });
 
   it('503 then 200: retried', async () => {
-    const srv = await serve(script(reply.json(503, errorBody('Service Unavailable')), reply.json(200, chatCompletion('recovered'))));
+    const srv = await serve(
+      script(reply.json(503, errorBody('Service Unavailable')), reply.json(200, chatCompletion('recovered'))),
+    );
     const completion = await drive(h, new AzureChatAgent(keyClient(srv.url)).ask('hi'));
     expect(completion.choices[0].message.content).toBe('recovered');
     expect(srv.requests).toHaveLength(2);
-    expect(h.retries()).toEqual([expect.objectContaining({ status: 503, kind: 'server', errorType: 'InternalServerError', delayMs: 500 })]);
+    expect(h.retries()).toEqual([
+      expect.objectContaining({ status: 503, kind: 'server', errorType: 'InternalServerError', delayMs: 500 }),
+    ]);
   });
 
   it('an azureADTokenProvider throwing CredentialUnavailableError: not retried, no request sent', async () => {
@@ -101,12 +131,18 @@ describe('@RetryAzure with the real AzureOpenAI client', () => {
     expect(provider).toHaveBeenCalledTimes(1);
     expect(srv.requests).toHaveLength(0);
     expect(h.retries()).toHaveLength(0);
-    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([{ attempt: 1, kind: 'auth', reason: 'credential error' }]);
+    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([
+      { attempt: 1, kind: 'auth', reason: 'credential error' },
+    ]);
   });
 
   it('a token provider returning a fresh token per call is asked again on every attempt', async () => {
     const srv = await serve(
-      script(reply.json(503, errorBody('busy')), reply.json(503, errorBody('busy')), reply.json(200, chatCompletion('with token 3'))),
+      script(
+        reply.json(503, errorBody('busy')),
+        reply.json(503, errorBody('busy')),
+        reply.json(200, chatCompletion('with token 3')),
+      ),
     );
     let issued = 0;
     const provider = jest.fn(async () => `entra-token-${++issued}`);
@@ -162,17 +198,33 @@ describe('@RetryAzure with @azure/core-rest-pipeline', () => {
 
   it('503 (a RestError built from the response) then 200: retried', async () => {
     const srv = await serve(
-      script(reply.json(503, { error: { code: 'ServerBusy', message: 'busy' } }, { 'x-ms-request-id': 'ms-req-1' }), reply.json(200, { id: 1 })),
+      script(
+        reply.json(503, { error: { code: 'ServerBusy', message: 'busy' } }, { 'x-ms-request-id': 'ms-req-1' }),
+        reply.json(200, { id: 1 }),
+      ),
     );
     const documents = new DocumentClient(pipeline, httpClient, srv.url);
     await expect(drive(h, documents.fetchDocument())).resolves.toBe('{"id":1}');
     expect(srv.requests).toHaveLength(2);
     expect(srv.requests[0].url).toBe('/documents/1');
-    expect(h.retries()).toEqual([expect.objectContaining({ status: 503, kind: 'server', errorType: 'RestError', requestId: 'ms-req-1', delayMs: 500 })]);
+    expect(h.retries()).toEqual([
+      expect.objectContaining({
+        status: 503,
+        kind: 'server',
+        errorType: 'RestError',
+        requestId: 'ms-req-1',
+        delayMs: 500,
+      }),
+    ]);
   });
 
   it('x-ms-retry-after-ms is honoured', async () => {
-    const srv = await serve(script(reply.json(503, { error: { code: 'ServerBusy' } }, { 'x-ms-retry-after-ms': '2500' }), reply.json(200, { id: 2 })));
+    const srv = await serve(
+      script(
+        reply.json(503, { error: { code: 'ServerBusy' } }, { 'x-ms-retry-after-ms': '2500' }),
+        reply.json(200, { id: 2 }),
+      ),
+    );
     const call = new DocumentClient(pipeline, httpClient, srv.url).fetchDocument();
     call.catch(() => undefined);
 
@@ -198,7 +250,9 @@ describe('@RetryAzure with @azure/core-rest-pipeline', () => {
     expect(documents.thrown).toHaveLength(3);
     expect(error).toBe(documents.thrown[2]);
     expect(h.retries().map((entry) => entry.kind)).toEqual(['network', 'network']);
-    expect(h.log.at('error')).toEqual([expect.objectContaining({ errorType: 'RestError', kind: 'network', attempt: 3 })]);
+    expect(h.log.at('error')).toEqual([
+      expect.objectContaining({ errorType: 'RestError', kind: 'network', attempt: 3 }),
+    ]);
   });
 
   it('a 400 RestError is not retried', async () => {

@@ -4,7 +4,13 @@
  * abort (its `abortSignal` among the call's options). Real pipeline, real loopback server,
  * real timers (short ones).
  */
-import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest, type HttpClient, type Pipeline } from '@azure/core-rest-pipeline';
+import {
+  createDefaultHttpClient,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  type HttpClient,
+  type Pipeline,
+} from '@azure/core-rest-pipeline';
 import { configureResilience, RetryAzure, RetryNetwork, resetResilience } from '../../src';
 import { reply, scripted, startLoopbackServer, type LoopbackServer } from '../support/loopback-server';
 
@@ -31,7 +37,11 @@ class DocumentClient {
 
   @RetryNetwork({ baseDelayMs: 100 })
   async fetchViaNetworkDecorator(timeoutMs: number): Promise<string> {
-    const request = createPipelineRequest({ url: `${this.url}/documents/1`, allowInsecureConnection: true, timeout: timeoutMs });
+    const request = createPipelineRequest({
+      url: `${this.url}/documents/1`,
+      allowInsecureConnection: true,
+      timeout: timeoutMs,
+    });
     return (await this.pipeline.sendRequest(this.httpClient, request)).bodyAsText ?? '';
   }
 }
@@ -48,14 +58,18 @@ describe('core-rest-pipeline timeouts under @RetryAzure / @RetryNetwork', () => 
     server = undefined;
   });
 
-  it.each(['fetchDocument', 'fetchViaNetworkDecorator'] as const)('%s: a request that times out is retried as a timeout', async (method) => {
-    server = await startLoopbackServer(scripted([reply.hang(), reply.json(200, { id: 1 })]));
-    const client = new DocumentClient(pipeline, httpClient, server.url);
-    const text = method === 'fetchDocument' ? client.fetchDocument({ timeoutMs: 80 }) : client.fetchViaNetworkDecorator(80);
-    await expect(text).resolves.toBe('{"id":1}');
-    expect(server.requests).toHaveLength(2);
-    expect(server.requests[0].closedBeforeReply).toBe(true);
-  });
+  it.each(['fetchDocument', 'fetchViaNetworkDecorator'] as const)(
+    '%s: a request that times out is retried as a timeout',
+    async (method) => {
+      server = await startLoopbackServer(scripted([reply.hang(), reply.json(200, { id: 1 })]));
+      const client = new DocumentClient(pipeline, httpClient, server.url);
+      const text =
+        method === 'fetchDocument' ? client.fetchDocument({ timeoutMs: 80 }) : client.fetchViaNetworkDecorator(80);
+      await expect(text).resolves.toBe('{"id":1}');
+      expect(server.requests).toHaveLength(2);
+      expect(server.requests[0].closedBeforeReply).toBe(true);
+    },
+  );
 
   it("the caller's own abortSignal (in the options) is not retried", async () => {
     server = await startLoopbackServer(reply.hang());

@@ -9,7 +9,12 @@
  */
 import { configureResilience, resetResilience } from '../../src';
 import { createTestLogger } from '../support/test-logger';
-import { startLoopbackServer, type LoopbackHandler, type LoopbackReply, type LoopbackServer } from '../support/loopback-server';
+import {
+  startLoopbackServer,
+  type LoopbackHandler,
+  type LoopbackReply,
+  type LoopbackServer,
+} from '../support/loopback-server';
 
 // Captured before any test fakes the clock: the only real clock the helpers use.
 const realHrtime = process.hrtime.bigint.bind(process.hrtime);
@@ -65,7 +70,9 @@ export function useHarness(options: { tracer?: boolean } = {}): Harness {
     delays: () =>
       options.tracer === false
         ? harness.retries().map((entry) => entry.delayMs as number)
-        : harness.eventsNamed('retry_backoff_delay').map((details) => Math.round((details.delay_seconds as number) * 1000)),
+        : harness
+            .eventsNamed('retry_backoff_delay')
+            .map((details) => Math.round((details.delay_seconds as number) * 1000)),
   };
   beforeEach(() => {
     resetResilience();
@@ -76,7 +83,11 @@ export function useHarness(options: { tracer?: boolean } = {}): Harness {
       random: () => 0.5,
       ...(options.tracer === false
         ? {}
-        : { tracer: { logEvent: (event: string, details: Record<string, unknown>) => void harness.events.push([event, details]) } }),
+        : {
+            tracer: {
+              logEvent: (event: string, details: Record<string, unknown>) => void harness.events.push([event, details]),
+            },
+          }),
     });
     jest.useFakeTimers({ doNotFake: [...FAKE_TIMERS.doNotFake] });
   });
@@ -134,7 +145,9 @@ export function chatCompletion(content = 'Hello!', id = 'chatcmpl-test'): Record
     object: 'chat.completion',
     created: 1_700_000_000,
     model: 'gpt-4o-mini',
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content, refusal: null }, logprobs: null, finish_reason: 'stop' },
+    ],
     usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
   };
 }

@@ -90,7 +90,9 @@ describe('@RetryNetwork with global fetch', () => {
     expect((error as Error).message).toBe('fetch failed');
     expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
     expect(h.retries().map((entry) => entry.delayMs)).toEqual([500, 1000]);
-    expect(h.eventsNamed(TRACE_EVENTS.maxRetriesExceeded)).toEqual([{ max_attempts: 3, final_error_type: 'TypeError', kind: 'network' }]);
+    expect(h.eventsNamed(TRACE_EVENTS.maxRetriesExceeded)).toEqual([
+      { max_attempts: 3, final_error_type: 'TypeError', kind: 'network' },
+    ]);
   });
 
   it("a non-network error (new Error('parse failed')) is not retried", async () => {
@@ -103,7 +105,9 @@ describe('@RetryNetwork with global fetch', () => {
     await settleIo();
     expect(weather.attempts).toBe(1);
     expect(srv.requests).toHaveLength(1);
-    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([expect.objectContaining({ attempt: 1, kind: 'unknown' })]);
+    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([
+      expect.objectContaining({ attempt: 1, kind: 'unknown' }),
+    ]);
   });
 });
 

@@ -5,17 +5,15 @@
 import OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
 import { getRetryContext, RetryConfig, RetryOpenAI, RetryTimeoutError, TRACE_EVENTS } from '../../src';
-import { closedPortUrl, reply, scripted, startLoopbackServer, type LoopbackHandler, type LoopbackServer } from '../support/loopback-server';
 import {
-  chatCompletion,
-  className,
-  drive,
-  errorBody,
-  rejectionOf,
-  settleIo,
-  until,
-  useHarness,
-} from './harness';
+  closedPortUrl,
+  reply,
+  scripted,
+  startLoopbackServer,
+  type LoopbackHandler,
+  type LoopbackServer,
+} from '../support/loopback-server';
+import { chatCompletion, className, drive, errorBody, rejectionOf, settleIo, until, useHarness } from './harness';
 
 const API_KEY = 'sk-proj-TESTKEY0123456789abcdefABCDEF0123456789';
 
@@ -90,7 +88,10 @@ class ChatAgent {
   /** Streaming: retried only until the first piece reaches the caller. */
   @RetryOpenAI()
   async *streamAnswer(question: string): AsyncGenerator<string> {
-    const stream = await this.client.chat.completions.create({ ...body(question), stream: true }, { signal: getRetryContext()!.signal });
+    const stream = await this.client.chat.completions.create(
+      { ...body(question), stream: true },
+      { signal: getRetryContext()!.signal },
+    );
     for await (const chunk of stream) {
       const piece = chunk.choices[0]?.delta?.content;
       if (piece) yield piece;
@@ -168,7 +169,11 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
 
   it('503, 503, 200: three requests, backoff 500 ms then 1000 ms', async () => {
     const srv = await serve(
-      script(reply.json(503, errorBody('overloaded')), reply.json(503, errorBody('overloaded')), reply.json(200, chatCompletion('ok'))),
+      script(
+        reply.json(503, errorBody('overloaded')),
+        reply.json(503, errorBody('overloaded')),
+        reply.json(200, chatCompletion('ok')),
+      ),
     );
     const completion = await drive(h, new ChatAgent(client(srv.url)).ask('hi'));
     expect(completion.choices[0].message.content).toBe('ok');
@@ -178,7 +183,9 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
   });
 
   it('a method returning the APIPromise itself (a thenable) is retried too', async () => {
-    const srv = await serve(script(reply.json(502, errorBody('bad gateway')), reply.json(200, chatCompletion('thenable'))));
+    const srv = await serve(
+      script(reply.json(502, errorBody('bad gateway')), reply.json(200, chatCompletion('thenable'))),
+    );
     const completion = await drive(h, Promise.resolve(new ChatAgent(client(srv.url)).askRaw('hi')));
     expect(completion.choices[0].message.content).toBe('thenable');
     expect(srv.requests).toHaveLength(2);
@@ -195,25 +202,55 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
     expect(h.retries()).toHaveLength(2);
     const errors = h.log.at('error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ method: 'ChatAgent.ask', attempt: 3, maxAttempts: 3, kind: 'server', status: 503, requestId: 'req_503', errorType: 'InternalServerError' });
-    expect(h.eventsNamed(TRACE_EVENTS.maxRetriesExceeded)).toEqual([{ max_attempts: 3, final_error_type: 'InternalServerError', kind: 'server' }]);
+    expect(errors[0]).toMatchObject({
+      method: 'ChatAgent.ask',
+      attempt: 3,
+      maxAttempts: 3,
+      kind: 'server',
+      status: 503,
+      requestId: 'req_503',
+      errorType: 'InternalServerError',
+    });
+    expect(h.eventsNamed(TRACE_EVENTS.maxRetriesExceeded)).toEqual([
+      { max_attempts: 3, final_error_type: 'InternalServerError', kind: 'server' },
+    ]);
   });
 
   it.each([
-    ['401', reply.json(401, errorBody('Incorrect API key provided', { code: 'invalid_api_key' })), 'AuthenticationError', 'status 401'],
+    [
+      '401',
+      reply.json(401, errorBody('Incorrect API key provided', { code: 'invalid_api_key' })),
+      'AuthenticationError',
+      'status 401',
+    ],
     [
       '429 insufficient_quota',
-      reply.json(429, errorBody('You exceeded your current quota', { type: 'insufficient_quota', code: 'insufficient_quota' }), { 'retry-after': '1' }),
+      reply.json(
+        429,
+        errorBody('You exceeded your current quota', { type: 'insufficient_quota', code: 'insufficient_quota' }),
+        { 'retry-after': '1' },
+      ),
       'RateLimitError',
       'insufficient_quota',
     ],
     [
       '400 context_length_exceeded',
-      reply.json(400, errorBody("This model's maximum context length is 128000 tokens", { type: 'invalid_request_error', code: 'context_length_exceeded' })),
+      reply.json(
+        400,
+        errorBody("This model's maximum context length is 128000 tokens", {
+          type: 'invalid_request_error',
+          code: 'context_length_exceeded',
+        }),
+      ),
       'BadRequestError',
       'context_length_exceeded',
     ],
-    ['503 with x-should-retry: false', reply.json(503, errorBody('overloaded'), { 'x-should-retry': 'false' }), 'InternalServerError', 'x-should-retry: false'],
+    [
+      '503 with x-should-retry: false',
+      reply.json(503, errorBody('overloaded'), { 'x-should-retry': 'false' }),
+      'InternalServerError',
+      'x-should-retry: false',
+    ],
   ])('%s: not retried (one request)', async (_label, chosen, errorClass, reason) => {
     const srv = await serve(chosen);
     const error = await rejectionOf(drive(h, new ChatAgent(client(srv.url)).ask('hi')));
@@ -239,7 +276,9 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
     [501, false],
     [505, false],
   ])('status %i: retried = %s', async (status, retried) => {
-    const srv = await serve(script(reply.json(status, errorBody(`status ${status}`)), reply.json(200, chatCompletion('second'))));
+    const srv = await serve(
+      script(reply.json(status, errorBody(`status ${status}`)), reply.json(200, chatCompletion('second'))),
+    );
     const outcome = drive(h, new ChatAgent(client(srv.url)).ask('hi'));
     if (retried) {
       await expect(outcome).resolves.toMatchObject({ choices: [{ message: { content: 'second' } }] });
@@ -251,8 +290,15 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
   });
 
   it('x-should-retry: true on a 400 wins: retried', async () => {
-    const srv = await serve(script(reply.json(400, errorBody('try again'), { 'x-should-retry': 'true' }), reply.json(200, chatCompletion('ok'))));
-    await expect(drive(h, new ChatAgent(client(srv.url)).ask('hi'))).resolves.toMatchObject({ choices: [{ message: { content: 'ok' } }] });
+    const srv = await serve(
+      script(
+        reply.json(400, errorBody('try again'), { 'x-should-retry': 'true' }),
+        reply.json(200, chatCompletion('ok')),
+      ),
+    );
+    await expect(drive(h, new ChatAgent(client(srv.url)).ask('hi'))).resolves.toMatchObject({
+      choices: [{ message: { content: 'ok' } }],
+    });
     expect(srv.requests).toHaveLength(2);
   });
 
@@ -286,18 +332,24 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
   });
 
   it('retry-after: 3600 is above maxRetryAfterMs: fails at once with the RateLimitError', async () => {
-    const srv = await serve(reply.json(429, errorBody('Rate limit reached', { code: 'rate_limit_exceeded' }), { 'retry-after': '3600' }));
+    const srv = await serve(
+      reply.json(429, errorBody('Rate limit reached', { code: 'rate_limit_exceeded' }), { 'retry-after': '3600' }),
+    );
     const error = await rejectionOf(drive(h, new ChatAgent(client(srv.url)).ask('hi')));
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(className(error)).toBe('RateLimitError');
     await settleIo();
     await jest.advanceTimersByTimeAsync(3_600_000);
     expect(srv.requests).toHaveLength(1);
-    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([{ attempt: 1, kind: 'rate_limit', reason: 'retry_after_exceeds_max' }]);
+    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([
+      { attempt: 1, kind: 'rate_limit', reason: 'retry_after_exceeds_max' },
+    ]);
   });
 
   it('attemptTimeoutMs aborts a hanging attempt through the context signal (the socket closes), then retries', async () => {
-    observed = await startLoopbackServer(scripted([reply.hang(), reply.json(200, chatCompletion('second time lucky'))]));
+    observed = await startLoopbackServer(
+      scripted([reply.hang(), reply.json(200, chatCompletion('second time lucky'))]),
+    );
     const srv = observed;
     const call = new ChatAgent(client(srv.url)).askWithAttemptTimeout('hi');
     call.catch(() => undefined);
@@ -313,7 +365,9 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
 
     expect(completion.choices[0].message.content).toBe('second time lucky');
     expect(srv.requests).toHaveLength(2);
-    expect(h.retries()).toEqual([expect.objectContaining({ kind: 'timeout', errorType: 'AttemptTimeoutError', delayMs: 500 })]);
+    expect(h.retries()).toEqual([
+      expect.objectContaining({ kind: 'timeout', errorType: 'AttemptTimeoutError', delayMs: 500 }),
+    ]);
   });
 
   it("the caller's AbortController aborting during the backoff rejects with its reason; no further request", async () => {
@@ -377,7 +431,9 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
   });
 
   it("the SDK's own request timeout (timeout: 2000) is a retryable failure", async () => {
-    observed = await startLoopbackServer(scripted([reply.hang(), reply.json(200, chatCompletion('after sdk timeout'))]));
+    observed = await startLoopbackServer(
+      scripted([reply.hang(), reply.json(200, chatCompletion('after sdk timeout'))]),
+    );
     const srv = observed;
     const call = new ChatAgent(client(srv.url, { timeout: 2_000 })).ask('hi');
     call.catch(() => undefined);
@@ -397,7 +453,9 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
     jest.setSystemTime(Date.parse('2025-01-01T00:00:00Z'));
     const srv = await serve(
       script(
-        reply.json(429, errorBody('Rate limit reached'), { 'retry-after': new Date(Date.parse('2025-01-01T00:00:03Z')).toUTCString() }),
+        reply.json(429, errorBody('Rate limit reached'), {
+          'retry-after': new Date(Date.parse('2025-01-01T00:00:03Z')).toUTCString(),
+        }),
         reply.json(200, chatCompletion('dated')),
       ),
     );
@@ -445,7 +503,12 @@ describe('@RetryOpenAI on a streaming (async generator) method', () => {
 
   it('a 503 before the stream starts is retried; the caller gets the whole answer once', async () => {
     const srv = await serve(
-      script(reply.json(503, errorBody('overloaded')), { kind: 'respond', status: 200, headers: SSE_HEADERS, body: sse(['Hel', 'lo', '!']) }),
+      script(reply.json(503, errorBody('overloaded')), {
+        kind: 'respond',
+        status: 200,
+        headers: SSE_HEADERS,
+        body: sse(['Hel', 'lo', '!']),
+      }),
     );
     const pieces = await drive(h, collect(new ChatAgent(client(srv.url)).streamAnswer('hi'), []));
     expect(pieces).toEqual(['Hel', 'lo', '!']);
@@ -465,7 +528,9 @@ describe('@RetryOpenAI on a streaming (async generator) method', () => {
     await settleIo();
     expect(srv.requests).toHaveLength(1);
     expect(h.retries()).toHaveLength(0);
-    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([expect.objectContaining({ attempt: 1, reason: 'stream_started' })]);
+    expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([
+      expect.objectContaining({ attempt: 1, reason: 'stream_started' }),
+    ]);
   });
 });
 
@@ -477,6 +542,8 @@ describe('@RetryOpenAI without a tracer (the lean first attempt)', () => {
     const completion = await drive(lean, Promise.resolve(new ChatAgent(client(srv.url)).askRaw('hi')));
     expect(completion.choices[0].message.content).toBe('lean');
     expect(srv.requests).toHaveLength(2);
-    expect(lean.retries()).toEqual([expect.objectContaining({ method: 'ChatAgent.askRaw', attempt: 1, delayMs: 500, status: 503 })]);
+    expect(lean.retries()).toEqual([
+      expect.objectContaining({ method: 'ChatAgent.askRaw', attempt: 1, delayMs: 500, status: 503 }),
+    ]);
   });
 });

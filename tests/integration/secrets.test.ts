@@ -26,7 +26,8 @@ const h = useHarness();
  */
 function reflect(request: RecordedRequest, index: number) {
   const sentKey = String(request.headers['api-key'] ?? request.headers.authorization ?? '');
-  const prompt = (JSON.parse(request.body || '{}') as { messages?: Array<{ content: string }> }).messages?.[0]?.content ?? '';
+  const prompt =
+    (JSON.parse(request.body || '{}') as { messages?: Array<{ content: string }> }).messages?.[0]?.content ?? '';
   const echo = {
     'x-echo-authorization': String(request.headers.authorization ?? ''),
     'x-echo-api-key': String(request.headers['api-key'] ?? ''),
@@ -37,23 +38,46 @@ function reflect(request: RecordedRequest, index: number) {
     case 'openai-401':
       return reply.json(
         401,
-        { error: { message: `Incorrect API key provided: ${OPENAI_KEY}. Prompt was: ${prompt}`, type: 'invalid_request_error', code: 'invalid_api_key', param: null } },
+        {
+          error: {
+            message: `Incorrect API key provided: ${OPENAI_KEY}. Prompt was: ${prompt}`,
+            type: 'invalid_request_error',
+            code: 'invalid_api_key',
+            param: null,
+          },
+        },
         echo,
       );
     case 'openai-429':
       return reply.json(
         429,
-        { error: { message: `Rate limit reached for key ${sentKey} while processing "${prompt}"`, type: 'requests', code: 'rate_limit_exceeded', param: null } },
+        {
+          error: {
+            message: `Rate limit reached for key ${sentKey} while processing "${prompt}"`,
+            type: 'requests',
+            code: 'rate_limit_exceeded',
+            param: null,
+          },
+        },
         { ...echo, 'retry-after-ms': '100' },
       );
     case 'azure-401':
       return reply.json(
         401,
-        { error: { code: '401', message: `Access denied due to invalid subscription key ${sentKey}. Prompt: ${prompt}` } },
+        {
+          error: {
+            code: '401',
+            message: `Access denied due to invalid subscription key ${sentKey}. Prompt: ${prompt}`,
+          },
+        },
         echo,
       );
     case 'azure-503':
-      return reply.json(503, { error: { code: 'ServiceUnavailable', message: `Overloaded (key ${sentKey}): ${prompt}` } }, echo);
+      return reply.json(
+        503,
+        { error: { code: 'ServiceUnavailable', message: `Overloaded (key ${sentKey}): ${prompt}` } },
+        echo,
+      );
     default:
       return reply.json(200, chatCompletion());
   }
@@ -84,7 +108,13 @@ class OpenAIAgent {
 class AzureAgent {
   private readonly client: AzureOpenAI;
   constructor(scenario: string) {
-    this.client = new AzureOpenAI({ apiKey: AZURE_KEY, endpoint: `${server.url}/${scenario}`, apiVersion: '2024-10-21', deployment: 'gpt-4o', maxRetries: 0 });
+    this.client = new AzureOpenAI({
+      apiKey: AZURE_KEY,
+      endpoint: `${server.url}/${scenario}`,
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-4o',
+      maxRetries: 0,
+    });
   }
   @RetryAzure()
   async ask(): Promise<ChatCompletion> {
@@ -169,7 +199,11 @@ describe("redactSecrets() on the application's own logs of the same failures", (
       appLogger.error('LLM call failed', {
         error,
         headers: (error as { headers?: Headers }).headers,
-        request: { apiKey: OPENAI_KEY, headers: { 'api-key': AZURE_KEY, authorization: `Bearer ${OPENAI_KEY}` }, ...body() },
+        request: {
+          apiKey: OPENAI_KEY,
+          headers: { 'api-key': AZURE_KEY, authorization: `Bearer ${OPENAI_KEY}` },
+          ...body(),
+        },
       });
     }
     await flushLogs();

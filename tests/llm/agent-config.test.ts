@@ -53,13 +53,20 @@ describe('validation', () => {
 
   it('accepts the provider as the enum or its string value, and a RetryConfig instance', () => {
     const retryConfig = new RetryConfig({ maxAttempts: 5 });
-    const config = new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', endpoint: 'https://r.openai.azure.com', retryConfig });
+    const config = new AgentConfig({
+      provider: 'azure_openai',
+      model: 'gpt-4o',
+      endpoint: 'https://r.openai.azure.com',
+      retryConfig,
+    });
     expect(config.provider).toBe(LLMProvider.AZURE_OPENAI);
     expect(config.retryConfig.maxAttempts).toBe(5);
   });
 
   it('AgentConfig.from validates plain input and returns an AgentConfig as is', () => {
-    const config = AgentConfig.from(JSON.parse('{"provider":"openai","model":"gpt-4o","retryConfig":{"maxAttempts":4}}'));
+    const config = AgentConfig.from(
+      JSON.parse('{"provider":"openai","model":"gpt-4o","retryConfig":{"maxAttempts":4}}'),
+    );
     expect(isAgentConfig(config)).toBe(true);
     expect(config.retryConfig.maxAttempts).toBe(4);
     expect(AgentConfig.from(config)).toBe(config);
@@ -67,8 +74,16 @@ describe('validation', () => {
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['provider (missing)', { provider: undefined }, 'provider must be one of the following values: openai, azure_openai'],
-    ['provider (unknown)', { provider: 'anthropic' }, 'provider must be one of the following values: openai, azure_openai'],
+    [
+      'provider (missing)',
+      { provider: undefined },
+      'provider must be one of the following values: openai, azure_openai',
+    ],
+    [
+      'provider (unknown)',
+      { provider: 'anthropic' },
+      'provider must be one of the following values: openai, azure_openai',
+    ],
     ['model (missing)', { model: undefined }, 'model must be a string'],
     ['model (not a string)', { model: 42 }, 'model must be a string'],
     ['model (empty)', { model: '' }, 'model should not be empty'],
@@ -79,11 +94,19 @@ describe('validation', () => {
     ['apiVersion (not a string)', { apiVersion: 20241021 }, 'apiVersion must be a string'],
     ['apiKey (empty)', { apiKey: '' }, 'apiKey should not be empty'],
     ['apiKey (not a string)', { apiKey: 12345 }, 'apiKey must be a string'],
-    ['azureADTokenProvider', { azureADTokenProvider: 'a-token' }, 'azureADTokenProvider must be a function returning a promise of a token'],
+    [
+      'azureADTokenProvider',
+      { azureADTokenProvider: 'a-token' },
+      'azureADTokenProvider must be a function returning a promise of a token',
+    ],
     ['name (empty)', { name: '' }, 'name should not be empty'],
     ['name (not a string)', { name: 7 }, 'name must be a string'],
     ['retryConfig (not an object)', { retryConfig: 'fast' }, 'retryConfig must be a plain object'],
-    ['fallbacks (not an array)', { fallbacks: { model: 'gpt-4o' } }, 'fallbacks must be an array of partial agent configs'],
+    [
+      'fallbacks (not an array)',
+      { fallbacks: { model: 'gpt-4o' } },
+      'fallbacks must be an array of partial agent configs',
+    ],
   ])('%s', (_, change, message) => {
     const error = configError({ ...valid, ...change });
     expect(error.issues).toEqual([{ field: message.split(' ')[0], message }]);
@@ -92,7 +115,9 @@ describe('validation', () => {
 
   it('rejects input that is not a plain object', () => {
     for (const input of [null, undefined, 'openai', [valid], new Map()]) {
-      expect(configError(input).issues).toEqual([{ field: 'agentConfig', message: 'agentConfig must be a plain object' }]);
+      expect(configError(input).issues).toEqual([
+        { field: 'agentConfig', message: 'agentConfig must be a plain object' },
+      ]);
     }
   });
 
@@ -109,7 +134,10 @@ describe('validation', () => {
   it('names nested retryConfig fields by their path', () => {
     const error = configError({ ...valid, retryConfig: { maxAttempts: 11, baseDelayMs: 50, maxAtempts: 2 } });
     expect(error.issues).toEqual([
-      { field: 'retryConfig.maxAtempts', message: 'retryConfig.maxAtempts is not a retry option (did you mean maxAttempts?)' },
+      {
+        field: 'retryConfig.maxAtempts',
+        message: 'retryConfig.maxAtempts is not a retry option (did you mean maxAttempts?)',
+      },
       { field: 'retryConfig.maxAttempts', message: 'retryConfig.maxAttempts must not be greater than 10' },
       { field: 'retryConfig.baseDelayMs', message: 'retryConfig.baseDelayMs must not be less than 100' },
     ]);
@@ -122,7 +150,10 @@ describe('validation', () => {
     });
     expect(error.issues).toEqual([
       { field: 'fallbacks[0].model', message: 'fallbacks[0].model should not be empty' },
-      { field: 'fallbacks[1].retryConfig.maxAttempts', message: 'fallbacks[1].retryConfig.maxAttempts must not be less than 1' },
+      {
+        field: 'fallbacks[1].retryConfig.maxAttempts',
+        message: 'fallbacks[1].retryConfig.maxAttempts must not be less than 1',
+      },
       { field: 'fallbacks[2].modle', message: 'fallbacks[2].modle is not an AgentConfig field (did you mean model?)' },
     ]);
   });
@@ -132,9 +163,12 @@ describe('validation', () => {
     expect(error.issues).toEqual([
       { field: 'endpoint', message: 'endpoint is required when provider is azure_openai (or give baseURL)' },
     ]);
-    expect(() => new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', endpoint: 'https://r.openai.azure.com' })).not.toThrow();
     expect(
-      () => new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', baseURL: 'https://r.openai.azure.com/openai' }),
+      () => new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', endpoint: 'https://r.openai.azure.com' }),
+    ).not.toThrow();
+    expect(
+      () =>
+        new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', baseURL: 'https://r.openai.azure.com/openai' }),
     ).not.toThrow();
     // OpenAI needs neither.
     expect(() => new AgentConfig(valid)).not.toThrow();
@@ -148,7 +182,9 @@ describe('validation', () => {
       apiKey: AZURE_KEY,
       azureADTokenProvider: async () => 'token',
     });
-    expect(error.issues).toEqual([{ field: 'apiKey', message: 'apiKey and azureADTokenProvider are mutually exclusive: give one' }]);
+    expect(error.issues).toEqual([
+      { field: 'apiKey', message: 'apiKey and azureADTokenProvider are mutually exclusive: give one' },
+    ]);
     expect(error.message).not.toContain(AZURE_KEY);
   });
 
@@ -164,7 +200,15 @@ describe('validation', () => {
     });
     const fields = error.issues.map((issue) => issue.field);
     expect(fields).toEqual(
-      expect.arrayContaining(['colour', 'retryConfig.maxAttempts', 'model', 'apiVersion', 'name', 'endpoint', 'fallbacks[0].retryConfig.jitter']),
+      expect.arrayContaining([
+        'colour',
+        'retryConfig.maxAttempts',
+        'model',
+        'apiVersion',
+        'name',
+        'endpoint',
+        'fallbacks[0].retryConfig.jitter',
+      ]),
     );
     expect(error.message).toBe(error.issues.map((issue) => issue.message).join('; '));
     expect(error.name).toBe('RetryConfigError');
@@ -173,7 +217,13 @@ describe('validation', () => {
 
 describe('the API key', () => {
   const secretConfig = () =>
-    new AgentConfig({ provider: 'openai', model: 'gpt-4o-mini', apiKey: OPENAI_KEY, name: 'support-bot', fallbacks: [{ model: 'gpt-4o' }] });
+    new AgentConfig({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      apiKey: OPENAI_KEY,
+      name: 'support-bot',
+      fallbacks: [{ model: 'gpt-4o' }],
+    });
 
   it('is readable (and settable) by code', () => {
     const config = secretConfig();
@@ -197,12 +247,26 @@ describe('the API key', () => {
     ];
     for (const text of renderings) expect(text).not.toContain(OPENAI_KEY);
     expect(Object.keys(config)).not.toContain('apiKey');
-    expect(JSON.parse(JSON.stringify(config))).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', name: 'support-bot' });
+    expect(JSON.parse(JSON.stringify(config))).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      name: 'support-bot',
+    });
   });
 
   it('is absent from validation errors, also when it is itself a bad value', () => {
-    const withOtherIssue = configError({ ...valid, apiKey: OPENAI_KEY, model: '', baseURL: `https://x y/${OPENAI_KEY}` });
-    const rendered = [withOtherIssue.message, JSON.stringify(withOtherIssue.issues), inspect(withOtherIssue), String(withOtherIssue)];
+    const withOtherIssue = configError({
+      ...valid,
+      apiKey: OPENAI_KEY,
+      model: '',
+      baseURL: `https://x y/${OPENAI_KEY}`,
+    });
+    const rendered = [
+      withOtherIssue.message,
+      JSON.stringify(withOtherIssue.issues),
+      inspect(withOtherIssue),
+      String(withOtherIssue),
+    ];
     // The URL is not echoed either: it may carry a key in its query string.
     for (const text of rendered) expect(text).not.toContain(OPENAI_KEY);
 
@@ -226,7 +290,11 @@ describe('environment keys', () => {
     const keys: Record<string, string | undefined> = {};
     const factory = new LLMServiceFactory({ env: keys });
     const openai = new AgentConfig(valid);
-    const azure = new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', endpoint: 'https://r.openai.azure.com' });
+    const azure = new AgentConfig({
+      provider: 'azure_openai',
+      model: 'gpt-4o',
+      endpoint: 'https://r.openai.azure.com',
+    });
     // Set only after validation: still found.
     keys.OPENAI_API_KEY = ENV_OPENAI;
     keys.AZURE_OPENAI_API_KEY = AZURE_KEY;
@@ -259,13 +327,19 @@ describe('environment keys', () => {
 
   it('reach the server as the credential of a real call', async () => {
     const server = await env.startServer();
-    const service = new ResilientLLMService({ factory: new LLMServiceFactory({ env: { OPENAI_API_KEY: ENV_OPENAI } }) });
+    const service = new ResilientLLMService({
+      factory: new LLMServiceFactory({ env: { OPENAI_API_KEY: ENV_OPENAI } }),
+    });
     const config = new AgentConfig({ ...valid, baseURL: server.openaiBaseURL });
     await service.resilientChatCompletion(config, { messages: userMessages('hi') });
     expect(server.requests[0].headers.authorization).toBe(`Bearer ${ENV_OPENAI}`);
     // Without a key anywhere the call fails before any request, naming the variable.
     const none = new ResilientLLMService({ factory: new LLMServiceFactory({ env: {} }) });
-    const error = await rejectionOf(none.resilientChatCompletion(new AgentConfig({ ...valid, baseURL: server.openaiBaseURL }), { messages: userMessages() }));
+    const error = await rejectionOf(
+      none.resilientChatCompletion(new AgentConfig({ ...valid, baseURL: server.openaiBaseURL }), {
+        messages: userMessages(),
+      }),
+    );
     expect(isRetryConfigError(error) || isRetryConfigError(error.originalError)).toBe(true);
     expect(server.requests).toHaveLength(1);
   });
@@ -303,7 +377,12 @@ describe('fallback inheritance', () => {
       fallbacks: [{ endpoint: 'https://b.openai.azure.com' }],
     });
     const [azureFallback] = azure.fallbackConfigs();
-    expect(azureFallback).toMatchObject({ provider: 'azure_openai', model: 'gpt-4o', endpoint: 'https://b.openai.azure.com', apiVersion: '2025-01-01-preview' });
+    expect(azureFallback).toMatchObject({
+      provider: 'azure_openai',
+      model: 'gpt-4o',
+      endpoint: 'https://b.openai.azure.com',
+      apiVersion: '2025-01-01-preview',
+    });
     expect(azureFallback.azureADTokenProvider).toBe(tokenProvider);
   });
 
@@ -327,7 +406,11 @@ describe('fallback inheritance', () => {
   });
 
   it('does not put the inherited key in the serialised config', () => {
-    const config = new AgentConfig({ ...valid, apiKey: OPENAI_KEY, fallbacks: [{ model: 'gpt-4o' }, { name: 'same-model' }] });
+    const config = new AgentConfig({
+      ...valid,
+      apiKey: OPENAI_KEY,
+      fallbacks: [{ model: 'gpt-4o' }, { name: 'same-model' }],
+    });
     expect(JSON.stringify(config)).not.toContain(OPENAI_KEY);
     expect(inspect(config, { showHidden: true, depth: Infinity })).not.toContain(OPENAI_KEY);
     expect(JSON.stringify(config.fallbackConfigs())).not.toContain(OPENAI_KEY);

@@ -21,7 +21,10 @@ describe('respond', () => {
   it('returns { content, agent, isError: false, completion } on success', async () => {
     const server = await env.startServer({ script: ['503', 'ok'] });
     const orchestrator = new AgentOrchestrator({ tracer: env.tracer });
-    const response = await orchestrator.respond(openaiConfig(server, { name: 'support-bot' }), userMessages('hi there'));
+    const response = await orchestrator.respond(
+      openaiConfig(server, { name: 'support-bot' }),
+      userMessages('hi there'),
+    );
     expect(response).toEqual({
       content: 'Echo: hi there',
       agent: 'support-bot',
@@ -75,7 +78,9 @@ describe('respond', () => {
     const config = new AgentConfig({ provider: 'openai', model: 'gpt-4o-mini', baseURL: server.openaiBaseURL });
     const response = await orchestrator.respond(config, userMessages());
     expect(response.isError).toBe(true);
-    expect(response.content).toMatch(/^❌ I'm currently experiencing technical difficulties\. .+\. Please try again in a few moments\.$/);
+    expect(response.content).toMatch(
+      /^❌ I'm currently experiencing technical difficulties\. .+\. Please try again in a few moments\.$/,
+    );
     expect(response.content).not.toContain('OPENAI_API_KEY');
     expect(server.requests).toHaveLength(0);
     expect(env.tracer.errors).toHaveLength(1);
@@ -93,7 +98,10 @@ describe('respond', () => {
 describe('callLLMWithConfigSafe', () => {
   it('returns the completion on success', async () => {
     const server = await env.startServer();
-    const completion = await new AgentOrchestrator({ tracer: env.tracer }).callLLMWithConfigSafe(openaiConfig(server), userMessages('q'));
+    const completion = await new AgentOrchestrator({ tracer: env.tracer }).callLLMWithConfigSafe(
+      openaiConfig(server),
+      userMessages('q'),
+    );
     expect(completion?.choices[0].message.content).toBe('Echo: q');
     expect(env.tracer.errors).toEqual([]);
   });
@@ -117,7 +125,9 @@ describe('callLLMWithConfigSafe', () => {
     const perCall = new RecordingTracer();
 
     expect(await orchestrator.callLLMWithConfigSafe(openaiConfig(server), userMessages(), perCall)).toBeNull();
-    expect(perCall.errors).toEqual([{ code: RESILIENT_LLM_FAILURE, message: 'Authentication with the LLM service failed' }]);
+    expect(perCall.errors).toEqual([
+      { code: RESILIENT_LLM_FAILURE, message: 'Authentication with the LLM service failed' },
+    ]);
     expect(perCall.names()).toEqual(['retry_attempt_start', 'retry_attempt_failed', 'retry_not_retryable']);
     expect(env.tracer.events).toEqual([]);
     expect(env.tracer.errors).toEqual([]);
@@ -133,11 +143,18 @@ describe('callLLMWithConfigSafe', () => {
     const orchestrator = new AgentOrchestrator();
     const tracers: Tracer[] = [
       { logEvent: () => undefined },
-      { logEvent: () => undefined, logError: () => { throw new Error('tracer down'); } },
+      {
+        logEvent: () => undefined,
+        logError: () => {
+          throw new Error('tracer down');
+        },
+      },
       { logEvent: () => undefined, logError: () => Promise.reject(new Error('tracer down')) },
     ];
     for (const tracer of tracers) {
-      await expect(orchestrator.callLLMWithConfigSafe(openaiConfig(server), userMessages(), tracer)).resolves.toBeNull();
+      await expect(
+        orchestrator.callLLMWithConfigSafe(openaiConfig(server), userMessages(), tracer),
+      ).resolves.toBeNull();
     }
     // Let a rejected logError settle: an unhandled rejection would fail the run.
     await new Promise((resolve) => setImmediate(resolve));
@@ -145,7 +162,9 @@ describe('callLLMWithConfigSafe', () => {
 
   it('with no tracer at all, still returns null', async () => {
     const server = await env.startServer({ script: ['429-quota'] });
-    await expect(new AgentOrchestrator().callLLMWithConfigSafe(openaiConfig(server), userMessages())).resolves.toBeNull();
+    await expect(
+      new AgentOrchestrator().callLLMWithConfigSafe(openaiConfig(server), userMessages()),
+    ).resolves.toBeNull();
   });
 });
 
@@ -154,7 +173,9 @@ describe('createErrorResponse', () => {
 
   it('builds { content, errorCode, agent, isError: true }', () => {
     const config = new AgentConfig({ provider: 'openai', model: 'gpt-4o', name: 'billing-bot' });
-    expect(orchestrator.createErrorResponse('The LLM service quota is exhausted', config, 'LLM_QUOTA_EXHAUSTED')).toEqual({
+    expect(
+      orchestrator.createErrorResponse('The LLM service quota is exhausted', config, 'LLM_QUOTA_EXHAUSTED'),
+    ).toEqual({
       content: apology('The LLM service quota is exhausted'),
       errorCode: 'LLM_QUOTA_EXHAUSTED',
       agent: 'billing-bot',
@@ -163,13 +184,19 @@ describe('createErrorResponse', () => {
   });
 
   it('uses the model when the config has no name, and takes plain input', () => {
-    expect(orchestrator.createErrorResponse('Oops', new AgentConfig({ provider: 'openai', model: 'gpt-4o' }), 'X').agent).toBe('gpt-4o');
+    expect(
+      orchestrator.createErrorResponse('Oops', new AgentConfig({ provider: 'openai', model: 'gpt-4o' }), 'X').agent,
+    ).toBe('gpt-4o');
     expect(orchestrator.createErrorResponse('Oops', { model: 'gpt-4.1' }, 'X').agent).toBe('gpt-4.1');
     expect(orchestrator.createErrorResponse('Oops', { model: 'gpt-4.1', name: 'n' }, 'X').agent).toBe('n');
   });
 
   it('does not double the final period', () => {
-    expect(orchestrator.createErrorResponse('Something went wrong.', { model: 'm' }, 'X').content).toBe(apology('Something went wrong'));
-    expect(orchestrator.createErrorResponse('Something went wrong', { model: 'm' }, 'X').content).toBe(apology('Something went wrong'));
+    expect(orchestrator.createErrorResponse('Something went wrong.', { model: 'm' }, 'X').content).toBe(
+      apology('Something went wrong'),
+    );
+    expect(orchestrator.createErrorResponse('Something went wrong', { model: 'm' }, 'X').content).toBe(
+      apology('Something went wrong'),
+    );
   });
 });

@@ -68,7 +68,12 @@ describe('executeText', () => {
       'retry_attempt_start',
       'llm_call_success',
     ]);
-    expect(env.tracer.named('retry_attempt_failed')[0]).toEqual({ attempt: 1, error_type: 'InternalServerError', kind: 'server', status: 503 });
+    expect(env.tracer.named('retry_attempt_failed')[0]).toEqual({
+      attempt: 1,
+      error_type: 'InternalServerError',
+      kind: 'server',
+      status: 503,
+    });
   });
 
   it('sends the model, messages, temperature and max_tokens, not streaming', async () => {
@@ -96,7 +101,10 @@ describe('executeText', () => {
   it('throws the SDK error as is when attempts run out (maxAttempts from the config)', async () => {
     const server = await env.startServer({ script: ['502', '502', '502', '502'] });
     const error = await rejectionOf(
-      new LLMExecutor().executeText(openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 2 } }), userMessages()),
+      new LLMExecutor().executeText(
+        openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 2 } }),
+        userMessages(),
+      ),
     );
     expect(className(error)).toBe('InternalServerError');
     expect(error.status).toBe(502);
@@ -115,7 +123,11 @@ describe('executeWithSchema', () => {
   it('asks with response_format json_schema and resolves to the parsed object', async () => {
     const server = await env.startServer();
     const executor = new LLMExecutor();
-    const person = await executor.executeWithSchema<{ name: string; age: number }>(openaiConfig(server), userMessages('who?'), PERSON_SCHEMA);
+    const person = await executor.executeWithSchema<{ name: string; age: number }>(
+      openaiConfig(server),
+      userMessages('who?'),
+      PERSON_SCHEMA,
+    );
     expect(person).toEqual({ name: 'example', age: 1, tags: [], role: 'admin' });
 
     const body = server.requests[0].body as Record<string, any>;
@@ -126,7 +138,11 @@ describe('executeWithSchema', () => {
 
   it('retries transient failures before parsing', async () => {
     const server = await env.startServer({ script: ['503', 'reset', 'ok'] });
-    const result = await new LLMExecutor().executeWithSchema(openaiConfig(server), userMessages(), { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] });
+    const result = await new LLMExecutor().executeWithSchema(openaiConfig(server), userMessages(), {
+      type: 'object',
+      properties: { ok: { type: 'boolean' } },
+      required: ['ok'],
+    });
     expect(result).toEqual({ ok: true });
     expect(faultsSeen(server)).toEqual(['503', 'reset', 'ok']);
   });
@@ -147,7 +163,9 @@ describe('executeWithSchema', () => {
       expect(error.message).toBe("The model's answer does not match the JSON schema: $.missing is required");
       expect(Object.keys(error)).not.toContain('content');
       expect(server.requests).toHaveLength(maxAttempts);
-      expect(server.requests.every((request) => (request.body as any).response_format.type === 'json_schema')).toBe(true);
+      expect(server.requests.every((request) => (request.body as any).response_format.type === 'json_schema')).toBe(
+        true,
+      );
       expect(env.tracer.named('retry_attempt_failed').map((details) => details.error_type)).toEqual(
         Array(maxAttempts).fill('SchemaValidationError'),
       );
@@ -159,7 +177,9 @@ describe('executeWithSchema', () => {
 
   it('does not re-ask after a non-retryable failure', async () => {
     const server = await env.startServer({ script: ['400-context-length'] });
-    const error = await rejectionOf(new LLMExecutor().executeWithSchema(openaiConfig(server), userMessages(), PERSON_SCHEMA));
+    const error = await rejectionOf(
+      new LLMExecutor().executeWithSchema(openaiConfig(server), userMessages(), PERSON_SCHEMA),
+    );
     expect(className(error)).toBe('BadRequestError');
     expect(server.requests).toHaveLength(1);
   });
@@ -210,7 +230,9 @@ describe('executeStream', () => {
     expect(error.message).toBe('The LLM stream broke after 2 chunks');
     expect(error.cause).toBeDefined();
     expect(server.requests).toHaveLength(1);
-    expect(env.tracer.named('retry_not_retryable')).toEqual([expect.objectContaining({ attempt: 1, reason: 'stream_started' })]);
+    expect(env.tracer.named('retry_not_retryable')).toEqual([
+      expect.objectContaining({ attempt: 1, reason: 'stream_started' }),
+    ]);
   });
 
   it('streams from Azure OpenAI too', async () => {
@@ -251,7 +273,9 @@ describe("the caller's signal", () => {
     const server = await env.startServer({ script: ['hang'] });
     const controller = new AbortController();
     const reason = new Error('user cancelled');
-    const stream = drain(new LLMExecutor().executeStream(openaiConfig(server), userMessages(), { signal: controller.signal }));
+    const stream = drain(
+      new LLMExecutor().executeStream(openaiConfig(server), userMessages(), { signal: controller.signal }),
+    );
     await untilRequests(server, 1);
     controller.abort(reason);
     const { items, error } = await stream;
@@ -265,7 +289,9 @@ describe("the caller's signal", () => {
     const signal = AbortSignal.abort(new Error('too late'));
     const executor = new LLMExecutor();
     await expect(executor.executeText(openaiConfig(server), userMessages(), { signal })).rejects.toThrow('too late');
-    expect((await drain(executor.executeStream(openaiConfig(server), userMessages(), { signal }))).error?.message).toBe('too late');
+    expect((await drain(executor.executeStream(openaiConfig(server), userMessages(), { signal }))).error?.message).toBe(
+      'too late',
+    );
     expect(server.requests).toHaveLength(0);
   });
 });

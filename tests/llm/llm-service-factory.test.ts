@@ -57,7 +57,12 @@ describe('createClient', () => {
 
   it('accepts plain config input', async () => {
     const server = await env.startServer();
-    const client = new LLMServiceFactory().createClient({ provider: 'openai', model: 'gpt-4o', baseURL: server.openaiBaseURL, apiKey: OPENAI_KEY });
+    const client = new LLMServiceFactory().createClient({
+      provider: 'openai',
+      model: 'gpt-4o',
+      baseURL: server.openaiBaseURL,
+      apiKey: OPENAI_KEY,
+    });
     expect(className(client)).toBe('OpenAI');
     expect(() => new LLMServiceFactory().createClient({ provider: 'openai' })).toThrow(RetryConfigError);
   });
@@ -69,7 +74,10 @@ describe('createClient', () => {
     expect(client).toBeInstanceOf(AzureOpenAI);
     expect(client.maxRetries).toBe(0);
 
-    const completion = await client.chat.completions.create({ model: 'ignored-by-azure', messages: userMessages('hello azure') });
+    const completion = await client.chat.completions.create({
+      model: 'ignored-by-azure',
+      messages: userMessages('hello azure'),
+    });
     expect(completion.choices[0].message.content).toBe('Echo: hello azure');
     const [request] = server.requests;
     expect(request.path).toBe('/openai/deployments/gpt-4o/chat/completions');
@@ -86,7 +94,9 @@ describe('createClient', () => {
     const byDefault = factory.createClient(
       new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', endpoint: server.azureEndpoint, apiKey: AZURE_KEY }),
     );
-    const preview = factory.createClient(azureConfig(server, { model: 'gpt-4o-mini', apiVersion: '2025-01-01-preview' }));
+    const preview = factory.createClient(
+      azureConfig(server, { model: 'gpt-4o-mini', apiVersion: '2025-01-01-preview' }),
+    );
     await byDefault.chat.completions.create({ model: 'gpt-4o', messages: userMessages('a') });
     await preview.chat.completions.create({ model: 'gpt-4o-mini', messages: userMessages('b') });
     expect(server.requests.map((request) => [request.path, request.query['api-version']])).toEqual([
@@ -97,7 +107,9 @@ describe('createClient', () => {
 
   it('sends the bearer token of an azureADTokenProvider instead of an api-key', async () => {
     const server = await env.startServer();
-    const client = new LLMServiceFactory().createClient(azureConfig(server, { azureADTokenProvider: async () => 'entra-token' }));
+    const client = new LLMServiceFactory().createClient(
+      azureConfig(server, { azureADTokenProvider: async () => 'entra-token' }),
+    );
     await client.chat.completions.create({ model: 'gpt-4o', messages: userMessages('x') });
     expect(server.requests[0].headers.authorization).toBe('Bearer entra-token');
     expect(server.requests[0].headers['api-key']).toBeUndefined();
@@ -105,7 +117,11 @@ describe('createClient', () => {
 
   it('throws a RetryConfigError naming the variable when no key is found, with no key in it', () => {
     const openai = new AgentConfig({ provider: 'openai', model: 'gpt-4o-mini' });
-    const azure = new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', endpoint: 'https://r.openai.azure.com' });
+    const azure = new AgentConfig({
+      provider: 'azure_openai',
+      model: 'gpt-4o',
+      endpoint: 'https://r.openai.azure.com',
+    });
     // Each provider reads its own variable; the other one's key must not show up in the message.
     const otherKeys = new LLMServiceFactory({ env: { OPENAI_API_KEY: OPENAI_KEY, AZURE_OPENAI_API_KEY: undefined } });
     const blank = new LLMServiceFactory({ env: { OPENAI_API_KEY: '   ', AZURE_OPENAI_API_KEY: AZURE_KEY } });
@@ -166,7 +182,9 @@ describe('setupOpenAIService / setupAzureService', () => {
   it('setupAzureService fetches a first token and returns a working client with the credential', async () => {
     const server = await env.startServer();
     const tokenProvider = jest.fn(async () => 'entra-token');
-    const { client, credential } = await new LLMServiceFactory().setupAzureService(azureConfig(server, { azureADTokenProvider: tokenProvider }));
+    const { client, credential } = await new LLMServiceFactory().setupAzureService(
+      azureConfig(server, { azureADTokenProvider: tokenProvider }),
+    );
     expect(tokenProvider).toHaveBeenCalledTimes(1);
     expect(credential).toBe(tokenProvider);
     await client.chat.completions.create({ model: 'gpt-4o', messages: userMessages('x') });
@@ -179,27 +197,39 @@ describe('setupOpenAIService / setupAzureService', () => {
     const tokenProvider = jest.fn(async (): Promise<string> => {
       throw cause;
     });
-    const error = await rejectionOf(new LLMServiceFactory().setupAzureService(azureConfig(server, { azureADTokenProvider: tokenProvider })));
+    const error = await rejectionOf(
+      new LLMServiceFactory().setupAzureService(azureConfig(server, { azureADTokenProvider: tokenProvider })),
+    );
     expect(error.name).toBe('TokenProviderError');
     expect(error.cause).toBe(cause);
     expect(tokenProvider).toHaveBeenCalledTimes(1);
     expect(env.log.at('warn')).toEqual([]);
-    expect(env.log.at('debug')).toEqual([expect.objectContaining({ method: 'LLMServiceFactory.setupAzureService', kind: 'auth' })]);
+    expect(env.log.at('debug')).toEqual([
+      expect.objectContaining({ method: 'LLMServiceFactory.setupAzureService', kind: 'auth' }),
+    ]);
   });
 
   it('setupAzureService does not retry a CredentialUnavailableError from @azure/identity', async () => {
     const server = await env.startServer();
-    const credentialError = new CredentialUnavailableError('ManagedIdentityCredential: no managed identity endpoint found');
+    const credentialError = new CredentialUnavailableError(
+      'ManagedIdentityCredential: no managed identity endpoint found',
+    );
     const tokenProvider = jest.fn(async (): Promise<string> => {
       throw credentialError;
     });
-    const error = await rejectionOf(new LLMServiceFactory().setupAzureService(azureConfig(server, { azureADTokenProvider: tokenProvider })));
+    const error = await rejectionOf(
+      new LLMServiceFactory().setupAzureService(azureConfig(server, { azureADTokenProvider: tokenProvider })),
+    );
     expect(error).toBe(credentialError);
     expect(error.name).toBe('CredentialUnavailableError');
     expect(tokenProvider).toHaveBeenCalledTimes(1);
     expect(env.log.at('warn')).toEqual([]);
     expect(env.log.at('debug')).toEqual([
-      expect.objectContaining({ method: 'LLMServiceFactory.setupAzureService', kind: 'auth', errorType: 'CredentialUnavailableError' }),
+      expect.objectContaining({
+        method: 'LLMServiceFactory.setupAzureService',
+        kind: 'auth',
+        errorType: 'CredentialUnavailableError',
+      }),
     ]);
     expect(server.requests).toEqual([]);
   });
@@ -211,7 +241,9 @@ describe('setupOpenAIService / setupAzureService', () => {
       throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     };
     const error = await rejectionOf(
-      new LLMServiceFactory({ logger: own.logger }).setupAzureService(azureConfig(server, { azureADTokenProvider: tokenProvider })),
+      new LLMServiceFactory({ logger: own.logger }).setupAzureService(
+        azureConfig(server, { azureADTokenProvider: tokenProvider }),
+      ),
     );
     expect(error.cause.code).toBe('ECONNREFUSED');
     expect(own.at('debug')).toHaveLength(1);
@@ -235,7 +267,12 @@ describe('warnIfSdkRetries', () => {
 
   it('does not warn for maxRetries 0, nor for values that are not clients', () => {
     expect(warnIfSdkRetries(new OpenAI({ apiKey: 'x', maxRetries: 0 }), env.log.logger)).toBe(false);
-    expect(warnIfSdkRetries(new LLMServiceFactory().createClient({ provider: 'openai', model: 'm', apiKey: 'x' }), env.log.logger)).toBe(false);
+    expect(
+      warnIfSdkRetries(
+        new LLMServiceFactory().createClient({ provider: 'openai', model: 'm', apiKey: 'x' }),
+        env.log.logger,
+      ),
+    ).toBe(false);
     for (const value of [undefined, null, 'client', 3, {}]) expect(warnIfSdkRetries(value, env.log.logger)).toBe(false);
     expect(env.log.transport.entries).toEqual([]);
   });
@@ -243,7 +280,12 @@ describe('warnIfSdkRetries', () => {
   it('warns about an AzureOpenAI client too, through the configured logger by default', () => {
     const configured = createTestLogger();
     configureResilience({ logger: configured.logger });
-    const azure = new AzureOpenAI({ apiKey: 'k', endpoint: 'https://r.openai.azure.com', apiVersion: AZURE_API_VERSION, maxRetries: 5 });
+    const azure = new AzureOpenAI({
+      apiKey: 'k',
+      endpoint: 'https://r.openai.azure.com',
+      apiVersion: AZURE_API_VERSION,
+      maxRetries: 5,
+    });
     expect(warnIfSdkRetries(azure)).toBe(true);
     expect(configured.at('warn')).toEqual([expect.objectContaining({ client: 'AzureOpenAI', maxRetries: 5 })]);
     expect(JSON.stringify(configured.transport.entries)).not.toContain(AZURE_KEY);

@@ -50,7 +50,12 @@ test('AZURE_OPENAI_API_KEY in process.env does not break a config using azureADT
 test('OPENAI_BASE_URL in process.env does not break an Azure config with an endpoint', () => {
   process.env.OPENAI_BASE_URL = 'https://proxy.example.com/v1';
   try {
-    const config = new AgentConfig({ provider: 'azure_openai', model: 'gpt-4o', endpoint: 'https://r.openai.azure.com', apiKey: AZURE_KEY });
+    const config = new AgentConfig({
+      provider: 'azure_openai',
+      model: 'gpt-4o',
+      endpoint: 'https://r.openai.azure.com',
+      apiKey: AZURE_KEY,
+    });
     expect(() => new LLMServiceFactory().createClient(config)).not.toThrow();
   } finally {
     delete process.env.OPENAI_BASE_URL;
@@ -73,7 +78,10 @@ test('a primary exhausted by attempt timeouts moves on to its fallback', async (
   const server = await env.startServer({ script: ['hang', 'hang', 'hang', 'ok'] });
   const completion = await new ResilientLLMService().resilientChatCompletion(
     // 250 ms: the fallback's 'ok' must answer within it, even on a loaded machine.
-    openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 250 }, fallbacks: [{ model: 'gpt-4o' }] }),
+    openaiConfig(server, {
+      retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 250 },
+      fallbacks: [{ model: 'gpt-4o' }],
+    }),
     { messages: userMessages() },
   );
   expect(completion.model).toBe('gpt-4o');
@@ -137,7 +145,9 @@ test("any azureADTokenProvider failure is kind 'auth' and not retried", async ()
   );
   expect(provider).toHaveBeenCalledTimes(1);
   expect(error.kind).toBe('auth');
-  await expect(new LLMServiceFactory().setupAzureService(azureConfig(server, { azureADTokenProvider: provider }))).rejects.toMatchObject({
+  await expect(
+    new LLMServiceFactory().setupAzureService(azureConfig(server, { azureADTokenProvider: provider })),
+  ).rejects.toMatchObject({
     name: 'TokenProviderError',
   });
   expect(provider).toHaveBeenCalledTimes(2);

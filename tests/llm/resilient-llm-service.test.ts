@@ -31,8 +31,11 @@ import {
 const env = useLLMTestEnvironment();
 
 const service = () => new ResilientLLMService({ tracer: env.tracer });
-const ask = (svc: ResilientLLMService, config: Parameters<ResilientLLMService['resilientChatCompletion']>[0], prompt = PROMPT) =>
-  svc.resilientChatCompletion(config, { messages: userMessages(prompt) });
+const ask = (
+  svc: ResilientLLMService,
+  config: Parameters<ResilientLLMService['resilientChatCompletion']>[0],
+  prompt = PROMPT,
+) => svc.resilientChatCompletion(config, { messages: userMessages(prompt) });
 
 /** The AgentExecutionError a call ends with. */
 async function failure(promise: Promise<unknown>): Promise<AgentExecutionError> {
@@ -88,7 +91,11 @@ describe('success', () => {
 
   it('passes temperature and maxTokens', async () => {
     const server = await env.startServer();
-    await service().resilientChatCompletion(openaiConfig(server), { messages: userMessages('x'), temperature: 0, maxTokens: 12 });
+    await service().resilientChatCompletion(openaiConfig(server), {
+      messages: userMessages('x'),
+      temperature: 0,
+      maxTokens: 12,
+    });
     expect(server.requests[0].body).toMatchObject({ temperature: 0, max_tokens: 12 });
   });
 });
@@ -103,7 +110,10 @@ describe('one test per fault kind', () => {
     expect(server.requests[1].at - server.requests[0].at).toBeGreaterThanOrEqual(39);
     expect(env.tracer.events).toEqual([
       { event: 'retry_attempt_start', details: { attempt: 1, max_attempts: 3 } },
-      { event: 'retry_attempt_failed', details: { attempt: 1, error_type: 'RateLimitError', kind: 'rate_limit', status: 429 } },
+      {
+        event: 'retry_attempt_failed',
+        details: { attempt: 1, error_type: 'RateLimitError', kind: 'rate_limit', status: 429 },
+      },
       {
         event: 'retry_backoff_delay',
         details: { attempt: 1, delay_seconds: 0.04, backoff_formula: '0.1 * (2 ** 0)', source: 'retry-after' },
@@ -128,11 +138,15 @@ describe('one test per fault kind', () => {
 
   it('429 asking for longer than maxRetryAfterMs fails at once', async () => {
     const server = await env.startServer({ script: ['429:5000'] });
-    const error = await failure(ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxRetryAfterMs: 1000 } })));
+    const error = await failure(
+      ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxRetryAfterMs: 1000 } })),
+    );
     expect(server.requests).toHaveLength(1);
     expect(error.kind).toBe('rate_limit');
     expect(error.attempts).toBe(1);
-    expect(env.tracer.named('retry_not_retryable')).toEqual([{ attempt: 1, kind: 'rate_limit', reason: 'retry_after_exceeds_max' }]);
+    expect(env.tracer.named('retry_not_retryable')).toEqual([
+      { attempt: 1, kind: 'rate_limit', reason: 'retry_after_exceeds_max' },
+    ]);
   });
 
   it('429-quota fails fast: 1 request, kind quota_exhausted, "The LLM service quota is exhausted"', async () => {
@@ -145,7 +159,9 @@ describe('one test per fault kind', () => {
     expect(className(error.originalError)).toBe('RateLimitError');
     expect(error.originalError).toMatchObject({ status: 429, code: 'insufficient_quota' });
     expect(env.tracer.names()).toEqual(notRetriedEvents);
-    expect(env.tracer.named('retry_not_retryable')).toEqual([{ attempt: 1, kind: 'quota_exhausted', reason: 'insufficient_quota' }]);
+    expect(env.tracer.named('retry_not_retryable')).toEqual([
+      { attempt: 1, kind: 'quota_exhausted', reason: 'insufficient_quota' },
+    ]);
     expectSafe(error, server);
   });
 
@@ -161,21 +177,24 @@ describe('one test per fault kind', () => {
     expect(env.tracer.named('llm_call_success')).toEqual([{ attempt: 3, response_length: ECHO_LENGTH }]);
   });
 
-  it.each(['500', '502', '503', '504'])('%s on every attempt: kind server, "having problems (after 3 attempts)"', async (fault) => {
-    const server = await env.startServer({ script: [fault, fault, fault, 'ok'] });
-    const error = await failure(ask(service(), openaiConfig(server)));
-    expect(server.requests).toHaveLength(3);
-    expect(error.kind).toBe('server');
-    expect(error.attempts).toBe(3);
-    expect(error.message).toBe('The LLM service is having problems (after 3 attempts)');
-    expect(className(error.originalError)).toBe('InternalServerError');
-    expect((error.originalError as any).status).toBe(Number(fault));
-    expect(env.tracer.names()).toEqual(exhaustedEvents(3));
-    expect(env.tracer.named('max_retries_exceeded')).toEqual([
-      { max_attempts: 3, final_error_type: 'InternalServerError', kind: 'server' },
-    ]);
-    expectSafe(error, server);
-  });
+  it.each(['500', '502', '503', '504'])(
+    '%s on every attempt: kind server, "having problems (after 3 attempts)"',
+    async (fault) => {
+      const server = await env.startServer({ script: [fault, fault, fault, 'ok'] });
+      const error = await failure(ask(service(), openaiConfig(server)));
+      expect(server.requests).toHaveLength(3);
+      expect(error.kind).toBe('server');
+      expect(error.attempts).toBe(3);
+      expect(error.message).toBe('The LLM service is having problems (after 3 attempts)');
+      expect(className(error.originalError)).toBe('InternalServerError');
+      expect((error.originalError as any).status).toBe(Number(fault));
+      expect(env.tracer.names()).toEqual(exhaustedEvents(3));
+      expect(env.tracer.named('max_retries_exceeded')).toEqual([
+        { max_attempts: 3, final_error_type: 'InternalServerError', kind: 'server' },
+      ]);
+      expectSafe(error, server);
+    },
+  );
 
   it('401: kind auth, not retried', async () => {
     const server = await env.startServer({ script: ['401', 'ok'] });
@@ -219,7 +238,9 @@ describe('one test per fault kind', () => {
     const server = await env.startServer({ script: ['reset', 'ok'] });
     await ask(service(), openaiConfig(server));
     expect(faultsSeen(server)).toEqual(['reset', 'ok']);
-    expect(env.tracer.named('retry_attempt_failed')).toEqual([{ attempt: 1, error_type: 'APIConnectionError', kind: 'network' }]);
+    expect(env.tracer.named('retry_attempt_failed')).toEqual([
+      { attempt: 1, error_type: 'APIConnectionError', kind: 'network' },
+    ]);
   });
 
   it('reset on every attempt: kind network, "Connection error with the LLM service (after 3 attempts)"', async () => {
@@ -238,7 +259,9 @@ describe('one test per fault kind', () => {
     const server = await env.startServer({ script: ['stream-cut:0', 'ok'] });
     await ask(service(), openaiConfig(server));
     expect(faultsSeen(server)).toEqual(['stream-cut:0', 'ok']);
-    expect(env.tracer.named('retry_attempt_failed')).toEqual([expect.objectContaining({ attempt: 1, kind: 'network' })]);
+    expect(env.tracer.named('retry_attempt_failed')).toEqual([
+      expect.objectContaining({ attempt: 1, kind: 'network' }),
+    ]);
   });
 
   it('hang with attemptTimeoutMs: each attempt times out and is retried, then succeeds', async () => {
@@ -246,13 +269,17 @@ describe('one test per fault kind', () => {
     // Long enough for the 'ok' attempt on a loaded machine: a timeout there would send a third request.
     await ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 250 } }));
     expect(faultsSeen(server)).toEqual(['hang', 'ok']);
-    expect(env.tracer.named('retry_attempt_failed')).toEqual([{ attempt: 1, error_type: 'AttemptTimeoutError', kind: 'timeout' }]);
+    expect(env.tracer.named('retry_attempt_failed')).toEqual([
+      { attempt: 1, error_type: 'AttemptTimeoutError', kind: 'timeout' },
+    ]);
     expect(env.tracer.named('llm_call_success')).toEqual([{ attempt: 2, response_length: ECHO_LENGTH }]);
   });
 
   it('hang on every attempt: timed-out attempts, then AgentExecutionError (3 attempts)', async () => {
     const server = await env.startServer({ script: ['hang', 'hang', 'hang', 'ok'] });
-    const error = await failure(ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 20 } })));
+    const error = await failure(
+      ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 20 } })),
+    );
     expect(faultsSeen(server)).toEqual(['hang', 'hang', 'hang']);
     expect(error.attempts).toBe(3);
     expect(className(error.originalError)).toBe('AttemptTimeoutError');
@@ -282,7 +309,10 @@ describe('one test per fault kind', () => {
   it('slow:20 answers after the delay, in one attempt', async () => {
     const server = await env.startServer({ script: ['slow:20'] });
     const start = realNow();
-    const completion = await ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 2000 } }));
+    const completion = await ask(
+      service(),
+      openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 2000 } }),
+    );
     expect(realNow() - start).toBeGreaterThanOrEqual(19);
     expect(completion.choices[0].message.content).toBe(`Echo: ${PROMPT}`);
     expect(faultsSeen(server)).toEqual(['slow:20']);
@@ -293,14 +323,21 @@ describe('one test per fault kind', () => {
     const server = await env.startServer({ script: ['slow:5000', 'ok'] });
     await ask(service(), openaiConfig(server, { retryConfig: { baseDelayMs: 100, attemptTimeoutMs: 250 } }));
     expect(faultsSeen(server)).toEqual(['slow:5000', 'ok']);
-    expect(env.tracer.named('retry_attempt_failed')).toEqual([{ attempt: 1, error_type: 'AttemptTimeoutError', kind: 'timeout' }]);
+    expect(env.tracer.named('retry_attempt_failed')).toEqual([
+      { attempt: 1, error_type: 'AttemptTimeoutError', kind: 'timeout' },
+    ]);
   });
 
   it('retry lines go to the configured logger with the method name', async () => {
     const server = await env.startServer({ script: ['503', 'ok'] });
     await ask(service(), openaiConfig(server));
     expect(env.log.at('warn')).toEqual([
-      expect.objectContaining({ method: 'ResilientLLMService.resilientChatCompletion', attempt: 1, kind: 'server', status: 503 }),
+      expect.objectContaining({
+        method: 'ResilientLLMService.resilientChatCompletion',
+        attempt: 1,
+        kind: 'server',
+        status: 503,
+      }),
     ]);
   });
 
@@ -314,27 +351,33 @@ describe('one test per fault kind', () => {
     expect((await failure(ask(custom, config))).message).toBe('Please contact support');
   });
 
-  it.each(['429:10000', 'hang'])("the caller's abort during %s ends the call at once: kind aborted, no fallback", async (fault) => {
-    const server = await env.startServer({ script: [fault] });
-    const controller = new AbortController();
-    const config = openaiConfig(server, { fallbacks: [{ model: 'gpt-4o' }] });
-    const call = service().resilientChatCompletion(config, { messages: userMessages(), signal: controller.signal });
-    while (server.requests.length < 1) await new Promise((resolve) => setImmediate(resolve));
-    controller.abort();
-    const error = await failure(call);
-    expect(error.kind).toBe('aborted');
-    expect(error.message).toBe('The request was cancelled');
-    expect(error.attempts).toBe(1);
-    expect(error.originalError).toBe(controller.signal.reason);
-    expect(server.requests).toHaveLength(1);
-    expect(env.tracer.named('fallback_used')).toEqual([]);
-  });
+  it.each(['429:10000', 'hang'])(
+    "the caller's abort during %s ends the call at once: kind aborted, no fallback",
+    async (fault) => {
+      const server = await env.startServer({ script: [fault] });
+      const controller = new AbortController();
+      const config = openaiConfig(server, { fallbacks: [{ model: 'gpt-4o' }] });
+      const call = service().resilientChatCompletion(config, { messages: userMessages(), signal: controller.signal });
+      while (server.requests.length < 1) await new Promise((resolve) => setImmediate(resolve));
+      controller.abort();
+      const error = await failure(call);
+      expect(error.kind).toBe('aborted');
+      expect(error.message).toBe('The request was cancelled');
+      expect(error.attempts).toBe(1);
+      expect(error.originalError).toBe(controller.signal.reason);
+      expect(server.requests).toHaveLength(1);
+      expect(env.tracer.named('fallback_used')).toEqual([]);
+    },
+  );
 
   it("the caller's abort with its own reason: the reason is the original error", async () => {
     const server = await env.startServer({ script: ['429:10000'] });
     const controller = new AbortController();
     const reason = new Error('user navigated away');
-    const call = service().resilientChatCompletion(openaiConfig(server), { messages: userMessages(), signal: controller.signal });
+    const call = service().resilientChatCompletion(openaiConfig(server), {
+      messages: userMessages(),
+      signal: controller.signal,
+    });
     while (server.requests.length < 1) await new Promise((resolve) => setImmediate(resolve));
     controller.abort(reason);
     const error = await failure(call);
@@ -357,10 +400,17 @@ describe('fallbacks', () => {
       'gpt-4o-mini',
       'gpt-4o',
     ]);
-    expect(env.tracer.names()).toEqual([...exhaustedEvents(3), 'fallback_used', 'retry_attempt_start', 'llm_call_success']);
+    expect(env.tracer.names()).toEqual([
+      ...exhaustedEvents(3),
+      'fallback_used',
+      'retry_attempt_start',
+      'llm_call_success',
+    ]);
     expect(env.tracer.named('fallback_used')).toEqual([{ from: 'primary', to: 'backup', reason: 'server' }]);
     expect(env.tracer.named('llm_call_success')).toEqual([{ attempt: 1, response_length: ECHO_LENGTH }]);
-    expect(env.log.at('warn').map((entry: { message: string }) => entry.message)).toContain('Falling back from primary to backup (server)');
+    expect(env.log.at('warn').map((entry: { message: string }) => entry.message)).toContain(
+      'Falling back from primary to backup (server)',
+    );
   });
 
   it('names configs by model when they have no name', async () => {
@@ -395,7 +445,9 @@ describe('fallbacks', () => {
     const completion = await ask(svc, openaiConfig(server, { fallbacks: [{ model: 'gpt-4o' }] }));
     expect(completion.model).toBe('gpt-4o');
     expect(server.requests).toHaveLength(2);
-    expect(env.tracer.named('fallback_used')).toEqual([{ from: 'gpt-4o-mini', to: 'gpt-4o', reason: 'content_filter' }]);
+    expect(env.tracer.named('fallback_used')).toEqual([
+      { from: 'gpt-4o-mini', to: 'gpt-4o', reason: 'content_filter' },
+    ]);
   });
 
   it('auth failure: no fallback', async () => {
@@ -408,7 +460,10 @@ describe('fallbacks', () => {
 
   it('a plain bad request (404 from a wrong baseURL, kind bad_request): no fallback', async () => {
     const server = await env.startServer();
-    const config = openaiConfig(server, { baseURL: `${server.url}/wrong/v1`, fallbacks: [{ baseURL: server.openaiBaseURL }] });
+    const config = openaiConfig(server, {
+      baseURL: `${server.url}/wrong/v1`,
+      fallbacks: [{ baseURL: server.openaiBaseURL }],
+    });
     const error = await failure(ask(service(), config));
     expect(error.kind).toBe('bad_request');
     expect(error.message).toBe('The LLM service rejected the request');
@@ -418,7 +473,10 @@ describe('fallbacks', () => {
 
   it('the fallback inherits baseURL, key and retryConfig from the primary', async () => {
     const server = await env.startServer({ script: ['500', '500', '500', '500', 'ok'] });
-    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 2 }, fallbacks: [{ model: 'gpt-4o' }] });
+    const config = openaiConfig(server, {
+      retryConfig: { baseDelayMs: 100, maxAttempts: 2 },
+      fallbacks: [{ model: 'gpt-4o' }],
+    });
     const error = await failure(ask(service(), config));
     // 2 attempts each: the fallback used the primary's maxAttempts.
     expect(server.requests.map((request) => (request.body as { model: string }).model)).toEqual([
@@ -486,9 +544,9 @@ describe('Azure OpenAI', () => {
     const server = await env.startServer({ script: ['503', 'reset', 'ok'] });
     const completion = await ask(service(), azureConfig(server));
     expect(completion.model).toBe('gpt-4o');
-    expect(server.requests.map((request) => [request.path, request.query['api-version'], request.headers['api-key']])).toEqual(
-      Array(3).fill(['/openai/deployments/gpt-4o/chat/completions', '2024-10-21', AZURE_KEY]),
-    );
+    expect(
+      server.requests.map((request) => [request.path, request.query['api-version'], request.headers['api-key']]),
+    ).toEqual(Array(3).fill(['/openai/deployments/gpt-4o/chat/completions', '2024-10-21', AZURE_KEY]));
     expect(env.tracer.named('llm_call_success')).toEqual([{ attempt: 3, response_length: ECHO_LENGTH }]);
   });
 
@@ -553,12 +611,23 @@ describe('circuit breaker (on by default in the service)', () => {
   it('an open circuit moves on to the fallback', async () => {
     const server = await env.startServer({ script: Array(5).fill('503') });
     const svc = service();
-    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, maxAttempts: 5 }, fallbacks: [{ model: 'gpt-4o', name: 'backup' }] });
+    const config = openaiConfig(server, {
+      retryConfig: { baseDelayMs: 100, maxAttempts: 5 },
+      fallbacks: [{ model: 'gpt-4o', name: 'backup' }],
+    });
     await ask(svc, config); // the primary opens its circuit, the fallback answers
     const completion = await ask(svc, config);
     expect(completion.model).toBe('gpt-4o');
-    expect(env.tracer.named('fallback_used').at(-1)).toEqual({ from: config.label, to: 'backup', reason: 'circuit_open' });
-    expect(server.requests.map((request) => (request.body as { model?: string } | undefined)?.model)).toEqual([...Array(5).fill(config.model), 'gpt-4o', 'gpt-4o']);
+    expect(env.tracer.named('fallback_used').at(-1)).toEqual({
+      from: config.label,
+      to: 'backup',
+      reason: 'circuit_open',
+    });
+    expect(server.requests.map((request) => (request.body as { model?: string } | undefined)?.model)).toEqual([
+      ...Array(5).fill(config.model),
+      'gpt-4o',
+      'gpt-4o',
+    ]);
   });
 });
 

@@ -74,7 +74,10 @@ type ConfigFor = (server: FaultServer) => AgentConfig;
 const PROVIDERS: Array<[string, ConfigFor]> = [
   ['OpenAI (sk-proj key)', (server) => openaiConfig(server, { name: 'secret-agent' })],
   ['Azure OpenAI (32-hex key)', (server) => azureConfig(server, { name: 'secret-agent' })],
-  ['Azure OpenAI (Entra ID token)', (server) => azureConfig(server, { name: 'secret-agent', azureADTokenProvider: async () => BEARER_TOKEN })],
+  [
+    'Azure OpenAI (Entra ID token)',
+    (server) => azureConfig(server, { name: 'secret-agent', azureADTokenProvider: async () => BEARER_TOKEN }),
+  ],
 ];
 
 describe.each(PROVIDERS)('%s', (_, configFor) => {
@@ -85,7 +88,9 @@ describe.each(PROVIDERS)('%s', (_, configFor) => {
     expect(server.requests).toHaveLength(script.length);
     // The credential really was sent (so there was something to leak).
     const sent = server.requests[0].headers;
-    expect([sent.authorization, sent['api-key']].join(' ')).toMatch(new RegExp(`${OPENAI_KEY}|${AZURE_KEY}|${BEARER_TOKEN}`));
+    expect([sent.authorization, sent['api-key']].join(' ')).toMatch(
+      new RegExp(`${OPENAI_KEY}|${AZURE_KEY}|${BEARER_TOKEN}`),
+    );
     await expectNothingLeaked(renderError(error));
   });
 
@@ -113,7 +118,9 @@ describe('other paths', () => {
     const server = await env.startServer({ script: ['401', '500', '500', '500', 'reset', 'stream-cut:1'] });
     const executor = new LLMExecutor({ tracer: env.tracer });
     await rejectionOf(executor.executeText(openaiConfig(server), userMessages()));
-    await rejectionOf(executor.executeWithSchema(openaiConfig(server), userMessages(), { type: 'object', required: ['x'] }));
+    await rejectionOf(
+      executor.executeWithSchema(openaiConfig(server), userMessages(), { type: 'object', required: ['x'] }),
+    );
     const stream = await drain(executor.executeStream(openaiConfig(server), userMessages()));
     expect(stream.error).toBeDefined();
     expect(stream.items).toEqual(['Echo:']);

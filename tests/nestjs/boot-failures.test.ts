@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { AgentConfig, configureResilience, isRetryConfigError, RetryConfig, RetryConfigError, Retry } from '../../src';
-import { agentConfigToken, InjectAgentConfig, ResilienceModule, ResilienceModuleOptions } from '../../src/integrations/nestjs';
+import {
+  agentConfigToken,
+  InjectAgentConfig,
+  ResilienceModule,
+  ResilienceModuleOptions,
+} from '../../src/integrations/nestjs';
 import { createTestLogger } from '../support/test-logger';
 import { CapturingLogger, cleanUp, compile, immediateRetries, startApp } from './nest-harness';
 
@@ -11,7 +16,10 @@ beforeEach(immediateRetries);
 afterEach(cleanUp);
 
 /** The error a boot fails with. */
-async function bootError(options: ResilienceModuleOptions | (() => unknown), providers: any[] = []): Promise<RetryConfigError> {
+async function bootError(
+  options: ResilienceModuleOptions | (() => unknown),
+  providers: any[] = [],
+): Promise<RetryConfigError> {
   const resilience =
     typeof options === 'function'
       ? ResilienceModule.forRootAsync({ useFactory: options as () => ResilienceModuleOptions })
@@ -70,19 +78,31 @@ describe('invalid options fail the boot with every issue listed', () => {
   it('a RetryConfig instance is accepted as defaults or a named config', async () => {
     await expect(
       compile({
-        imports: [ResilienceModule.forRoot({ defaults: new RetryConfig({ maxAttempts: 4 }), configs: { a: new RetryConfig() } })],
+        imports: [
+          ResilienceModule.forRoot({
+            defaults: new RetryConfig({ maxAttempts: 4 }),
+            configs: { a: new RetryConfig() },
+          }),
+        ],
       }),
     ).resolves.toBeDefined();
   });
 
   it('a misspelt option gets a suggestion', async () => {
     const error = await bootError({ defualts: { maxAttempts: 2 } } as never);
-    expect(error.issues).toEqual([{ field: 'defualts', message: 'defualts is not a ResilienceModule option (did you mean defaults?)' }]);
+    expect(error.issues).toEqual([
+      { field: 'defualts', message: 'defualts is not a ResilienceModule option (did you mean defaults?)' },
+    ]);
   });
 
   it('a stateStore that is not one: a clear message, never silently ignored', async () => {
     const error = await bootError({ stateStore: {} as never });
-    expect(error.issues).toEqual([{ field: 'stateStore', message: expect.stringMatching(/stateStore must be a state store, e.g. createRedisStateStore/) }]);
+    expect(error.issues).toEqual([
+      {
+        field: 'stateStore',
+        message: expect.stringMatching(/stateStore must be a state store, e.g. createRedisStateStore/),
+      },
+    ]);
   });
 
   it('a logger or tracer of the wrong shape', async () => {
@@ -92,10 +112,9 @@ describe('invalid options fail the boot with every issue listed', () => {
   });
 
   it('configs, agents or the options themselves of the wrong type', async () => {
-    expect((await bootError({ configs: [] as never, agents: 'support' as never })).issues.map((issue) => issue.field)).toEqual([
-      'configs',
-      'agents',
-    ]);
+    expect(
+      (await bootError({ configs: [] as never, agents: 'support' as never })).issues.map((issue) => issue.field),
+    ).toEqual(['configs', 'agents']);
     expect((await bootError(() => undefined)).issues.map((issue) => issue.field)).toEqual(['options']);
     expect((await bootError({ agents: { support: 42 as never } })).message).toContain(
       'agents.support must be an AgentConfig or a plain object',
@@ -148,7 +167,9 @@ describe('wrong calls fail at once', () => {
   });
 
   it('@InjectAgentConfig without a name', () => {
-    expect(() => InjectAgentConfig('')).toThrow('@InjectAgentConfig: the agent name must be a non-empty string, got string');
+    expect(() => InjectAgentConfig('')).toThrow(
+      '@InjectAgentConfig: the agent name must be a non-empty string, got string',
+    );
   });
 });
 
@@ -184,9 +205,13 @@ describe('injected agents must be configured', () => {
   it('warns when an app has more than one ResilienceModule', async () => {
     const log = createTestLogger();
     // Different options: Nest 10 merges structurally equal dynamic modules into one.
-    @Module({ imports: [ResilienceModule.forRoot({ isGlobal: false, logger: log.logger, defaults: { maxAttempts: 2 } })] })
+    @Module({
+      imports: [ResilienceModule.forRoot({ isGlobal: false, logger: log.logger, defaults: { maxAttempts: 2 } })],
+    })
     class A {}
-    @Module({ imports: [ResilienceModule.forRoot({ isGlobal: false, logger: log.logger, defaults: { maxAttempts: 3 } })] })
+    @Module({
+      imports: [ResilienceModule.forRoot({ isGlobal: false, logger: log.logger, defaults: { maxAttempts: 3 } })],
+    })
     class B {}
     await compile({ imports: [A, B] }, new CapturingLogger());
     expect(log.at('warn').map((entry) => entry.message)).toContain(

@@ -132,16 +132,19 @@ afterEach(cleanUp);
 const resilience = () => ResilienceModule.forRoot({ logger: createTestLogger().logger });
 
 describe('route metadata: @Post, @HttpCode, @UseGuards, @UseInterceptors', () => {
-  it.each(['below', 'above'] as const)('with our decorator %s: routed, status code, guard and interceptor applied, and retried', async (order) => {
-    guardCalls = 0;
-    const { app, url } = await startApp({ imports: [resilience()], controllers: [RoutesController] });
+  it.each(['below', 'above'] as const)(
+    'with our decorator %s: routed, status code, guard and interceptor applied, and retried',
+    async (order) => {
+      guardCalls = 0;
+      const { app, url } = await startApp({ imports: [resilience()], controllers: [RoutesController] });
 
-    const response = await post(`${url}/routes/${order}`);
+      const response = await post(`${url}/routes/${order}`);
 
-    expect(response).toMatchObject({ status: 202, body: { wrapped: order } });
-    expect(guardCalls).toBe(1);
-    expect(app.get(RoutesController)[order].calls).toBe(2);
-  });
+      expect(response).toMatchObject({ status: 202, body: { wrapped: order } });
+      expect(guardCalls).toBe(1);
+      expect(app.get(RoutesController)[order].calls).toBe(2);
+    },
+  );
 
   it('a guard that denies stops the call before the retrying method runs', async () => {
     const { app, url } = await startApp({ imports: [resilience()], controllers: [RoutesController] });
@@ -152,16 +155,19 @@ describe('route metadata: @Post, @HttpCode, @UseGuards, @UseInterceptors', () =>
 });
 
 describe('@Cron (from @nestjs/schedule)', () => {
-  it.each(['below', 'above'] as const)('with our decorator %s: the job is registered and its tick is retried', async (order) => {
-    const moduleRef = await compile({ imports: [resilience(), ScheduleModule.forRoot()], providers: [Jobs] });
-    await moduleRef.init();
+  it.each(['below', 'above'] as const)(
+    'with our decorator %s: the job is registered and its tick is retried',
+    async (order) => {
+      const moduleRef = await compile({ imports: [resilience(), ScheduleModule.forRoot()], providers: [Jobs] });
+      await moduleRef.init();
 
-    const job = moduleRef.get(SchedulerRegistry).getCronJob(order);
-    expect(job.cronTime.source).toBe(order === 'below' ? '0 0 3 * * *' : '0 0 4 * * *');
-    await job.fireOnTick();
+      const job = moduleRef.get(SchedulerRegistry).getCronJob(order);
+      expect(job.cronTime.source).toBe(order === 'below' ? '0 0 3 * * *' : '0 0 4 * * *');
+      await job.fireOnTick();
 
-    expect(moduleRef.get(Jobs)[order].calls).toBe(2);
-  });
+      expect(moduleRef.get(Jobs)[order].calls).toBe(2);
+    },
+  );
 });
 
 describe('@OnEvent (from @nestjs/event-emitter)', () => {

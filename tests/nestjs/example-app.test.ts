@@ -31,7 +31,12 @@ describe('POST /chat', () => {
     const response = await post(`${url}/chat`, { message: 'hello' });
 
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ content: 'Echo: hello', agent: 'support', isError: false, completion: { object: 'chat.completion' } });
+    expect(response.body).toMatchObject({
+      content: 'Echo: hello',
+      agent: 'support',
+      isError: false,
+      completion: { object: 'chat.completion' },
+    });
     expect(llmRequests(server)).toHaveLength(3);
     expect(llmRequests(server)[0].headers.authorization).toBe(`Bearer ${API_KEY}`);
   });
@@ -69,12 +74,18 @@ describe('POST /title (@RetryOpenAI({ configName: "gpt-4o" }))', () => {
   it('retries under the named config read from ConfigService (LLM_GPT4O_MAX_ATTEMPTS)', async () => {
     process.env.LLM_GPT4O_MAX_ATTEMPTS = '2';
     const { server, url } = await exampleApp(['503', 'ok']);
-    expect(await post(`${url}/title`, { message: 'hi' })).toMatchObject({ status: 200, body: { title: expect.any(String) } });
+    expect(await post(`${url}/title`, { message: 'hi' })).toMatchObject({
+      status: 200,
+      body: { title: expect.any(String) },
+    });
 
     server.setScript(Array(10).fill('503'));
     const response = await post(`${url}/title`, { message: PROMPT });
 
-    expect(response).toMatchObject({ status: 503, body: { message: 'The LLM service is unavailable; please try again in a few moments.' } });
+    expect(response).toMatchObject({
+      status: 503,
+      body: { message: 'The LLM service is unavailable; please try again in a few moments.' },
+    });
     expect(response.text).not.toContain('4111');
     expect(llmRequests(server)).toHaveLength(2 + 2);
   });

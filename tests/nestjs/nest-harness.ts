@@ -37,7 +37,9 @@ export class CapturingLogger implements LoggerService {
   }
   /** Entries of one level, optionally of one context. */
   at(level: string, context?: string): LogEntry[] {
-    return this.entries.filter((entry) => entry.level === level && (context === undefined || entry.context === context));
+    return this.entries.filter(
+      (entry) => entry.level === level && (context === undefined || entry.context === context),
+    );
   }
   private add(level: string, message: unknown, params: unknown[]): void {
     // Nest passes the context last (error: after an optional stack).
@@ -75,7 +77,10 @@ export function openaiFor(server: FaultServer): OpenAI {
 }
 
 /** Compiles a testing module (Nest's own logs captured, not printed); closed after the test. */
-export async function compile(metadata: ModuleMetadata, logger: LoggerService = new CapturingLogger()): Promise<TestingModule> {
+export async function compile(
+  metadata: ModuleMetadata,
+  logger: LoggerService = new CapturingLogger(),
+): Promise<TestingModule> {
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
   cleanUps.push(() => moduleRef.close());
   return moduleRef;
@@ -111,4 +116,5 @@ export async function post(url: string, body: unknown = {}): Promise<{ status: n
 }
 
 /** The chat-completion requests the fault server received. */
-export const llmRequests = (server: FaultServer) => server.requests.filter((request) => request.path.endsWith('/chat/completions'));
+export const llmRequests = (server: FaultServer) =>
+  server.requests.filter((request) => request.path.endsWith('/chat/completions'));

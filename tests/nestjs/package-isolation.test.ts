@@ -5,8 +5,6 @@ import { node, ROOT } from '../support/node-process';
 // The BUILT package (`npm run build` first; `npm test` does it): `llm-resilience/nestjs` is
 // an entry point of its own, and nothing else loads @nestjs/*.
 
-
-
 beforeAll(() => {
   for (const file of ['dist/cjs/integrations/nestjs/index.js', 'dist/esm/nestjs.mjs']) {
     if (!fs.existsSync(path.join(ROOT, file))) {
@@ -66,7 +64,14 @@ it('llm-resilience/nestjs: require and import give one copy, sharing the setting
     `,
   ]);
   expect(JSON.parse(out)).toEqual({
-    names: ['InjectAgentConfig', 'NestLoggerAdapter', 'RESILIENCE_LOGGER_CONTEXT', 'RESILIENCE_MODULE_OPTIONS', 'ResilienceModule', 'agentConfigToken'],
+    names: [
+      'InjectAgentConfig',
+      'NestLoggerAdapter',
+      'RESILIENCE_LOGGER_CONTEXT',
+      'RESILIENCE_MODULE_OPTIONS',
+      'ResilienceModule',
+      'agentConfigToken',
+    ],
     same: true,
     value: 'ok',
     calls: 4,

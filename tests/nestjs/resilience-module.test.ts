@@ -23,7 +23,17 @@ import {
 } from '../../src/integrations/nestjs';
 import type { FaultServer } from '../../src/testing';
 import { createTestLogger } from '../support/test-logger';
-import { CapturingLogger, cleanUp, compile, faultServer, immediateRetries, llmRequests, openaiFor, post, startApp } from './nest-harness';
+import {
+  CapturingLogger,
+  cleanUp,
+  compile,
+  faultServer,
+  immediateRetries,
+  llmRequests,
+  openaiFor,
+  post,
+  startApp,
+} from './nest-harness';
 
 // e2e: ResilienceModule in real testing modules and HTTP apps, the fault server as the LLM.
 
@@ -146,7 +156,11 @@ describe('logging', () => {
     await post(`${url}/ask`, { question: 'hello' });
 
     expect(log.at('warn')).toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/^Retrying ChatAgent\.ask in /), attempt: 1, status: 503 }),
+      expect.objectContaining({
+        message: expect.stringMatching(/^Retrying ChatAgent\.ask in /),
+        attempt: 1,
+        status: 503,
+      }),
     ]);
     expect(nestLogger.entries.filter((entry) => entry.context === RESILIENCE_LOGGER_CONTEXT)).toEqual([]);
   });
@@ -164,7 +178,10 @@ describe('logging', () => {
     const errors = nestLogger.at('error', RESILIENCE_LOGGER_CONTEXT);
     expect(errors).toHaveLength(1);
     expect(errors[0].message).toMatch(/ChatAgent\.ask/);
-    expect(JSON.parse(errors[0].message.slice(errors[0].message.indexOf(' {') + 1))).toMatchObject({ attempt: 2, status: 503 });
+    expect(JSON.parse(errors[0].message.slice(errors[0].message.indexOf(' {') + 1))).toMatchObject({
+      attempt: 2,
+      status: 503,
+    });
     // Never the key or the prompt.
     expect(JSON.stringify(nestLogger.entries)).not.toMatch(/sk-test-key|hello/);
   });
@@ -212,7 +229,11 @@ describe('forRootAsync', () => {
     class ResilienceConfigService implements ResilienceOptionsFactory {
       constructor(private readonly config: ConfigService) {}
       createResilienceOptions(): ResilienceModuleOptions {
-        return { defaults: { maxAttempts: this.config.get('ATTEMPTS', 4) }, configs: NAMED, logger: createTestLogger().logger };
+        return {
+          defaults: { maxAttempts: this.config.get('ATTEMPTS', 4) },
+          configs: NAMED,
+          logger: createTestLogger().logger,
+        };
       }
     }
     const server = await faultServer(Array(10).fill('503'));
@@ -286,12 +307,19 @@ describe('global by default', () => {
 
   it('isGlobal is not passed on as an option', async () => {
     // It would be reported as an unknown option at boot.
-    await expect(compile({ imports: [ResilienceModule.forRoot({ configs: NAMED, isGlobal: true })] })).resolves.toBeDefined();
+    await expect(
+      compile({ imports: [ResilienceModule.forRoot({ configs: NAMED, isGlobal: true })] }),
+    ).resolves.toBeDefined();
   });
 });
 
 describe('providers', () => {
-  const support = { provider: 'openai' as const, model: 'gpt-4o', apiKey: 'sk-secret-support-key', retryConfig: { maxAttempts: 2 } };
+  const support = {
+    provider: 'openai' as const,
+    model: 'gpt-4o',
+    apiKey: 'sk-secret-support-key',
+    retryConfig: { maxAttempts: 2 },
+  };
 
   @Injectable()
   class SupportDesk {
@@ -309,7 +337,10 @@ describe('providers', () => {
       imports: [
         ResilienceModule.forRoot({
           configs: NAMED,
-          agents: { support, triage: AgentConfig.from({ provider: 'openai', model: 'gpt-4o-mini', name: 'triage-bot' }) },
+          agents: {
+            support,
+            triage: AgentConfig.from({ provider: 'openai', model: 'gpt-4o-mini', name: 'triage-bot' }),
+          },
         }),
       ],
       providers: [SupportDesk],
@@ -328,7 +359,10 @@ describe('providers', () => {
     const moduleRef = await compile({
       imports: [
         ResilienceModule.forRootAsync({
-          useFactory: () => ({ configs: NAMED, agents: { support, triage: { provider: 'openai', model: 'gpt-4o-mini' } } }),
+          useFactory: () => ({
+            configs: NAMED,
+            agents: { support, triage: { provider: 'openai', model: 'gpt-4o-mini' } },
+          }),
         }),
       ],
       providers: [SupportDesk],
@@ -340,7 +374,9 @@ describe('providers', () => {
   it("ResilientLLMService, AgentOrchestrator and LLMServiceFactory are built with the module's logger and tracer", async () => {
     const log = createTestLogger();
     const tracer: Tracer = { logEvent: jest.fn(), logError: jest.fn() };
-    const moduleRef = await compile({ imports: [ResilienceModule.forRoot({ configs: NAMED, logger: log.logger, tracer })] });
+    const moduleRef = await compile({
+      imports: [ResilienceModule.forRoot({ configs: NAMED, logger: log.logger, tracer })],
+    });
 
     const service = moduleRef.get(ResilientLLMService);
     const orchestrator = moduleRef.get(AgentOrchestrator);
@@ -362,7 +398,10 @@ describe('providers', () => {
           configs: NAMED,
           tracer,
           logger: createTestLogger().logger,
-          agents: { support: { ...support, baseURL: server.openaiBaseURL }, triage: { provider: 'openai', model: 'm' } },
+          agents: {
+            support: { ...support, baseURL: server.openaiBaseURL },
+            triage: { provider: 'openai', model: 'm' },
+          },
         }),
       ],
       providers: [SupportDesk],
@@ -387,7 +426,10 @@ describe('request scope', () => {
 
     @RetryOpenAI({ configName: 'fast' })
     async ask(question: string): Promise<string> {
-      const completion = await this.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: question }] });
+      const completion = await this.client.chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: question }],
+      });
       return completion.choices[0].message.content ?? '';
     }
   }
@@ -402,7 +444,11 @@ describe('request scope', () => {
     @Post()
     @RetryOpenAI({ configName: 'patient' })
     async ask(@Body() body: { question: string }): Promise<{ id: number; answer: string; orchestrator: boolean }> {
-      return { id: this.agent.id, answer: await this.agent.ask(body.question), orchestrator: this.orchestrator instanceof AgentOrchestrator };
+      return {
+        id: this.agent.id,
+        answer: await this.agent.ask(body.question),
+        orchestrator: this.orchestrator instanceof AgentOrchestrator,
+      };
     }
   }
 
@@ -450,7 +496,9 @@ describe('shutdown', () => {
 
   it("takes back the module's settings when the app closes (not the process's other state)", async () => {
     const log = createTestLogger();
-    const moduleRef = await compile({ imports: [ResilienceModule.forRoot({ defaults: { maxAttempts: 4 }, configs: NAMED, logger: log.logger })] });
+    const moduleRef = await compile({
+      imports: [ResilienceModule.forRoot({ defaults: { maxAttempts: 4 }, configs: NAMED, logger: log.logger })],
+    });
     const during = new Flaky();
     await expect(during.run()).rejects.toThrow('down');
     expect(during.calls).toBe(4);
@@ -465,7 +513,11 @@ describe('shutdown', () => {
   });
 
   it('keeps the settings when something changed them after boot (they are no longer only its own)', async () => {
-    const moduleRef = await compile({ imports: [ResilienceModule.forRoot({ defaults: { maxAttempts: 4 }, configs: NAMED, logger: createTestLogger().logger })] });
+    const moduleRef = await compile({
+      imports: [
+        ResilienceModule.forRoot({ defaults: { maxAttempts: 4 }, configs: NAMED, logger: createTestLogger().logger }),
+      ],
+    });
     configureResilience({ tracer: { logEvent: () => undefined } });
 
     await moduleRef.close();

@@ -258,11 +258,14 @@ describe('a NestJS controller with route, guard, interceptor and custom metadata
   });
 
   describe.each(DECORATED)('with @RetryOpenAI() %s', (_position, Decorated) => {
-    it.each(['find', 'create'] as const)('%s: every metadata key on the handler equals the undecorated one', (method) => {
-      const expected = metadataOf(Plain.prototype[method]);
-      expect(Object.keys(expected).length).toBeGreaterThanOrEqual(3);
-      expect(metadataOf(Decorated.prototype[method])).toEqual(expected);
-    });
+    it.each(['find', 'create'] as const)(
+      '%s: every metadata key on the handler equals the undecorated one',
+      (method) => {
+        const expected = metadataOf(Plain.prototype[method]);
+        expect(Object.keys(expected).length).toBeGreaterThanOrEqual(3);
+        expect(metadataOf(Decorated.prototype[method])).toEqual(expected);
+      },
+    );
 
     it('route, HTTP code, headers, guards (in order), interceptors and custom metadata survive', () => {
       const find = Decorated.prototype.find;
@@ -292,7 +295,9 @@ describe('a NestJS controller with route, guard, interceptor and custom metadata
     it('design:type, design:paramtypes and design:returntype survive on (prototype, key)', () => {
       for (const method of ['find', 'create'] as const) {
         for (const key of ['design:type', 'design:paramtypes', 'design:returntype']) {
-          expect(Reflect.getMetadata(key, Decorated.prototype, method)).toEqual(Reflect.getMetadata(key, Plain.prototype, method));
+          expect(Reflect.getMetadata(key, Decorated.prototype, method)).toEqual(
+            Reflect.getMetadata(key, Plain.prototype, method),
+          );
         }
       }
       expect(Reflect.getMetadata('design:type', Decorated.prototype, 'find')).toBe(Function);

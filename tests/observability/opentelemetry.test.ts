@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { context, Context, ContextManager, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  context,
+  Context,
+  ContextManager,
+  metrics,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import type { MeterProvider as ApiMeterProvider, TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
@@ -170,8 +179,9 @@ describe('detection', () => {
       jest.doMock('@opentelemetry/api', () => {
         throw Object.assign(new Error("Cannot find module '@opentelemetry/api'"), { code: 'MODULE_NOT_FOUND' });
       });
-       
-      const isolated = require('../../src/observability/opentelemetry') as typeof import('../../src/observability/opentelemetry');
+
+      const isolated =
+        require('../../src/observability/opentelemetry') as typeof import('../../src/observability/opentelemetry');
       expect(isolated.detectOpenTelemetry()).toBeUndefined();
       expect(isolated.detectOpenTelemetry()).toBeUndefined();
     });
@@ -185,8 +195,9 @@ describe('detection', () => {
         loads++;
         return jest.requireActual('@opentelemetry/api');
       });
-       
-      const isolated = require('../../src/observability/opentelemetry') as typeof import('../../src/observability/opentelemetry');
+
+      const isolated =
+        require('../../src/observability/opentelemetry') as typeof import('../../src/observability/opentelemetry');
       expect(loads).toBe(0);
       isolated.detectOpenTelemetry();
       expect(loads).toBe(1);
@@ -286,7 +297,9 @@ describe('spans and metrics with the OpenTelemetry SDK', () => {
       'llm_resilience.attempts': 1,
       'llm_resilience.outcome': 'successful_without_retry',
     });
-    expect(span.events.map((event) => [event.name, event.attributes])).toEqual([['llm_resilience.attempt', { attempt: 1 }]]);
+    expect(span.events.map((event) => [event.name, event.attributes])).toEqual([
+      ['llm_resilience.attempt', { attempt: 1 }],
+    ]);
     expect(span.status).toEqual({ code: SpanStatusCode.OK });
 
     const collected = await collectMetrics();
@@ -371,7 +384,11 @@ describe('spans and metrics with the OpenTelemetry SDK', () => {
 
   test('the calls counter separates the four outcomes and the keys', async () => {
     const instrumentation = detect();
-    const run = (key: string, outcome: Parameters<ReturnType<Instrumentation['startCall']>['end']>[0], attempts: number) => {
+    const run = (
+      key: string,
+      outcome: Parameters<ReturnType<Instrumentation['startCall']>['end']>[0],
+      attempts: number,
+    ) => {
       const call = instrumentation.startCall({ method: 'A.b', key });
       for (let attempt = 1; attempt <= attempts; attempt++) {
         call.attempt(attempt);
@@ -519,7 +536,14 @@ describe('circuit state gauge', () => {
 
     unregister.push(
       registerCircuitStateSource(
-        () => [{ key: 'ok', state: 'open' }, { key: 'bad', state: 'melted' }, { key: 'proto', state: 'toString' }, { state: 'open' }, null] as unknown as Array<{ key: string; state: 'open' }>,
+        () =>
+          [
+            { key: 'ok', state: 'open' },
+            { key: 'bad', state: 'melted' },
+            { key: 'proto', state: 'toString' },
+            { state: 'open' },
+            null,
+          ] as unknown as Array<{ key: string; state: 'open' }>,
       ),
     );
     expect(points<number>((await collectMetrics()).get('llm_resilience.circuit.state'))).toEqual([
@@ -604,7 +628,9 @@ describe('a broken SDK never breaks a call', () => {
     }).not.toThrow();
 
     metrics.disable();
-    metrics.setGlobalMeterProvider({ getMeter: () => ({ createCounter: thrower, createHistogram: thrower, createObservableGauge: thrower }) } as unknown as ApiMeterProvider);
+    metrics.setGlobalMeterProvider({
+      getMeter: () => ({ createCounter: thrower, createHistogram: thrower, createObservableGauge: thrower }),
+    } as unknown as ApiMeterProvider);
     expect(() => detectOpenTelemetry()).not.toThrow();
     expect(detectOpenTelemetry()).toBeUndefined();
   });

@@ -19,8 +19,7 @@ const OPENAI_PROJECT_KEY = 'sk-proj-abc123DEF456ghi789JKL012mno345PQR678stu901VW
 const OPENAI_LEGACY_KEY = 'sk-Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90Uv12Wx34';
 const OPENAI_SERVICE_KEY = 'sk-svcacct-Zz9_Yy8-Xx7Ww6Vv5Uu4Tt3Ss2Rr1Qq0';
 const AZURE_HEX_KEY = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
-const AZURE_84_KEY =
-  'A1b2C3d4'.repeat(6) + 'E5f6' + 'JQQJ99' + 'B' + 'A' + 'ACOGxYz1234567ab' + 'Q' + 'r5T6y7U';
+const AZURE_84_KEY = 'A1b2C3d4'.repeat(6) + 'E5f6' + 'JQQJ99' + 'B' + 'A' + 'ACOGxYz1234567ab' + 'Q' + 'r5T6y7U';
 const JWT_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
 const OPAQUE_TOKEN = 'opaque-bearer-5f1e2d9c';
 const HEADER_VALUE = 'header-value-7Q2w';
@@ -100,7 +99,10 @@ describe('redactText', () => {
       `https://acct.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-01-01&sig=${HEADER_VALUE}%3D`,
       `https://acct.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-01-01&sig=${REDACTED}`,
     ],
-    [`https://fn.azurewebsites.net/api/run?code=${HEADER_VALUE}`, `https://fn.azurewebsites.net/api/run?code=${REDACTED}`],
+    [
+      `https://fn.azurewebsites.net/api/run?code=${HEADER_VALUE}`,
+      `https://fn.azurewebsites.net/api/run?code=${REDACTED}`,
+    ],
     [`https://maps.example.com/geo?key=${HEADER_VALUE}#top`, `https://maps.example.com/geo?key=${REDACTED}#top`],
     [`redis://default:hunter2@cache.local:6379`, `redis://default:${REDACTED}@cache.local:6379`],
   ])('redacts credentials in the URL %s', (input, expected) => {
@@ -186,7 +188,11 @@ describe('redactSecrets format', () => {
     expect(info[LEVEL]).toBe('warn');
     expect(info.level).toBe('warn');
     expect(info[SPLAT]).toEqual([{ attempt: 1 }, `extra ${REDACTED}`]);
-    expect(JSON.parse(transport.lines()[0])).toEqual({ level: 'warn', message: `calling with ${REDACTED}`, attempt: 1 });
+    expect(JSON.parse(transport.lines()[0])).toEqual({
+      level: 'warn',
+      message: `calling with ${REDACTED}`,
+      attempt: 1,
+    });
     expectNoSecrets(transport.dump());
   });
 
@@ -215,7 +221,12 @@ describe('redactSecrets format', () => {
           cookie: `s=${HEADER_VALUE}`,
           'content-type': 'application/json',
         },
-        options: { apiKey: HEADER_VALUE, openaiApiKey: HEADER_VALUE, dbPassword: 'hunter2', client_secret: HEADER_VALUE },
+        options: {
+          apiKey: HEADER_VALUE,
+          openaiApiKey: HEADER_VALUE,
+          dbPassword: 'hunter2',
+          client_secret: HEADER_VALUE,
+        },
       },
       tokens: [{ access_token: HEADER_VALUE, token: { value: HEADER_VALUE } }],
       usage: { total_tokens: 42, prompt_tokens: 30 },
@@ -303,11 +314,14 @@ describe('redactSecrets format', () => {
     const { logger, transport } = setup();
     const root = new Error(`connect failed, Authorization: Bearer ${OPAQUE_TOKEN}`);
     const middle = new Error(`upstream said: invalid api-key ${AZURE_HEX_KEY}`, { cause: root });
-    const apiError = Object.assign(new Error(`401 Incorrect API key provided: ${OPENAI_PROJECT_KEY}`, { cause: middle }), {
-      status: 401,
-      headers: new Headers({ 'x-request-id': 'req_abc123', 'set-cookie': `s=${HEADER_VALUE}` }),
-      error: { message: `key ${OPENAI_PROJECT_KEY} is wrong`, code: 'invalid_api_key' },
-    });
+    const apiError = Object.assign(
+      new Error(`401 Incorrect API key provided: ${OPENAI_PROJECT_KEY}`, { cause: middle }),
+      {
+        status: 401,
+        headers: new Headers({ 'x-request-id': 'req_abc123', 'set-cookie': `s=${HEADER_VALUE}` }),
+        error: { message: `key ${OPENAI_PROJECT_KEY} is wrong`, code: 'invalid_api_key' },
+      },
+    );
     logger.error('call failed', { error: apiError });
     await flushLogs();
 
@@ -346,7 +360,9 @@ describe('redactSecrets format', () => {
 
   it('redacts AggregateError members', async () => {
     const { logger, transport } = setup();
-    logger.error('all failed', { error: new AggregateError([new Error(`bad ${OPENAI_LEGACY_KEY}`)], 'all attempts failed') });
+    logger.error('all failed', {
+      error: new AggregateError([new Error(`bad ${OPENAI_LEGACY_KEY}`)], 'all attempts failed'),
+    });
     await flushLogs();
     const logged = (transport.entries[0] as Record<string, unknown>).error as { errors: Array<{ message: string }> };
     expect(logged.errors[0].message).toBe(`bad ${REDACTED}`);
@@ -393,7 +409,10 @@ describe('redactSecrets format', () => {
     });
     expect(() => logger.warn('odd values', { hostile, withGetter })).not.toThrow();
     await flushLogs();
-    expect(transport.entries[0]).toMatchObject({ hostile: '[Unreadable]', withGetter: { ok: 1, broken: '[Unreadable]' } });
+    expect(transport.entries[0]).toMatchObject({
+      hostile: '[Unreadable]',
+      withGetter: { ok: 1, broken: '[Unreadable]' },
+    });
   });
 
   it('never mutates the caller’s objects', async () => {
@@ -462,7 +481,12 @@ describe('redactSecrets format', () => {
 describe('redactValue', () => {
   it('applies the same rules outside winston', () => {
     const input = { apiKey: HEADER_VALUE, text: `Bearer ${OPAQUE_TOKEN}`, prompt: PROMPT_TEXT, n: 1 };
-    expect(redactValue(input)).toEqual({ apiKey: REDACTED, text: `Bearer ${REDACTED}`, prompt: '[REDACTED PROMPT]', n: 1 });
+    expect(redactValue(input)).toEqual({
+      apiKey: REDACTED,
+      text: `Bearer ${REDACTED}`,
+      prompt: '[REDACTED PROMPT]',
+      n: 1,
+    });
     expect(input.apiKey).toBe(HEADER_VALUE);
     expect(redactValue(`sk ${OPENAI_PROJECT_KEY}`)).toBe(`sk ${REDACTED}`);
     expect(redactValue(42)).toBe(42);

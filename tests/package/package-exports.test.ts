@@ -227,7 +227,6 @@ describe('require and import', () => {
   });
 
   it('expose exactly what src/index.ts exports (dist is not stale)', () => {
-     
     const source = Object.keys(require('../../src')).sort();
     expect(fromRequire.names).toEqual(source);
   });

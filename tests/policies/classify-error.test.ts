@@ -29,7 +29,13 @@ import {
   type ErrorClassification,
   type FailureKind,
 } from '../../src/policies/classification';
-import { closedPortUrl, reply, startLoopbackServer, type LoopbackReply, type LoopbackServer } from '../support/loopback-server';
+import {
+  closedPortUrl,
+  reply,
+  startLoopbackServer,
+  type LoopbackReply,
+  type LoopbackServer,
+} from '../support/loopback-server';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 /** Put into every error body: a classification must never echo provider text. */
@@ -74,7 +80,13 @@ function openAIClient(baseURL: string, options: { timeout?: number } = {}): Open
 }
 
 function azureOpenAIClient(endpoint: string): AzureOpenAI {
-  return new AzureOpenAI({ apiKey: 'azure-key', endpoint, apiVersion: '2024-10-21', deployment: 'gpt-4o', maxRetries: 0 });
+  return new AzureOpenAI({
+    apiKey: 'azure-key',
+    endpoint,
+    apiVersion: '2024-10-21',
+    deployment: 'gpt-4o',
+    maxRetries: 0,
+  });
 }
 
 const clients = {
@@ -93,13 +105,30 @@ const body = (error: Record<string, unknown>) => ({ error: { message: SECRET, ..
 const HTTP_CASES: HttpCase[] = [
   {
     name: 'rate-limit-ms',
-    reply: reply.json(429, body({ code: 'rate_limit_exceeded', type: 'requests' }), { 'retry-after-ms': '150', 'x-request-id': 'req_1' }),
-    expected: { kind: 'rate_limit', retryable: true, reason: 'status 429', status: 429, retryAfterMs: 150, requestId: 'req_1' },
+    reply: reply.json(429, body({ code: 'rate_limit_exceeded', type: 'requests' }), {
+      'retry-after-ms': '150',
+      'x-request-id': 'req_1',
+    }),
+    expected: {
+      kind: 'rate_limit',
+      retryable: true,
+      reason: 'status 429',
+      status: 429,
+      retryAfterMs: 150,
+      requestId: 'req_1',
+    },
   },
   {
     name: 'rate-limit-seconds',
     reply: reply.json(429, body({ code: '429' }), { 'retry-after': '2', 'x-request-id': 'req_2' }),
-    expected: { kind: 'rate_limit', retryable: true, reason: 'status 429', status: 429, retryAfterMs: 2000, requestId: 'req_2' },
+    expected: {
+      kind: 'rate_limit',
+      retryable: true,
+      reason: 'status 429',
+      status: 429,
+      retryAfterMs: 2000,
+      requestId: 'req_2',
+    },
   },
   {
     name: 'rate-limit-date',
@@ -109,7 +138,13 @@ const HTTP_CASES: HttpCase[] = [
   {
     name: 'insufficient-quota',
     reply: reply.json(429, body({ code: 'insufficient_quota', type: 'insufficient_quota' }), { 'retry-after': '1' }),
-    expected: { kind: 'quota_exhausted', retryable: false, reason: 'insufficient_quota', status: 429, retryAfterMs: 1000 },
+    expected: {
+      kind: 'quota_exhausted',
+      retryable: false,
+      reason: 'insufficient_quota',
+      status: 429,
+      retryAfterMs: 1000,
+    },
   },
   {
     name: 'server-500',
@@ -144,7 +179,18 @@ const HTTP_CASES: HttpCase[] = [
   {
     // Azure OpenAI's documented content-filter error body.
     name: 'content-filter',
-    reply: reply.json(400, body({ code: 'content_filter', param: 'prompt', status: 400, innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: { hate: { filtered: true, severity: 'high' } } } })),
+    reply: reply.json(
+      400,
+      body({
+        code: 'content_filter',
+        param: 'prompt',
+        status: 400,
+        innererror: {
+          code: 'ResponsibleAIPolicyViolation',
+          content_filter_result: { hate: { filtered: true, severity: 'high' } },
+        },
+      }),
+    ),
     expected: { kind: 'content_filter', retryable: false, reason: 'content_filter', status: 400 },
   },
   {
@@ -195,7 +241,14 @@ const HTTP_CASES: HttpCase[] = [
   {
     name: 'azure-gateway-request-id',
     reply: reply.json(429, body({ code: '429' }), { 'apim-request-id': 'apim_1', 'retry-after-ms': '5' }),
-    expected: { kind: 'rate_limit', retryable: true, reason: 'status 429', status: 429, retryAfterMs: 5, requestId: 'apim_1' },
+    expected: {
+      kind: 'rate_limit',
+      retryable: true,
+      reason: 'status 429',
+      status: 429,
+      retryAfterMs: 5,
+      requestId: 'apim_1',
+    },
   },
 ];
 
@@ -262,7 +315,10 @@ describe('real openai client: transport failures', () => {
   });
 
   it('a body cut mid-stream is a bare TypeError: terminated, which only the network scope recognises', async () => {
-    const url = scenario('cut', reply.cut(200, '{"id":"chatcmpl-1","choi', { 'content-type': 'application/json', 'content-length': '500' }));
+    const url = scenario(
+      'cut',
+      reply.cut(200, '{"id":"chatcmpl-1","choi', { 'content-type': 'application/json', 'content-length': '500' }),
+    );
     const error = await clients.openai(url);
     expect(classifyOpenAIError(error)).toBeUndefined();
     expect(classifyAzureError(error)).toBeUndefined();
@@ -281,7 +337,13 @@ describe('credential errors (@azure/identity)', () => {
   });
 
   function azureWithTokenProvider(azureADTokenProvider: () => Promise<string>): AzureOpenAI {
-    return new AzureOpenAI({ endpoint: server.url, apiVersion: '2024-10-21', deployment: 'gpt-4o', maxRetries: 0, azureADTokenProvider });
+    return new AzureOpenAI({
+      endpoint: server.url,
+      apiVersion: '2024-10-21',
+      deployment: 'gpt-4o',
+      maxRetries: 0,
+      azureADTokenProvider,
+    });
   }
 
   it('a token provider throwing CredentialUnavailableError, wrapped by AzureOpenAI as OpenAIError', async () => {
@@ -299,17 +361,29 @@ describe('credential errors (@azure/identity)', () => {
   });
 
   it('a real EnvironmentCredential with no environment, through getBearerTokenProvider', async () => {
-    const provider = getBearerTokenProvider(new EnvironmentCredential(), 'https://cognitiveservices.azure.com/.default');
+    const provider = getBearerTokenProvider(
+      new EnvironmentCredential(),
+      'https://cognitiveservices.azure.com/.default',
+    );
     const error = await rejectionOf(azureWithTokenProvider(provider).chat.completions.create(chatRequest));
     expect(classifyAzureError(error)).toEqual(CREDENTIAL);
   });
 
   it.each<[string, () => unknown]>([
     ['CredentialUnavailableError', () => new CredentialUnavailableError('x')],
-    ['AuthenticationError (even a 503 from the token endpoint)', () => new IdentityAuthenticationError(503, { error: 'temporarily_unavailable', error_description: SECRET })],
-    ['AggregateAuthenticationError', () => new AggregateAuthenticationError([new CredentialUnavailableError('a')], 'all failed')],
+    [
+      'AuthenticationError (even a 503 from the token endpoint)',
+      () => new IdentityAuthenticationError(503, { error: 'temporarily_unavailable', error_description: SECRET }),
+    ],
+    [
+      'AggregateAuthenticationError',
+      () => new AggregateAuthenticationError([new CredentialUnavailableError('a')], 'all failed'),
+    ],
     ['AuthenticationRequiredError', () => new AuthenticationRequiredError({ scopes: ['x'] })],
-    ['a credential error two causes deep', () => new Error('outer', { cause: new Error('middle', { cause: new CredentialUnavailableError('x') }) })],
+    [
+      'a credential error two causes deep',
+      () => new Error('outer', { cause: new Error('middle', { cause: new CredentialUnavailableError('x') }) }),
+    ],
   ])('%s -> auth, not retryable', (_label, make) => {
     const error = make();
     expect(classifyError(error)).toEqual(CREDENTIAL);
@@ -346,14 +420,53 @@ describe('@azure/core-rest-pipeline', () => {
   }
 
   it.each<[string, LoopbackReply, ErrorClassification]>([
-    ['503 with retry-after and x-ms-request-id', reply.json(503, body({}), { 'retry-after': '1', 'x-ms-request-id': 'ms_1' }), { kind: 'server', retryable: true, reason: 'status 503', status: 503, retryAfterMs: 1000, requestId: 'ms_1' }],
-    ['429 with retry-after-ms; apim-request-id preferred', reply.json(429, body({ code: '429' }), { 'retry-after-ms': '120', 'x-ms-request-id': 'ms_2', 'apim-request-id': 'apim_2' }), { kind: 'rate_limit', retryable: true, reason: 'status 429', status: 429, retryAfterMs: 120, requestId: 'apim_2' }],
-    ['429 with x-ms-retry-after-ms and x-request-id', reply.json(429, body({}), { 'x-ms-retry-after-ms': '80', 'x-request-id': 'xr_3' }), { kind: 'rate_limit', retryable: true, reason: 'status 429', status: 429, retryAfterMs: 80, requestId: 'xr_3' }],
-    ['400 content_filter (from the body)', reply.json(400, body({ code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } })), { kind: 'content_filter', retryable: false, reason: 'content_filter', status: 400 }],
-    ['400 context_length_exceeded', reply.json(400, body({ code: 'context_length_exceeded' })), { kind: 'context_length', retryable: false, reason: 'context_length_exceeded', status: 400 }],
-    ['401', reply.json(401, body({ code: 'PermissionDenied' })), { kind: 'auth', retryable: false, reason: 'status 401', status: 401 }],
+    [
+      '503 with retry-after and x-ms-request-id',
+      reply.json(503, body({}), { 'retry-after': '1', 'x-ms-request-id': 'ms_1' }),
+      { kind: 'server', retryable: true, reason: 'status 503', status: 503, retryAfterMs: 1000, requestId: 'ms_1' },
+    ],
+    [
+      '429 with retry-after-ms; apim-request-id preferred',
+      reply.json(429, body({ code: '429' }), {
+        'retry-after-ms': '120',
+        'x-ms-request-id': 'ms_2',
+        'apim-request-id': 'apim_2',
+      }),
+      {
+        kind: 'rate_limit',
+        retryable: true,
+        reason: 'status 429',
+        status: 429,
+        retryAfterMs: 120,
+        requestId: 'apim_2',
+      },
+    ],
+    [
+      '429 with x-ms-retry-after-ms and x-request-id',
+      reply.json(429, body({}), { 'x-ms-retry-after-ms': '80', 'x-request-id': 'xr_3' }),
+      { kind: 'rate_limit', retryable: true, reason: 'status 429', status: 429, retryAfterMs: 80, requestId: 'xr_3' },
+    ],
+    [
+      '400 content_filter (from the body)',
+      reply.json(400, body({ code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } })),
+      { kind: 'content_filter', retryable: false, reason: 'content_filter', status: 400 },
+    ],
+    [
+      '400 context_length_exceeded',
+      reply.json(400, body({ code: 'context_length_exceeded' })),
+      { kind: 'context_length', retryable: false, reason: 'context_length_exceeded', status: 400 },
+    ],
+    [
+      '401',
+      reply.json(401, body({ code: 'PermissionDenied' })),
+      { kind: 'auth', retryable: false, reason: 'status 401', status: 401 },
+    ],
     ['501', reply.status(501), { kind: 'server', retryable: false, reason: 'status 501', status: 501 }],
-    ['503 with x-should-retry: false', reply.json(503, body({}), { 'x-should-retry': 'false' }), { kind: 'server', retryable: false, reason: 'x-should-retry: false', status: 503 }],
+    [
+      '503 with x-should-retry: false',
+      reply.json(503, body({}), { 'x-should-retry': 'false' }),
+      { kind: 'server', retryable: false, reason: 'x-should-retry: false', status: 503 },
+    ],
   ])('RestError from a %s response', async (label, chosen, expected) => {
     const error = await restErrorFor(label.replace(/\W+/g, '-'), chosen);
     expect(classifyError(error, NOW)).toEqual(expected);
@@ -384,7 +497,9 @@ describe('@azure/core-rest-pipeline', () => {
 
   it("the request's own timeout -> AbortError in flight: timeout, retryable (Azure and network scopes)", async () => {
     const url = `${scenario('azure-timeout', reply.hang())}/x`;
-    const error = await rejectionOf(pipeline.sendRequest(httpClient, createPipelineRequest({ url, allowInsecureConnection: true, timeout: 30 })));
+    const error = await rejectionOf(
+      pipeline.sendRequest(httpClient, createPipelineRequest({ url, allowInsecureConnection: true, timeout: 30 })),
+    );
     expect((error as Error).name).toBe('AbortError');
     expect(classifyAzureError(error)).toEqual({ kind: 'timeout', retryable: true, reason: 'timeout' });
     expect(classifyNetworkError(error)).toEqual({ kind: 'timeout', retryable: true, reason: 'timeout' });
@@ -394,7 +509,9 @@ describe('@azure/core-rest-pipeline', () => {
   it('a request started with an already aborted signal -> AbortError: aborted, not retryable', async () => {
     const url = `${scenario('azure-pre-aborted', reply.hang())}/x`;
     const abortSignal = AbortSignal.abort();
-    const error = await rejectionOf(pipeline.sendRequest(httpClient, createPipelineRequest({ url, allowInsecureConnection: true, abortSignal })));
+    const error = await rejectionOf(
+      pipeline.sendRequest(httpClient, createPipelineRequest({ url, allowInsecureConnection: true, abortSignal })),
+    );
     expect((error as Error).name).toBe('AbortError');
     expect(classifyAzureError(error)).toBeUndefined();
     expect(classifyNetworkError(error)).toEqual({ kind: 'aborted', retryable: false, reason: 'aborted by caller' });
@@ -441,7 +558,9 @@ describe('bare Node and fetch errors', () => {
   });
 
   it('fetch with AbortSignal.timeout -> TimeoutError: timeout, retryable (network scope)', async () => {
-    const error = await rejectionOf(fetch(`${scenario('fetch-hang', reply.hang())}/x`, { signal: AbortSignal.timeout(30) }));
+    const error = await rejectionOf(
+      fetch(`${scenario('fetch-hang', reply.hang())}/x`, { signal: AbortSignal.timeout(30) }),
+    );
     expect(classifyNetworkError(error)).toEqual({ kind: 'timeout', retryable: true, reason: 'timeout' });
     expect(shouldRetryAzureError(error)).toBe(false);
     expect(shouldRetryOpenAIError(error)).toBe(false);
@@ -449,7 +568,9 @@ describe('bare Node and fetch errors', () => {
 
   it("fetch aborted by the caller's AbortController -> AbortError: aborted, not retryable", async () => {
     const controller = new AbortController();
-    const pending = rejectionOf(fetch(`${scenario('fetch-hang-abort', reply.hang())}/x`, { signal: controller.signal }));
+    const pending = rejectionOf(
+      fetch(`${scenario('fetch-hang-abort', reply.hang())}/x`, { signal: controller.signal }),
+    );
     setTimeout(() => controller.abort(), 10);
     const error = await pending;
     expect(classifyNetworkError(error)).toEqual({ kind: 'aborted', retryable: false, reason: 'aborted by caller' });
@@ -457,25 +578,74 @@ describe('bare Node and fetch errors', () => {
   });
 
   // Synthetic Node system / undici errors: most of these codes cannot be provoked on loopback.
-  const systemError = (code: string): Error => Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code, errno: -1, syscall: 'connect' });
+  const systemError = (code: string): Error =>
+    Object.assign(new Error(`connect ${code} 10.0.0.1:443`), { code, errno: -1, syscall: 'connect' });
   const undiciError = (code: string, name: string): Error => Object.assign(new Error('undici'), { code, name });
   const fetchFailed = (cause: unknown): Error => new TypeError('fetch failed', { cause });
 
   it.each<[string, () => unknown, FailureKind, boolean, { openai: boolean; azure: boolean; network: boolean }]>([
     ['ECONNRESET', () => systemError('ECONNRESET'), 'network', true, { openai: false, azure: true, network: true }],
     ['ETIMEDOUT', () => systemError('ETIMEDOUT'), 'timeout', true, { openai: false, azure: true, network: true }],
-    ['ESOCKETTIMEDOUT', () => systemError('ESOCKETTIMEDOUT'), 'timeout', true, { openai: false, azure: true, network: true }],
+    [
+      'ESOCKETTIMEDOUT',
+      () => systemError('ESOCKETTIMEDOUT'),
+      'timeout',
+      true,
+      { openai: false, azure: true, network: true },
+    ],
     ['EPIPE', () => systemError('EPIPE'), 'network', true, { openai: false, azure: true, network: true }],
     ['EHOSTUNREACH', () => systemError('EHOSTUNREACH'), 'network', true, { openai: false, azure: true, network: true }],
     ['ENETUNREACH', () => systemError('ENETUNREACH'), 'network', true, { openai: false, azure: true, network: true }],
     ['EAI_AGAIN', () => systemError('EAI_AGAIN'), 'network', true, { openai: false, azure: true, network: true }],
-    ['ENOTFOUND (network, not retryable)', () => systemError('ENOTFOUND'), 'network', false, { openai: false, azure: false, network: false }],
-    ['bare UND_ERR_SOCKET', () => undiciError('UND_ERR_SOCKET', 'SocketError'), 'network', true, { openai: false, azure: false, network: true }],
-    ['bare UND_ERR_CONNECT_TIMEOUT', () => undiciError('UND_ERR_CONNECT_TIMEOUT', 'ConnectTimeoutError'), 'timeout', true, { openai: false, azure: false, network: true }],
-    ['bare UND_ERR_HEADERS_TIMEOUT', () => undiciError('UND_ERR_HEADERS_TIMEOUT', 'HeadersTimeoutError'), 'timeout', true, { openai: false, azure: false, network: true }],
-    ['fetch failed <- ECONNRESET', () => fetchFailed(systemError('ECONNRESET')), 'network', true, { openai: false, azure: false, network: true }],
-    ['fetch failed <- ConnectTimeoutError', () => fetchFailed(undiciError('UND_ERR_CONNECT_TIMEOUT', 'ConnectTimeoutError')), 'timeout', true, { openai: false, azure: false, network: true }],
-    ['fetch failed <- AggregateError(ECONNREFUSED)', () => fetchFailed(new AggregateError([systemError('ECONNREFUSED')], 'all addresses failed')), 'network', true, { openai: false, azure: false, network: true }],
+    [
+      'ENOTFOUND (network, not retryable)',
+      () => systemError('ENOTFOUND'),
+      'network',
+      false,
+      { openai: false, azure: false, network: false },
+    ],
+    [
+      'bare UND_ERR_SOCKET',
+      () => undiciError('UND_ERR_SOCKET', 'SocketError'),
+      'network',
+      true,
+      { openai: false, azure: false, network: true },
+    ],
+    [
+      'bare UND_ERR_CONNECT_TIMEOUT',
+      () => undiciError('UND_ERR_CONNECT_TIMEOUT', 'ConnectTimeoutError'),
+      'timeout',
+      true,
+      { openai: false, azure: false, network: true },
+    ],
+    [
+      'bare UND_ERR_HEADERS_TIMEOUT',
+      () => undiciError('UND_ERR_HEADERS_TIMEOUT', 'HeadersTimeoutError'),
+      'timeout',
+      true,
+      { openai: false, azure: false, network: true },
+    ],
+    [
+      'fetch failed <- ECONNRESET',
+      () => fetchFailed(systemError('ECONNRESET')),
+      'network',
+      true,
+      { openai: false, azure: false, network: true },
+    ],
+    [
+      'fetch failed <- ConnectTimeoutError',
+      () => fetchFailed(undiciError('UND_ERR_CONNECT_TIMEOUT', 'ConnectTimeoutError')),
+      'timeout',
+      true,
+      { openai: false, azure: false, network: true },
+    ],
+    [
+      'fetch failed <- AggregateError(ECONNREFUSED)',
+      () => fetchFailed(new AggregateError([systemError('ECONNREFUSED')], 'all addresses failed')),
+      'network',
+      true,
+      { openai: false, azure: false, network: true },
+    ],
   ])('%s', (_label, make, kind, retryable, scopes) => {
     const error = make();
     expect(classifyError(error)).toMatchObject({ kind, retryable });
@@ -492,8 +662,14 @@ describe('bare Node and fetch errors', () => {
 describe('scope rules across real errors', () => {
   it('openai scope rejects what it does not own; broader scopes include narrower ones', async () => {
     const bareEconnreset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-    const request = createPipelineRequest({ url: `${scenario('scope-503', reply.status(503))}/x`, allowInsecureConnection: true });
-    const response = await createPipelineFromOptions({ retryOptions: { maxRetries: 0 } }).sendRequest(createDefaultHttpClient(), request);
+    const request = createPipelineRequest({
+      url: `${scenario('scope-503', reply.status(503))}/x`,
+      allowInsecureConnection: true,
+    });
+    const response = await createPipelineFromOptions({ retryOptions: { maxRetries: 0 } }).sendRequest(
+      createDefaultHttpClient(),
+      request,
+    );
     const restError503 = new RestError('Service Unavailable', { statusCode: response.status, response, request });
 
     expect(shouldRetryOpenAIError(bareEconnreset)).toBe(false);
@@ -506,17 +682,53 @@ describe('scope rules across real errors', () => {
 
 describe('the policy (classifyFacts)', () => {
   it.each<[string, Parameters<typeof classifyFacts>[0], Partial<ErrorClassification>]>([
-    ['abort beats everything but x-should-retry', { source: 'openai', isUserAbort: true, status: 500 }, { kind: 'aborted', retryable: false }],
-    ['credential beats status', { source: 'azure', isCredentialError: true, status: 503 }, { kind: 'auth', retryable: false }],
-    ['provider code refines status', { source: 'openai', status: 429, providerType: 'insufficient_quota' }, { kind: 'quota_exhausted', retryable: false }],
-    ['provider code for another status is ignored', { source: 'openai', status: 500, providerCode: 'context_length_exceeded' }, { kind: 'server', retryable: true }],
-    ['status beats a transport code', { source: 'azure', status: 400, networkCode: 'ECONNRESET' }, { kind: 'bad_request', retryable: false }],
+    [
+      'abort beats everything but x-should-retry',
+      { source: 'openai', isUserAbort: true, status: 500 },
+      { kind: 'aborted', retryable: false },
+    ],
+    [
+      'credential beats status',
+      { source: 'azure', isCredentialError: true, status: 503 },
+      { kind: 'auth', retryable: false },
+    ],
+    [
+      'provider code refines status',
+      { source: 'openai', status: 429, providerType: 'insufficient_quota' },
+      { kind: 'quota_exhausted', retryable: false },
+    ],
+    [
+      'provider code for another status is ignored',
+      { source: 'openai', status: 500, providerCode: 'context_length_exceeded' },
+      { kind: 'server', retryable: true },
+    ],
+    [
+      'status beats a transport code',
+      { source: 'azure', status: 400, networkCode: 'ECONNRESET' },
+      { kind: 'bad_request', retryable: false },
+    ],
     ['unknown status', { source: 'openai', status: 302 }, { kind: 'unknown', retryable: false, reason: 'status 302' }],
-    ['unknown transport code falls back to the connection flag', { source: 'network', networkCode: 'EWHATEVER', isConnectionError: true }, { kind: 'network', retryable: true, reason: 'connection error' }],
+    [
+      'unknown transport code falls back to the connection flag',
+      { source: 'network', networkCode: 'EWHATEVER', isConnectionError: true },
+      { kind: 'network', retryable: true, reason: 'connection error' },
+    ],
     ['nothing known', { source: 'openai' }, { kind: 'unknown', retryable: false, reason: 'unclassified openai error' }],
-    ['x-should-retry is case-insensitive', { source: 'openai', status: 400, headers: { 'X-Should-Retry': 'TRUE' } }, { retryable: true, reason: 'x-should-retry: true' }],
-    ['other x-should-retry values are ignored', { source: 'openai', status: 400, headers: { 'x-should-retry': 'maybe' } }, { retryable: false, reason: 'status 400' }],
-    ['long request ids are truncated', { source: 'openai', status: 500, requestId: 'r'.repeat(1000) }, { requestId: 'r'.repeat(256) }],
+    [
+      'x-should-retry is case-insensitive',
+      { source: 'openai', status: 400, headers: { 'X-Should-Retry': 'TRUE' } },
+      { retryable: true, reason: 'x-should-retry: true' },
+    ],
+    [
+      'other x-should-retry values are ignored',
+      { source: 'openai', status: 400, headers: { 'x-should-retry': 'maybe' } },
+      { retryable: false, reason: 'status 400' },
+    ],
+    [
+      'long request ids are truncated',
+      { source: 'openai', status: 500, requestId: 'r'.repeat(1000) },
+      { requestId: 'r'.repeat(256) },
+    ],
   ])('%s', (_label, facts, expected) => {
     expect(classifyFacts(facts, NOW)).toMatchObject(expected);
   });

@@ -38,7 +38,11 @@ describe('parseRetryAfterMs', () => {
     ['x-ms-retry-after-ms', { 'x-ms-retry-after-ms': '300' }, 300],
     ['retry-after seconds', { 'retry-after': '2' }, 2000],
     ['retry-after HTTP-date', { 'retry-after': httpDate(2000) }, 2000],
-    ['retry-after-ms wins over the others', { 'retry-after-ms': '10', 'x-ms-retry-after-ms': '20', 'retry-after': '30' }, 10],
+    [
+      'retry-after-ms wins over the others',
+      { 'retry-after-ms': '10', 'x-ms-retry-after-ms': '20', 'retry-after': '30' },
+      10,
+    ],
     ['x-ms-retry-after-ms wins over retry-after', { 'x-ms-retry-after-ms': '20', 'retry-after': '30' }, 20],
     ['garbage retry-after-ms falls through', { 'retry-after-ms': 'abc', 'retry-after': '1' }, 1000],
     ['negative retry-after-ms falls through', { 'retry-after-ms': '-100', 'x-ms-retry-after-ms': '40' }, 40],
@@ -57,8 +61,23 @@ describe('parseRetryAfterMs', () => {
     ['undefined', undefined],
     ['a string', 'retry-after: 5'],
     ['a number', 5],
-    ['an object with a throwing get', { get: () => { throw new Error('boom'); } }],
-    ['an object with a throwing property', Object.defineProperty({}, 'retry-after', { enumerable: true, get: () => { throw new Error('boom'); } })],
+    [
+      'an object with a throwing get',
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+      },
+    ],
+    [
+      'an object with a throwing property',
+      Object.defineProperty({}, 'retry-after', {
+        enumerable: true,
+        get: () => {
+          throw new Error('boom');
+        },
+      }),
+    ],
   ])('never throws for %s', (_label, headers) => {
     expect(() => parseRetryAfterMs(headers, NOW)).not.toThrow();
     expect(parseRetryAfterMs(headers, NOW)).toBeUndefined();
@@ -86,7 +105,15 @@ describe('readHeader', () => {
     ['plain object, number value', { 'retry-after': 5 }, '5'],
     ['absent', { other: '1' }, undefined],
     ['WHATWG Headers, absent', new Headers(), undefined],
-    ['cyclic array value', (() => { const a: unknown[] = []; a.push(a); return { 'retry-after': a }; })(), undefined],
+    [
+      'cyclic array value',
+      (() => {
+        const a: unknown[] = [];
+        a.push(a);
+        return { 'retry-after': a };
+      })(),
+      undefined,
+    ],
   ])('%s', (_label, headers, expected) => {
     expect(readHeader(headers, 'retry-after')).toBe(expected);
   });

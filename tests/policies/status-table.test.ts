@@ -68,7 +68,9 @@ describe('PROVIDER_CODE_RULES', () => {
   });
 
   it('tries codes in the order given and skips undefined ones', () => {
-    expect(ruleForProviderCode([undefined, 'unknown_code', 'context_length_exceeded'], 400)?.code).toBe('context_length_exceeded');
+    expect(ruleForProviderCode([undefined, 'unknown_code', 'context_length_exceeded'], 400)?.code).toBe(
+      'context_length_exceeded',
+    );
     expect(ruleForProviderCode([], 400)).toBeUndefined();
   });
 

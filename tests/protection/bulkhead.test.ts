@@ -23,12 +23,17 @@ const BULKHEAD = { maxConcurrency: 2, queueLimit: 1 };
 /** How many of `promises` have settled so far. */
 function watch(promises: Array<Promise<unknown>>): () => number {
   let count = 0;
-  for (const promise of promises) promise.then(() => count++, () => count++);
+  for (const promise of promises)
+    promise.then(
+      () => count++,
+      () => count++,
+    );
   return () => count;
 }
 
 /** The question a recorded request carried. */
-const questionOf = (request: { body: unknown }) => (request.body as { messages: Array<{ content: string }> }).messages[0].content;
+const questionOf = (request: { body: unknown }) =>
+  (request.body as { messages: Array<{ content: string }> }).messages[0].content;
 
 describe('@RetryOpenAI with the instance retryConfig { bulkhead }', () => {
   it('runs 2 requests at once, queues 1, and rejects a 4th concurrent call at once with BulkheadRejectedError', async () => {
@@ -68,7 +73,9 @@ describe('@RetryOpenAI with the instance retryConfig { bulkhead }', () => {
       { key: 'narrow-upstream' },
       { retryConfig: new RetryConfig({ ...FAST_RETRY, bulkhead: { maxConcurrency: 2, queueLimit: 4 } }) },
     );
-    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => agent.complete(`q${i}`).catch((error: unknown) => error)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => agent.complete(`q${i}`).catch((error: unknown) => error)),
+    );
     expect(outcomes.slice(0, 6)).toEqual(Array.from({ length: 6 }, (_, i) => `Echo: q${i}`));
     expect(outcomes.slice(6).every(isBulkheadRejectedError)).toBe(true);
     expect(server.requests).toHaveLength(6);
@@ -111,7 +118,11 @@ describe('ResilientLLMService with AgentConfig retryConfig.bulkhead', () => {
     expect((rejected as AgentExecutionError).message).not.toContain(server.url);
 
     const completions = await Promise.all(calls.slice(0, 3));
-    expect(completions.map((completion) => completion.choices[0].message.content)).toEqual(['Echo: a', 'Echo: b', 'Echo: c']);
+    expect(completions.map((completion) => completion.choices[0].message.content)).toEqual([
+      'Echo: a',
+      'Echo: b',
+      'Echo: c',
+    ]);
     expect(server.requests).toHaveLength(3);
     const [first, second, third] = server.requests;
     expect(third.at).toBeGreaterThanOrEqual(Math.min(first.at, second.at) + SLOW_MS);

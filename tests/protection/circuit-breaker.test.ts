@@ -60,7 +60,9 @@ describe('@RetryOpenAI({ key, circuitBreaker })', () => {
       Array(5).fill({ attempt: 1, kind: 'circuit_open', reason: 'circuit_open' }),
     );
     await flushLogs();
-    expect(env.log.at('warn').filter((entry) => /Circuit for chat-upstream opened after 3 failures/.test(entry.message))).toHaveLength(1);
+    expect(
+      env.log.at('warn').filter((entry) => /Circuit for chat-upstream opened after 3 failures/.test(entry.message)),
+    ).toHaveLength(1);
   });
 
   it('a call whose failures open the circuit stops retrying at once: CircuitOpenError caused by the last failure', async () => {
@@ -77,15 +79,31 @@ describe('@RetryOpenAI({ key, circuitBreaker })', () => {
     expect(server.requests).toHaveLength(2); // not 5
     expect(refused.cause).toBeInstanceOf(APIError);
     expect((refused.cause as APIError).status).toBe(503);
-    expect(env.tracer.named('retry_not_retryable')).toEqual([{ attempt: 3, kind: 'circuit_open', reason: 'circuit_open' }]);
+    expect(env.tracer.named('retry_not_retryable')).toEqual([
+      { attempt: 3, kind: 'circuit_open', reason: 'circuit_open' },
+    ]);
   });
 
   it('is shared by every decorated method with the same key; another key keeps sending', async () => {
     const server = await env.startServer({ script: ['503', '503'] });
     const breaker = { failureThreshold: 2, halfOpenAfterMs: 60_000 };
-    const opener = chatAgent(server, { key: 'shared-upstream', tracer: env.tracer, ...FAST_RETRY, maxAttempts: 2, circuitBreaker: breaker });
-    const sameKey = chatAgent(server, { key: 'shared-upstream', tracer: env.tracer, ...FAST_RETRY, circuitBreaker: breaker }, { model: 'gpt-4o' });
-    const otherKey = chatAgent(server, { key: 'other-upstream', tracer: env.tracer, ...FAST_RETRY, circuitBreaker: breaker }, { model: 'gpt-4.1' });
+    const opener = chatAgent(server, {
+      key: 'shared-upstream',
+      tracer: env.tracer,
+      ...FAST_RETRY,
+      maxAttempts: 2,
+      circuitBreaker: breaker,
+    });
+    const sameKey = chatAgent(
+      server,
+      { key: 'shared-upstream', tracer: env.tracer, ...FAST_RETRY, circuitBreaker: breaker },
+      { model: 'gpt-4o' },
+    );
+    const otherKey = chatAgent(
+      server,
+      { key: 'other-upstream', tracer: env.tracer, ...FAST_RETRY, circuitBreaker: breaker },
+      { model: 'gpt-4.1' },
+    );
 
     await rejectionOf(opener.complete('q'));
     expect(server.requests).toHaveLength(2);
@@ -117,7 +135,11 @@ describe('@RetryOpenAI({ key, circuitBreaker })', () => {
     await pause(60);
     await expect(agent.complete('probe')).resolves.toBe('Echo: probe');
     expect(server.requests).toHaveLength(3);
-    expect(env.tracer.names().filter((name) => name.startsWith('circuit_'))).toEqual(['circuit_opened', 'circuit_half_open', 'circuit_closed']);
+    expect(env.tracer.names().filter((name) => name.startsWith('circuit_'))).toEqual([
+      'circuit_opened',
+      'circuit_half_open',
+      'circuit_closed',
+    ]);
     expect(env.tracer.named('circuit_half_open')).toEqual([{ key: 'chat-upstream' }]);
     expect(env.tracer.named('circuit_closed')).toEqual([{ key: 'chat-upstream' }]);
 
@@ -134,33 +156,38 @@ describe('@RetryOpenAI({ key, circuitBreaker })', () => {
   it.each([
     [1, 1],
     [2, 2],
-  ])('while half-open lets halfOpenMaxCalls (%i) probes reach the server and fails the other concurrent calls fast', async (halfOpenMaxCalls, probes) => {
-    const server = await env.startServer({ script: ['503', '503'] });
-    const agent = chatAgent(server, {
-      key: 'chat-upstream',
-      tracer: env.tracer,
-      ...FAST_RETRY,
-      maxAttempts: 1,
-      circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 30, halfOpenMaxCalls },
-    });
-    await rejectionOf(agent.complete('q1'));
-    await rejectionOf(agent.complete('q2'));
-    await pause(40);
+  ])(
+    'while half-open lets halfOpenMaxCalls (%i) probes reach the server and fails the other concurrent calls fast',
+    async (halfOpenMaxCalls, probes) => {
+      const server = await env.startServer({ script: ['503', '503'] });
+      const agent = chatAgent(server, {
+        key: 'chat-upstream',
+        tracer: env.tracer,
+        ...FAST_RETRY,
+        maxAttempts: 1,
+        circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 30, halfOpenMaxCalls },
+      });
+      await rejectionOf(agent.complete('q1'));
+      await rejectionOf(agent.complete('q2'));
+      await pause(40);
 
-    // The probes are slow, so the other calls arrive while they are still running.
-    server.setScript(Array(probes).fill('slow:30'));
-    const outcomes = await Promise.all(['a', 'b', 'c', 'd'].map((q) => agent.complete(q).catch((error: unknown) => error)));
-    const passed = outcomes.filter((outcome) => typeof outcome === 'string');
-    const refused = outcomes.filter(isCircuitOpenError);
-    expect(passed).toHaveLength(probes);
-    expect(refused).toHaveLength(4 - probes);
-    expect(server.requests).toHaveLength(2 + probes);
-    expect(server.requests.slice(2).map((request) => request.fault)).toEqual(Array(probes).fill('slow:30'));
+      // The probes are slow, so the other calls arrive while they are still running.
+      server.setScript(Array(probes).fill('slow:30'));
+      const outcomes = await Promise.all(
+        ['a', 'b', 'c', 'd'].map((q) => agent.complete(q).catch((error: unknown) => error)),
+      );
+      const passed = outcomes.filter((outcome) => typeof outcome === 'string');
+      const refused = outcomes.filter(isCircuitOpenError);
+      expect(passed).toHaveLength(probes);
+      expect(refused).toHaveLength(4 - probes);
+      expect(server.requests).toHaveLength(2 + probes);
+      expect(server.requests.slice(2).map((request) => request.fault)).toEqual(Array(probes).fill('slow:30'));
 
-    // The probes succeeded: closed, everyone goes through.
-    await expect(agent.complete('after')).resolves.toBe('Echo: after');
-    expect(env.tracer.named('circuit_closed')).toEqual([{ key: 'chat-upstream' }]);
-  });
+      // The probes succeeded: closed, everyone goes through.
+      await expect(agent.complete('after')).resolves.toBe('Echo: after');
+      expect(env.tracer.named('circuit_closed')).toEqual([{ key: 'chat-upstream' }]);
+    },
+  );
 
   it('a failed probe re-opens the circuit with twice the wait; a successful one closes it and resets the wait', async () => {
     const server = await env.startServer({ script: ['503', '503'] });
@@ -211,8 +238,11 @@ describe('@RetryOpenAI({ key, circuitBreaker })', () => {
 });
 
 describe('ResilientLLMService (breaker on by default) and AgentConfig.key', () => {
-  const ask = (svc: ResilientLLMService, config: Parameters<ResilientLLMService['resilientChatCompletion']>[0], q = 'hello') =>
-    svc.resilientChatCompletion(config, { messages: userMessages(q) });
+  const ask = (
+    svc: ResilientLLMService,
+    config: Parameters<ResilientLLMService['resilientChatCompletion']>[0],
+    q = 'hello',
+  ) => svc.resilientChatCompletion(config, { messages: userMessages(q) });
 
   async function agentFailure(promise: Promise<unknown>): Promise<AgentExecutionError> {
     const error = await rejectionOf(promise);
@@ -257,7 +287,9 @@ describe('ResilientLLMService (breaker on by default) and AgentConfig.key', () =
   it('a failed probe through the service re-opens the circuit: circuit_open, no second request', async () => {
     const server = await env.startServer({ script: ['500', '500', '500'] });
     const svc = new ResilientLLMService({ tracer: env.tracer });
-    const config = openaiConfig(server, { retryConfig: { ...FAST_RETRY, maxAttempts: 3, circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 40 } } });
+    const config = openaiConfig(server, {
+      retryConfig: { ...FAST_RETRY, maxAttempts: 3, circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 40 } },
+    });
     expect((await agentFailure(ask(svc, config))).kind).toBe('circuit_open');
     expect(server.requests).toHaveLength(2);
     await pause(50);
@@ -312,7 +344,12 @@ describe('a key whose breaker another caller created', () => {
 
   it('a decorated method without circuitBreaker on the key of one with it respects the open circuit', async () => {
     const server = await env.startServer({ script: ['503', '503'] });
-    const guarded = chatAgent(server, { key: 'one-upstream', ...FAST_RETRY, maxAttempts: 2, circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 } });
+    const guarded = chatAgent(server, {
+      key: 'one-upstream',
+      ...FAST_RETRY,
+      maxAttempts: 2,
+      circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 60_000 },
+    });
     const plain = chatAgent(server, { key: 'one-upstream', ...FAST_RETRY, maxAttempts: 2 });
     await rejectionOf(guarded.complete('q'));
     expect(server.requests).toHaveLength(2);
@@ -327,7 +364,8 @@ describe('the service default gives way to configured breaker options', () => {
     const server = await env.startServer({ faultRate: 1, faults: ['503'] });
     const svc = new ResilientLLMService({ tracer: env.tracer });
     const config = openaiConfig(server, { retryConfig: { ...FAST_RETRY, maxAttempts: 1 } });
-    for (let i = 0; i < 12; i++) await rejectionOf(svc.resilientChatCompletion(config, { messages: userMessages(`q${i}`) }));
+    for (let i = 0; i < 12; i++)
+      await rejectionOf(svc.resilientChatCompletion(config, { messages: userMessages(`q${i}`) }));
     expect(env.tracer.named('circuit_opened')).toEqual([{ key: config.upstreamKey, failures: 10 }]);
     expect(server.requests).toHaveLength(10);
   });
@@ -337,7 +375,8 @@ describe('the service default gives way to configured breaker options', () => {
     const server = await env.startServer({ faultRate: 1, faults: ['503'] });
     const svc = new ResilientLLMService({ tracer: env.tracer });
     const config = openaiConfig(server, { retryConfig: { ...FAST_RETRY, maxAttempts: 1 } });
-    for (let i = 0; i < 8; i++) await rejectionOf(svc.resilientChatCompletion(config, { messages: userMessages(`q${i}`) }));
+    for (let i = 0; i < 8; i++)
+      await rejectionOf(svc.resilientChatCompletion(config, { messages: userMessages(`q${i}`) }));
     expect(env.tracer.named('circuit_opened')).toEqual([]);
     expect(server.requests).toHaveLength(8);
   });

@@ -185,7 +185,9 @@ describe('environment: LLM_RETRY_CIRCUIT_BREAKER, LLM_RETRY_RETRY_BUDGET, LLM_RE
       error = caught;
     }
     expect(isRetryConfigError(error)).toBe(true);
-    expect((error as Error).message).toMatch(/LLM_RETRY_CIRCUIT_BREAKER\.failureTreshold is not a circuit breaker option/);
+    expect((error as Error).message).toMatch(
+      /LLM_RETRY_CIRCUIT_BREAKER\.failureTreshold is not a circuit breaker option/,
+    );
   });
 
   it('LLM_RETRY_RETRY_BUDGET as JSON sets the budget', async () => {

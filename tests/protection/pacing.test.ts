@@ -33,13 +33,17 @@ it(`${CALLS} calls at concurrency ${CONCURRENCY} against ${RPS} req/s (burst ${B
   const svc = new ResilientLLMService({ tracer: env.tracer });
   // Warm-up on another server and key (module loading, first connection) outside the timing.
   const warmServer = await env.startServer();
-  await svc.resilientChatCompletion(openaiConfig(warmServer, { model: 'warm-up' }), { messages: userMessages('warm up') });
+  await svc.resilientChatCompletion(openaiConfig(warmServer, { model: 'warm-up' }), {
+    messages: userMessages('warm up'),
+  });
 
   const server = await env.startServer({ rateLimit: { rps: RPS, burst: BURST } });
   const config = openaiConfig(server);
   const started = realNow();
   const answers = await pool(CALLS, CONCURRENCY, (i) =>
-    svc.resilientChatCompletion(config, { messages: userMessages(`question ${i}`) }).then((completion) => completion.choices[0].message.content),
+    svc
+      .resilientChatCompletion(config, { messages: userMessages(`question ${i}`) })
+      .then((completion) => completion.choices[0].message.content),
   );
   const elapsedMs = realNow() - started;
 

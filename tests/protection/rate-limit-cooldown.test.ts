@@ -60,7 +60,9 @@ describe('@RetryOpenAI({ key }): calls already running when the 429 arrives', ()
     const b = sleeper.complete('b');
     await until(() => sleeper.failures.length === 1, 'the 503');
     await turns();
-    expect(env.tracer.named('retry_backoff_delay')).toEqual([{ attempt: 1, delay_seconds: 0.099, backoff_formula: expect.any(String), source: 'backoff' }]);
+    expect(env.tracer.named('retry_backoff_delay')).toEqual([
+      { attempt: 1, delay_seconds: 0.099, backoff_formula: expect.any(String), source: 'backoff' },
+    ]);
     const a = limited.complete('a'); // gets the 429 while b sleeps ~99 ms
     await until(() => limited.failures.length === 1, 'the 429');
     expect(limited.failures[0].status).toBe(429);
@@ -89,13 +91,22 @@ describe('a different key is unaffected', () => {
 
     const cooldown = rateLimited(server, '429:150');
     const others = server.requests.filter((request) => modelOf(request) === 'gpt-4.1');
-    const sameKey = server.requests.filter((request) => modelOf(request) === 'gpt-4o-mini' && request !== cooldown.request);
+    const sameKey = server.requests.filter(
+      (request) => modelOf(request) === 'gpt-4o-mini' && request !== cooldown.request,
+    );
     expect(others).toHaveLength(3);
     for (const request of others) expect(request.at).toBeLessThan(cooldown.until);
     expect(sameKey).toHaveLength(2);
     for (const request of sameKey) expect(request.at).toBeGreaterThanOrEqual(cooldown.until);
     // The other key's calls were sent while this key was holding back.
-    expect(server.requests.map(modelOf)).toEqual(['gpt-4o-mini', 'gpt-4.1', 'gpt-4.1', 'gpt-4.1', 'gpt-4o-mini', 'gpt-4o-mini']);
+    expect(server.requests.map(modelOf)).toEqual([
+      'gpt-4o-mini',
+      'gpt-4.1',
+      'gpt-4.1',
+      'gpt-4.1',
+      'gpt-4o-mini',
+      'gpt-4o-mini',
+    ]);
   });
 
   it('ResilientLLMService: another model (default key) keeps sending; a config given the same key waits', async () => {
@@ -103,10 +114,16 @@ describe('a different key is unaffected', () => {
     const svc = new ResilientLLMService({ tracer: env.tracer });
     const limited = openaiConfig(server, { model: 'gpt-4o-mini', retryConfig: { ...FAST_RETRY } });
     const other = openaiConfig(server, { model: 'gpt-4o', retryConfig: { ...FAST_RETRY } });
-    const sameKey = openaiConfig(server, { model: 'gpt-4.1', key: limited.upstreamKey, retryConfig: { ...FAST_RETRY } });
+    const sameKey = openaiConfig(server, {
+      model: 'gpt-4.1',
+      key: limited.upstreamKey,
+      retryConfig: { ...FAST_RETRY },
+    });
     expect(other.upstreamKey).not.toBe(limited.upstreamKey);
     const ask = (config: typeof limited, q: string) =>
-      svc.resilientChatCompletion(config, { messages: userMessages(q) }).then((completion) => completion.choices[0].message.content);
+      svc
+        .resilientChatCompletion(config, { messages: userMessages(q) })
+        .then((completion) => completion.choices[0].message.content);
 
     const a = ask(limited, 'a');
     await until(() => env.tracer.named('retry_backoff_delay').length === 1, 'the 429 to be handled');
@@ -116,7 +133,8 @@ describe('a different key is unaffected', () => {
     await expect(Promise.all([a, waiting])).resolves.toEqual(['Echo: a', 'Echo: same key']);
 
     const cooldown = rateLimited(server, '429:150');
-    for (const request of server.requests.filter((r) => modelOf(r) === 'gpt-4o')) expect(request.at).toBeLessThan(cooldown.until);
+    for (const request of server.requests.filter((r) => modelOf(r) === 'gpt-4o'))
+      expect(request.at).toBeLessThan(cooldown.until);
     const held = server.requests.filter((r) => r !== cooldown.request && modelOf(r) !== 'gpt-4o');
     expect(held.map(modelOf).sort()).toEqual(['gpt-4.1', 'gpt-4o-mini']);
     for (const request of held) expect(request.at).toBeGreaterThanOrEqual(cooldown.until);

@@ -33,7 +33,12 @@ async function sequential(
 
 const budgetWarnings = async (key: string) => {
   await flushLogs();
-  return env.log.at('warn').filter((entry) => entry.message === `Retry budget for ${key} is exhausted: failures are not retried until successes refill it`);
+  return env.log
+    .at('warn')
+    .filter(
+      (entry) =>
+        entry.message === `Retry budget for ${key} is exhausted: failures are not retried until successes refill it`,
+    );
 };
 
 describe('@RetryOpenAI({ key, retryBudget }) during an outage', () => {
@@ -56,7 +61,9 @@ describe('@RetryOpenAI({ key, retryBudget }) during an outage', () => {
     }
     expect(server.requests).toHaveLength(24);
     expect(env.tracer.named('retry_budget_exhausted')).toEqual([{ key: 'outage-upstream' }]);
-    expect(env.tracer.named('retry_not_retryable')).toEqual(Array(18).fill({ attempt: 1, kind: 'server', reason: 'retry_budget' }));
+    expect(env.tracer.named('retry_not_retryable')).toEqual(
+      Array(18).fill({ attempt: 1, kind: 'server', reason: 'retry_budget' }),
+    );
     expect(env.tracer.named('max_retries_exceeded')).toHaveLength(2);
     expect(await budgetWarnings('outage-upstream')).toHaveLength(1);
   });
@@ -83,7 +90,10 @@ describe('@RetryOpenAI({ key, retryBudget }) during an outage', () => {
     server.setScript(['ok']);
     await expect(agent.complete('ok again')).resolves.toBe('Echo: ok again');
     expect((await sequential(server, 3, (i) => agent.complete(`down${i}`))).sent).toEqual([2, 1, 1]);
-    expect(env.tracer.named('retry_budget_exhausted')).toEqual([{ key: 'outage-upstream' }, { key: 'outage-upstream' }]);
+    expect(env.tracer.named('retry_budget_exhausted')).toEqual([
+      { key: 'outage-upstream' },
+      { key: 'outage-upstream' },
+    ]);
     expect(await budgetWarnings('outage-upstream')).toHaveLength(2);
   });
 
@@ -112,7 +122,9 @@ describe('@RetryOpenAI({ key, retryBudget }) during an outage', () => {
       maxAttempts: 3,
       retryBudget: { capacity: 20, retryCost: 5 },
     });
-    const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => agent.complete(`q${i}`).catch((error: unknown) => error)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => agent.complete(`q${i}`).catch((error: unknown) => error)),
+    );
     expect(outcomes.every((outcome) => outcome instanceof APIError && outcome.status === 503)).toBe(true);
     // 50 first attempts + the 4 retries 20 tokens pay for, whichever calls got them.
     expect(server.requests).toHaveLength(54);
@@ -123,8 +135,18 @@ describe('@RetryOpenAI({ key, retryBudget }) during an outage', () => {
   it('the budget is per key: another key still retries while this one is exhausted', async () => {
     const server = await outage();
     const budget = { capacity: 10, retryCost: 5 };
-    const drained = chatAgent(server, { key: 'key-a', tracer: env.tracer, ...FAST_RETRY, maxAttempts: 3, retryBudget: budget });
-    const fresh = chatAgent(server, { key: 'key-b', tracer: env.tracer, ...FAST_RETRY, maxAttempts: 3, retryBudget: budget }, { model: 'gpt-4o' });
+    const drained = chatAgent(server, {
+      key: 'key-a',
+      tracer: env.tracer,
+      ...FAST_RETRY,
+      maxAttempts: 3,
+      retryBudget: budget,
+    });
+    const fresh = chatAgent(
+      server,
+      { key: 'key-b', tracer: env.tracer, ...FAST_RETRY, maxAttempts: 3, retryBudget: budget },
+      { model: 'gpt-4o' },
+    );
     expect((await sequential(server, 3, (i) => drained.complete(`a${i}`))).sent).toEqual([3, 1, 1]);
     expect((await sequential(server, 2, (i) => fresh.complete(`b${i}`))).sent).toEqual([3, 1]);
     expect(env.tracer.named('retry_budget_exhausted')).toEqual([{ key: 'key-a' }, { key: 'key-b' }]);
@@ -132,7 +154,13 @@ describe('@RetryOpenAI({ key, retryBudget }) during an outage', () => {
 
   it('retryBudget: false turns it off: every call retries to maxAttempts', async () => {
     const server = await outage();
-    const agent = chatAgent(server, { key: 'unbudgeted', tracer: env.tracer, ...FAST_RETRY, maxAttempts: 3, retryBudget: false });
+    const agent = chatAgent(server, {
+      key: 'unbudgeted',
+      tracer: env.tracer,
+      ...FAST_RETRY,
+      maxAttempts: 3,
+      retryBudget: false,
+    });
     expect((await sequential(server, 10, (i) => agent.complete(`q${i}`))).sent).toEqual(Array(10).fill(3));
     expect(env.tracer.named('retry_budget_exhausted')).toEqual([]);
   });

@@ -55,7 +55,12 @@ export function chatAgent(server: FaultServer, decorator: RetryOptions, options:
   };
 
   class DecoratedChatAgent implements ChatAgent {
-    readonly client = new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.openaiBaseURL, maxRetries: 0, fetch: countingFetch });
+    readonly client = new OpenAI({
+      apiKey: OPENAI_KEY,
+      baseURL: server.openaiBaseURL,
+      maxRetries: 0,
+      fetch: countingFetch,
+    });
     readonly failures: SeenFailure[] = [];
     readonly inFlight = () => inFlight;
     readonly peakInFlight = () => peak;
@@ -65,7 +70,10 @@ export function chatAgent(server: FaultServer, decorator: RetryOptions, options:
     async complete(question: string): Promise<string> {
       const { signal } = getRetryContext()!;
       try {
-        const completion = await this.client.chat.completions.create({ model, messages: userMessages(question) }, { signal });
+        const completion = await this.client.chat.completions.create(
+          { model, messages: userMessages(question) },
+          { signal },
+        );
         return completion.choices[0].message.content ?? '';
       } catch (error) {
         this.failures.push({ status: error instanceof APIError ? error.status : undefined, at: Date.now() });
@@ -94,10 +102,14 @@ export async function until(predicate: () => boolean, what: string): Promise<voi
 }
 
 /** The model a recorded request asked for. */
-export const modelOf = (request: RecordedRequest): string | undefined => (request.body as { model?: string } | undefined)?.model;
+export const modelOf = (request: RecordedRequest): string | undefined =>
+  (request.body as { model?: string } | undefined)?.model;
 
 /** How many requests a call added to the server's log. */
-export async function requestsSentBy<T>(server: FaultServer, call: () => Promise<T>): Promise<{ sent: number; outcome: T | unknown }> {
+export async function requestsSentBy<T>(
+  server: FaultServer,
+  call: () => Promise<T>,
+): Promise<{ sent: number; outcome: T | unknown }> {
   const before = server.requests.length;
   let outcome: T | unknown;
   try {

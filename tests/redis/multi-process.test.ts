@@ -55,7 +55,8 @@ describeWithRedis('replicas in separate processes sharing one Redis', () => {
     faultOf = () => undefined;
   });
 
-  const arrivalsOf = (content: string) => arrivals.filter((arrival) => arrival.content === content).map((arrival) => arrival.at);
+  const arrivalsOf = (content: string) =>
+    arrivals.filter((arrival) => arrival.content === content).map((arrival) => arrival.at);
 
   it("a 429 with retry-after-ms seen by one replica holds the other replicas' calls to the same key", async () => {
     const [a, b, c] = replicas;
@@ -81,12 +82,16 @@ describeWithRedis('replicas in separate processes sharing one Redis', () => {
     faultOf = (content) => (content.startsWith('down') ? '503' : undefined);
     // Two failures per replica: 2 each, 6 together.
     for (let round = 0; round < 2; round++) {
-      const results = await Promise.all(replicas.map((replica) => replica.call(`down ${replica.name} ${round}`, breaker, model)));
+      const results = await Promise.all(
+        replicas.map((replica) => replica.call(`down ${replica.name} ${round}`, breaker, model)),
+      );
       expect(results.map((result) => result.kind)).toEqual(['server', 'server', 'server']);
     }
     await sleep(150); // the opening reaches every replica
     const before = server.requests.length;
-    const results = await Promise.all(replicas.map((replica) => replica.call(`down ${replica.name} after`, breaker, model)));
+    const results = await Promise.all(
+      replicas.map((replica) => replica.call(`down ${replica.name} after`, breaker, model)),
+    );
     expect(results.map((result) => result.kind)).toEqual(['circuit_open', 'circuit_open', 'circuit_open']);
     expect(server.requests.length).toBe(before); // not one request reached the provider
   });

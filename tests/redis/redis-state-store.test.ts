@@ -16,7 +16,12 @@ interface RecordingLogger {
   info: jest.Mock;
   debug: jest.Mock;
 }
-const recordingLogger = (): RecordingLogger => ({ error: jest.fn(), warn: jest.fn(), info: jest.fn(), debug: jest.fn() });
+const recordingLogger = (): RecordingLogger => ({
+  error: jest.fn(),
+  warn: jest.fn(),
+  info: jest.fn(),
+  debug: jest.fn(),
+});
 const messages = (logger: RecordingLogger, level: Level): string[] => logger[level].mock.calls.map((call) => call[0]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -175,7 +180,12 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const until2 = Date.now() + 25_000;
     a.store.shareCooldown('azure:east', until1);
     a.store.shareCooldown('weird*key?[x]', until2);
-    await waitFor('both stored', async () => (await admin.exists(`${prefix}cooldown:azure:east`)) === 1 && (await admin.exists(`${prefix}cooldown:weird*key?[x]`)) === 1);
+    await waitFor(
+      'both stored',
+      async () =>
+        (await admin.exists(`${prefix}cooldown:azure:east`)) === 1 &&
+        (await admin.exists(`${prefix}cooldown:weird*key?[x]`)) === 1,
+    );
     // Something else under the prefix that is not a cooldown string is left alone.
     await admin.hset(`${prefix}cooldown:not-a-string`, 'field', '1');
     await admin.pexpire(`${prefix}cooldown:not-a-string`, 10_000);
@@ -236,7 +246,10 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const a2 = replica({ prefix: globPrefix });
     a.listen();
     b.listen();
-    await waitFor('A and B subscribed', async () => (await subscribers(`${globPrefix}events`)) === 1 && (await subscribers(`${otherPrefix}events`)) === 1);
+    await waitFor(
+      'A and B subscribed',
+      async () => (await subscribers(`${globPrefix}events`)) === 1 && (await subscribers(`${otherPrefix}events`)) === 1,
+    );
 
     b.store.shareCooldown('shared-name', Date.now() + 10_000);
     a2.store.shareCooldown('shared-name', Date.now() + 20_000);
@@ -265,7 +278,10 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     stores.push(a);
     const until = Date.now() + 10_000;
     a.shareCooldown('k', until);
-    await waitFor('stored under keyPrefix + prefix', async () => (await admin.get(`app:${prefix}cooldown:k`)) === String(until));
+    await waitFor(
+      'stored under keyPrefix + prefix',
+      async () => (await admin.get(`app:${prefix}cooldown:k`)) === String(until),
+    );
 
     const other = client.duplicate(); // another replica, same keyPrefix
     clients.push(other);
@@ -377,7 +393,12 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
   it('keeps every call working while Redis is down, warns once, and rejoins within 5 s of its return', async () => {
     const prefix = freshPrefix();
     const make = () => {
-      const client = new Redis({ host: '127.0.0.1', port: server.port, retryStrategy: () => 100, maxRetriesPerRequest: 1 });
+      const client = new Redis({
+        host: '127.0.0.1',
+        port: server.port,
+        retryStrategy: () => 100,
+        maxRetriesPerRequest: 1,
+      });
       client.on('error', () => {});
       clients.push(client);
       const logger = recordingLogger();
@@ -392,7 +413,8 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
     const admin = new Redis({ host: '127.0.0.1', port: server.port, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
     admin.on('error', () => {});
     clients.push(admin);
-    const numsub = async () => Number(((await admin.call('PUBSUB', 'NUMSUB', `${prefix}events`)) as [string, string])[1]);
+    const numsub = async () =>
+      Number(((await admin.call('PUBSUB', 'NUMSUB', `${prefix}events`)) as [string, string])[1]);
     await waitFor('both subscribed', async () => (await numsub()) === 2);
     a.store.shareCooldown('before', Date.now() + 30_000);
     await waitFor('B to hear', () => heardFor(b.events, 'before').length > 0);
@@ -434,7 +456,11 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
     await waitFor('A to hear a new event', () => a.events.some((event) => event.key === 'after'), 5000);
     const rejoinedAfter = Date.now() - restartedAt;
     expect(rejoinedAfter).toBeLessThan(5000);
-    await waitFor('both back at info', () => a.logger.info.mock.calls.length > 0 && b.logger.info.mock.calls.length > 0, 5000);
+    await waitFor(
+      'both back at info',
+      () => a.logger.info.mock.calls.length > 0 && b.logger.info.mock.calls.length > 0,
+      5000,
+    );
     expect(messages(a.logger, 'info')[0]).toMatch(/Redis state store is back/);
     expect(a.logger.warn).toHaveBeenCalledTimes(1);
     expect(b.logger.warn).toHaveBeenCalledTimes(1);

@@ -64,7 +64,11 @@ describeWithRedis('shared rate-limit cooldown through Redis', () => {
     const seen: SharedStateEvent[] = [];
     const unsubscribe = other.subscribe((event) => seen.push(event));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    configureResilience({ stateStore: mine, random: () => 0, logger: { error() {}, warn() {}, info() {}, debug() {} } });
+    configureResilience({
+      stateStore: mine,
+      random: () => 0,
+      logger: { error() {}, warn() {}, info() {}, debug() {} },
+    });
 
     let calls = 0;
     class Chat {

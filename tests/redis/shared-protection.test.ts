@@ -80,7 +80,11 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     await sleep(50);
     let made = 0;
     class Chat {
-      @RetryOpenAI({ key: 'openai|shared', maxAttempts: 1, circuitBreaker: { failureThreshold: 4, halfOpenAfterMs: 5000 } })
+      @RetryOpenAI({
+        key: 'openai|shared',
+        maxAttempts: 1,
+        circuitBreaker: { failureThreshold: 4, halfOpenAfterMs: 5000 },
+      })
       async complete(): Promise<string> {
         made++;
         throw down();
@@ -97,7 +101,13 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(await admin.hget(`${prefix}breaker:openai|shared`, 'state')).toBe('open');
     expect(await admin.pttl(`${prefix}breaker:openai|shared`)).toBeGreaterThan(60_000);
     // The other replica heard it too, with how long it stays open.
-    expect(other.events).toContainEqual({ type: 'circuit', key: 'openai|shared', state: 'open', openForMs: 5000, failures: 4 });
+    expect(other.events).toContainEqual({
+      type: 'circuit',
+      key: 'openai|shared',
+      state: 'open',
+      openForMs: 5000,
+      failures: 4,
+    });
   });
 
   it('a success anywhere resets the shared count of consecutive failures', async () => {
@@ -117,7 +127,12 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
   it('ratio mode: failures and successes from every replica fill one window', async () => {
     const a = replica();
     const b = replica();
-    const ratio: SharedCircuitOptions = { ...BREAKER, failureThreshold: undefined, failureRatio: 0.5, minimumThroughput: 10 };
+    const ratio: SharedCircuitOptions = {
+      ...BREAKER,
+      failureThreshold: undefined,
+      failureRatio: 0.5,
+      minimumThroughput: 10,
+    };
     await sleep(50);
     a.store.shareCircuitOutcome('r', { outcome: 'failure', successes: 4 }, ratio); // 1 of 5
     b.store.shareCircuitOutcome('r', { outcome: 'failure', successes: 2 }, ratio); // 2 of 8
@@ -180,7 +195,11 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     let made = 0;
     let fail = true;
     class Chat {
-      @RetryOpenAI({ key: 'openai|probe', maxAttempts: 1, circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 100 } })
+      @RetryOpenAI({
+        key: 'openai|probe',
+        maxAttempts: 1,
+        circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 100 },
+      })
       async complete(): Promise<string> {
         made++;
         if (fail) throw down();
@@ -199,7 +218,11 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(isCircuitOpenError(refused)).toBe(true);
     expect(made).toBe(2);
     // Its probe succeeds: the circuit closes here too, and calls go through again.
-    other.store.shareCircuitOutcome('openai|probe', { outcome: 'probe_success' }, { ...BREAKER, failureThreshold: 2, halfOpenAfterMs: 100 });
+    other.store.shareCircuitOutcome(
+      'openai|probe',
+      { outcome: 'probe_success' },
+      { ...BREAKER, failureThreshold: 2, halfOpenAfterMs: 100 },
+    );
     await waitFor('the circuit to close here', () => upstreamFor('openai|probe').circuitState() === 'closed');
     await expect(chat.complete()).resolves.toBe('ok');
     expect(made).toBe(3);
@@ -210,7 +233,12 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     const other = replica();
     let made = 0;
     class Chat {
-      @RetryOpenAI({ key: 'openai|budget', maxAttempts: 3, baseDelayMs: 100, retryBudget: { capacity: 20, retryCost: 5 } })
+      @RetryOpenAI({
+        key: 'openai|budget',
+        maxAttempts: 3,
+        baseDelayMs: 100,
+        retryBudget: { capacity: 20, retryCost: 5 },
+      })
       async complete(): Promise<string> {
         made++;
         throw down();
@@ -219,7 +247,10 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     // The first call creates the key's budget here (and pays for its 2 retries: 10 of 20 tokens).
     await expect(new Chat().complete()).rejects.toBeInstanceOf(InternalServerError);
     expect(made).toBe(3);
-    await waitFor('the shared bucket', async () => (await admin.hget(`${prefix}budget:openai|budget`, 'tokens')) === '10');
+    await waitFor(
+      'the shared bucket',
+      async () => (await admin.hget(`${prefix}budget:openai|budget`, 'tokens')) === '10',
+    );
     // Another replica spends the rest.
     other.store.shareBudget('openai|budget', -10, { capacity: 20, retryCost: 5 });
     await waitFor('the exhaustion to reach this replica', () => upstreamFor('openai|budget').budget().available === 0);
@@ -235,16 +266,28 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     await sleep(30);
     for (let i = 0; i < 4; i++) other.store.shareCircuitOutcome('openai|cold-circuit', { outcome: 'failure' }, BREAKER);
     other.store.shareBudget('openai|cold-budget', -20, { capacity: 20, retryCost: 5 });
-    await waitFor('the shared budget', async () => (await admin.hget(`${prefix}budget:openai|cold-budget`, 'tokens')) === '0');
+    await waitFor(
+      'the shared budget',
+      async () => (await admin.hget(`${prefix}budget:openai|cold-budget`, 'tokens')) === '0',
+    );
     await sleep(50);
     let made = 0;
     class Chat {
-      @RetryOpenAI({ key: 'openai|cold-circuit', maxAttempts: 1, circuitBreaker: { failureThreshold: 4, halfOpenAfterMs: 5000 } })
+      @RetryOpenAI({
+        key: 'openai|cold-circuit',
+        maxAttempts: 1,
+        circuitBreaker: { failureThreshold: 4, halfOpenAfterMs: 5000 },
+      })
       async viaCircuit(): Promise<string> {
         made++;
         return 'ok';
       }
-      @RetryOpenAI({ key: 'openai|cold-budget', maxAttempts: 3, baseDelayMs: 100, retryBudget: { capacity: 20, retryCost: 5 } })
+      @RetryOpenAI({
+        key: 'openai|cold-budget',
+        maxAttempts: 3,
+        baseDelayMs: 100,
+        retryBudget: { capacity: 20, retryCost: 5 },
+      })
       async viaBudget(): Promise<string> {
         made++;
         throw down();
@@ -261,7 +304,9 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     const b = replica();
     await sleep(50);
     for (let i = 0; i < 10; i++) a.store.shareBudget('b', -1, { capacity: 100, retryCost: 5 });
-    await waitFor('A to adopt the balance', () => a.events.some((event) => event.type === 'budget' && event.tokens === 90));
+    await waitFor('A to adopt the balance', () =>
+      a.events.some((event) => event.type === 'budget' && event.tokens === 90),
+    );
     // Leaving full is announced to the others (so that their successes refill it).
     await waitFor('B to hear it', () => b.events.some((event) => event.type === 'budget' && event.tokens === 90));
     expect(await admin.hget(`${prefix}budget:b`, 'tokens')).toBe('90');
@@ -271,7 +316,9 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     const a = replica();
     await thisReplica();
     const upstream = upstreamFor('openai|paced');
-    upstream.observeResponse(new Headers({ 'x-ratelimit-limit-requests': '12000', 'x-ratelimit-remaining-requests': '11999' }));
+    upstream.observeResponse(
+      new Headers({ 'x-ratelimit-limit-requests': '12000', 'x-ratelimit-remaining-requests': '11999' }),
+    );
     expect(upstream.limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 194 });
     class Chat {
       @RetryOpenAI({ key: 'openai|paced' })
@@ -281,7 +328,10 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     }
     // A paced call here announces this replica as a sender; then the other one joins.
     await new Chat().complete();
-    await waitFor('this replica to be counted', async () => (await admin.zcard(`${prefix}replicas:openai|paced`)) === 1);
+    await waitFor(
+      'this replica to be counted',
+      async () => (await admin.zcard(`${prefix}replicas:openai|paced`)) === 1,
+    );
     a.store.announceActive('openai|paced');
     await waitFor('this replica to count 2 replicas', () => upstream.limiter!.snapshot().replicas === 2);
     expect(upstream.limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 97, burst: 5 });
@@ -368,7 +418,11 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
   });
 
   it('with Redis down every call works on local state: nothing throws, a probe claim is granted locally', async () => {
-    const client = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
+    const client = new Redis(server.port, '127.0.0.1', {
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     clients.push(client);
     const store = createRedisStateStore({ client, prefix, logger: quiet, commandTimeoutMs: 50 });
     stores.push(store);

@@ -16,7 +16,9 @@ describe('parseCliArgs', () => {
   test('the documented example', () => {
     expect(
       parseCliArgs(
-        '--port 8080 --script 429,503,ok --fault-rate 0.3 --faults 429,503,reset --seed 7 --rps 50 --burst 10'.split(' '),
+        '--port 8080 --script 429,503,ok --fault-rate 0.3 --faults 429,503,reset --seed 7 --rps 50 --burst 10'.split(
+          ' ',
+        ),
       ),
     ).toEqual({
       kind: 'run',
@@ -120,7 +122,10 @@ describe('main (in-process)', () => {
 
   test('--quiet logs no requests; random mode and rate limit are described', async () => {
     const { io, sinks } = cliIo();
-    const { server } = await run(['-p', '0', '-q', '--fault-rate', '0.3', '--seed', '7', '--rps', '50', '--burst', '10'], sinks);
+    const { server } = await run(
+      ['-p', '0', '-q', '--fault-rate', '0.3', '--seed', '7', '--rps', '50', '--burst', '10'],
+      sinks,
+    );
     await fetch(`${server!.openaiBaseURL}/chat/completions`, { method: 'POST', body: JSON.stringify(PARAMS) });
     expect(io.out.join('\n')).toContain('random: 30% of requests from 429, 500, 503, reset, seed 7');
     expect(io.out.join('\n')).toContain('rate limit: 50 rps, burst 10');
@@ -145,7 +150,8 @@ describe('main (in-process)', () => {
     expect(await run(['--help'], sinks)).toEqual({ exitCode: 0 });
     const text = io.out.join('\n');
     expect(text).toMatch(/^Usage: llm-resilience-fault-server/);
-    for (const flag of ['--port', '--script', '--fault-rate', '--faults', '--seed', '--rps', '--burst']) expect(text).toContain(flag);
+    for (const flag of ['--port', '--script', '--fault-rate', '--faults', '--seed', '--rps', '--burst'])
+      expect(text).toContain(flag);
     expect(text).toContain('stream-cut:<n>');
   });
 

@@ -23,7 +23,11 @@ describe('replyContent', () => {
   });
 
   test('joins the text parts of a content array', () => {
-    const content = [{ type: 'text', text: 'look' }, { type: 'image_url', image_url: { url: 'x' } }, { type: 'text', text: 'here' }];
+    const content = [
+      { type: 'text', text: 'look' },
+      { type: 'image_url', image_url: { url: 'x' } },
+      { type: 'text', text: 'here' },
+    ];
     expect(lastUserText([{ role: 'user', content }])).toBe('look here');
   });
 
@@ -59,7 +63,14 @@ describe('replyContent', () => {
         },
       },
     };
-    expect(JSON.parse(replyContent(body))).toEqual({ title: 'example', score: 1, count: 1, done: true, tags: [], meta: {} });
+    expect(JSON.parse(replyContent(body))).toEqual({
+      title: 'example',
+      score: 1,
+      count: 1,
+      done: true,
+      tags: [],
+      meta: {},
+    });
   });
 
   test('json_object: a JSON document with the echo', () => {
@@ -81,7 +92,10 @@ describe('exampleFromSchema', () => {
     [{ const: 42 }, 42],
     [{ anyOf: [{ type: 'boolean' }, { type: 'string' }] }, true],
     [{ $ref: '#/$defs/x' }, {}],
-    [{ type: 'object', properties: { inner: { type: 'object', properties: { n: { type: 'number' } } } } }, { inner: { n: 1 } }],
+    [
+      { type: 'object', properties: { inner: { type: 'object', properties: { n: { type: 'number' } } } } },
+      { inner: { n: 1 } },
+    ],
     [undefined, {}],
   ])('%j -> %j', (schema, expected) => {
     expect(exampleFromSchema(schema)).toEqual(expected);
@@ -121,6 +135,8 @@ describe('completion bodies', () => {
     expect(final.choices[0]).toMatchObject({ delta: {}, finish_reason: 'stop' });
     expect(usage).toEqual([]);
     const withUsage = completionChunks(meta, { ...body, stream_options: { include_usage: true } }, 'Echo: hello there');
-    expect(withUsage.usage).toEqual([expect.objectContaining({ choices: [], usage: expect.objectContaining({ total_tokens: 8 }) })]);
+    expect(withUsage.usage).toEqual([
+      expect.objectContaining({ choices: [], usage: expect.objectContaining({ total_tokens: 8 }) }),
+    ]);
   });
 });

@@ -25,7 +25,12 @@ describe('FaultSchedule', () => {
 
   test('script entries in order, then ok', () => {
     expect(take(new FaultSchedule({ ...base, script: faults('429', '503', 'ok', 'reset') }), 6)).toEqual([
-      '429', '503', 'ok', 'reset', 'ok', 'ok',
+      '429',
+      '503',
+      'ok',
+      'reset',
+      'ok',
+      'ok',
     ]);
   });
 

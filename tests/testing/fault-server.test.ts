@@ -93,7 +93,11 @@ describe('ok replies', () => {
       object: 'chat.completion',
       model: 'gpt-4o-mini',
       choices: [{ index: 0, message: { role: 'assistant', content: `Echo: ${MESSAGE}` }, finish_reason: 'stop' }],
-      usage: { prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number), total_tokens: expect.any(Number) },
+      usage: {
+        prompt_tokens: expect.any(Number),
+        completion_tokens: expect.any(Number),
+        total_tokens: expect.any(Number),
+      },
     });
     expect(data.id).toMatch(/^chatcmpl-/);
     expect(typeof data.created).toBe('number');
@@ -134,7 +138,11 @@ describe('ok replies', () => {
 
   test('stream with include_usage ends with a usage chunk', async () => {
     await start();
-    const stream = await openai().chat.completions.create({ ...PARAMS, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai().chat.completions.create({
+      ...PARAMS,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const { chunks } = await drain(stream);
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: expect.any(Number) } });
   });
@@ -381,7 +389,12 @@ describe('script', () => {
     const client = openai();
     const outcomes: Array<number | string> = [];
     for (let i = 0; i < 6; i++) {
-      outcomes.push(await client.chat.completions.create(PARAMS).then(() => 'ok', (error) => error.status));
+      outcomes.push(
+        await client.chat.completions.create(PARAMS).then(
+          () => 'ok',
+          (error) => error.status,
+        ),
+      );
     }
     expect(outcomes).toEqual([429, 503, 'ok', 500, 'ok', 'ok']);
     expect(server.requests.map((request) => request.fault)).toEqual(['429', '503', 'ok', '500', 'ok', 'ok']);
@@ -393,7 +406,13 @@ describe('script', () => {
     await failure(client.chat.completions.create(PARAMS));
     server.setScript(['502', 'ok', '504']);
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push(await client.chat.completions.create(PARAMS).then(() => 200, (e) => e.status));
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        await client.chat.completions.create(PARAMS).then(
+          () => 200,
+          (e) => e.status,
+        ),
+      );
     expect(statuses).toEqual([502, 200, 504, 200]);
     expect(() => server.setScript(['ok', 'teapot'])).toThrow(/"teapot" in setScript\(faults\)\[1\]/);
   });
@@ -429,7 +448,10 @@ describe('faultFor', () => {
   const ask = (client: OpenAI, call: string) =>
     client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `call-${call}` }] })
-      .then(() => 200, (error) => error.status);
+      .then(
+        () => 200,
+        (error) => error.status,
+      );
 
   test('decides each request from the request itself, whatever the arrival order', async () => {
     // Each call's own plan, by the number of requests it has made so far.
@@ -447,7 +469,8 @@ describe('faultFor', () => {
     const [one, two, three] = await Promise.all([ask(client, '3'), ask(client, '2'), ask(client, '1')]);
     expect({ one, two, three }).toEqual({ one: 200, two: 429, three: 503 });
     expect(await ask(client, '1')).toBe(200);
-    const byCall = (call: string) => server.requests.filter((request) => callOf(request.body as Record<string, unknown>) === call);
+    const byCall = (call: string) =>
+      server.requests.filter((request) => callOf(request.body as Record<string, unknown>) === call);
     expect(byCall('1').map((request) => request.fault)).toEqual(['503', 'ok']);
     expect(byCall('2').map((request) => request.fault)).toEqual(['429-quota']);
     expect(byCall('3').map((request) => request.fault)).toEqual(['ok']);
@@ -493,8 +516,12 @@ describe('faultFor', () => {
       },
     });
     const client = openai();
-    const first = await failure(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'call-1' }] }));
-    const second = await failure(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'call-2' }] }));
+    const first = await failure(
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'call-1' }] }),
+    );
+    const second = await failure(
+      client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'call-2' }] }),
+    );
     expect(first).toBeInstanceOf(BadRequestError);
     expect(first.code).toBe('invalid_fault_spec');
     expect(first.message).toMatch(/Invalid fault spec "teapot" in faultFor\. Valid specs: ok, 429/);

@@ -26,9 +26,28 @@ describe('parseFaultSpec', () => {
   });
 
   test.each([
-    '418', '', ' ok', 'OK', '429:', '429:-1', '429:1.5', '429:1e3', 'slow', 'slow:', 'slow:abc',
-    'slow:86400001', 'stream-cut', 'stream-cut:10001', 'reset:1', 'hang:5', 'ok:1', '500:1', 'constructor',
-    'toString', '__proto__', 'hasOwnProperty:1',
+    '418',
+    '',
+    ' ok',
+    'OK',
+    '429:',
+    '429:-1',
+    '429:1.5',
+    '429:1e3',
+    'slow',
+    'slow:',
+    'slow:abc',
+    'slow:86400001',
+    'stream-cut',
+    'stream-cut:10001',
+    'reset:1',
+    'hang:5',
+    'ok:1',
+    '500:1',
+    'constructor',
+    'toString',
+    '__proto__',
+    'hasOwnProperty:1',
   ])('rejects %j', (spec) => {
     expect(parseFaultSpec(spec)).toBeUndefined();
   });

@@ -65,11 +65,13 @@ export function restErrorFacts(error: unknown): ErrorFacts | undefined {
  * request started with an aborted signal fails with another message ("Request has already
  * been canceled."), which stays a caller's abort.
  */
-export const PIPELINE_ABORT_IN_FLIGHT = 'The operation was aborted. Rejecting from abort signal callback while making request.';
+export const PIPELINE_ABORT_IN_FLIGHT =
+  'The operation was aborted. Rejecting from abort signal callback while making request.';
 
 /** core-rest-pipeline's in-flight abort: the request's own `timeout` (see PIPELINE_ABORT_IN_FLIGHT). */
 export function pipelineTimeoutFacts(error: unknown): ErrorFacts | undefined {
-  if (readString(error, 'name') !== 'AbortError' || readString(error, 'message') !== PIPELINE_ABORT_IN_FLIGHT) return undefined;
+  if (readString(error, 'name') !== 'AbortError' || readString(error, 'message') !== PIPELINE_ABORT_IN_FLIGHT)
+    return undefined;
   return { source: 'azure', isTimeout: true };
 }
 

@@ -32,7 +32,8 @@ const OPENAI_ERROR_CLASS_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** The SDK's own fixed texts (not provider text) for a failing `apiKey`/token-provider function. */
-const TOKEN_PROVIDER_FAILURE = /^(Failed to get token from 'apiKey' function|Expected 'apiKey' function argument to return a string)/;
+const TOKEN_PROVIDER_FAILURE =
+  /^(Failed to get token from 'apiKey' function|Expected 'apiKey' function argument to return a string)/;
 
 /** OpenAI sends `x-request-id`; through AzureOpenAI the Azure gateway's ids may be all there is. */
 const OPENAI_REQUEST_ID_HEADERS = ['x-request-id', 'apim-request-id', 'x-ms-request-id'] as const;
@@ -59,7 +60,9 @@ export function openAIErrorFacts(error: unknown): ErrorFacts | undefined {
 
   // openai 5+ names it `requestID`; openai 4 used `request_id`.
   const requestId =
-    readString(error, 'requestID') ?? readString(error, 'request_id') ?? readFirstHeader(headers, OPENAI_REQUEST_ID_HEADERS);
+    readString(error, 'requestID') ??
+    readString(error, 'request_id') ??
+    readFirstHeader(headers, OPENAI_REQUEST_ID_HEADERS);
   if (requestId !== undefined && requestId !== '') facts.requestId = requestId;
 
   switch (className) {
@@ -77,7 +80,10 @@ export function openAIErrorFacts(error: unknown): ErrorFacts | undefined {
 
   // No status and a cause: a transport failure (APIConnectionError, also from a minified build).
   const cause = readProperty(error, 'cause');
-  if (className === 'APIConnectionError' || (facts.status === undefined && isAPIErrorShape(error) && cause !== undefined)) {
+  if (
+    className === 'APIConnectionError' ||
+    (facts.status === undefined && isAPIErrorShape(error) && cause !== undefined)
+  ) {
     facts.isConnectionError = true;
     const networkCode = findNetworkCode(cause);
     if (networkCode !== undefined) facts.networkCode = networkCode;

@@ -102,7 +102,9 @@ function agentConfigAt(name: string, value: unknown, issues: RetryConfigIssue[])
     return undefined;
   }
   try {
-    return AgentConfig.from(isPlainObject(value) && value.name === undefined ? { ...(value as AgentConfigInput), name } : value);
+    return AgentConfig.from(
+      isPlainObject(value) && value.name === undefined ? { ...(value as AgentConfigInput), name } : value,
+    );
   } catch (error) {
     if (!isRetryConfigError(error)) throw error;
     issues.push(...error.issues.map((issue) => underPath(issue, `agents.${name}`)));

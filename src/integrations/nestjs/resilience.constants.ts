@@ -8,4 +8,11 @@ export const RESILIENCE_RUNTIME = 'LLM_RESILIENCE_RUNTIME';
 export const AGENT_CONFIG_TOKEN_PREFIX = 'LLM_RESILIENCE_AGENT_CONFIG:';
 
 /** The fields of `ResilienceModuleOptions`; anything else is reported at boot. */
-export const RESILIENCE_OPTION_KEYS: readonly string[] = ['defaults', 'configs', 'logger', 'tracer', 'agents', 'stateStore'];
+export const RESILIENCE_OPTION_KEYS: readonly string[] = [
+  'defaults',
+  'configs',
+  'logger',
+  'tracer',
+  'agents',
+  'stateStore',
+];

@@ -20,7 +20,8 @@ const ASYNC_SOURCES = ['useFactory', 'useClass', 'useExisting'] as const;
 const SERVICE_PROVIDERS: Provider[] = [
   {
     provide: RESILIENCE_RUNTIME,
-    useFactory: (options: unknown, modules: ModulesContainer) => ResilienceRuntime.boot(options, modules, ResilienceModule),
+    useFactory: (options: unknown, modules: ModulesContainer) =>
+      ResilienceRuntime.boot(options, modules, ResilienceModule),
     inject: [RESILIENCE_MODULE_OPTIONS, ModulesContainer],
   },
   {

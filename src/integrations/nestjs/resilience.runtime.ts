@@ -71,7 +71,13 @@ export class ResilienceRuntime implements OnApplicationShutdown {
 
   private takeBack(): void {
     if (settingsVersion() !== this.appliedVersion) return;
-    configureResilience({ defaults: undefined, configs: undefined, logger: undefined, tracer: undefined, stateStore: undefined });
+    configureResilience({
+      defaults: undefined,
+      configs: undefined,
+      logger: undefined,
+      tracer: undefined,
+      stateStore: undefined,
+    });
   }
 }
 
@@ -111,12 +117,19 @@ function agentInjections(modules: ModulesContainer): Array<{ consumer: string; n
         const tokens: unknown[] = [];
         if (wrapper.inject) {
           for (const dependency of wrapper.inject) {
-            tokens.push(typeof dependency === 'object' && dependency !== null && 'token' in dependency ? dependency.token : dependency);
+            tokens.push(
+              typeof dependency === 'object' && dependency !== null && 'token' in dependency
+                ? dependency.token
+                : dependency,
+            );
           }
         } else if (typeof metatype === 'function') {
           const params: Dependency[] = Reflect.getMetadata(SELF_DECLARED_DEPS_METADATA, metatype) ?? [];
           const properties: Dependency[] = Reflect.getMetadata(PROPERTY_DEPS_METADATA, metatype) ?? [];
-          tokens.push(...params.map((dependency) => dependency.param), ...properties.map((dependency) => dependency.type));
+          tokens.push(
+            ...params.map((dependency) => dependency.param),
+            ...properties.map((dependency) => dependency.type),
+          );
         }
         for (const token of tokens) {
           const name = agentNameOfToken(token);

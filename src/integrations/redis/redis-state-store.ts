@@ -190,7 +190,9 @@ function parseEvent(event: Record<string, unknown>, now: number): SharedStateEve
     }
     case 'replicas': {
       const count = finite(event.count);
-      return count !== undefined && Number.isSafeInteger(count) && count >= 1 ? { type: 'replicas', key, count } : undefined;
+      return count !== undefined && Number.isSafeInteger(count) && count >= 1
+        ? { type: 'replicas', key, count }
+        : undefined;
     }
     default:
       return undefined;
@@ -277,7 +279,10 @@ class RedisStateStoreImpl implements RedisStateStore {
     ]);
   }
 
-  async claimCircuitProbe(key: string, ttlMs: number): Promise<{ granted: true } | { granted: false; retryAfterMs: number }> {
+  async claimCircuitProbe(
+    key: string,
+    ttlMs: number,
+  ): Promise<{ granted: true } | { granted: false; retryAfterMs: number }> {
     const granted = { granted: true } as const;
     try {
       if (this.closed || !this.usable(this.client)) return granted;
@@ -315,7 +320,14 @@ class RedisStateStoreImpl implements RedisStateStore {
     this.announced.set(key, now);
     this.fire(
       ANNOUNCE_ACTIVE,
-      () => [this.layout.keyOf('replicas', key), this.source, ACTIVE_WINDOW_MS, this.layout.eventsChannel, key, REPLICAS_TTL_MS],
+      () => [
+        this.layout.keyOf('replicas', key),
+        this.source,
+        ACTIVE_WINDOW_MS,
+        this.layout.eventsChannel,
+        key,
+        REPLICAS_TTL_MS,
+      ],
       (count) => {
         const event = parseEvent({ type: 'replicas', key, count: Number(count) }, Date.now());
         if (event) this.deliver([event], this.subscriptions);
@@ -614,7 +626,9 @@ class RedisStateStoreImpl implements RedisStateStore {
       const wanted = names.flatMap((name) => {
         const key = this.layout.upstreamKeyOf(kind, name);
         // The connection adds its own keyPrefix to commands: give it the name without.
-        return key === undefined ? [] : [{ key, name: name.startsWith(nodeKeyPrefix) ? name.slice(nodeKeyPrefix.length) : name }];
+        return key === undefined
+          ? []
+          : [{ key, name: name.startsWith(nodeKeyPrefix) ? name.slice(nodeKeyPrefix.length) : name }];
       });
       if (wanted.length > 0) {
         const values = await this.command(() =>

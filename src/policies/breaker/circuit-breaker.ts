@@ -5,8 +5,7 @@ export type CircuitState = 'closed' | 'open' | 'half_open';
 
 /** What `acquire` answers: go ahead (as a probe while half-open), or fail fast. */
 export type CircuitAcquireResult =
-  | { readonly allowed: true; readonly probe: boolean }
-  | { readonly allowed: false; readonly retryAfterMs: number };
+  { readonly allowed: true; readonly probe: boolean } | { readonly allowed: false; readonly retryAfterMs: number };
 
 /** One state change, as given to `onTransition` listeners. */
 export interface CircuitTransition {

@@ -298,7 +298,10 @@ export class AdaptiveRateLimiter {
     const previous = this.targetRate;
     this.limitPerMinute = limitPerMinute;
     if (previous === target && !force) return;
-    this.burst = Math.max(1, Math.min(Math.floor(this.settings.maxBurst / this.replicas), Math.floor(limitPerMinute / 60 / this.replicas)));
+    this.burst = Math.max(
+      1,
+      Math.min(Math.floor(this.settings.maxBurst / this.replicas), Math.floor(limitPerMinute / 60 / this.replicas)),
+    );
     if (previous === target) return;
     if (previous === undefined) {
       this.rate = target;
@@ -311,7 +314,10 @@ export class AdaptiveRateLimiter {
     }
     // At full speed, follow the new limit; while recovering from 429s, keep the lower rate.
     const slower = target < previous;
-    this.rate = Math.max(target * this.settings.minRateFraction, this.rate >= previous ? target : Math.min(this.rate, target));
+    this.rate = Math.max(
+      target * this.settings.minRateFraction,
+      this.rate >= previous ? target : Math.min(this.rate, target),
+    );
     this.targetRate = target;
     if (slower) {
       this.lastDecrease = now;

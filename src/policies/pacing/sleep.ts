@@ -22,9 +22,12 @@ export const abortableSleep: Sleep = (ms, signal) =>
       clearTimeout(timer);
       reject(abortReason(signal!));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.min(ms, MAX_TIMEOUT_MS));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.min(ms, MAX_TIMEOUT_MS),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });

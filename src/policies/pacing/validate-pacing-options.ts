@@ -40,7 +40,10 @@ export function validateBulkheadOptions(input: unknown, path = 'bulkhead'): Bulk
   if (maxConcurrency === undefined) {
     issues.push({ field: `${path}.maxConcurrency`, message: `${path}.maxConcurrency is required` });
   } else if (!isIntegerAtLeast(maxConcurrency, 1)) {
-    issues.push({ field: `${path}.maxConcurrency`, message: `${path}.maxConcurrency must be an integer of at least 1` });
+    issues.push({
+      field: `${path}.maxConcurrency`,
+      message: `${path}.maxConcurrency must be an integer of at least 1`,
+    });
   }
   if (!isIntegerAtLeast(queueLimit, 0)) {
     issues.push({ field: `${path}.queueLimit`, message: `${path}.queueLimit must be an integer of at least 0` });

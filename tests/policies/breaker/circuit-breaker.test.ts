@@ -445,15 +445,13 @@ describe('CircuitBreaker: constructor', () => {
   });
 
   it('names the broken field', () => {
-    expect(
-      () => new CircuitBreaker({ ...CIRCUIT_BREAKER_DEFAULTS, halfOpenMaxCalls: 0 }, () => 0),
-    ).toThrow('CircuitBreaker: circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000');
+    expect(() => new CircuitBreaker({ ...CIRCUIT_BREAKER_DEFAULTS, halfOpenMaxCalls: 0 }, () => 0)).toThrow(
+      'CircuitBreaker: circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+    );
   });
 
   it('requires a clock', () => {
-    expect(() => new CircuitBreaker(CIRCUIT_BREAKER_DEFAULTS, undefined as unknown as () => number)).toThrow(
-      TypeError,
-    );
+    expect(() => new CircuitBreaker(CIRCUIT_BREAKER_DEFAULTS, undefined as unknown as () => number)).toThrow(TypeError);
   });
 
   it('accepts the defaults as they are', () => {
@@ -672,19 +670,71 @@ describe('validateCircuitBreakerOptions', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['failureThreshold 0', { failureThreshold: 0 }, 'circuitBreaker.failureThreshold must be an integer from 1 to 1000'],
-    ['failureThreshold 1001', { failureThreshold: 1001 }, 'circuitBreaker.failureThreshold must be an integer from 1 to 1000'],
-    ['failureThreshold 2.5', { failureThreshold: 2.5 }, 'circuitBreaker.failureThreshold must be an integer from 1 to 1000'],
-    ['failureThreshold "5"', { failureThreshold: '5' }, 'circuitBreaker.failureThreshold must be an integer from 1 to 1000'],
-    ['failureRatio 0', { failureRatio: 0 }, 'circuitBreaker.failureRatio must be a number greater than 0 and at most 1'],
-    ['failureRatio 1.5', { failureRatio: 1.5 }, 'circuitBreaker.failureRatio must be a number greater than 0 and at most 1'],
-    ['failureRatio NaN', { failureRatio: NaN }, 'circuitBreaker.failureRatio must be a number greater than 0 and at most 1'],
-    ['minimumThroughput 0', { minimumThroughput: 0 }, 'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000'],
-    ['samplingDurationMs 50', { samplingDurationMs: 50 }, 'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000'],
-    ['halfOpenAfterMs Infinity', { halfOpenAfterMs: Infinity }, 'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000'],
-    ['maxHalfOpenAfterMs -1', { maxHalfOpenAfterMs: -1 }, 'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000'],
-    ['halfOpenMaxCalls 0', { halfOpenMaxCalls: 0 }, 'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000'],
-    ['halfOpenMaxCalls null', { halfOpenMaxCalls: null }, 'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000'],
+    [
+      'failureThreshold 0',
+      { failureThreshold: 0 },
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+    ],
+    [
+      'failureThreshold 1001',
+      { failureThreshold: 1001 },
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+    ],
+    [
+      'failureThreshold 2.5',
+      { failureThreshold: 2.5 },
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+    ],
+    [
+      'failureThreshold "5"',
+      { failureThreshold: '5' },
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+    ],
+    [
+      'failureRatio 0',
+      { failureRatio: 0 },
+      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+    ],
+    [
+      'failureRatio 1.5',
+      { failureRatio: 1.5 },
+      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+    ],
+    [
+      'failureRatio NaN',
+      { failureRatio: NaN },
+      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+    ],
+    [
+      'minimumThroughput 0',
+      { minimumThroughput: 0 },
+      'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000',
+    ],
+    [
+      'samplingDurationMs 50',
+      { samplingDurationMs: 50 },
+      'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000',
+    ],
+    [
+      'halfOpenAfterMs Infinity',
+      { halfOpenAfterMs: Infinity },
+      'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000',
+    ],
+    [
+      'maxHalfOpenAfterMs -1',
+      { maxHalfOpenAfterMs: -1 },
+      'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000',
+    ],
+    [
+      'halfOpenMaxCalls 0',
+      { halfOpenMaxCalls: 0 },
+      'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+    ],
+    [
+      'halfOpenMaxCalls null',
+      { halfOpenMaxCalls: null },
+      'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+    ],
     [
       'both opening rules',
       { failureThreshold: 5, failureRatio: 0.5 },
@@ -735,14 +785,38 @@ describe('validateCircuitBreakerOptions', () => {
         field: 'circuitBreaker.halfOpenMaxCall',
         message: 'circuitBreaker.halfOpenMaxCall is not a circuit breaker option (did you mean halfOpenMaxCalls?)',
       },
-      { field: 'circuitBreaker.failureThreshold', message: 'circuitBreaker.failureThreshold must be an integer from 1 to 1000' },
-      { field: 'circuitBreaker.minimumThroughput', message: 'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000' },
-      { field: 'circuitBreaker.samplingDurationMs', message: 'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000' },
-      { field: 'circuitBreaker.halfOpenAfterMs', message: 'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000' },
-      { field: 'circuitBreaker.maxHalfOpenAfterMs', message: 'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000' },
-      { field: 'circuitBreaker.halfOpenMaxCalls', message: 'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000' },
-      { field: 'circuitBreaker.failureRatio', message: 'circuitBreaker.failureRatio must be a number greater than 0 and at most 1' },
-      expect.objectContaining({ field: 'circuitBreaker.failureRatio', message: expect.stringContaining('cannot both be set') }),
+      {
+        field: 'circuitBreaker.failureThreshold',
+        message: 'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+      },
+      {
+        field: 'circuitBreaker.minimumThroughput',
+        message: 'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000',
+      },
+      {
+        field: 'circuitBreaker.samplingDurationMs',
+        message: 'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000',
+      },
+      {
+        field: 'circuitBreaker.halfOpenAfterMs',
+        message: 'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000',
+      },
+      {
+        field: 'circuitBreaker.maxHalfOpenAfterMs',
+        message: 'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000',
+      },
+      {
+        field: 'circuitBreaker.halfOpenMaxCalls',
+        message: 'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+      },
+      {
+        field: 'circuitBreaker.failureRatio',
+        message: 'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+      },
+      expect.objectContaining({
+        field: 'circuitBreaker.failureRatio',
+        message: expect.stringContaining('cannot both be set'),
+      }),
     ]);
   });
 

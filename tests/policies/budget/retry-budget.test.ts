@@ -167,7 +167,11 @@ describe('RetryBudget: properties', () => {
       timeoutCost: fc.integer({ min: 1, max: 40 }),
       successRefund: fc.integer({ min: 0, max: 10 }),
     })
-    .map((o) => ({ ...o, retryCost: Math.min(o.retryCost, o.capacity), timeoutCost: Math.min(o.timeoutCost, o.capacity) }));
+    .map((o) => ({
+      ...o,
+      retryCost: Math.min(o.retryCost, o.capacity),
+      timeoutCost: Math.min(o.timeoutCost, o.capacity),
+    }));
 
   type Op = { type: 'withdraw'; kind: 'retry' | 'timeout' } | { type: 'success'; paid: number };
   const op: fc.Arbitrary<Op> = fc.oneof(
@@ -206,7 +210,10 @@ describe('RetryBudget: properties', () => {
           }
           const available = bucket.available;
           invariant(bucket.exhausted === inEpisode, 'exhausted follows the episode');
-          invariant(Number.isInteger(available) && available >= 0 && available <= options.capacity, `available ${available}`);
+          invariant(
+            Number.isInteger(available) && available >= 0 && available <= options.capacity,
+            `available ${available}`,
+          );
         }
       }),
       { numRuns: 300 },
@@ -254,9 +261,21 @@ describe('validateRetryBudgetOptions', () => {
     ['timeoutCost -1', { timeoutCost: -1 }, 'retryBudget.timeoutCost must be a positive integer'],
     ['successRefund -1', { successRefund: -1 }, 'retryBudget.successRefund must be a non-negative integer'],
     ['successRefund null', { successRefund: null }, 'retryBudget.successRefund must be a non-negative integer'],
-    ['retryCost above capacity', { capacity: 10, retryCost: 11 }, 'retryBudget.retryCost must be at most retryBudget.capacity (10)'],
-    ['timeoutCost above capacity', { timeoutCost: 501 }, 'retryBudget.timeoutCost must be at most retryBudget.capacity (500)'],
-    ['a capacity below the default timeoutCost', { capacity: 8 }, 'retryBudget.timeoutCost must be at most retryBudget.capacity (8)'],
+    [
+      'retryCost above capacity',
+      { capacity: 10, retryCost: 11 },
+      'retryBudget.retryCost must be at most retryBudget.capacity (10)',
+    ],
+    [
+      'timeoutCost above capacity',
+      { timeoutCost: 501 },
+      'retryBudget.timeoutCost must be at most retryBudget.capacity (500)',
+    ],
+    [
+      'a capacity below the default timeoutCost',
+      { capacity: 8 },
+      'retryBudget.timeoutCost must be at most retryBudget.capacity (8)',
+    ],
     ['a misspelt key', { capcity: 10 }, 'retryBudget.capcity is not a retry budget option (did you mean capacity?)'],
     ['an unknown key', { enabled: true }, 'retryBudget.enabled is not a retry budget option'],
     ['null', null, 'retryBudget must be true, false or an object of retry budget options'],
@@ -296,7 +315,10 @@ describe('validateRetryBudgetOptions', () => {
 
   it('prefixes fields with the given path for nested configs', () => {
     expect(validateRetryBudgetOptions({ capacity: 0 }, 'retryConfig.retryBudget').issues).toEqual([
-      { field: 'retryConfig.retryBudget.capacity', message: 'retryConfig.retryBudget.capacity must be a positive integer' },
+      {
+        field: 'retryConfig.retryBudget.capacity',
+        message: 'retryConfig.retryBudget.capacity must be a positive integer',
+      },
     ]);
   });
 });

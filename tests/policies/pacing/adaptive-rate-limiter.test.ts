@@ -1,8 +1,12 @@
-import { AdaptiveRateLimiter, type AdaptiveRateLimiterOptions } from '../../../src/policies/pacing/adaptive-rate-limiter';
+import {
+  AdaptiveRateLimiter,
+  type AdaptiveRateLimiterOptions,
+} from '../../../src/policies/pacing/adaptive-rate-limiter';
 import { FakeClock } from './simulation';
 
 // targetUtilization 1 keeps the arithmetic readable: 12000 per minute = 200/s = one per 5 ms.
-const exact = (options: AdaptiveRateLimiterOptions = {}) => new AdaptiveRateLimiter({ targetUtilization: 1, ...options });
+const exact = (options: AdaptiveRateLimiterOptions = {}) =>
+  new AdaptiveRateLimiter({ targetUtilization: 1, ...options });
 const acquireMany = (limiter: AdaptiveRateLimiter, nowMs: number, count: number) =>
   Array.from({ length: count }, () => limiter.acquire(nowMs));
 const rounded = (values: number[]) => values.map((value) => Math.round(value * 1000) / 1000);

@@ -7,7 +7,17 @@ import type { RateLimitInfo } from '../../../src/policies/pacing/rate-limit-head
 const anyNumber = fc.oneof(
   fc.double(),
   fc.integer({ min: -1000, max: 100_000 }),
-  fc.constantFrom(0, -1, 1, 60, 12_000, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.MAX_VALUE),
+  fc.constantFrom(
+    0,
+    -1,
+    1,
+    60,
+    12_000,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    Number.MAX_VALUE,
+  ),
 );
 const info: fc.Arbitrary<RateLimitInfo | undefined> = fc.option(
   fc.record(
@@ -65,15 +75,19 @@ describe('AdaptiveRateLimiter properties', () => {
 
   it('hands N callers arriving together distinct slots, at least 1/r apart after the burst', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 60, max: 600_000 }), fc.integer({ min: 1, max: 100 }), (limitPerMinute, callers) => {
-        const limiter = new AdaptiveRateLimiter({ targetUtilization: 1 });
-        limiter.observe({ limitRequests: limitPerMinute }, 0);
-        const interval = 60_000 / limitPerMinute;
-        const waits = Array.from({ length: callers }, () => limiter.acquire(0));
-        for (let i = 1; i < waits.length; i++) {
-          expect(waits[i] - waits[i - 1]).toBeGreaterThanOrEqual(interval * (1 - 1e-9));
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 60, max: 600_000 }),
+        fc.integer({ min: 1, max: 100 }),
+        (limitPerMinute, callers) => {
+          const limiter = new AdaptiveRateLimiter({ targetUtilization: 1 });
+          limiter.observe({ limitRequests: limitPerMinute }, 0);
+          const interval = 60_000 / limitPerMinute;
+          const waits = Array.from({ length: callers }, () => limiter.acquire(0));
+          for (let i = 1; i < waits.length; i++) {
+            expect(waits[i] - waits[i - 1]).toBeGreaterThanOrEqual(interval * (1 - 1e-9));
+          }
+        },
+      ),
     );
   });
 });

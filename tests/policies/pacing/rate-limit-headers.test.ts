@@ -123,7 +123,11 @@ describe('readRateLimitHeaders', () => {
     ],
     [
       'the fault server rate limit (200 req/s = 12000 per minute)',
-      { 'x-ratelimit-limit-requests': '12000', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '50ms' },
+      {
+        'x-ratelimit-limit-requests': '12000',
+        'x-ratelimit-remaining-requests': '0',
+        'x-ratelimit-reset-requests': '50ms',
+      },
       { limitRequests: 12_000, remainingRequests: 0, resetRequestsMs: 50 },
     ],
     [
@@ -141,7 +145,11 @@ describe('readRateLimitHeaders', () => {
     ['a number value', { 'x-ratelimit-remaining-requests': 7 }, { remainingRequests: 7 }],
     [
       'garbage values are left out',
-      { 'x-ratelimit-limit-requests': 'lots', 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': 'later' },
+      {
+        'x-ratelimit-limit-requests': 'lots',
+        'x-ratelimit-remaining-requests': '3',
+        'x-ratelimit-reset-requests': 'later',
+      },
       { remainingRequests: 3 },
     ],
     ['only garbage', { 'x-ratelimit-limit-requests': 'NaN', 'x-ratelimit-reset-requests': '-1s' }, undefined],

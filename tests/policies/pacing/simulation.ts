@@ -3,7 +3,10 @@
 // The server is the fault server's own token bucket and header formatting, so the client
 // parses exactly what `startFaultServer({ rateLimit })` would send.
 import { parseRetryAfterMs } from '../../../src/policies/backoff/retry-after';
-import { AdaptiveRateLimiter, type AdaptiveRateLimiterOptions } from '../../../src/policies/pacing/adaptive-rate-limiter';
+import {
+  AdaptiveRateLimiter,
+  type AdaptiveRateLimiterOptions,
+} from '../../../src/policies/pacing/adaptive-rate-limiter';
 import { KeyCooldowns } from '../../../src/policies/pacing/cooldown';
 import { readRateLimitHeaders } from '../../../src/policies/pacing/rate-limit-headers';
 import type { Sleep } from '../../../src/policies/pacing/sleep';
@@ -49,7 +52,7 @@ export class FakeClock {
   private push(at: number, fire: () => void): void {
     const heap = this.heap;
     heap.push({ at, seq: this.sequence++, fire });
-    for (let i = heap.length - 1; i > 0; ) {
+    for (let i = heap.length - 1; i > 0;) {
       const parent = (i - 1) >> 1;
       if (!this.less(heap[i], heap[parent])) break;
       [heap[i], heap[parent]] = [heap[parent], heap[i]];
@@ -63,7 +66,7 @@ export class FakeClock {
     const last = heap.pop()!;
     if (heap.length > 0) {
       heap[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const left = 2 * i + 1;
         const right = left + 1;
         let smallest = i;

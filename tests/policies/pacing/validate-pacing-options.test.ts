@@ -1,4 +1,7 @@
-import { DEFAULT_BULKHEAD_QUEUE_LIMIT, validateBulkheadOptions } from '../../../src/policies/pacing/validate-pacing-options';
+import {
+  DEFAULT_BULKHEAD_QUEUE_LIMIT,
+  validateBulkheadOptions,
+} from '../../../src/policies/pacing/validate-pacing-options';
 
 describe('validateBulkheadOptions', () => {
   it.each([
@@ -27,10 +30,26 @@ describe('validateBulkheadOptions', () => {
   });
 
   it.each<[string, unknown, { field: string; message: string }[]]>([
-    ['true', true, [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }]],
-    ['null', null, [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }]],
-    ['a number', 5, [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }]],
-    ['an array', [5], [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }]],
+    [
+      'true',
+      true,
+      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+    ],
+    [
+      'null',
+      null,
+      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+    ],
+    [
+      'a number',
+      5,
+      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+    ],
+    [
+      'an array',
+      [5],
+      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+    ],
     ['no maxConcurrency', {}, [{ field: 'bulkhead.maxConcurrency', message: 'bulkhead.maxConcurrency is required' }]],
     [
       'maxConcurrency 0',
@@ -76,7 +95,12 @@ describe('validateBulkheadOptions', () => {
     [
       'another typo',
       { maxConcurrency: 4, queuelimit: 3 },
-      [{ field: 'bulkhead.queuelimit', message: 'bulkhead.queuelimit is not a bulkhead option (did you mean queueLimit?)' }],
+      [
+        {
+          field: 'bulkhead.queuelimit',
+          message: 'bulkhead.queuelimit is not a bulkhead option (did you mean queueLimit?)',
+        },
+      ],
     ],
     [
       'an unknown key without a near name',

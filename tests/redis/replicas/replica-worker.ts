@@ -66,7 +66,13 @@ async function call(request: CallRequest): Promise<CallResult> {
   const started = performance.now();
   try {
     await service.resilientChatCompletion(
-      { provider: 'openai', model: request.model ?? 'gpt-4o', baseURL: settings.baseURL, apiKey: 'sk-replica-test', retryConfig: request.retryConfig },
+      {
+        provider: 'openai',
+        model: request.model ?? 'gpt-4o',
+        baseURL: settings.baseURL,
+        apiKey: 'sk-replica-test',
+        retryConfig: request.retryConfig,
+      },
       { messages: [{ role: 'user', content: request.content }] },
     );
     return { id: request.id, ok: true, ms: performance.now() - started };
