@@ -6,11 +6,23 @@ const ATTEMPT_TIMEOUT_BRAND = BRANDS.attemptTimeout;
 /**
  * The call ran out of its `totalTimeoutMs` before any attempt had failed (the first
  * attempt was still running at the deadline), so there is no provider error to rethrow.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await agent.complete(question); // @RetryOpenAI({ totalTimeoutMs: 30_000 })
+ * } catch (error) {
+ *   if (isRetryTimeoutError(error)) console.warn(`${error.method} gave up after ${error.totalTimeoutMs} ms`);
+ *   else throw error;
+ * }
+ * ```
  */
 export class RetryTimeoutError extends Error {
   readonly [TIMEOUT_BRAND] = true;
   constructor(
+    /** The decorated method's name in logs (`name` option, default `ClassName.method`). */
     readonly method: string,
+    /** The deadline that expired (ms): the call's `totalTimeoutMs`. */
     readonly totalTimeoutMs: number,
   ) {
     super(`${method} did not complete within its total timeout of ${totalTimeoutMs} ms`);
@@ -18,11 +30,27 @@ export class RetryTimeoutError extends Error {
   }
 }
 
-/** One attempt ran longer than `attemptTimeoutMs` and was abandoned (a retryable timeout). */
+/**
+ * One attempt ran longer than `attemptTimeoutMs` and was abandoned (a retryable timeout).
+ * Callers see it when it is the error of the last attempt made; the attempt's `signal`
+ * (from `getRetryContext()`) is aborted with it as the reason.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await agent.complete(question); // @RetryOpenAI({ attemptTimeoutMs: 20_000 })
+ * } catch (error) {
+ *   if (isAttemptTimeoutError(error)) console.warn(`every attempt took over ${error.attemptTimeoutMs} ms`);
+ *   else throw error;
+ * }
+ * ```
+ */
 export class AttemptTimeoutError extends Error {
   readonly [ATTEMPT_TIMEOUT_BRAND] = true;
   constructor(
+    /** The decorated method's name in logs (`name` option, default `ClassName.method`). */
     readonly method: string,
+    /** The per-attempt timeout that expired (ms): the call's `attemptTimeoutMs`. */
     readonly attemptTimeoutMs: number,
   ) {
     super(`${method}: attempt exceeded its timeout of ${attemptTimeoutMs} ms`);
@@ -30,10 +58,28 @@ export class AttemptTimeoutError extends Error {
   }
 }
 
+/**
+ * True for a `RetryTimeoutError`, also one from another copy of the library (checked by a
+ * brand, not `instanceof`).
+ *
+ * @example
+ * ```ts
+ * if (isRetryTimeoutError(error)) res.status(504).send('Timed out');
+ * ```
+ */
 export function isRetryTimeoutError(error: unknown): error is RetryTimeoutError {
   return hasBrand(error, TIMEOUT_BRAND);
 }
 
+/**
+ * True for an `AttemptTimeoutError`, also one from another copy of the library (checked by a
+ * brand, not `instanceof`).
+ *
+ * @example
+ * ```ts
+ * if (isAttemptTimeoutError(error)) metrics.increment('llm.attempt_timeout');
+ * ```
+ */
 export function isAttemptTimeoutError(error: unknown): error is AttemptTimeoutError {
   return hasBrand(error, ATTEMPT_TIMEOUT_BRAND);
 }
@@ -42,11 +88,23 @@ export function isAttemptTimeoutError(error: unknown): error is AttemptTimeoutEr
  * The circuit of `key` is open (or half-open with its probes busy): the call failed at
  * once, without reaching the upstream. Safe to show; `retryAfterMs` says when a probe
  * will be let through.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   return await agent.complete(question); // @RetryOpenAI({ circuitBreaker: true })
+ * } catch (error) {
+ *   if (isCircuitOpenError(error)) return `Busy, try again in ${Math.ceil(error.retryAfterMs / 1000)} s`;
+ *   throw error;
+ * }
+ * ```
  */
 export class CircuitOpenError extends Error {
   readonly [BRANDS.circuitOpen] = true;
   constructor(
+    /** The upstream key whose circuit is open. */
     readonly key: string,
+    /** How long (ms) until the circuit lets a probe through. */
     readonly retryAfterMs: number,
     options?: { cause?: unknown },
   ) {
@@ -55,6 +113,15 @@ export class CircuitOpenError extends Error {
   }
 }
 
+/**
+ * True for a `CircuitOpenError`, also one from another copy of the library (checked by a
+ * brand, not `instanceof`).
+ *
+ * @example
+ * ```ts
+ * if (isCircuitOpenError(error)) res.set('Retry-After', String(Math.ceil(error.retryAfterMs / 1000))).status(503).end();
+ * ```
+ */
 export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
   return hasBrand(error, BRANDS.circuitOpen);
 }

@@ -5,6 +5,7 @@ import type { AnyFunction } from '../internal/any-function';
 export interface RetryContext {
   /** 1-based number of the running attempt. */
   readonly attempt: number;
+  /** All attempts this call may make, the first included: the resolved `maxAttempts`. */
   readonly maxAttempts: number;
   /**
    * Aborts when this attempt's `attemptTimeoutMs` or the call's `totalTimeoutMs` expires,

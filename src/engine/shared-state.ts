@@ -6,18 +6,69 @@
  */
 export type SharedStateEvent =
   /** Calls to `key` wait until `untilMs` (epoch ms): a 429 with Retry-After seen by a replica. */
-  | { type: 'cooldown'; key: string; untilMs: number }
+  | {
+      /** What happened: a shared cooldown. */
+      type: 'cooldown';
+      /** The upstream key the event is about. */
+      key: string;
+      /** End of the cooldown, in epoch milliseconds. */
+      untilMs: number;
+    }
   /** The shared circuit of `key` opened (for `openForMs` from now) or closed. */
-  | { type: 'circuit'; key: string; state: 'open'; openForMs: number; failures: number }
-  | { type: 'circuit'; key: string; state: 'closed' }
+  | {
+      /** What happened: the shared circuit changed state. */
+      type: 'circuit';
+      /** The upstream key the circuit guards. */
+      key: string;
+      /** The circuit opened. */
+      state: 'open';
+      /** How long it stays open from now (ms) before a probe may go through. */
+      openForMs: number;
+      /** The failures that opened it (1 when a failed probe reopened it). */
+      failures: number;
+    }
+  | {
+      /** What happened: the shared circuit changed state. */
+      type: 'circuit';
+      /** The upstream key the circuit guards. */
+      key: string;
+      /** The circuit closed: a replica's probe succeeded. */
+      state: 'closed';
+    }
   /** The shared consecutive-failure count of `key` is no longer 0: the next success should reset it. */
-  | { type: 'failing'; key: string }
+  | {
+      /** What happened: the shared failure count left 0. */
+      type: 'failing';
+      /** The upstream key whose count it is. */
+      key: string;
+    }
   /** The shared retry budget of `key` now holds `tokens`. */
-  | { type: 'budget'; key: string; tokens: number }
+  | {
+      /** What happened: the shared retry budget changed. */
+      type: 'budget';
+      /** The upstream key whose budget it is. */
+      key: string;
+      /** Tokens now in the shared bucket (0 to its capacity). */
+      tokens: number;
+    }
   /** `count` replicas are sending to the paced key `key`: each paces at 1/count of its limit. */
-  | { type: 'replicas'; key: string; count: number }
+  | {
+      /** What happened: the number of active replicas changed. */
+      type: 'replicas';
+      /** The paced upstream key. */
+      key: string;
+      /** Replicas that sent to `key` recently (integer >= 1), this one included. */
+      count: number;
+    }
   /** A replica learned the rate limit of `key` (`x-ratelimit-limit-requests`, per minute). */
-  | { type: 'limit'; key: string; limitPerMinute: number };
+  | {
+      /** What happened: a rate limit was learned. */
+      type: 'limit';
+      /** The upstream key whose limit it is. */
+      key: string;
+      /** Requests per minute the upstream allows (>= 1). */
+      limitPerMinute: number;
+    };
 
 /** The breaker options a store needs to decide, for all replicas, when a circuit opens. */
 export interface SharedCircuitOptions {
@@ -25,9 +76,13 @@ export interface SharedCircuitOptions {
   failureThreshold?: number;
   /** Ratio mode: the failure ratio over `samplingDurationMs` that opens it, given `minimumThroughput` calls. */
   failureRatio?: number;
+  /** Ratio mode: calls needed in the window before `failureRatio` is judged. */
   minimumThroughput: number;
+  /** Ratio mode: length of the sliding window (ms). */
   samplingDurationMs: number;
+  /** How long the circuit stays open (ms) before the first probe; doubles on each failed probe. */
   halfOpenAfterMs: number;
+  /** Cap of that open wait (ms). */
   maxHalfOpenAfterMs: number;
 }
 
@@ -37,16 +92,56 @@ export interface SharedCircuitOptions {
  * that went well too (consecutive mode sends a `success` only to reset a shared count).
  */
 export type SharedCircuitOutcome =
-  | { outcome: 'failure'; successes?: number }
-  | { outcome: 'success' }
-  | { outcome: 'probe_success' | 'probe_failure' | 'probe_ignored' };
+  | {
+      /** A counted failure of a call (not a probe). */
+      outcome: 'failure';
+      /** Ratio mode: successes of this replica since its last report. */
+      successes?: number;
+    }
+  | {
+      /** A success after failures (consecutive mode): resets the shared count. */
+      outcome: 'success';
+    }
+  | {
+      /**
+       * How this replica's half-open probe ended: success closes the shared circuit, failure
+       * reopens it for longer, ignored (an error the breaker does not count) only frees the probe.
+       */
+      outcome: 'probe_success' | 'probe_failure' | 'probe_ignored';
+    };
 
 /** The retry budget options a store needs to keep one bucket for all replicas. */
 export interface SharedBudgetOptions {
+  /** Tokens in a full bucket (and in a new or expired one). */
   capacity: number;
+  /**
+   * Tokens an ordinary retry takes: the store tells every replica when the shared balance
+   * crosses it (retries become possible or impossible) or the capacity.
+   */
   retryCost: number;
 }
 
+/**
+ * Where replicas share what they learn about an upstream: cooldowns, circuit breaker
+ * outcomes, retry budgets, pacing. Pass one to `configureResilience({ stateStore })`,
+ * `ResilienceModule.forRoot({ stateStore })` or `new ResilientLLMService({ stateStore })`.
+ * `createRedisStateStore` from `llm-resilience/redis` makes one; the optional methods let a
+ * simpler store share cooldowns only.
+ *
+ * Every method is fire-and-forget and must never throw: the engine keeps its state in the
+ * process and mirrors the events a store delivers, so a store that is down or slow leaves
+ * each replica on its own state instead of failing calls. Keys are upstream keys: a
+ * decorator's `key` option (default `ClassName.method`) or an agent config's `key`.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { configureResilience } from 'llm-resilience';
+ * import { createRedisStateStore } from 'llm-resilience/redis';
+ *
+ * configureResilience({ stateStore: createRedisStateStore({ client: new Redis() }) });
+ * ```
+ */
 export interface SharedStateStore {
   /** Tells every replica that calls to `key` must wait until `untilMs` (epoch ms). Never throws. */
   shareCooldown(key: string, untilMs: number): void;
@@ -66,7 +161,21 @@ export interface SharedStateStore {
    * cannot tell (Redis down: each replica decides alone); otherwise with how long to wait.
    * Never rejects.
    */
-  claimCircuitProbe?(key: string, ttlMs: number): Promise<{ granted: true } | { granted: false; retryAfterMs: number }>;
+  claimCircuitProbe?(
+    key: string,
+    ttlMs: number,
+  ): Promise<
+    | {
+        /** This replica may send the probe. */
+        granted: true;
+      }
+    | {
+        /** Another replica holds the probe. */
+        granted: false;
+        /** How long (ms) until the probe may be claimed again. */
+        retryAfterMs: number;
+      }
+  >;
   /**
    * Adds `delta` tokens (negative: a withdrawal) to the retry budget all replicas share for
    * `key`. May be batched; fire-and-forget; never throws.

@@ -32,6 +32,14 @@ import {
  * never closed by the store.
  */
 
+/**
+ * The options of `createRedisStateStore`.
+ *
+ * @example
+ * ```ts
+ * const store = createRedisStateStore({ client: new Redis(), prefix: 'my-app:', commandTimeoutMs: 200 });
+ * ```
+ */
 export interface RedisStateStoreOptions {
   /**
    * An ioredis `Redis` or `Cluster` client (ioredis 5 or 6). It stays yours: the store sends
@@ -43,19 +51,39 @@ export interface RedisStateStoreOptions {
   client: Redis | Cluster;
   /**
    * Starts every key (after the client's own `keyPrefix`, if any) and the events channel.
-   * Default `llm-resilience:`.
+   * @default 'llm-resilience:'
    */
   prefix?: string;
-  /** A Redis command that takes longer is abandoned (the caller never waits for it). Default 100. */
+  /**
+   * A Redis command that takes longer (ms) is abandoned (the caller never waits for it).
+   * @default 100
+   */
   commandTimeoutMs?: number;
-  /** Where the store says that Redis is unavailable or back. Default: the library's configured logger. */
+  /**
+   * Where the store says that Redis is unavailable or back.
+   * @default the logger of `configureResilience`, else the library's own
+   */
   logger?: ResilienceLogger;
 }
 
 /** A `SharedStateStore` backed by Redis, as made by `createRedisStateStore`. */
 export interface RedisStateStore extends SharedStateStore {
   shareCircuitOutcome(key: string, report: SharedCircuitOutcome, options: SharedCircuitOptions): void;
-  claimCircuitProbe(key: string, ttlMs: number): Promise<{ granted: true } | { granted: false; retryAfterMs: number }>;
+  claimCircuitProbe(
+    key: string,
+    ttlMs: number,
+  ): Promise<
+    | {
+        /** This replica may send the probe. */
+        granted: true;
+      }
+    | {
+        /** Another replica holds the probe. */
+        granted: false;
+        /** How long (ms) until the probe may be claimed again. */
+        retryAfterMs: number;
+      }
+  >;
   shareBudget(key: string, delta: number, options: SharedBudgetOptions): void;
   announceActive(key: string): void;
   shareRateLimit(key: string, limitPerMinute: number): void;
