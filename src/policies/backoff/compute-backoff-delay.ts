@@ -1,5 +1,6 @@
 import type { RetryConfigFields } from '../../config/retry-config';
 
+/** The `RetryConfig` fields the backoff depends on: what `computeBackoffDelay` needs. */
 export type BackoffSettings = Pick<RetryConfigFields, 'baseDelayMs' | 'maxDelayMs' | 'exponentialBase' | 'jitter'>;
 
 /**
@@ -7,6 +8,18 @@ export type BackoffSettings = Pick<RetryConfigFields, 'baseDelayMs' | 'maxDelayM
  * Pure: randomness comes from `random`, and `previousDelayMs` carries the state of
  * decorrelated jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
  * Never NaN, never negative, never above `maxDelayMs`, whatever the attempt number.
+ *
+ * @param attempt - The attempt that failed (1 for the first call).
+ * @param random - Source of randomness in [0, 1), for jitter.
+ * @param previousDelayMs - The delay returned for the previous attempt (decorrelated jitter only).
+ *
+ * @example
+ * ```ts
+ * const settings = { baseDelayMs: 1000, maxDelayMs: 30_000, exponentialBase: 2, jitter: 'none' } as const;
+ * computeBackoffDelay(1, settings); // 1000
+ * computeBackoffDelay(3, settings); // 4000
+ * computeBackoffDelay(3, { ...settings, jitter: 'full' }, () => 0.5); // 2000
+ * ```
  */
 export function computeBackoffDelay(
   attempt: number,

@@ -13,6 +13,15 @@ const HAS_LETTER = /[a-z]/i;
  * 2. `x-ms-retry-after-ms` (milliseconds; Azure services),
  * 3. `retry-after` (seconds or an HTTP-date; RFC 9110 section 10.2.3).
  * Pure: `nowMs` is the clock for HTTP-dates. Never throws. No cap: capping is the caller's policy.
+ *
+ * @param headers - WHATWG `Headers`, Azure `HttpHeaders`, or a plain object of header values.
+ *
+ * @example
+ * ```ts
+ * parseRetryAfterMs(new Headers({ 'retry-after': '2' }), Date.now()); // 2000
+ * parseRetryAfterMs({ 'retry-after-ms': '1500', 'retry-after': '2' }, Date.now()); // 1500
+ * parseRetryAfterMs({}, Date.now()); // undefined
+ * ```
  */
 export function parseRetryAfterMs(headers: unknown, nowMs: number): number | undefined {
   return (

@@ -1,21 +1,53 @@
 import type { RetryConfigIssue } from '../../config/retry-config-error';
 import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
-/** The `circuitBreaker` options as a user writes them: every field optional. */
+/**
+ * The `circuitBreaker` options as a user writes them: every field optional. Consecutive
+ * mode (`failureThreshold`) unless `failureRatio` is set; the two cannot be combined.
+ *
+ * @example
+ * ```ts
+ * @RetryOpenAI({ key: 'openai', circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 10_000 } })
+ * @RetryAzure({ circuitBreaker: { failureRatio: 0.5, minimumThroughput: 10, samplingDurationMs: 60_000 } })
+ * ```
+ */
 export interface CircuitBreakerOptions {
-  /** Consecutive counted failures that open the circuit (used unless `failureRatio` is set). */
+  /**
+   * Consecutive counted failures that open the circuit (integer 1..1000; used unless
+   * `failureRatio` is set).
+   * @default 5
+   */
   failureThreshold?: number;
-  /** Share of failures (0 < r <= 1) over `samplingDurationMs` that opens the circuit. */
+  /**
+   * Share of failures (0 < r <= 1) over `samplingDurationMs` that opens the circuit
+   * (ratio mode). Unset: consecutive mode.
+   * @default undefined
+   */
   failureRatio?: number;
-  /** Outcomes needed in the window before `failureRatio` is judged at all. */
+  /**
+   * Outcomes needed in the window before `failureRatio` is judged at all (integer >= 1).
+   * @default 20
+   */
   minimumThroughput?: number;
-  /** Length of the sliding window that `failureRatio` looks at. */
+  /**
+   * Length of the sliding window that `failureRatio` looks at (ms, 100..86400000).
+   * @default 30000
+   */
   samplingDurationMs?: number;
-  /** How long the circuit stays open before letting probes through. */
+  /**
+   * How long the circuit stays open before letting probes through (ms, 1..86400000).
+   * @default 30000
+   */
   halfOpenAfterMs?: number;
-  /** Cap of the open wait, which doubles on each failed probe. */
+  /**
+   * Cap of the open wait, which doubles on each failed probe (ms, at least `halfOpenAfterMs`).
+   * @default 300000 (or `halfOpenAfterMs` when that is longer)
+   */
   maxHalfOpenAfterMs?: number;
-  /** Probes allowed at once while half-open. */
+  /**
+   * Probes allowed at once while half-open (integer 1..1000).
+   * @default 1
+   */
   halfOpenMaxCalls?: number;
 }
 
@@ -38,13 +70,26 @@ export type ResolvedCircuitBreakerOptions = SharedResolvedOptions &
     | { readonly failureRatio: number; readonly failureThreshold?: undefined }
   );
 
-/** The defaults (README table); consecutive mode. */
+/**
+ * The defaults (README table), what `circuitBreaker: true` means; consecutive mode.
+ *
+ * @example
+ * ```ts
+ * @RetryOpenAI({ circuitBreaker: { ...CIRCUIT_BREAKER_DEFAULTS, failureThreshold: 10 } })
+ * ```
+ */
 export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze({
+  /** Five counted failures in a row open the circuit. */
   failureThreshold: 5,
+  /** Ratio mode only: 20 outcomes in the window before the ratio is judged. */
   minimumThroughput: 20,
+  /** Ratio mode only: a 30 s sliding window. */
   samplingDurationMs: 30_000,
+  /** Open for 30 s before the first probe. */
   halfOpenAfterMs: 30_000,
+  /** The open wait doubles on each failed probe, up to 5 minutes. */
   maxHalfOpenAfterMs: 300_000,
+  /** One probe at a time while half-open. */
   halfOpenMaxCalls: 1,
 });
 

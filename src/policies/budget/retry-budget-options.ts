@@ -1,21 +1,52 @@
 import type { RetryConfigIssue } from '../../config/retry-config-error';
 import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
-/** The `retryBudget` options as a user writes them: every field optional. */
+/**
+ * The `retryBudget` options as a user writes them: every field optional, merged over
+ * `RETRY_BUDGET_DEFAULTS`. One token bucket per key: retries take tokens, first-try
+ * successes give some back, and a retry the bucket cannot pay for is not made.
+ *
+ * @example
+ * ```ts
+ * @RetryOpenAI({ key: 'openai', retryBudget: { capacity: 100, retryCost: 10 } })
+ * ```
+ */
 export interface RetryBudgetOptions {
-  /** Tokens in a full bucket (and at the start). */
+  /**
+   * Tokens in a full bucket (and at the start); a positive integer.
+   * @default 500
+   */
   capacity?: number;
-  /** Tokens a retry after an ordinary failure takes. */
+  /**
+   * Tokens a retry after an ordinary failure takes (a positive integer, at most `capacity`).
+   * @default 5
+   */
   retryCost?: number;
-  /** Tokens a retry after a timeout takes: a timeout costs the upstream more than a quick error. */
+  /**
+   * Tokens a retry after a timeout takes: a timeout costs the upstream more than a quick
+   * error (a positive integer, at most `capacity`).
+   * @default 10
+   */
   timeoutCost?: number;
-  /** Tokens a call that succeeded without retrying gives back. */
+  /**
+   * Tokens a call that succeeded without retrying gives back (an integer >= 0).
+   * @default 1
+   */
   successRefund?: number;
 }
 
+/** `RetryBudgetOptions` validated, with every default filled (as in `RETRY_BUDGET_DEFAULTS`). */
 export type ResolvedRetryBudgetOptions = Readonly<Required<RetryBudgetOptions>>;
 
-/** The defaults (README table), those of the AWS SDKs' "standard" retry mode. */
+/**
+ * The defaults (README table), those of the AWS SDKs' "standard" retry mode: 100 ordinary
+ * retries (or 50 after timeouts) from a full bucket.
+ *
+ * @example
+ * ```ts
+ * RETRY_BUDGET_DEFAULTS.capacity / RETRY_BUDGET_DEFAULTS.retryCost; // 100 retries from a full bucket
+ * ```
+ */
 export const RETRY_BUDGET_DEFAULTS: ResolvedRetryBudgetOptions = Object.freeze({
   capacity: 500,
   retryCost: 5,

@@ -35,7 +35,25 @@ const UNRECOGNISED: ErrorClassification = Object.freeze({
 /** Request ids are echoed into logs; a hostile server should not be able to flood them. */
 const MAX_REQUEST_ID_LENGTH = 256;
 
-/** Classifies any thrown value; unknown shapes give `{ kind: 'unknown', retryable: false }`. Never throws. */
+/**
+ * Classifies any thrown value: errors of the `openai` SDK (also `AzureOpenAI`'s),
+ * `@azure/core-rest-pipeline` `RestError`s, `@azure/identity` credential errors, Node,
+ * undici and `fetch` connection errors, and the library's own errors. Unknown shapes give
+ * `{ kind: 'unknown', retryable: false }`. Never throws.
+ *
+ * @param nowMs - The current time (epoch ms), to turn an HTTP-date Retry-After into a delay.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.chat.completions.create(request);
+ * } catch (error) {
+ *   const verdict = classifyError(error);
+ *   // e.g. { kind: 'rate_limit', retryable: true, reason: 'status 429', retryAfterMs: 2000, status: 429, requestId: 'req_abc' }
+ *   logger.warn('LLM call failed', verdict);
+ * }
+ * ```
+ */
 export function classifyError(error: unknown, nowMs: number = Date.now()): ErrorClassification {
   return classifyWith(NETWORK_ADAPTERS, error, nowMs) ?? { ...UNRECOGNISED };
 }
@@ -55,14 +73,45 @@ export function classifyNetworkError(error: unknown, nowMs: number = Date.now())
   return classifyWith(NETWORK_ADAPTERS, error, nowMs);
 }
 
+/**
+ * True when an error of the `openai` SDK (also `AzureOpenAI`'s) is worth another attempt:
+ * 408, 409, 429 (not `insufficient_quota`), 5xx except 501/505, connection errors and
+ * timeouts; an `x-should-retry` header wins. False for anything else, unknown shapes
+ * included. The predicate of `@RetryOpenAI`.
+ *
+ * @example
+ * ```ts
+ * @Retry({ shouldRetry: (error) => shouldRetryOpenAIError(error) && !isStreamInterruptedError(error) })
+ * ```
+ */
 export function shouldRetryOpenAIError(error: unknown): boolean {
   return classifyOpenAIError(error)?.retryable === true;
 }
 
+/**
+ * `shouldRetryOpenAIError`, plus `@azure/core-rest-pipeline` `RestError`s (by status and
+ * code) and Node connection errors; never `@azure/identity` credential errors. The
+ * predicate of `@RetryAzure`.
+ *
+ * @example
+ * ```ts
+ * @Retry({ shouldRetry: shouldRetryAzureError, maxAttempts: 5 })
+ * ```
+ */
 export function shouldRetryAzureError(error: unknown): boolean {
   return classifyAzureError(error)?.retryable === true;
 }
 
+/**
+ * `shouldRetryAzureError`, plus bare Node, undici and `fetch` connection errors
+ * (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, `UND_ERR_SOCKET`, `fetch failed`, ...). The
+ * predicate of `@RetryNetwork`.
+ *
+ * @example
+ * ```ts
+ * const retryable = shouldRetryNetworkError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })); // true
+ * ```
+ */
 export function shouldRetryNetworkError(error: unknown): boolean {
   return classifyNetworkError(error)?.retryable === true;
 }

@@ -13,9 +13,19 @@ export type FailureKind =
   | 'circuit_open'
   | 'unknown';
 
-/** The verdict on one failed attempt. */
+/**
+ * The verdict on one failed attempt, as `classifyError` returns it.
+ *
+ * @example
+ * ```ts
+ * const { kind, retryable, retryAfterMs } = classifyError(error);
+ * if (kind === 'quota_exhausted') alertBilling();
+ * ```
+ */
 export interface ErrorClassification {
+  /** What went wrong, in provider-neutral terms (`'rate_limit'`, `'server'`, `'unknown'`, ...). */
   kind: FailureKind;
+  /** Whether another attempt may succeed: what the `shouldRetry…` predicates return. */
   retryable: boolean;
   /**
    * Short, machine-friendly and drawn from a fixed vocabulary (`'status 429'`, `'insufficient_quota'`,
@@ -25,7 +35,12 @@ export interface ErrorClassification {
   reason: string;
   /** What the server asked for (`retry-after-ms`, `x-ms-retry-after-ms`, `retry-after`), uncapped. */
   retryAfterMs?: number;
+  /** HTTP status of the failed response, when there was one. */
   status?: number;
+  /**
+   * The provider's request id (openai's `requestID`, or the `x-request-id`,
+   * `apim-request-id` or `x-ms-request-id` header), cut to 256 characters: quote it to support.
+   */
   requestId?: string;
 }
 

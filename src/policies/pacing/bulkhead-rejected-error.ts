@@ -5,11 +5,25 @@ const BRAND = Symbol.for('llm-resilience.BulkheadRejectedError');
  * `maxConcurrency` slots busy and `queueLimit` calls already waiting. Its message is safe to
  * show (it names the key and the limits, nothing from the request) and it is not worth
  * retrying right away: the key is saturated by this process's own calls.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   return await search.query(text); // @RetryNetwork({ key: 'search-api', bulkhead: { maxConcurrency: 8 } })
+ * } catch (error) {
+ *   if (isBulkheadRejectedError(error)) return res.status(429).send(error.message);
+ *   throw error;
+ * }
+ * ```
  */
 export class BulkheadRejectedError extends Error {
+  /** Brand checked by `isBulkheadRejectedError` (a `Symbol.for` key: survives duplicate installs). */
   readonly [BRAND] = true;
+  /** The upstream key whose bulkhead is full. */
   readonly key: string;
+  /** The bulkhead's `maxConcurrency`: calls running at once. */
   readonly maxConcurrency: number;
+  /** The bulkhead's `queueLimit`: calls already waiting. */
   readonly queueLimit: number;
 
   constructor(key: string, maxConcurrency: number, queueLimit: number) {
@@ -21,7 +35,14 @@ export class BulkheadRejectedError extends Error {
   }
 }
 
-/** True for a `BulkheadRejectedError`, also one from another copy of the library. */
+/**
+ * True for a `BulkheadRejectedError`, also one from another copy of the library.
+ *
+ * @example
+ * ```ts
+ * if (isBulkheadRejectedError(error)) console.warn(`${error.key} saturated`);
+ * ```
+ */
 export function isBulkheadRejectedError(error: unknown): error is BulkheadRejectedError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
 }
