@@ -86,17 +86,29 @@ export const RETRY_AFTER_JITTER_FRACTION = 0.1;
  * ```
  */
 export const RETRY_ENV_VARS = Object.freeze({
+  /** `maxAttempts`: an integer. */
   maxAttempts: 'LLM_RETRY_MAX_ATTEMPTS',
+  /** `baseDelayMs`: a number (ms). */
   baseDelayMs: 'LLM_RETRY_BASE_DELAY_MS',
+  /** `maxDelayMs`: a number (ms). */
   maxDelayMs: 'LLM_RETRY_MAX_DELAY_MS',
+  /** `exponentialBase`: a number. */
   exponentialBase: 'LLM_RETRY_EXPONENTIAL_BASE',
+  /** `jitter`: `full`, `equal`, `decorrelated` or `none` (any case). */
   jitter: 'LLM_RETRY_JITTER',
+  /** `respectRetryAfter`: `true`, `false`, `1`, `0`, `yes` or `no`. */
   respectRetryAfter: 'LLM_RETRY_RESPECT_RETRY_AFTER',
+  /** `maxRetryAfterMs`: a number (ms). */
   maxRetryAfterMs: 'LLM_RETRY_MAX_RETRY_AFTER_MS',
+  /** `attemptTimeoutMs`: a number (ms). */
   attemptTimeoutMs: 'LLM_RETRY_ATTEMPT_TIMEOUT_MS',
+  /** `totalTimeoutMs`: a number (ms). */
   totalTimeoutMs: 'LLM_RETRY_TOTAL_TIMEOUT_MS',
+  /** `circuitBreaker`: `true` or `false` (also `1`/`0`, `yes`/`no`), or the options as JSON. */
   circuitBreaker: 'LLM_RETRY_CIRCUIT_BREAKER',
+  /** `retryBudget`: `true` or `false` (also `1`/`0`, `yes`/`no`), or the options as JSON. */
   retryBudget: 'LLM_RETRY_RETRY_BUDGET',
+  /** `bulkhead`: `false` (also `0`, `no`), or the options as JSON. */
   bulkhead: 'LLM_RETRY_BULKHEAD',
 });
 

@@ -194,7 +194,12 @@ export function recordConfigNameUse(name: string, method: string): void {
  * if (missing.length > 0) throw new Error(missing.map((m) => `${m.method} asks for config ${m.name}`).join('; '));
  * ```
  */
-export function missingConfigNames(configured?: Iterable<string>): Array<{ name: string; method: string }> {
+export function missingConfigNames(configured?: Iterable<string>): Array<{
+  /** The config name asked for. */
+  name: string;
+  /** The method asking for it, as `ClassName.method`. */
+  method: string;
+}> {
   const names = configured === undefined ? undefined : new Set(configured);
   return configNameUses.filter((use) => (names ? !names.has(use.name) : namedConfig(use.name) === undefined));
 }

@@ -39,7 +39,18 @@ export class RetryConfigError extends Error {
   }
 }
 
-/** True for a `RetryConfigError`, also one from another copy of the library. */
+/**
+ * True for a `RetryConfigError`, also one from another copy of the library.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new RetryConfig({ maxAttempts: 0 });
+ * } catch (error) {
+ *   if (isRetryConfigError(error)) console.error(error.issues); // [{ field: 'maxAttempts', message: 'maxAttempts must not be less than 1' }]
+ * }
+ * ```
+ */
 export function isRetryConfigError(error: unknown): error is RetryConfigError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
 }

@@ -264,7 +264,14 @@ export class RetryConfig implements RetryConfigFields {
   }
 }
 
-/** True for a `RetryConfig`, also one created by another copy of the library. */
+/**
+ * True for a `RetryConfig`, also one created by another copy of the library.
+ *
+ * @example
+ * ```ts
+ * const config = isRetryConfig(value) ? value : new RetryConfig(value);
+ * ```
+ */
 export function isRetryConfig(value: unknown): value is RetryConfig {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }

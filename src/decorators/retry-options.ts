@@ -41,7 +41,14 @@ export interface RetryOptions extends Partial<RetryConfigFields> {
    * The logger and tracer of one instance (a per-agent tracer, say): what it returns wins
    * over `logger` and `tracer` for calls on that instance.
    */
-  observers?: (instance: any) => { logger?: ResilienceLogger; tracer?: Tracer } | undefined;
+  observers?: (instance: any) =>
+    | {
+        /** This instance's logger (absent: `logger`, else the configured one). */
+        logger?: ResilienceLogger;
+        /** This instance's tracer (absent: `tracer`, else the configured one). */
+        tracer?: Tracer;
+      }
+    | undefined;
   /**
    * Name used in logs.
    * @default `ClassName.method`

@@ -257,7 +257,14 @@ function isOwnIssue(issue: RetryConfigIssue, own: AgentConfigInput): boolean {
   return field in own;
 }
 
-/** True for an `AgentConfig`, also one created by another copy of the library. */
+/**
+ * True for an `AgentConfig`, also one created by another copy of the library.
+ *
+ * @example
+ * ```ts
+ * const agent = isAgentConfig(input) ? input : AgentConfig.from(input);
+ * ```
+ */
 export function isAgentConfig(value: unknown): value is AgentConfig {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }

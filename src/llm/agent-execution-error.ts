@@ -45,12 +45,28 @@ export class AgentExecutionError extends Error {
   }
 
   /** What serialisers see: name, safe message, kind and attempts (never `originalError`). */
-  toJSON(): { name: string; message: string; kind: FailureKind; attempts: number } {
+  toJSON(): {
+    /** `'AgentExecutionError'`. */
+    name: string;
+    /** The safe message. */
+    message: string;
+    /** What went wrong (the last failure's kind). */
+    kind: FailureKind;
+    /** Attempts made, fallbacks included. */
+    attempts: number;
+  } {
     return { name: this.name, message: this.message, kind: this.kind, attempts: this.attempts };
   }
 }
 
-/** True for an `AgentExecutionError`, also one from another copy of the library. */
+/**
+ * True for an `AgentExecutionError`, also one from another copy of the library.
+ *
+ * @example
+ * ```ts
+ * if (isAgentExecutionError(error)) res.status(503).json(error); // toJSON: name, message, kind, attempts
+ * ```
+ */
 export function isAgentExecutionError(error: unknown): error is AgentExecutionError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
 }

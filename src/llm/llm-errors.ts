@@ -7,6 +7,16 @@ const STREAM_BRAND = Symbol.for('llm-resilience.StreamInterruptedError');
  * The model's answer was not JSON matching the schema. Retried (the model may do better
  * next time); thrown as is when attempts run out. The text is not in the message (it may
  * repeat the prompt): it is kept as `content` for developers.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   const person = await executor.executeWithSchema(config, messages, personSchema);
+ * } catch (error) {
+ *   if (isSchemaValidationError(error)) logger.warn('bad JSON from the model', { problems: error.problems });
+ *   else throw error;
+ * }
+ * ```
  */
 export class SchemaValidationError extends Error {
   /** @internal Brand checked by `isSchemaValidationError`. */
@@ -50,19 +60,44 @@ export class StreamInterruptedError extends Error {
   }
 }
 
-/** True for a `SchemaValidationError`, also one from another copy of the library. */
+/**
+ * True for a `SchemaValidationError`, also one from another copy of the library.
+ *
+ * @example
+ * ```ts
+ * if (isSchemaValidationError(error)) console.warn(error.problems.join('; '));
+ * ```
+ */
 export function isSchemaValidationError(error: unknown): error is SchemaValidationError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[SCHEMA_BRAND] === true;
 }
 
-/** True for a `StreamInterruptedError`, also one from another copy of the library. */
+/**
+ * True for a `StreamInterruptedError`, also one from another copy of the library.
+ *
+ * @example
+ * ```ts
+ * if (isStreamInterruptedError(error)) send('\n[interrupted]');
+ * ```
+ */
 export function isStreamInterruptedError(error: unknown): error is StreamInterruptedError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[STREAM_BRAND] === true;
 }
 
 /**
  * The Azure AD token provider failed. A credential failure: classified `auth`, never
- * retried (the same verdict the AzureOpenAI client's wrapped provider errors get).
+ * retried (the same verdict the AzureOpenAI client's wrapped provider errors get). The
+ * provider's own error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await factory.setupAzureService(azureConfig);
+ * } catch (error) {
+ *   if (error instanceof TokenProviderError) logger.error('Azure AD token failed', { cause: error.cause });
+ *   throw error;
+ * }
+ * ```
  */
 export class TokenProviderError extends Error {
   readonly [BRANDS.tokenProvider] = true;

@@ -122,7 +122,10 @@ export class LLMServiceFactory {
 
   /** An OpenAI client for `config`, retried on transient failures of its set-up. */
   @RetryOpenAI({ config: retryConfigOfFirstArgument, observers: observersOf })
-  async setupOpenAIService(config: AgentConfig | AgentConfigInput): Promise<{ client: OpenAI }> {
+  async setupOpenAIService(config: AgentConfig | AgentConfigInput): Promise<{
+    /** An `OpenAI` client with `maxRetries: 0`. */
+    client: OpenAI;
+  }> {
     const agent = AgentConfig.from(config);
     if (agent.provider !== LLMProvider.OPENAI) {
       throw new TypeError(`setupOpenAIService needs provider ${LLMProvider.OPENAI}, got ${agent.provider}`);
@@ -136,9 +139,12 @@ export class LLMServiceFactory {
    * (`auth`, not retried: the same verdict as a provider failure during a call).
    */
   @RetryAzure({ config: retryConfigOfFirstArgument, observers: observersOf })
-  async setupAzureService(
-    config: AgentConfig | AgentConfigInput,
-  ): Promise<{ client: AzureOpenAI; credential?: () => Promise<string> }> {
+  async setupAzureService(config: AgentConfig | AgentConfigInput): Promise<{
+    /** An `AzureOpenAI` client with `maxRetries: 0`. */
+    client: AzureOpenAI;
+    /** The config's `azureADTokenProvider`, when it has one (a first token was fetched with it). */
+    credential?: () => Promise<string>;
+  }> {
     const agent = AgentConfig.from(config);
     if (agent.provider !== LLMProvider.AZURE_OPENAI) {
       throw new TypeError(`setupAzureService needs provider ${LLMProvider.AZURE_OPENAI}, got ${agent.provider}`);
