@@ -30,14 +30,35 @@ import { SSE_DONE, SSE_HEADERS, sseEvent } from './sse';
 import { TimerSet } from './timer-set';
 import { TokenBucket, validateRateLimit, type RateLimitOptions } from './token-bucket';
 
+/**
+ * The options of `startFaultServer`: every field optional. Faults come from `faultFor`,
+ * then the `script`, then random mode (`faultRate` of requests draw from `faults`).
+ *
+ * @example
+ * ```ts
+ * const server = await startFaultServer({ script: ['429', '503', 'ok'], faultRate: 0.1, seed: 42 });
+ * ```
+ */
 export interface FaultServerOptions {
-  /** Request i gets `script[i]`; once used up, random mode (all `ok` unless `faultRate` is set). */
+  /**
+   * Request i gets `script[i]`; once used up, random mode (all `ok` unless `faultRate` is set).
+   * @default []
+   */
   script?: readonly FaultSpec[];
-  /** Share of requests, in [0, 1], that get a fault drawn uniformly from `faults` (after the script). Default 0. */
+  /**
+   * Share of requests, in [0, 1], that get a fault drawn uniformly from `faults` (after the script).
+   * @default 0
+   */
   faultRate?: number;
-  /** What random mode draws from. Default `['429', '500', '503', 'reset']`. */
+  /**
+   * What random mode draws from.
+   * @default ['429', '500', '503', 'reset']
+   */
   faults?: readonly FaultSpec[];
-  /** Seed of random mode's PRNG (an integer); the same seed gives the same fault sequence. Default 1. */
+  /**
+   * Seed of random mode's PRNG (an integer); the same seed gives the same fault sequence.
+   * @default 1
+   */
   seed?: number;
   /**
    * A token bucket in front of everything (checked before the script, and a refused
@@ -45,7 +66,10 @@ export interface FaultServerOptions {
    * With it, every response carries OpenAI's `x-ratelimit-*-requests` headers.
    */
   rateLimit?: RateLimitOptions;
-  /** Port on 127.0.0.1. Default 0: a free port chosen by the OS. */
+  /**
+   * Port on 127.0.0.1; 0 means a free port chosen by the OS.
+   * @default 0
+   */
   port?: number;
   /** Called for each request once its fault is decided (the CLI logs with it). Errors are ignored. */
   onRequest?: (request: RecordedRequest) => void;
@@ -67,7 +91,18 @@ export type FaultRequest = Readonly<Omit<RecordedRequest, 'fault' | 'body'>> & {
   readonly body: Record<string, unknown>;
 };
 
+/**
+ * One request the fault server received, as listed in `FaultServer.requests` and passed to
+ * `onRequest`.
+ *
+ * @example
+ * ```ts
+ * const [first] = server.requests;
+ * expect(first).toMatchObject({ method: 'POST', provider: 'openai', fault: '429' });
+ * ```
+ */
 export interface RecordedRequest {
+  /** The HTTP method, e.g. `POST`. */
   method: string;
   /** Path without the query, e.g. `/openai/deployments/gpt-4o/chat/completions`. */
   path: string;
@@ -77,6 +112,7 @@ export interface RecordedRequest {
   headers: http.IncomingHttpHeaders;
   /** The parsed JSON body, or `undefined` when there was none or it was not JSON. */
   body: unknown;
+  /** Which API the path belongs to: `'azure'` under `/openai/`, else `'openai'`. */
   provider: Provider;
   /** The Azure deployment from the path (absent for OpenAI and Azure's `/openai/v1`). */
   deployment?: string;
@@ -93,6 +129,19 @@ export interface RecordedRequest {
   requestId: string;
 }
 
+/**
+ * A running fault server, as `startFaultServer` resolves it. Point an SDK client at it,
+ * look at what it received, and close it when done.
+ *
+ * @example
+ * ```ts
+ * const server = await startFaultServer({ script: ['429', 'ok'] });
+ * const client = new OpenAI({ apiKey: 'test', baseURL: server.openaiBaseURL, maxRetries: 0 });
+ * // ... call a decorated method that uses `client` ...
+ * expect(server.requests.map((r) => r.fault)).toEqual(['429', 'ok']);
+ * await server.close();
+ * ```
+ */
 export interface FaultServer {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
@@ -100,6 +149,7 @@ export interface FaultServer {
   readonly openaiBaseURL: string;
   /** `url`: `new AzureOpenAI({ endpoint: server.azureEndpoint, apiVersion, deployment })`. */
   readonly azureEndpoint: string;
+  /** The port it listens on (the one chosen by the OS when `port` was 0). */
   readonly port: number;
   /** Every request so far, in arrival order; the same array grows as requests arrive. */
   readonly requests: RecordedRequest[];
@@ -122,6 +172,20 @@ const CUT_DELAY_MS = 10;
  * Starts an OpenAI / Azure OpenAI compatible chat-completions server on 127.0.0.1 that
  * injects faults by script or at random. Rejects (before listening) on invalid options,
  * naming the bad value.
+ *
+ * @example
+ * ```ts
+ * import OpenAI from 'openai';
+ * import { startFaultServer } from 'llm-resilience/testing';
+ *
+ * const server = await startFaultServer({ script: ['429', '503'] }); // then 'ok'
+ * const client = new OpenAI({ apiKey: 'test', baseURL: server.openaiBaseURL, maxRetries: 0 });
+ * try {
+ *   await agent.complete('hello'); // @RetryOpenAI() retries through both faults
+ * } finally {
+ *   await server.close();
+ * }
+ * ```
  */
 export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
   const settings = resolveOptions(options);

@@ -5,15 +5,30 @@ import * as messages from './resilience.messages';
 /** Names asked for by `@InjectAgentConfig`, in classes defined so far. */
 const requested = new Set<string>();
 
-/** The injection token of the agent `name` of `ResilienceModule`'s `agents`. */
+/**
+ * The injection token of the agent `name` of `ResilienceModule`'s `agents` (what
+ * `@InjectAgentConfig(name)` injects), for `moduleRef.get` or custom providers.
+ *
+ * @example
+ * ```ts
+ * const support = app.get<AgentConfig>(agentConfigToken('support'));
+ * ```
+ */
 export function agentConfigToken(name: string): string {
   return `${AGENT_CONFIG_TOKEN_PREFIX}${name}`;
 }
 
 /**
- * Injects the `AgentConfig` named `name` in `ResilienceModule`'s `agents`:
- * `constructor(@InjectAgentConfig('support') private readonly agent: AgentConfig) {}`.
- * A name that is not configured fails the boot.
+ * Injects the `AgentConfig` named `name` in `ResilienceModule`'s `agents`. A name that is
+ * not configured fails the boot.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class SupportAgent {
+ *   constructor(@InjectAgentConfig('support') private readonly agent: AgentConfig) {}
+ * }
+ * ```
  */
 export function InjectAgentConfig(name: string): PropertyDecorator & ParameterDecorator {
   if (typeof name !== 'string' || name.trim() === '') {

@@ -6,6 +6,11 @@ import { RESILIENCE_LOGGER_CONTEXT } from './resilience.constants';
  * The library's logger when `ResilienceModule` is given none: every line goes through Nest's
  * `Logger` (and so to whatever logger the app uses) under the context `LLMResilience`:
  * error → error, warn → warn, info → log, debug → debug, with the metadata appended as JSON.
+ *
+ * @example
+ * ```ts
+ * configureResilience({ logger: new NestLoggerAdapter('MyAgents') }); // outside ResilienceModule
+ * ```
  */
 export class NestLoggerAdapter implements ResilienceLogger {
   private readonly logger: Logger;

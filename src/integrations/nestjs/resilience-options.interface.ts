@@ -18,8 +18,8 @@ export interface ResilienceModuleOptions {
    */
   configs?: Record<string, Partial<RetryConfigFields> | RetryConfig>;
   /**
-   * A winston logger (or any `{ error, warn, info, debug }` logger). Default: Nest's
-   * `Logger`, under the context `LLMResilience`.
+   * A winston logger (or any `{ error, warn, info, debug }` logger).
+   * @default Nest's `Logger` (a `NestLoggerAdapter`), under the context `LLMResilience`
    */
   logger?: ResilienceLogger;
   /** Receives the trace events of every decorated call and LLM service call. */
@@ -36,7 +36,23 @@ export interface ResilienceModuleOptions {
   stateStore?: SharedStateStore;
 }
 
-/** A class given to `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`. */
+/**
+ * A class given to `forRootAsync({ useClass })` or `forRootAsync({ useExisting })`.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class ResilienceConfig implements ResilienceOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createResilienceOptions(): ResilienceModuleOptions {
+ *     return { defaults: { maxAttempts: this.config.get<number>('LLM_MAX_ATTEMPTS') } };
+ *   }
+ * }
+ *
+ * ResilienceModule.forRootAsync({ imports: [ConfigModule], useClass: ResilienceConfig });
+ * ```
+ */
 export interface ResilienceOptionsFactory {
+  /** The module's options, read once at boot (then validated like `forRoot`'s). */
   createResilienceOptions(): ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
 }

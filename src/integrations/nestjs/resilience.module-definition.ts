@@ -3,6 +3,15 @@ import type { ResilienceModuleOptions } from './resilience-options.interface';
 
 export const {
   ConfigurableModuleClass,
+  /**
+   * The injection token of the options given to `ResilienceModule.forRoot()` (or returned by
+   * the `forRootAsync()` factory), for providers that want to read them.
+   *
+   * @example
+   * ```ts
+   * constructor(@Inject(RESILIENCE_MODULE_OPTIONS) private readonly options: ResilienceModuleOptions) {}
+   * ```
+   */
   MODULE_OPTIONS_TOKEN: RESILIENCE_MODULE_OPTIONS,
   OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE,

@@ -52,9 +52,32 @@ const SERVICE_EXPORTS = [LLMServiceFactory, ResilientLLMService, AgentOrchestrat
  *
  * Everything is validated at boot: an invalid option, a `configName` or an injected agent
  * that is not configured fails `app.init()` with one `RetryConfigError` listing every problem.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     ResilienceModule.forRoot({
+ *       defaults: { maxAttempts: 4 },
+ *       agents: { support: { provider: LLMProvider.OPENAI, model: 'gpt-4o-mini' } },
+ *     }),
+ *   ],
+ *   providers: [SupportAgent],
+ * })
+ * export class AppModule {}
+ * ```
  */
 @Module({ providers: SERVICE_PROVIDERS, exports: SERVICE_EXPORTS })
 export class ResilienceModule extends ConfigurableModuleClass {
+  /**
+   * The module with static options (all optional), plus `isGlobal` (default `true`).
+   * Throws a `TypeError` at once when `options` is not an object.
+   *
+   * @example
+   * ```ts
+   * ResilienceModule.forRoot({ defaults: { maxAttempts: 4 }, logger: winstonLogger });
+   * ```
+   */
   static forRoot(options: ResilienceModuleRootOptions = {}): DynamicModule {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new TypeError(messages.forRootOptionsNotObject(messages.describe(options)));
@@ -63,6 +86,21 @@ export class ResilienceModule extends ConfigurableModuleClass {
     return withAgentProviders(super.forRoot(options), agents);
   }
 
+  /**
+   * The module with options computed at boot, by exactly one of `useFactory`, `useClass` or
+   * `useExisting` (a `ResilienceOptionsFactory`), plus `imports`, `inject` and `isGlobal`
+   * (default `true`). Agents injected with `@InjectAgentConfig` must be declared by classes
+   * defined before this call, since the factory's agents are known only at boot.
+   *
+   * @example
+   * ```ts
+   * ResilienceModule.forRootAsync({
+   *   imports: [ConfigModule],
+   *   inject: [ConfigService],
+   *   useFactory: (config: ConfigService) => ({ defaults: { maxAttempts: config.get<number>('LLM_MAX_ATTEMPTS') } }),
+   * });
+   * ```
+   */
   static forRootAsync(options: ResilienceModuleAsyncOptions): DynamicModule {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
       throw new TypeError(messages.asyncOptionsNotObject(messages.describe(options)));
