@@ -17,11 +17,17 @@ import { explicitFields, RetryConfig, RetryConfigFields } from './retry-config';
 export interface ResilienceSettings {
   /** Defaults for every decorated method, below per-agent and per-method settings. */
   defaults?: Partial<RetryConfigFields> | RetryConfig;
-  /** The winston logger (or any `{error,warn,info,debug}` logger) retries are logged to. */
+  /**
+   * The winston logger (or any `{error,warn,info,debug}` logger) retries are logged to.
+   * @default the library's own winston logger (stderr, level `warn` or `LLM_RESILIENCE_LOG_LEVEL`)
+   */
   logger?: ResilienceLogger;
   /** Receives the trace events of every decorated call. */
   tracer?: Tracer;
-  /** Source of randomness for jitter, in [0, 1); inject a fixed one in tests. */
+  /**
+   * Source of randomness for jitter, in [0, 1); inject a fixed one in tests.
+   * @default Math.random
+   */
   random?: () => number;
   /**
    * Named configs, chosen with the decorators' `configName` option (like resilience4j's

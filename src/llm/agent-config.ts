@@ -36,11 +36,15 @@ export interface AgentConfigInput {
    * retryConfig; one with its own credential inherits neither of ours).
    */
   fallbacks?: Array<AgentConfigInput | AgentConfig>;
-  /** Shown in events and responses (default: the model). */
+  /**
+   * Shown in events and responses.
+   * @default the model
+   */
   name?: string;
   /**
-   * The upstream whose circuit breaker, retry budget and cooldowns this agent shares
-   * (default: provider + endpoint or baseURL + model). Not inherited by fallbacks.
+   * The upstream whose circuit breaker, retry budget and cooldowns this agent shares. Not
+   * inherited by fallbacks.
+   * @default provider + endpoint or baseURL + model
    */
   key?: string;
 }

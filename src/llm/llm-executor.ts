@@ -38,7 +38,10 @@ export interface LLMExecutorOptions {
    * @default the logger of `configureResilience`, else the library's own
    */
   logger?: ResilienceLogger;
-  /** Receives the trace events of every call (default: the configured tracer). */
+  /**
+   * Receives the trace events of every call.
+   * @default the tracer of `configureResilience`, if any
+   */
   tracer?: Tracer;
 }
 

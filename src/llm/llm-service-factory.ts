@@ -14,9 +14,15 @@ import { LLMProvider } from './llm-provider';
 
 /** Options of `LLMServiceFactory`. */
 export interface LLMServiceFactoryOptions {
-  /** Where retries of client set-up are logged (default: the configured logger). */
+  /**
+   * Where retries of client set-up are logged.
+   * @default the logger of `configureResilience`, else the library's own
+   */
   logger?: ResilienceLogger;
-  /** Where API keys are read from when a config has none (default: `process.env`). */
+  /**
+   * Where API keys are read from when a config has none.
+   * @default process.env
+   */
   env?: Record<string, string | undefined>;
 }
 

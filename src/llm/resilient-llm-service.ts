@@ -36,7 +36,10 @@ export interface ChatRequest {
 
 /** Options of `ResilientLLMService`. */
 export interface ResilientLLMServiceOptions {
-  /** Receives the trace events of every call, `fallback_used` included (default: the configured tracer). */
+  /**
+   * Receives the trace events of every call, `fallback_used` included.
+   * @default the tracer of `configureResilience`, if any
+   */
   tracer?: Tracer;
   /**
    * Where retries and fallbacks are logged.
