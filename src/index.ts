@@ -29,6 +29,7 @@ export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator } from './
 export { getRetryContext } from './engine/retry-context';
 export type { RetryContext } from './engine/retry-context';
 export type {
+  CircuitProbeClaim,
   SharedBudgetOptions,
   SharedCircuitOptions,
   SharedCircuitOutcome,

@@ -121,6 +121,19 @@ export interface SharedBudgetOptions {
   retryCost: number;
 }
 
+/** What a replica is told when it asks for the shared half-open probe (`claimCircuitProbe`). */
+export type CircuitProbeClaim =
+  | {
+      /** This replica may send the probe. */
+      granted: true;
+    }
+  | {
+      /** Another replica holds the probe (or the shared circuit is still open). */
+      granted: false;
+      /** How long (ms) until the probe may be claimed again. */
+      retryAfterMs: number;
+    };
+
 /**
  * Where replicas share what they learn about an upstream: cooldowns, circuit breaker
  * outcomes, retry budgets, pacing. Pass one to `configureResilience({ stateStore })`,
@@ -161,21 +174,7 @@ export interface SharedStateStore {
    * cannot tell (Redis down: each replica decides alone); otherwise with how long to wait.
    * Never rejects.
    */
-  claimCircuitProbe?(
-    key: string,
-    ttlMs: number,
-  ): Promise<
-    | {
-        /** This replica may send the probe. */
-        granted: true;
-      }
-    | {
-        /** Another replica holds the probe. */
-        granted: false;
-        /** How long (ms) until the probe may be claimed again. */
-        retryAfterMs: number;
-      }
-  >;
+  claimCircuitProbe?(key: string, ttlMs: number): Promise<CircuitProbeClaim>;
   /**
    * Adds `delta` tokens (negative: a withdrawal) to the retry budget all replicas share for
    * `key`. May be batched; fire-and-forget; never throws.

@@ -5,6 +5,7 @@ import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-opti
 import type { Bulkhead } from '../policies/pacing/bulkhead';
 import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
 import type { RetryConfigFields } from '../config/retry-config';
+import type { CircuitProbeClaim } from './shared-state';
 import { shareBudget, type Upstream } from './upstream';
 
 /**
@@ -115,7 +116,7 @@ export class UpstreamSession {
   async claimSharedProbe(): Promise<number | undefined> {
     const store = this.upstream.store();
     if (this.breaker === undefined || store?.claimCircuitProbe === undefined) return undefined;
-    let claim: { granted: true } | { granted: false; retryAfterMs: number };
+    let claim: CircuitProbeClaim;
     try {
       claim = await store.claimCircuitProbe(this.key, this.breaker.options.halfOpenAfterMs);
     } catch {

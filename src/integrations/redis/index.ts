@@ -5,6 +5,7 @@
 export { createRedisStateStore } from './redis-state-store';
 export type { RedisStateStore, RedisStateStoreOptions } from './redis-state-store';
 export type {
+  CircuitProbeClaim,
   SharedBudgetOptions,
   SharedCircuitOptions,
   SharedCircuitOutcome,

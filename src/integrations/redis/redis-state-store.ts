@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { checkLogger, configuredLogger } from '../../config/resilience-settings';
 import type {
+  CircuitProbeClaim,
   SharedBudgetOptions,
   SharedCircuitOptions,
   SharedCircuitOutcome,
@@ -69,21 +70,7 @@ export interface RedisStateStoreOptions {
 /** A `SharedStateStore` backed by Redis, as made by `createRedisStateStore`. */
 export interface RedisStateStore extends SharedStateStore {
   shareCircuitOutcome(key: string, report: SharedCircuitOutcome, options: SharedCircuitOptions): void;
-  claimCircuitProbe(
-    key: string,
-    ttlMs: number,
-  ): Promise<
-    | {
-        /** This replica may send the probe. */
-        granted: true;
-      }
-    | {
-        /** Another replica holds the probe. */
-        granted: false;
-        /** How long (ms) until the probe may be claimed again. */
-        retryAfterMs: number;
-      }
-  >;
+  claimCircuitProbe(key: string, ttlMs: number): Promise<CircuitProbeClaim>;
   shareBudget(key: string, delta: number, options: SharedBudgetOptions): void;
   announceActive(key: string): void;
   shareRateLimit(key: string, limitPerMinute: number): void;
@@ -307,10 +294,7 @@ class RedisStateStoreImpl implements RedisStateStore {
     ]);
   }
 
-  async claimCircuitProbe(
-    key: string,
-    ttlMs: number,
-  ): Promise<{ granted: true } | { granted: false; retryAfterMs: number }> {
+  async claimCircuitProbe(key: string, ttlMs: number): Promise<CircuitProbeClaim> {
     const granted = { granted: true } as const;
     try {
       if (this.closed || !this.usable(this.client)) return granted;
