@@ -93,6 +93,9 @@ function spread(values: number[], digits: number, unit = ''): string {
   return `${m} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
 }
 
+/** `spread` of one field over the rounds of a row. */
+const column = <Row>(runs: Row[], pick: (row: Row) => number, digits: number): string => spread(runs.map(pick), digits);
+
 const percent = (values: number[]) =>
   spread(
     values.map((v) => 100 * v),
@@ -144,14 +147,8 @@ function reportSuccess(core: SuccessResult[], peers: SuccessResult[] | undefined
         peers !== undefined && peers[0][phase].some((row) => row.name === name && name !== PLAIN) ? ' †' : '';
       return [
         name + apart,
-        spread(
-          runs.map((row) => row.ns),
-          1,
-        ),
-        spread(
-          runs.map((row) => row.xPlain),
-          2,
-        ),
+        column(runs, (row) => row.ns, 1),
+        column(runs, (row) => row.xPlain, 2),
         extra.length ? spread(extra, 0) : 'n/a',
       ];
     });
@@ -192,22 +189,10 @@ function reportGoodput(results: Array<{ rows: GoodputRow[] }>): string {
   const rows = byName(results.map((r) => r.rows));
   const lines = [...rows].map(([name, runs]) => [
     name,
-    spread(
-      runs.map((r) => r.ok),
-      0,
-    ),
-    spread(
-      runs.map((r) => r.seconds),
-      2,
-    ),
-    spread(
-      runs.map((r) => r.xLimit),
-      2,
-    ),
-    spread(
-      runs.map((r) => r.requests),
-      0,
-    ),
+    column(runs, (r) => r.ok, 0),
+    column(runs, (r) => r.seconds, 2),
+    column(runs, (r) => r.xLimit, 2),
+    column(runs, (r) => r.requests, 0),
     percent(runs.map((r) => r.rateLimitedShare)),
   ]);
   const ours = [...rows].find(([name]) => name.startsWith('llm-resilience'))![1];
@@ -228,22 +213,10 @@ function reportOutage(results: Array<{ rows: OutageRow[] }>): string {
   const rows = byName(results.map((r) => r.rows));
   const lines = [...rows].map(([name, runs]) => [
     name,
-    spread(
-      runs.map((r) => r.ok),
-      0,
-    ),
-    spread(
-      runs.map((r) => r.outageRequests),
-      0,
-    ),
-    spread(
-      runs.map((r) => r.perCallInOutage),
-      2,
-    ),
-    spread(
-      runs.map((r) => r.xOfferedAfterRecovery),
-      2,
-    ),
+    column(runs, (r) => r.ok, 0),
+    column(runs, (r) => r.outageRequests, 0),
+    column(runs, (r) => r.perCallInOutage, 2),
+    column(runs, (r) => r.xOfferedAfterRecovery, 2),
   ]);
   const ours = [...rows].find(([name]) => name.startsWith('llm-resilience'))![1];
   const perCall = median(ours.map((r) => r.perCallInOutage));
@@ -266,14 +239,8 @@ function reportStreaming(results: StreamingResult[]): string {
   const rows = byName(results.map((r) => r.rows));
   const lines = [...rows].map(([name, runs]) => [
     name,
-    spread(
-      runs.map((r) => r.medianMs),
-      3,
-    ),
-    spread(
-      runs.map((r) => r.p90Ms),
-      3,
-    ),
+    column(runs, (r) => r.medianMs, 3),
+    column(runs, (r) => r.p90Ms, 3),
   ]);
   const differences = results.map((r) => r.medianPairedDifferenceMs);
   lines.push(['executeStream − raw (median of paired differences)', spread(differences, 3), '']);

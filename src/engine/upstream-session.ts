@@ -76,7 +76,9 @@ export class UpstreamSession {
 
   /** Waits for this attempt's turn when the key is paced (its rate limit is known). */
   async pace(signal: AbortSignal | undefined): Promise<void> {
-    await this.upstream.coldStart(signal);
+    // Awaited only when there is something to wait for: each await costs the attempt a turn.
+    const cold = this.upstream.coldStart(signal);
+    if (cold !== undefined) await cold;
     const limiter = this.upstream.limiter;
     if (limiter === undefined) return;
     this.upstream.announceActive();

@@ -10,6 +10,7 @@ import { RetryBudget } from '../policies/budget/retry-budget';
 import { RETRY_BUDGET_DEFAULTS } from '../policies/budget/retry-budget-options';
 import type { ResolvedRetryBudgetOptions } from '../policies/budget/retry-budget-options';
 import { AdaptiveRateLimiter } from '../policies/pacing/adaptive-rate-limiter';
+import { abortReason } from '../policies/pacing/abort-reason';
 import { Bulkhead } from '../policies/pacing/bulkhead';
 import { readRateLimitHeaders, type RateLimitInfo } from '../policies/pacing/rate-limit-headers';
 
@@ -245,11 +246,11 @@ export class Upstream {
     }
     const waiters = this.coldWaiters;
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(abortReason(signal));
       const onAbort = () => {
         const index = waiters.indexOf(go);
         if (index >= 0) waiters.splice(index, 1);
-        reject(signal!.reason);
+        reject(abortReason(signal!));
       };
       const go = () => {
         signal?.removeEventListener('abort', onAbort);

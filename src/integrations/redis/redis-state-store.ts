@@ -254,19 +254,12 @@ class RedisStateStoreImpl implements RedisStateStore {
       if (this.closed || typeof key !== 'string' || !Number.isFinite(untilMs)) return;
       const ttlMs = Math.ceil(untilMs - Date.now());
       if (ttlMs <= 0) return;
-      if (!this.usable(this.client)) {
-        this.remember(key, untilMs);
-        this.failed(`not connected (${this.client.status})`);
-        return;
-      }
       const message = JSON.stringify({ type: 'cooldown', key, untilMs, source: this.source });
-      const args = [this.layout.keyOf('cooldown', key), untilMs, ttlMs, this.layout.eventsChannel, message];
-      this.command(() => runScript(this.client, SHARE_COOLDOWN, args)).then(
-        () => this.succeeded(false),
-        (error: unknown) => {
-          this.remember(key, untilMs);
-          this.failed(describeError(error));
-        },
+      this.fire(
+        SHARE_COOLDOWN,
+        () => [this.layout.keyOf('cooldown', key), untilMs, ttlMs, this.layout.eventsChannel, message],
+        // A cooldown that could not be shared is shared again when Redis is back.
+        { onUnsent: () => this.remember(key, untilMs) },
       );
     } catch (error) {
       // Never into the caller's call.
@@ -340,10 +333,7 @@ class RedisStateStoreImpl implements RedisStateStore {
         key,
         REPLICAS_TTL_MS,
       ],
-      (count) => {
-        const event = parseEvent({ type: 'replicas', key, count: Number(count) }, Date.now());
-        if (event) this.deliver([event], this.subscriptions);
-      },
+      { onResult: (count) => this.hear({ type: 'replicas', key, count: Number(count) }) },
     );
   }
 
@@ -378,21 +368,31 @@ class RedisStateStoreImpl implements RedisStateStore {
           this.source,
           key,
         ],
-        (balance) => {
+        {
           // Changes made here since this batch left are not in the shared balance yet.
-          const tokens = Number(balance) + (this.budgetDeltas.get(key)?.delta ?? 0);
-          const event = parseEvent({ type: 'budget', key, tokens }, Date.now());
-          if (event) this.deliver([event], this.subscriptions);
+          onResult: (balance) =>
+            this.hear({ type: 'budget', key, tokens: Number(balance) + (this.budgetDeltas.get(key)?.delta ?? 0) }),
         },
       );
     }
   }
 
+  /** What this replica learned from a script it ran, told to its own listeners (as others hear it by pub/sub). */
+  private hear(fields: Record<string, unknown>): void {
+    const event = parseEvent(fields, Date.now());
+    if (event !== undefined) this.deliver([event], this.subscriptions);
+  }
+
   /** Runs a script fire-and-forget: a Redis that is down or slow starts an episode, nothing else. */
-  private fire(lua: LuaScript, args: () => Array<string | number>, onResult?: (result: unknown) => void): void {
+  private fire(
+    lua: LuaScript,
+    args: () => Array<string | number>,
+    { onResult, onUnsent }: { onResult?: (result: unknown) => void; onUnsent?: () => void } = {},
+  ): void {
     try {
       if (this.closed) return;
       if (!this.usable(this.client)) {
+        onUnsent?.();
         this.failed(`not connected (${this.client.status})`);
         return;
       }
@@ -402,7 +402,10 @@ class RedisStateStoreImpl implements RedisStateStore {
           this.succeeded(false);
           if (onResult !== undefined && !this.closed) onResult(result);
         },
-        (error: unknown) => this.failed(describeError(error)),
+        (error: unknown) => {
+          onUnsent?.();
+          this.failed(describeError(error));
+        },
       );
     } catch (error) {
       // Never into the caller's call.
