@@ -25,6 +25,9 @@ export { RetryOpenAI } from './decorators/retry-openai';
 export { RetryAzure } from './decorators/retry-azure';
 export { RetryNetwork } from './decorators/retry-network';
 export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator } from './decorators/retry-options';
+// The same engine without decorators: execute(fn) and stream(fn) under one retry policy.
+export { createResiliencePipeline } from './pipeline/create-resilience-pipeline';
+export type { ResiliencePipeline, ResiliencePipelineOptions } from './pipeline/create-resilience-pipeline';
 
 export { getRetryContext } from './engine/retry-context';
 export type { RetryContext } from './engine/retry-context';
@@ -43,7 +46,10 @@ export {
   isRetryTimeoutError,
   isAttemptTimeoutError,
   isCircuitOpenError,
+  UpstreamThrottledError,
+  isUpstreamThrottledError,
 } from './engine/errors';
+export type { UpstreamThrottledReason } from './engine/errors';
 export { CIRCUIT_BREAKER_DEFAULTS } from './policies/breaker/circuit-breaker-options';
 export type { CircuitBreakerOptions } from './policies/breaker/circuit-breaker-options';
 export { RETRY_BUDGET_DEFAULTS } from './policies/budget/retry-budget-options';

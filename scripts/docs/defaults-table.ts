@@ -166,12 +166,12 @@ function topLevelOptions(): OptionDoc[] {
     number(
       'attemptTimeoutMs',
       { integer: false, min: 1, max: 3_600_000 },
-      '`null` or unset: none; an attempt running longer is abandoned as a retryable timeout',
+      '`null`: none, over weaker layers; unset: the next layer; an attempt running longer is abandoned as a retryable timeout',
     ),
     number(
       'totalTimeoutMs',
       { integer: false, min: 1, max: 86_400_000 },
-      '`null` or unset: none; no sleep ends past this deadline',
+      '`null`: none, over weaker layers; unset: the next layer; no wait starts or lasts past this deadline',
     ),
     {
       name: 'circuitBreaker',
@@ -252,6 +252,12 @@ function circuitBreakerOptions(): OptionDoc[] {
       probes: [{ input: { halfOpenAfterMs: 1000, maxHalfOpenAfterMs: 999 }, accepted: false }],
     },
     integer('halfOpenMaxCalls', 1, 1000, 'probes let through at once while half-open'),
+    integer(
+      'probeTimeoutMs',
+      1,
+      86_400_000,
+      'attempt timeout of a half-open probe when the call sets no `attemptTimeoutMs`; a probe that hangs longer is a failed probe',
+    ),
   ];
 }
 

@@ -184,8 +184,12 @@ export function namedConfig(name: string): RetryConfig | undefined {
 
 const configNameUses: Array<{ name: string; method: string }> = [];
 
-/** @internal Records, when a class is defined, that `method` asks for the named config `name`. */
+/**
+ * @internal Records, when a class is defined (or a pipeline created), that `method` asks for the
+ * named config `name`; once per pair, so pipelines created per request do not pile up.
+ */
 export function recordConfigNameUse(name: string, method: string): void {
+  if (configNameUses.some((use) => use.name === name && use.method === method)) return;
   configNameUses.push({ name, method });
 }
 

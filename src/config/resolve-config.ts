@@ -1,67 +1,95 @@
-import { RETRY_DEFAULTS } from './defaults';
-import { environmentDefaults, processDefaults } from './resilience-settings';
-import { explicitFields, RETRY_CONFIG_FIELDS, RetryConfig, RetryConfigFields } from './retry-config';
-import { RetryConfigError } from './retry-config-error';
+import { BulkheadSettings, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
+import { RETRY_CONFIG_FIELDS, RetryConfigField, RetryConfigFields } from './retry-config';
+import { RetryConfigIssue } from './retry-config-error';
+import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
+import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
 
-/** Every field of a retry configuration, after layering. */
-export type ResolvedRetryConfig = RetryConfigFields;
-
-/** The per-call sources of a decorated call's configuration, strongest first. */
-export interface ConfigSources {
-  /** Fields given literally in the decorator options. */
-  readonly options: Partial<RetryConfigFields>;
-  /** `options.config`, or what its function returned for this instance. */
-  readonly config: RetryConfig | undefined;
-  /** The instance's own `retryConfig` (the per-agent config). */
-  readonly instance: RetryConfig | undefined;
+/**
+ * Every field of a call's configuration, after layering: what the engine reads. Built once
+ * per method (and per instance or per-call config object) and frozen; a "none" timeout is
+ * `undefined`.
+ */
+export interface ResolvedRetryConfig {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly exponentialBase: number;
+  readonly jitter: JitterMode;
+  readonly respectRetryAfter: boolean;
+  readonly maxRetryAfterMs: number;
+  readonly attemptTimeoutMs?: number;
+  readonly totalTimeoutMs?: number;
+  readonly circuitBreaker?: Readonly<CircuitBreakerOptions> | boolean;
+  readonly retryBudget?: Readonly<RetryBudgetOptions> | boolean;
+  readonly bulkhead?: Readonly<BulkheadSettings> | false;
 }
 
 /**
- * Layers a call's configuration field by field: decorator options > `options.config` >
- * the instance's `retryConfig` > `configureResilience` defaults > environment > built-ins.
+ * @deprecated What `RetryPolicy.sourcesFor` returns: now the call's resolved configuration
+ * itself (cached), no longer its unresolved sources.
  */
-export function resolveRetryConfig(sources: ConfigSources, label: string): ResolvedRetryConfig {
-  const layers = [
-    sources.options,
-    sources.config && explicitFields(sources.config),
-    sources.instance && explicitFields(sources.instance),
-    processDefaults(),
-    environmentDefaults(),
-  ];
-  const resolved = { ...RETRY_DEFAULTS } as Record<string, unknown>;
+export type ConfigSources = ResolvedRetryConfig;
+
+/** One layer of a call's configuration, as a validated set of fields plus where it comes from. */
+export interface ConfigLayer {
+  /**
+   * Where the layer comes from, for error messages: `the decorator options`, `this.retryConfig`,
+   * `configureResilience defaults`, ... (`ENVIRONMENT` names each field's variable instead).
+   */
+  readonly source: string;
+  /** The fields the layer sets; `null` for a timeout set to "none". */
+  readonly fields: Readonly<Partial<RetryConfigFields>>;
+}
+
+/** `ConfigLayer.source` of the environment layer: each field is named by its variable. */
+export const ENVIRONMENT = 'the environment';
+
+/**
+ * Layers a call's configuration field by field: the first layer (strongest first) that sets a
+ * field decides it (`null`: none, which the resolved config reads as `undefined`); the built-in
+ * defaults fill the rest. Each layer is valid on its own; the rules across fields are checked on
+ * the result, and a violation names both fields, their values and the layers they came from.
+ * Returns a frozen config, or the issues.
+ */
+export function resolveRetryConfig(
+  layers: readonly (ConfigLayer | undefined)[],
+): { config: ResolvedRetryConfig; issues?: undefined } | { config?: undefined; issues: RetryConfigIssue[] } {
+  const resolved: Record<string, unknown> = {};
+  const origin: Partial<Record<RetryConfigField, ConfigLayer>> = {};
   for (const field of RETRY_CONFIG_FIELDS) {
+    resolved[field] = RETRY_DEFAULTS[field];
     for (const layer of layers) {
-      const value = layer?.[field];
-      if (value !== undefined) {
-        resolved[field] = value;
-        break;
-      }
+      const value = layer?.fields[field];
+      if (value === undefined) continue;
+      resolved[field] = value === null ? undefined : value;
+      origin[field] = layer;
+      break;
     }
   }
   const config = resolved as unknown as ResolvedRetryConfig;
   if (config.maxDelayMs < config.baseDelayMs) {
-    throw new RetryConfigError(
-      [{ field: 'maxDelayMs', message: `maxDelayMs must not be less than baseDelayMs (${config.baseDelayMs})` }],
-      `${label} (layered configuration)`,
-    );
+    const max = `maxDelayMs (${config.maxDelayMs}, from ${sourceOf(origin.maxDelayMs, 'maxDelayMs')})`;
+    const base = `baseDelayMs (${config.baseDelayMs}, from ${sourceOf(origin.baseDelayMs, 'baseDelayMs')})`;
+    return { issues: [{ field: 'maxDelayMs', message: `${max} must not be less than ${base}` }] };
   }
-  return config;
+  return { config: Object.freeze(config) };
+}
+
+function sourceOf(layer: ConfigLayer | undefined, field: RetryConfigField): string {
+  if (layer === undefined) return 'the built-in default';
+  return layer.source === ENVIRONMENT ? RETRY_ENV_VARS[field] : layer.source;
 }
 
 /**
- * The effective value of a timeout field, read without building the whole configuration
- * (the success path needs only these). Timeouts default to unset, so a `RetryConfig`
- * sets one exactly when its value is defined.
+ * Whether a resolved config asks for what only the engine's supervised path does: timers, a
+ * circuit breaker, a bulkhead, or a retry budget other than the default one.
  */
-export function resolveTimeout(
-  sources: ConfigSources,
-  field: 'attemptTimeoutMs' | 'totalTimeoutMs',
-): number | undefined {
+export function needsSupervision(config: ResolvedRetryConfig): boolean {
   return (
-    sources.options[field] ??
-    sources.config?.[field] ??
-    sources.instance?.[field] ??
-    processDefaults()[field] ??
-    environmentDefaults()[field]
+    config.attemptTimeoutMs !== undefined ||
+    config.totalTimeoutMs !== undefined ||
+    (config.circuitBreaker !== undefined && config.circuitBreaker !== false) ||
+    typeof config.retryBudget === 'object' ||
+    (config.bulkhead !== undefined && config.bulkhead !== false)
   );
 }

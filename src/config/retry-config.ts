@@ -68,29 +68,36 @@ export interface RetryConfigFields {
    */
   maxRetryAfterMs: number;
   /**
-   * Abandon an attempt running longer than this (ms, 1..3600000) as a retryable timeout;
-   * `null` or unset: none.
+   * Abandon an attempt running longer than this (ms, 1..3600000) as a retryable timeout.
+   * `null` means "no attempt timeout" and wins over weaker layers (a `configureResilience`
+   * default, `LLM_RETRY_ATTEMPT_TIMEOUT_MS`); unset (`undefined`) lets the next layer decide.
+   * A `RetryConfig` reads `undefined` for "none" either way.
    * @default undefined (none)
    */
-  attemptTimeoutMs?: number;
+  attemptTimeoutMs?: number | null;
   /**
-   * Deadline of the whole call, waits included (ms, 1..86400000): no sleep ends past it;
-   * `null` or unset: none.
+   * Deadline of the whole call, waits included (ms, 1..86400000): no sleep ends past it.
+   * `null` means "no deadline" and wins over weaker layers (a `configureResilience` default,
+   * `LLM_RETRY_TOTAL_TIMEOUT_MS`); unset (`undefined`) lets the next layer decide.
+   * A `RetryConfig` reads `undefined` for "none" either way.
    * @default undefined (none)
    */
-  totalTimeoutMs?: number;
+  totalTimeoutMs?: number | null;
   /**
    * Per-key circuit breaker: off unless set; `true` for `CIRCUIT_BREAKER_DEFAULTS`, or an object.
+   * `false` turns it off (also over a weaker layer that turns it on); `null` is rejected.
    * @default undefined (off)
    */
   circuitBreaker?: CircuitBreakerOptions | boolean;
   /**
    * Per-key retry budget: on with `RETRY_BUDGET_DEFAULTS` unless set; `false` turns it off.
+   * `null` is rejected: it could be read as "unset" (on) or as "none" (off); say `false`.
    * @default undefined (on, with RETRY_BUDGET_DEFAULTS)
    */
   retryBudget?: RetryBudgetOptions | boolean;
   /**
    * Per-key concurrency limit with a queue: off unless set to `{ maxConcurrency, queueLimit? }`.
+   * `false` turns it off (also over a weaker layer that sets one); `null` is rejected.
    * @default undefined (off)
    */
   bulkhead?: BulkheadSettings | false;
@@ -103,13 +110,14 @@ export type RetryConfigField = keyof RetryConfigFields;
 export const RETRY_CONFIG_FIELDS = Object.freeze(Object.keys(RETRY_DEFAULTS)) as readonly RetryConfigField[];
 
 const FIELD_SET: ReadonlySet<string> = new Set(RETRY_CONFIG_FIELDS);
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([
-  'attemptTimeoutMs',
-  'totalTimeoutMs',
-  'circuitBreaker',
-  'retryBudget',
-  'bulkhead',
-]);
+/** Fields where `null` means "none" (and, as a layer, overrides the layers below). */
+const NULLABLE_FIELDS: ReadonlySet<string> = new Set(['attemptTimeoutMs', 'totalTimeoutMs']);
+/** Fields switched off with `false`, where `null` would be ambiguous and is refused. */
+const SWITCH_RULES: Partial<Record<RetryConfigField, string>> = {
+  circuitBreaker: 'true, false or an object of circuit breaker options',
+  retryBudget: 'true, false or an object of retry budget options',
+  bulkhead: 'false or an object { maxConcurrency, queueLimit }',
+};
 /** Nested option objects, validated by their own policies (every issue named with its path). */
 const NESTED_VALIDATORS: Partial<Record<RetryConfigField, (input: unknown) => { issues: RetryConfigIssue[] }>> = {
   circuitBreaker: (input) => validateCircuitBreakerOptions(input),
@@ -117,15 +125,20 @@ const NESTED_VALIDATORS: Partial<Record<RetryConfigField, (input: unknown) => { 
   bulkhead: (input) => validateBulkheadOptions(input),
 };
 const BRAND = Symbol.for('llm-resilience.RetryConfig');
-const EXPLICIT = Symbol('llm-resilience.explicitFields');
+const LAYER = Symbol('llm-resilience.RetryConfig.layer');
 
 /**
  * Retry settings of one agent, service or method. `new RetryConfig(partial)` fills the
  * defaults and validates; `RetryConfig.from(plain)` does the same for untyped input.
  *
+ * A config is **immutable**: once validated it is frozen, nested option objects included
+ * (it keeps frozen copies of the objects it was given), so assigning a field throws a
+ * `TypeError`. Build a new one instead: `new RetryConfig({ ...fields, maxAttempts: 5 })`.
+ *
  * A config remembers which fields were given explicitly: when configs are layered
  * (decorator options, per-agent config, process defaults, environment), a field it was
  * not given falls through to the next layer instead of pinning the built-in default.
+ * A timeout given as `null` means "none" and does not fall through.
  *
  * @example
  * ```ts
@@ -139,6 +152,7 @@ const EXPLICIT = Symbol('llm-resilience.explicitFields');
  *
  * RetryConfig.from(JSON.parse(text)); // untyped input: unknown keys are rejected
  * RetryConfig.fromEnv();              // LLM_RETRY_MAX_ATTEMPTS, ...
+ * new RetryConfig({ totalTimeoutMs: null }); // no deadline, whatever the defaults say
  * ```
  * @throws RetryConfigError listing every violated rule.
  */
@@ -147,85 +161,110 @@ export class RetryConfig implements RetryConfigFields {
    * {@inheritDoc RetryConfigFields.maxAttempts}
    * @default 3
    */
-  maxAttempts: number = RETRY_DEFAULTS.maxAttempts;
+  readonly maxAttempts: number = RETRY_DEFAULTS.maxAttempts;
   /**
    * {@inheritDoc RetryConfigFields.baseDelayMs}
    * @default 1000
    */
-  baseDelayMs: number = RETRY_DEFAULTS.baseDelayMs;
+  readonly baseDelayMs: number = RETRY_DEFAULTS.baseDelayMs;
   /**
    * {@inheritDoc RetryConfigFields.maxDelayMs}
    * @default 30000
    */
-  maxDelayMs: number = RETRY_DEFAULTS.maxDelayMs;
+  readonly maxDelayMs: number = RETRY_DEFAULTS.maxDelayMs;
   /**
    * {@inheritDoc RetryConfigFields.exponentialBase}
    * @default 2
    */
-  exponentialBase: number = RETRY_DEFAULTS.exponentialBase;
+  readonly exponentialBase: number = RETRY_DEFAULTS.exponentialBase;
   /**
    * {@inheritDoc RetryConfigFields.jitter}
    * @default 'full'
    */
-  jitter: JitterMode = RETRY_DEFAULTS.jitter;
+  readonly jitter: JitterMode = RETRY_DEFAULTS.jitter;
   /**
    * {@inheritDoc RetryConfigFields.respectRetryAfter}
    * @default true
    */
-  respectRetryAfter: boolean = RETRY_DEFAULTS.respectRetryAfter;
+  readonly respectRetryAfter: boolean = RETRY_DEFAULTS.respectRetryAfter;
   /**
    * {@inheritDoc RetryConfigFields.maxRetryAfterMs}
    * @default 60000
    */
-  maxRetryAfterMs: number = RETRY_DEFAULTS.maxRetryAfterMs;
+  readonly maxRetryAfterMs: number = RETRY_DEFAULTS.maxRetryAfterMs;
   /**
-   * {@inheritDoc RetryConfigFields.attemptTimeoutMs}
+   * Abandon an attempt running longer than this (ms, 1..3600000) as a retryable timeout;
+   * `undefined` when none (also when given as `null`, which as a layer overrides weaker layers).
    * @default undefined (none)
    */
-  attemptTimeoutMs?: number = RETRY_DEFAULTS.attemptTimeoutMs;
+  readonly attemptTimeoutMs?: number = RETRY_DEFAULTS.attemptTimeoutMs;
   /**
-   * {@inheritDoc RetryConfigFields.totalTimeoutMs}
+   * Deadline of the whole call, waits included (ms, 1..86400000); `undefined` when none (also
+   * when given as `null`, which as a layer overrides weaker layers).
    * @default undefined (none)
    */
-  totalTimeoutMs?: number = RETRY_DEFAULTS.totalTimeoutMs;
+  readonly totalTimeoutMs?: number = RETRY_DEFAULTS.totalTimeoutMs;
   /**
    * {@inheritDoc RetryConfigFields.circuitBreaker}
    * @default undefined (off)
    */
-  circuitBreaker?: CircuitBreakerOptions | boolean;
+  readonly circuitBreaker?: Readonly<CircuitBreakerOptions> | boolean;
   /**
    * {@inheritDoc RetryConfigFields.retryBudget}
    * @default undefined (on, with RETRY_BUDGET_DEFAULTS)
    */
-  retryBudget?: RetryBudgetOptions | boolean;
+  readonly retryBudget?: Readonly<RetryBudgetOptions> | boolean;
   /**
    * {@inheritDoc RetryConfigFields.bulkhead}
    * @default undefined (off)
    */
-  bulkhead?: BulkheadSettings | false;
+  readonly bulkhead?: Readonly<BulkheadSettings> | false;
 
-  /** @internal The fields this config was given explicitly (its layer). */
-  declare readonly [EXPLICIT]: ReadonlySet<RetryConfigField>;
+  /** @internal The fields this config was given explicitly, as a frozen layer (`null`: none). */
+  declare readonly [LAYER]: Readonly<Partial<RetryConfigFields>>;
 
+  /**
+   * @param partial - The fields to set; the others keep their defaults. `null` timeouts mean "none".
+   * @throws RetryConfigError listing every violated rule (unknown keys with did-you-mean hints).
+   */
   constructor(partial?: Partial<RetryConfigFields>) {
-    const explicit = new Set<RetryConfigField>();
-    const unknown = partial === undefined || partial === null ? [] : unknownFieldIssues(partial);
+    const layer: Partial<Record<RetryConfigField, unknown>> = {};
+    const issues = partial === undefined || partial === null ? [] : unknownFieldIssues(partial);
     if (partial !== undefined && partial !== null) {
+      const self = this as unknown as Record<string, unknown>;
       for (const field of RETRY_CONFIG_FIELDS) {
-        const value = (partial as Record<string, unknown>)[field];
-        // `null` means "none" for the optional timeouts (JSON has no undefined).
-        if (value === undefined || (value === null && OPTIONAL_FIELDS.has(field))) continue;
-        (this as Record<string, unknown>)[field] = value;
-        explicit.add(field);
+        let value = (partial as Record<string, unknown>)[field];
+        if (value === undefined) continue;
+        if (value === null && NULLABLE_FIELDS.has(field)) {
+          // "None", explicitly: reads `undefined`, but as a layer it overrides the layers below.
+          layer[field] = null;
+          continue;
+        }
+        if (value === null && SWITCH_RULES[field] !== undefined) {
+          issues.push({
+            field,
+            message: `${field} must be ${SWITCH_RULES[field]}; null is not accepted (false turns it off)`,
+          });
+          continue;
+        }
+        // The config keeps its own frozen copy of a nested options object.
+        if (isPlainObject(value)) value = deepFrozenCopy(value);
+        self[field] = value;
+        layer[field] = value;
       }
     }
-    Object.defineProperty(this, EXPLICIT, { value: explicit, enumerable: false });
+    Object.defineProperty(this, LAYER, { value: Object.freeze(layer), enumerable: false });
     Object.defineProperty(this, BRAND, { value: true, enumerable: false });
-    const issues = [...unknown, ...validationIssues(this)];
+    issues.push(...validationIssues(this));
     if (issues.length > 0) throw new RetryConfigError(issues);
+    Object.freeze(this);
   }
 
-  /** Validates untyped input (parsed JSON, a config file) and returns a `RetryConfig`. */
+  /**
+   * Validates untyped input (parsed JSON, a config file) and returns a `RetryConfig`; a
+   * `RetryConfig` given is copied (same fields, `null` timeouts included).
+   * @throws RetryConfigError listing every violated rule.
+   */
   static from(plain: unknown): RetryConfig {
     if (isRetryConfig(plain)) return new RetryConfig(explicitFields(plain));
     if (!isPlainObject(plain)) {
@@ -277,17 +316,28 @@ export function isRetryConfig(value: unknown): value is RetryConfig {
 }
 
 /**
- * The fields a config sets as a layer: those it was given explicitly, plus any changed
- * since construction to a value other than the built-in default.
+ * The fields a config sets as a layer: those it was given explicitly (`null` for a timeout
+ * given as "none"). Frozen; the same object on every call for a config of this copy of the
+ * library.
  */
-export function explicitFields(config: RetryConfig): Partial<RetryConfigFields> {
-  const explicit = config[EXPLICIT];
+export function explicitFields(config: RetryConfig): Readonly<Partial<RetryConfigFields>> {
+  const layer = config[LAYER];
+  if (layer !== undefined) return layer;
+  // A RetryConfig of another copy of the library: the fields that differ from the defaults.
   const out: Partial<Record<RetryConfigField, unknown>> = {};
   for (const field of RETRY_CONFIG_FIELDS) {
     const value = config[field];
-    if (value !== undefined && (explicit?.has(field) || value !== RETRY_DEFAULTS[field])) out[field] = value;
+    if (value !== undefined && value !== RETRY_DEFAULTS[field]) out[field] = value;
   }
-  return out as Partial<RetryConfigFields>;
+  return Object.freeze(out) as Partial<RetryConfigFields>;
+}
+
+/** A frozen copy of a plain options object (nested plain objects and arrays copied too). */
+function deepFrozenCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return Object.freeze(value.map(deepFrozenCopy));
+  if (!isPlainObject(value)) return value;
+  // fromEntries defines the keys: a JSON "__proto__" key stays a key (and is reported as unknown).
+  return Object.freeze(Object.fromEntries(Object.entries(value).map(([key, item]) => [key, deepFrozenCopy(item)])));
 }
 
 /** One issue per unknown key, with a suggestion when it looks like a typo. */

@@ -1,36 +1,19 @@
-import {
-  RetryConfig,
-  RETRY_CONFIG_FIELDS,
-  isRetryConfig,
-  explicitFields,
-  unknownFieldIssues,
-} from '../config/retry-config';
-import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
-import { checkLogger, checkTracer, recordConfigNameUse } from '../config/resilience-settings';
 import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
-import { RetryPolicy, RetryPolicySpec } from '../engine/retry-policy';
+import type { RetryPolicy } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
+import { buildRetryPolicy } from '../pipeline/build-retry-policy';
+import { failedStream, isAsyncFunction } from '../pipeline/call-shapes';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
 import type { AnyFunction } from '../internal/any-function';
 
-const OPTION_KEYS = [
-  'config',
-  'configName',
-  'logger',
-  'tracer',
-  'observers',
-  'name',
-  'successDetails',
-  'key',
-  'spanAttributes',
-];
-
 /**
- * Builds a retry method decorator around a retry predicate. Every option is validated
- * when the decorator is applied, that is when the class is defined, and errors name
- * the method and the field.
+ * Builds a retry method decorator around a retry predicate. Every option is validated, and
+ * the configuration layers known then are resolved and checked together, when the decorator
+ * is applied, that is when the class is defined; errors name the method and the field. The
+ * decorator only wraps the method and names it `ClassName.method`: options and policy go
+ * through the same path as `createResiliencePipeline` (src/pipeline).
  */
 export function createRetryDecorator(
   decoratorName: string,
@@ -82,20 +65,15 @@ export function createRetryDecorator(
   }
 
   function buildPolicy(where: string, label: (thisArg: unknown) => string): RetryPolicy {
-    const predicate = shouldRetry ?? (given.shouldRetry as (error: unknown) => boolean);
-    const fields = validateOptions(decoratorName, where, given, shouldRetry === undefined);
-    return new RetryPolicy({
+    return buildRetryPolicy({
+      definedAs: `@${decoratorName} on ${where}`,
+      options: given,
+      extraKeys: shouldRetry === undefined ? ['shouldRetry'] : [],
+      requireShouldRetry: shouldRetry === undefined,
+      shouldRetry: shouldRetry ?? (given.shouldRetry as (error: unknown) => boolean),
       label,
-      options: fields,
-      config: given.config as RetryPolicySpec['config'],
-      shouldRetry: predicate,
-      logger: given.logger as RetryPolicySpec['logger'],
-      tracer: given.tracer as RetryPolicySpec['tracer'],
-      observers: given.observers as RetryPolicySpec['observers'],
-      successDetails: given.successDetails as RetryPolicySpec['successDetails'],
-      key: given.key as RetryPolicySpec['key'],
-      spanAttributes: given.spanAttributes as RetryPolicySpec['spanAttributes'],
-      configName: given.configName as string | undefined,
+      usedBy: where,
+      optionsSource: 'the decorator options',
     });
   }
 
@@ -104,13 +82,27 @@ export function createRetryDecorator(
 
 type Method = (...args: unknown[]) => unknown;
 
+/**
+ * The decorated method. A problem the engine finds before the first attempt (an instance's
+ * `retryConfig` in conflict with the other layers, a named config missing) reaches the caller
+ * as the method's own failures would: a rejected promise from an `async` method, a failing
+ * stream from an async generator, a synchronous throw from any other method.
+ */
 function wrap(original: AnyFunction, policy: RetryPolicy): AnyFunction {
   if (mentionsRetryContext(original)) enableAsyncRetryContext();
-  const wrapper = isAsyncGeneratorFunction(original)
-    ? function (this: unknown, ...args: unknown[]) {
+  let wrapper: AnyFunction;
+  if (isAsyncGeneratorFunction(original)) {
+    wrapper = function (this: unknown, ...args: unknown[]) {
+      try {
         return executeStreamWithRetry(policy, original as Method, this, args);
+      } catch (error) {
+        return failedStream(error);
       }
-    : function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
+    };
+  } else if (isAsyncFunction(original)) {
+    // An async method never throws synchronously: whatever does here is the engine's refusal.
+    wrapper = function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
+      try {
         // Up to three arguments are passed as such: no array on the success path (a rest
         // parameter would allocate one on every call).
         const argc = arguments.length;
@@ -118,70 +110,21 @@ function wrap(original: AnyFunction, policy: RetryPolicy): AnyFunction {
           ? executeLean(policy, original as Method, this, argc, a, b, c)
           : // eslint-disable-next-line prefer-rest-params -- see above: `arguments` costs nothing until sliced
             executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
-      };
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  } else {
+    wrapper = function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
+      const argc = arguments.length;
+      return argc <= LEAN_MAX_ARGS
+        ? executeLean(policy, original as Method, this, argc, a, b, c)
+        : // eslint-disable-next-line prefer-rest-params -- see above
+          executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
+    };
+  }
   copyFunctionIdentity(original, wrapper);
   return wrapper;
-}
-
-/** Checks every option; returns the retry fields given literally. Throws naming the method. */
-function validateOptions(
-  decoratorName: string,
-  where: string,
-  given: Record<string, unknown>,
-  needsPredicate: boolean,
-): Partial<RetryConfig> {
-  const allowed = new Set<string>([...RETRY_CONFIG_FIELDS, ...OPTION_KEYS, ...(needsPredicate ? ['shouldRetry'] : [])]);
-  const unknown = unknownFieldIssues(given, allowed);
-  if (unknown.length > 0) throw new RetryConfigError(unknown, `@${decoratorName} on ${where}`);
-
-  const prefix = `@${decoratorName} on ${where}:`;
-  if (needsPredicate && typeof given.shouldRetry !== 'function') {
-    throw new TypeError(`${prefix} shouldRetry must be a function (error) => boolean`);
-  }
-  const config = given.config;
-  if (config !== undefined && typeof config !== 'function' && !isRetryConfig(config)) {
-    throw new TypeError(
-      `${prefix} config must be a RetryConfig or a function (instance, args) => RetryConfig | undefined`,
-    );
-  }
-  for (const key of ['observers', 'successDetails', 'spanAttributes']) {
-    if (given[key] !== undefined && typeof given[key] !== 'function') {
-      throw new TypeError(`${prefix} ${key} must be a function`);
-    }
-  }
-  checkLogger(given.logger, `${prefix} logger`);
-  checkTracer(given.tracer, `${prefix} tracer`);
-  if (given.configName !== undefined) {
-    if (typeof given.configName !== 'string' || given.configName.trim() === '') {
-      throw new TypeError(`${prefix} configName must be a non-empty string`);
-    }
-    if (given.config !== undefined) throw new TypeError(`${prefix} give config or configName, not both`);
-    recordConfigNameUse(given.configName, where);
-  }
-  if (
-    given.key !== undefined &&
-    typeof given.key !== 'function' &&
-    (typeof given.key !== 'string' || given.key.trim() === '')
-  ) {
-    throw new TypeError(`${prefix} key must be a non-empty string, or a function (instance, args) => string`);
-  }
-  if (given.name !== undefined && (typeof given.name !== 'string' || given.name.trim() === '')) {
-    throw new TypeError(`${prefix} name must be a non-empty string`);
-  }
-
-  const literal: Record<string, unknown> = {};
-  for (const field of RETRY_CONFIG_FIELDS) {
-    if (given[field] !== undefined) literal[field] = given[field];
-  }
-  try {
-    const validated = new RetryConfig(literal);
-    // A bad environment is reported now too, not at the first call (it is read again then).
-    RetryConfig.fromEnv();
-    return explicitFields(validated);
-  } catch (error) {
-    if (isRetryConfigError(error)) throw new RetryConfigError(error.issues, `@${decoratorName} on ${where}`);
-    throw error;
-  }
 }
 
 interface StandardContext {

@@ -5,7 +5,7 @@ import type { AnyFunction } from '../internal/any-function';
 export interface RetryContext {
   /** 1-based number of the running attempt. */
   readonly attempt: number;
-  /** All attempts this call may make, the first included: the resolved `maxAttempts`. */
+  /** All attempts this call may make, the first included: the call's resolved `maxAttempts`. */
   readonly maxAttempts: number;
   /**
    * Aborts when this attempt's `attemptTimeoutMs` or the call's `totalTimeoutMs` expires,
@@ -16,6 +16,7 @@ export interface RetryContext {
 
 /** @internal Resolves what an attempt's context reports lazily (the decorated method's policy). */
 export interface AttemptOwner {
+  /** The resolved `maxAttempts` of a call on `thisArg` with `args` (read from the policy's cache). */
   maxAttemptsFor(thisArg: unknown, args?: unknown[]): number;
 }
 
@@ -141,6 +142,15 @@ function callWithFew(fn: AnyFunction, thisArg: unknown, argc: number, a: unknown
  */
 export function supervisedAttemptSignal(): AbortSignal | undefined {
   return (asyncContext ? storage.getStore() : slotContext)?.signal;
+}
+
+/**
+ * @internal The running attempt's context, read WITHOUT switching the async context on: for
+ * code the engine itself calls synchronously at the start of an attempt (a pipeline's
+ * function is handed its context this way). Undefined outside an attempt.
+ */
+export function currentRetryContext(): RetryContext | undefined {
+  return asyncContext ? storage.getStore() : syncSlot();
 }
 
 /** @internal Makes the context follow every decorated call from now on, across awaits. */

@@ -1,3 +1,4 @@
+import { unitRandom } from '../internal/unit-random';
 import { RETRY_AFTER_JITTER_FRACTION } from '../config/defaults';
 import type { ResolvedRetryConfig } from '../config/resolve-config';
 import { computeBackoffDelay } from '../policies/backoff/compute-backoff-delay';
@@ -40,7 +41,10 @@ export function decideRetry(input: DecisionInput): RetryDecision {
   if (retryAfterMs !== undefined) {
     if (retryAfterMs > config.maxRetryAfterMs) return { retry: false, reason: 'retry_after_exceeds_max' };
     if (retryAfterMs >= backoffMs) source = 'retry-after';
-    delayMs = Math.max(backoffMs, retryAfterMs) + unit(input.random) * RETRY_AFTER_JITTER_FRACTION * retryAfterMs;
+    // The spread never takes the wait past the cap.
+    const base = Math.max(backoffMs, retryAfterMs);
+    const spread = unitRandom(input.random) * RETRY_AFTER_JITTER_FRACTION * retryAfterMs;
+    delayMs = base + Math.min(spread, Math.max(0, config.maxRetryAfterMs - base));
   }
   // Whole milliseconds: what timers can honour, and what logs and events report.
   delayMs = Math.round(delayMs);
@@ -53,9 +57,4 @@ export function decideRetry(input: DecisionInput): RetryDecision {
 /** A usable server-requested wait: not NaN, not negative (Infinity is above any cap). */
 function isDelay(value: number | undefined): value is number {
   return typeof value === 'number' && value >= 0;
-}
-
-function unit(random: () => number): number {
-  const value = random();
-  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
 }

@@ -1,5 +1,6 @@
+import { unitRandom } from '../internal/unit-random';
 import { configuredLogger, configuredRandom } from '../config/resilience-settings';
-import { ConfigSources, ResolvedRetryConfig, resolveRetryConfig, resolveTimeout } from '../config/resolve-config';
+import { ConfigSources, ResolvedRetryConfig } from '../config/resolve-config';
 import { isRetryConfig } from '../config/retry-config';
 import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
 import { isAsyncIterable, isThenable } from '../internal/is-thenable';
@@ -9,6 +10,7 @@ import {
   FailureFacts,
   logDeadline,
   logExhausted,
+  logNotAttempted,
   logNotRetried,
   logBudgetExhausted,
   logCircuitTransition,
@@ -19,7 +21,17 @@ import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
 import { describeBackoffFormula } from '../policies/backoff/compute-backoff-delay';
 import { classifyError } from '../policies/classification/classify-error';
 import type { ErrorClassification } from '../policies/classification/failure-kind';
-import { AttemptTimeoutError, CircuitOpenError, isAttemptTimeoutError, RetryTimeoutError } from './errors';
+import {
+  AttemptTimeoutError,
+  CircuitOpenError,
+  isAttemptTimeoutError,
+  RetryTimeoutError,
+  UpstreamThrottledError,
+  type UpstreamThrottledReason,
+} from './errors';
+import { followSignal } from '../internal/signal-fanout';
+import { abortableSleep } from '../policies/pacing/sleep';
+import { isWaitRefusal, refuseWait, WaitBounds, WaitKind, WaitRefusal } from '../strategies/bounded-wait';
 import { upstreamFor } from './upstream';
 // Mirrors what other replicas share into the per-key state (subscribes on configure).
 import './shared-state-mirror';
@@ -112,6 +124,23 @@ export function executeStreamWithRetry(
 
 const NO_ERROR: unique symbol = Symbol('no error');
 
+/** The longest cooldown a Retry-After may set on a key (a day): beyond it the header is not believed. */
+export const MAX_COOLDOWN_MS = 86_400_000;
+
+/** What a call waited for, in the log line of a wait cut at its deadline. */
+const WAITED_FOR: Record<WaitKind, string> = {
+  backoff: 'its next attempt',
+  cooldown: "the upstream's cooldown",
+  pacing: 'its pacing slot',
+  cold_start: 'the first attempt of a cold key',
+  bulkhead: 'a bulkhead slot',
+  probe: 'the half-open probe claim',
+};
+
+function throttledReason(kind: WaitKind): UpstreamThrottledReason {
+  return kind === 'pacing' || kind === 'cold_start' ? kind : 'cooldown';
+}
+
 /** Ends the call at once with `error`, whatever the retry policy says. */
 class FinalOutcome {
   constructor(readonly error: unknown) {}
@@ -120,6 +149,8 @@ class FinalOutcome {
 interface AttemptGuard {
   /** Rejects with an AttemptTimeoutError (retryable) or a FinalOutcome; never resolves. */
   readonly stopped: Promise<never>;
+  /** True once the guard stopped the attempt (which may still be running). */
+  readonly fired: boolean;
   dispose(): void;
 }
 
@@ -137,6 +168,9 @@ class RetryCall {
   /** The call's span and metrics, when an OpenTelemetry SDK is in use. */
   private instrument: CallInstrumentation | undefined;
   private attemptsMade = 0;
+  /** The call's own signal, following the caller's (see signal-fanout); created when first needed. */
+  private followed: { signal: AbortSignal; release(): void } | undefined;
+  private bounds: WaitBounds | undefined;
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -147,8 +181,8 @@ class RetryCall {
   ) {
     this.sources = policy.sourcesFor(thisArg, args);
     this.tracer = policy.currentTracer(thisArg);
-    this.attemptTimeoutMs = resolveTimeout(this.sources, 'attemptTimeoutMs');
-    this.totalTimeoutMs = resolveTimeout(this.sources, 'totalTimeoutMs');
+    this.attemptTimeoutMs = this.sources.attemptTimeoutMs;
+    this.totalTimeoutMs = this.sources.totalTimeoutMs;
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
     const instrumentation = activeInstrumentation();
     if (instrumentation !== undefined) {
@@ -211,42 +245,56 @@ class RetryCall {
     error: unknown,
     running?: { ctx: AttemptContext; result: PromiseLike<unknown> },
   ): Promise<unknown> {
-    for (; ; attempt++, error = NO_ERROR, running = undefined) {
-      if (error === NO_ERROR) {
-        let guard: AttemptGuard | undefined;
-        try {
-          if (running === undefined) await this.beforeAttempt(attempt);
-          const ctx = running?.ctx ?? this.startAttempt(attempt);
-          const result = running ? running.result : this.invoke(ctx);
-          guard = this.guard(ctx);
-          const value = guard && isThenable(result) ? await Promise.race([result, guard.stopped]) : await result;
-          this.succeeded(attempt, value);
-          return value;
-        } catch (failure) {
-          if (failure instanceof FinalOutcome) {
-            this.session().record('ignored');
-            this.finishStopped(failure.error);
-            throw failure.error;
+    try {
+      for (; ; attempt++, error = NO_ERROR, running = undefined) {
+        if (error === NO_ERROR) {
+          let guard: AttemptGuard | undefined;
+          let result: unknown;
+          try {
+            if (running === undefined) await this.beforeAttempt(attempt);
+            const ctx = running?.ctx ?? this.startAttempt(attempt);
+            result = running ? running.result : this.invoke(ctx);
+            guard = this.guard(ctx);
+            const value = guard && isThenable(result) ? await Promise.race([result, guard.stopped]) : await result;
+            this.succeeded(attempt, value);
+            return value;
+          } catch (failure) {
+            if (failure instanceof FinalOutcome) {
+              this.session().record('ignored');
+              this.finishStopped(failure.error);
+              throw failure.error;
+            }
+            // The method saw the caller's abort before we did: the caller still gets its reason.
+            if (this.signal?.aborted) {
+              this.session().record('ignored');
+              this.finishStopped(this.signal.reason);
+              throw this.signal.reason;
+            }
+            error = failure;
+          } finally {
+            guard?.dispose();
+            // An attempt abandoned by its guard still runs: it holds its bulkhead slot until it ends.
+            this.upstreamSession?.leaveBulkhead(guard?.fired && isThenable(result) ? result : undefined);
           }
-          // The method saw the caller's abort before we did: the caller still gets its reason.
-          if (this.signal?.aborted) {
-            this.session().record('ignored');
-            this.finishStopped(this.signal.reason);
-            throw this.signal.reason;
-          }
-          error = failure;
-        } finally {
-          guard?.dispose();
-          this.upstreamSession?.leaveBulkhead();
         }
+        await this.afterFailure(attempt, error);
       }
-      await this.afterFailure(attempt, error);
+    } finally {
+      this.releaseSignal();
     }
   }
 
   /** An async-generator method: retried only while no item has reached the caller. */
   async *stream(): AsyncGenerator<unknown, unknown, undefined> {
     if (this.signal?.aborted) throw this.signal.reason;
+    try {
+      return yield* this.streamAttempts();
+    } finally {
+      this.releaseSignal();
+    }
+  }
+
+  private async *streamAttempts(): AsyncGenerator<unknown, unknown, undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.beforeAttempt(attempt);
@@ -260,12 +308,13 @@ class RetryCall {
       let iterator: AsyncIterator<unknown> | undefined;
       let delivered = false;
       let finished = false;
+      let next: Promise<IteratorResult<unknown>> | undefined;
       try {
         const iterable = this.invoke(ctx);
         if (!isAsyncIterable(iterable)) throw new TypeError(`${this.label()} did not return an async iterable`);
         iterator = iterable[Symbol.asyncIterator]();
         for (;;) {
-          const next = runInRetryContext(ctx, iterator.next, iterator, []) as Promise<IteratorResult<unknown>>;
+          next = runInRetryContext(ctx, iterator.next, iterator, []) as Promise<IteratorResult<unknown>>;
           const step = guard ? await Promise.race([next, guard.stopped]) : await next;
           if (step.done) {
             finished = true;
@@ -296,7 +345,7 @@ class RetryCall {
         await this.afterFailure(attempt, failure);
       } finally {
         guard?.dispose();
-        this.upstreamSession?.leaveBulkhead();
+        this.upstreamSession?.leaveBulkhead(guard?.fired && next !== undefined ? next : undefined);
         // The caller stopped early (break/return): close the method's own iterator too.
         if (!finished) await iterator?.return?.();
       }
@@ -310,7 +359,8 @@ class RetryCall {
   private config(): ResolvedRetryConfig {
     if (this.resolved === undefined) {
       warnIfIgnoredInstanceConfig(this.thisArg, this.label(), this.logger());
-      this.resolved = resolveRetryConfig(this.sources, this.label());
+      // Resolved and checked by the policy before the first attempt (cached per method and config).
+      this.resolved = this.sources;
     }
     return this.resolved;
   }
@@ -338,29 +388,37 @@ class RetryCall {
 
   /**
    * Before a fresh attempt: wait out the key's cooldown (a 429 with Retry-After seen by any
-   * call), then ask the breaker. Throws a FinalOutcome when the deadline or an open
-   * circuit ends the call here.
+   * call), the cold start and the pacing, queue for the bulkhead, then ask the breaker; every
+   * wait within the call's bounds. Throws a FinalOutcome when a bound, a full bulkhead or
+   * an open circuit ends the call here.
    */
   private async beforeAttempt(attempt: number): Promise<void> {
     const session = this.session();
-    const now = Date.now();
-    const wait = session.upstream.cooldownLeft(now);
-    if (wait > 0) {
-      // Attempt `attempt` is never made: the call ends as of the last attempt that was.
-      if (this.deadlineMs !== undefined && now + wait > this.deadlineMs) throw this.endAtDeadline(attempt - 1, false);
-      // A small spread, so the calls waiting on one cooldown do not all return at once.
-      await this.sleep(wait + Math.round(unit(configuredRandom()) * Math.min(50, wait * 0.1)));
-    }
-    await session.pace(this.signal);
+    const bounds = this.waitBounds();
     try {
-      await session.enterBulkhead(this.signal);
+      const now = Date.now();
+      const left = session.upstream.cooldownLeft(now);
+      if (left > 0) {
+        const refusal = refuseWait('cooldown', left, bounds, true, now);
+        if (refusal !== undefined) throw refusal;
+        await abortableSleep(this.spreadWithin(left, bounds, now), bounds.signal);
+      }
+      await session.pace(bounds);
+      await session.enterBulkhead(bounds);
     } catch (error) {
-      // A full queue (BulkheadRejectedError) or the caller's abort while queued: final.
+      if (isWaitRefusal(error)) throw this.refused(attempt, error);
+      // A full queue (BulkheadRejectedError) or the caller's abort while waiting: final.
       throw new FinalOutcome(error);
     }
-    let refusedFor = session.acquire();
+    let refusedFor = session.acquire(this.attemptTimeoutMs);
     // Half-open with a shared state store: one probe for all replicas, not one per replica.
-    if (refusedFor === undefined && session.needsSharedProbe()) refusedFor = await session.claimSharedProbe();
+    if (refusedFor === undefined && session.needsSharedProbe()) {
+      try {
+        refusedFor = await session.claimSharedProbe(bounds);
+      } catch (error) {
+        throw isWaitRefusal(error) ? this.refused(attempt, error) : new FinalOutcome(error);
+      }
+    }
     if (refusedFor === undefined) return;
     session.leaveBulkhead();
     const open = new CircuitOpenError(
@@ -375,6 +433,74 @@ class RetryCall {
       'circuit_open',
     );
     throw new FinalOutcome(open);
+  }
+
+  /**
+   * A cooldown of `left` ms plus a small spread, so the calls waiting on one cooldown do not
+   * all return at once; the spread never pushes the wait past the cap or the deadline.
+   */
+  private spreadWithin(left: number, bounds: WaitBounds, now: number): number {
+    let wait = left + Math.round(unitRandom(configuredRandom()) * Math.min(50, left * 0.1));
+    wait = Math.min(wait, Math.max(left, bounds.maxUpstreamWaitMs));
+    if (bounds.deadlineMs !== undefined) wait = Math.min(wait, Math.max(left, bounds.deadlineMs - now));
+    return wait;
+  }
+
+  /** The bounds of every wait of this call (its signal, deadline and maxRetryAfterMs). */
+  private waitBounds(): WaitBounds {
+    return (this.bounds ??= {
+      signal: this.callSignal(),
+      deadlineMs: this.deadlineMs,
+      maxUpstreamWaitMs: this.config().maxRetryAfterMs,
+    });
+  }
+
+  /** The call's own signal, aborting with the caller's; one listener per caller signal for all calls. */
+  private callSignal(): AbortSignal | undefined {
+    if (this.signal === undefined) return undefined;
+    return (this.followed ??= followSignal(this.signal)).signal;
+  }
+
+  private releaseSignal(): void {
+    this.followed?.release();
+  }
+
+  /**
+   * A wait before attempt `attempt` was refused or cut by the call's bounds: the call ends
+   * with the last attempt's error, or, when no attempt was made, with an
+   * UpstreamThrottledError (a known wait refused) or a RetryTimeoutError (a wait of unknown
+   * length cut at the deadline). No request is sent.
+   */
+  private refused(attempt: number, refusal: WaitRefusal): FinalOutcome {
+    const made = attempt - 1;
+    if (this.lastError !== NO_ERROR) {
+      if (refusal.bound === 'deadline') return this.endAtDeadline(made, false);
+      const error = this.lastError;
+      this.attemptFailed(made, error, this.classify(error), 'retry_after_exceeds_max', false);
+      return new FinalOutcome(error);
+    }
+    const label = this.label();
+    const reason = refusal.bound === 'cap' ? 'retry_after_exceeds_max' : 'deadline';
+    let error: UpstreamThrottledError | RetryTimeoutError;
+    let detail: string;
+    if (refusal.waitMs === undefined) {
+      error = new RetryTimeoutError(label, this.totalTimeoutMs!);
+      detail = `${label} was not attempted: its total timeout of ${this.totalTimeoutMs} ms ended while it waited for ${WAITED_FOR[refusal.kind]}`;
+    } else {
+      const bound =
+        refusal.bound === 'cap'
+          ? { maxRetryAfterMs: this.waitBounds().maxUpstreamWaitMs }
+          : { deadlineLeftMs: Math.max(0, this.deadlineMs! - Date.now()) };
+      error = new UpstreamThrottledError(label, throttledReason(refusal.kind), refusal.waitMs, bound);
+      detail = error.message;
+    }
+    const classification = classifyError(error);
+    this.finish({ kind: classification.kind, errorType: errorTypeOf(error) });
+    if (this.tracer) {
+      emitTraceEvent(this.tracer, TRACE_EVENTS.notRetryable, { attempt: made, kind: classification.kind, reason });
+    }
+    logNotAttempted(this.logger(), label, detail, { kind: classification.kind, reason, wait: refusal.kind });
+    return new FinalOutcome(error);
   }
 
   /**
@@ -444,17 +570,22 @@ class RetryCall {
    * Undefined when there is nothing to watch.
    */
   private guard(ctx: AttemptContext, withTimers = true): AttemptGuard | undefined {
-    const { signal } = this;
-    const attemptTimeoutMs = withTimers ? this.attemptTimeoutMs : undefined;
+    const signal = this.callSignal();
+    // A half-open probe with no attempt timeout of its own runs under the breaker's probeTimeoutMs.
+    const attemptTimeoutMs = withTimers ? (this.attemptTimeoutMs ?? this.upstreamSession?.probeTimeoutMs()) : undefined;
     const deadlineMs = withTimers ? this.deadlineMs : undefined;
     if (attemptTimeoutMs === undefined && deadlineMs === undefined && signal === undefined) return undefined;
     let attemptTimer: ReturnType<typeof setTimeout> | undefined;
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
-    const stopped = new Promise<never>((_, reject) => {
+    const guard = { stopped: undefined as unknown as Promise<never>, fired: false, dispose };
+    const stopped = new Promise<never>((_, settle) => {
+      const reject = (reason: unknown): void => {
+        guard.fired = true;
+        settle(reason);
+      };
       if (signal) {
         onAbort = () => {
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- control flow, caught by the engine
           reject(new FinalOutcome(signal.reason));
           ctx.abort(signal.reason);
         };
@@ -472,7 +603,6 @@ class RetryCall {
         deadlineTimer = setTimeout(
           () => {
             const outcome = this.endAtDeadline(ctx.attempt);
-            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- control flow, caught by the engine
             reject(outcome);
             ctx.abort(outcome.error);
           },
@@ -482,14 +612,13 @@ class RetryCall {
     });
     // The race may end by the attempt settling first; an unobserved rejection is not an error here.
     stopped.catch(() => undefined);
-    return {
-      stopped,
-      dispose() {
-        if (attemptTimer !== undefined) clearTimeout(attemptTimer);
-        if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
-        if (onAbort) signal!.removeEventListener('abort', onAbort);
-      },
-    };
+    guard.stopped = stopped;
+    return guard;
+    function dispose(): void {
+      if (attemptTimer !== undefined) clearTimeout(attemptTimer);
+      if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Decides what a failed attempt leads to: throws to give up, or sleeps before the next. */
@@ -537,7 +666,8 @@ class RetryCall {
     logRetry(this.logger(), facts, decision.delayMs);
     this.instrument?.backoff(attempt, decision.delayMs, decision.source);
     this.previousDelayMs = decision.backoffMs;
-    await this.sleep(decision.delayMs);
+    // Within the bounds already: decideRetry keeps it before the deadline and under the cap.
+    await abortableSleep(decision.delayMs, this.callSignal());
   }
 
   /**
@@ -551,7 +681,9 @@ class RetryCall {
   ): void {
     const wait = classification.retryAfterMs;
     if (classification.kind !== 'rate_limit' || wait === undefined || !config.respectRetryAfter) return;
-    if (!(wait >= 0) || wait > config.maxRetryAfterMs) return;
+    // The key keeps what the server said, even beyond this call's cap: each later call decides
+    // with its own maxRetryAfterMs and deadline. A header asking for more than a day is not believed.
+    if (!(wait >= 0) || wait > MAX_COOLDOWN_MS) return;
     const untilMs = Date.now() + wait;
     session.upstream.extendCooldown(untilMs);
     // Other replicas wait too, when a state store is configured (fire-and-forget).
@@ -651,23 +783,6 @@ class RetryCall {
       reason: retryable ? 'shouldRetry' : `not retryable: ${classification.reason}`,
     };
   }
-
-  /** Waits between attempts; the caller's abort ends the wait and the call at once. */
-  private sleep(ms: number): Promise<void> {
-    const signal = this.signal;
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
 }
 
 /** The response headers an SDK error carries (openai: `headers`; RestError: `response.headers`). */
@@ -675,11 +790,6 @@ function headersOf(error: unknown): unknown {
   if (error === null || typeof error !== 'object') return undefined;
   const { headers, response } = error as { headers?: unknown; response?: { headers?: unknown } };
   return headers ?? response?.headers;
-}
-
-function unit(random: () => number): number {
-  const value = random();
-  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0;
 }
 
 const warnedInstanceConfigs = new WeakSet<object>();

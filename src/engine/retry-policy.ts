@@ -8,9 +8,15 @@ import {
   processDefaults,
   settingsVersion,
 } from '../config/resilience-settings';
-import { ConfigSources, resolveRetryConfig } from '../config/resolve-config';
-import { isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-config';
-import { RetryConfigError } from '../config/retry-config-error';
+import {
+  ConfigLayer,
+  ENVIRONMENT,
+  needsSupervision,
+  ResolvedRetryConfig,
+  resolveRetryConfig,
+} from '../config/resolve-config';
+import { explicitFields, isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-config';
+import { isRetryConfigError, RetryConfigError } from '../config/retry-config-error';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { activeInstrumentation } from '../observability/instrumentation';
@@ -29,8 +35,8 @@ export type ObserversOption = (instance: any) => { logger?: ResilienceLogger; tr
 export interface RetryPolicySpec {
   /** `ClassName.method` (or the `name` option) for logs; `thisArg` serves standard decorators. */
   readonly label: (thisArg: unknown) => string;
-  /** Fields given literally in the decorator options (validated). */
-  readonly options: Partial<RetryConfigFields>;
+  /** Fields given literally in the decorator options (validated; `null` timeouts mean none). */
+  readonly options: Readonly<Partial<RetryConfigFields>>;
   readonly config?: ConfigOption;
   readonly shouldRetry: (error: unknown) => boolean;
   readonly logger?: ResilienceLogger;
@@ -46,9 +52,35 @@ export interface RetryPolicySpec {
   /** Attributes for the call's span (e.g. `gen_ai.system`, `gen_ai.request.model`). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
   readonly spanAttributes?: (instance: any, args: unknown[]) => Record<string, string | number | boolean>;
+  /**
+   * How configuration errors found where the policy is defined name it, e.g.
+   * `@RetryOpenAI on ChatAgent.complete` or `pipeline "chat"`.
+   * @default the label
+   */
+  readonly definedAs?: string;
+  /**
+   * How layering errors name the `options` layer.
+   * @default 'the decorator options'
+   */
+  readonly optionsSource?: string;
 }
 
-/** What the engine knows about one decorated method; built once, when the class is defined. */
+/** A resolved config and whether calls with it may take the engine's lean path. */
+interface Resolution {
+  readonly config: ResolvedRetryConfig;
+  readonly lean: boolean;
+}
+
+/** WeakMap key standing for "this layer is absent". */
+const ABSENT = Object.freeze({});
+const NO_ARGS: unknown[] = [];
+
+/**
+ * What the engine knows about one decorated method (or pipeline); built once, when the class
+ * is defined. Its configuration is resolved from the layers and checked when it is built
+ * (`checkStaticLayers`), then once per settings change and once per instance or per-call
+ * config object (cached): never again on the success path, never first at a failure.
+ */
 export class RetryPolicy implements AttemptOwner {
   readonly label: RetryPolicySpec['label'];
   readonly options: RetryPolicySpec['options'];
@@ -58,12 +90,30 @@ export class RetryPolicy implements AttemptOwner {
   readonly spanAttributes: RetryPolicySpec['spanAttributes'];
   private readonly key: RetryPolicySpec['key'];
   private readonly configName: string | undefined;
-  private leanUpstreamCache: { upstream: Upstream; owner: unknown } | undefined;
   private readonly logger: RetryPolicySpec['logger'];
   private readonly tracer: RetryPolicySpec['tracer'];
   private readonly observers: RetryPolicySpec['observers'];
-  private checkedVersion = -1;
-  private supervisedByDefault = false;
+  private readonly definedAs: string | undefined;
+  private readonly optionsLayer: ConfigLayer;
+
+  /** The settings version the caches below were built for (-1: none yet). */
+  private version = -1;
+  /** The fixed or named config's layer, for this settings version. */
+  private staticLayer: ConfigLayer | undefined;
+  /** Calls with no per-call config and no instance config. */
+  private staticResolution: Resolution | undefined;
+  /** By per-call config (or ABSENT), then by instance config (or ABSENT). */
+  private resolutions = new WeakMap<object, WeakMap<object, Resolution>>();
+  private lastCallConfig: object | undefined;
+  private lastInstance: object | undefined;
+  private lastResolution: Resolution | undefined;
+  /**
+   * Whether every call takes the supervised path, whatever its config (undefined: not decided
+   * since the last settings change). Decided at the first call, not when the class is defined:
+   * an OpenTelemetry SDK registered after the class was defined must still be seen.
+   */
+  private supervisedByDefault: boolean | undefined;
+  private leanUpstreamCache: { upstream: Upstream; owner: unknown } | undefined;
 
   constructor(spec: RetryPolicySpec) {
     this.label = spec.label;
@@ -77,6 +127,22 @@ export class RetryPolicy implements AttemptOwner {
     this.key = spec.key;
     this.spanAttributes = spec.spanAttributes;
     this.configName = spec.configName;
+    this.definedAs = spec.definedAs;
+    this.optionsLayer = { source: spec.optionsSource ?? 'the decorator options', fields: spec.options };
+  }
+
+  /**
+   * Resolves the static layers together (options, a fixed config, a named config if it is
+   * configured already, `configureResilience` defaults, environment) and checks them, now.
+   * @throws RetryConfigError naming `definedAs`, every field in conflict, its value and layer.
+   */
+  checkStaticLayers(): void {
+    const version = settingsVersion();
+    const named = this.configName === undefined ? undefined : namedConfig(this.configName);
+    const staticLayer = this.fixedLayer(named);
+    const resolution = this.resolve([this.optionsLayer, staticLayer], this.definedAs ?? this.label(undefined));
+    // A named config not configured yet is checked with it at the first call.
+    if (this.configName === undefined || named !== undefined) this.adopt(version, staticLayer, resolution);
   }
 
   /** The key of a call: the `key` option, or the method's label. */
@@ -86,13 +152,17 @@ export class RetryPolicy implements AttemptOwner {
     return typeof key === 'function' ? key(thisArg, args) : key;
   }
 
-  /** The configuration sources of a call on `thisArg` with `args`, strongest first. */
-  sourcesFor(thisArg: unknown, args: unknown[]): ConfigSources {
-    return { options: this.options, config: this.configFor(thisArg, args), instance: instanceConfigOf(thisArg) };
+  /**
+   * The resolved configuration of a call on `thisArg` with `args` (cached; frozen).
+   * @throws RetryConfigError when the instance's or the call's config conflicts with the
+   * other layers, or the named config is missing.
+   */
+  sourcesFor(thisArg: unknown, args: unknown[]): ResolvedRetryConfig {
+    return this.resolutionFor(thisArg, args).config;
   }
 
-  maxAttemptsFor(thisArg: unknown, args: unknown[] = []): number {
-    return resolveRetryConfig(this.sourcesFor(thisArg, args), this.label(thisArg)).maxAttempts;
+  maxAttemptsFor(thisArg: unknown, args: unknown[] = NO_ARGS): number {
+    return this.resolutionFor(thisArg, args).config.maxAttempts;
   }
 
   currentTracer(thisArg: unknown): Tracer | undefined {
@@ -120,45 +190,70 @@ export class RetryPolicy implements AttemptOwner {
   /**
    * The upstream of a call on `thisArg` that can take the lean path (no trace events,
    * timers, breaker, bulkhead or custom budget, and a key that does not depend on the
-   * arguments), or undefined when it cannot. Decided without allocating: the static layers
-   * are checked once per settings change, and the upstream is cached per class.
+   * arguments), or undefined when it cannot. Decided without allocating: the configuration
+   * is resolved once per settings change and per instance config, the upstream cached per class.
+   * @throws RetryConfigError as `sourcesFor` does: before the first attempt.
    */
   leanUpstream(thisArg: unknown): Upstream | undefined {
-    if (this.checkedVersion !== settingsVersion()) {
-      // resetResilience() forgets every upstream: so does this cache.
-      this.leanUpstreamCache = undefined;
-      this.supervisedByDefault =
-        // A config or key chosen from the arguments needs the arguments array: not lean.
-        typeof this.config === 'function' ||
-        typeof this.key === 'function' ||
-        // Observers chosen per instance may bring a tracer: not lean either.
-        this.observers !== undefined ||
-        this.currentTracer(undefined) !== undefined ||
-        // An OpenTelemetry SDK in use: every call gets a span.
-        activeInstrumentation() !== undefined ||
-        needsSupervision(this.options) ||
-        needsSupervision(processDefaults()) ||
-        needsSupervision(environmentDefaults());
-      this.checkedVersion = settingsVersion();
-    }
-    if (this.supervisedByDefault) return undefined;
-    const config = this.configName === undefined ? this.config : namedConfig(this.configName);
-    // A missing named config takes the supervised path, which reports it.
-    if (this.configName !== undefined && config === undefined) return undefined;
-    if (config !== undefined && needsSupervision(config as RetryConfig)) return undefined;
+    if (this.version !== settingsVersion()) this.refresh(thisArg);
+    if ((this.supervisedByDefault ??= this.alwaysSupervised())) return undefined;
+    // Not supervised by default: `config` is not a function, so there is no per-call config.
     const instance = instanceConfigOf(thisArg);
-    if (instance !== undefined && needsSupervision(instance)) return undefined;
+    const resolution =
+      instance === undefined ? this.staticResolution! : this.cachedResolution(undefined, instance, thisArg);
+    if (!resolution.lean) return undefined;
     const owner = typeof this.key === 'string' ? this : ownerOf(thisArg);
     const cached = this.leanUpstreamCache;
     if (cached !== undefined && cached.owner === owner) return cached.upstream;
-    const upstream = upstreamFor(this.keyFor(thisArg, []));
+    const upstream = upstreamFor(this.keyFor(thisArg, NO_ARGS));
     this.leanUpstreamCache = { upstream, owner };
     return upstream;
   }
 
-  private configFor(thisArg: unknown, args: unknown[]): RetryConfig | undefined {
+  private resolutionFor(thisArg: unknown, args: unknown[]): Resolution {
+    if (this.version !== settingsVersion()) this.refresh(thisArg);
+    const callConfig = typeof this.config === 'function' ? this.callConfig(thisArg, args) : undefined;
+    const instance = instanceConfigOf(thisArg);
+    if (callConfig === undefined && instance === undefined) return this.staticResolution!;
+    return this.cachedResolution(callConfig, instance, thisArg);
+  }
+
+  /** The resolution for a per-call config and an instance config (one of them at least), cached. */
+  private cachedResolution(
+    callConfig: RetryConfig | undefined,
+    instance: RetryConfig | undefined,
+    thisArg: unknown,
+  ): Resolution {
+    if (callConfig === this.lastCallConfig && instance === this.lastInstance) return this.lastResolution!;
+    const outer = callConfig ?? ABSENT;
+    let byInstance = this.resolutions.get(outer);
+    let resolution = byInstance?.get(instance ?? ABSENT);
+    if (resolution === undefined) {
+      resolution = this.resolve(
+        [
+          this.optionsLayer,
+          callConfig === undefined
+            ? this.staticLayer
+            : { source: 'options.config()', fields: explicitFields(callConfig) },
+          instance === undefined ? undefined : { source: 'this.retryConfig', fields: explicitFields(instance) },
+        ],
+        this.label(thisArg),
+      );
+      if (byInstance === undefined) this.resolutions.set(outer, (byInstance = new WeakMap()));
+      byInstance.set(instance ?? ABSENT, resolution);
+    }
+    this.lastCallConfig = callConfig;
+    this.lastInstance = instance;
+    this.lastResolution = resolution;
+    return resolution;
+  }
+
+  /** After a settings change: the static layers again, and every cache emptied. */
+  private refresh(thisArg: unknown): void {
+    const version = settingsVersion();
+    let named: RetryConfig | undefined;
     if (this.configName !== undefined) {
-      const named = namedConfig(this.configName);
+      named = namedConfig(this.configName);
       if (named === undefined) {
         throw new RetryConfigError([
           {
@@ -167,29 +262,67 @@ export class RetryPolicy implements AttemptOwner {
           },
         ]);
       }
-      return named;
     }
-    const option = this.config;
-    if (typeof option !== 'function') return option;
-    const config = option(thisArg, args);
+    const staticLayer = this.fixedLayer(named);
+    this.adopt(version, staticLayer, this.resolve([this.optionsLayer, staticLayer], this.label(thisArg)));
+  }
+
+  private adopt(version: number, staticLayer: ConfigLayer | undefined, resolution: Resolution): void {
+    this.staticLayer = staticLayer;
+    this.staticResolution = resolution;
+    this.resolutions = new WeakMap();
+    this.lastCallConfig = this.lastInstance = this.lastResolution = undefined;
+    // resetResilience() forgets every upstream: so does this cache.
+    this.leanUpstreamCache = undefined;
+    this.supervisedByDefault = undefined;
+    this.version = version;
+  }
+
+  private alwaysSupervised(): boolean {
+    return (
+      // A config or key chosen from the arguments needs the arguments array: not lean.
+      typeof this.config === 'function' ||
+      typeof this.key === 'function' ||
+      // Observers chosen per instance may bring a tracer: not lean either.
+      this.observers !== undefined ||
+      this.currentTracer(undefined) !== undefined ||
+      // An OpenTelemetry SDK in use: every call gets a span.
+      activeInstrumentation() !== undefined
+    );
+  }
+
+  /** The layer of the fixed `config` option, or of the named config. */
+  private fixedLayer(named: RetryConfig | undefined): ConfigLayer | undefined {
+    if (named !== undefined) return { source: `the named config "${this.configName}"`, fields: explicitFields(named) };
+    const fixed = this.config;
+    return fixed === undefined || typeof fixed === 'function'
+      ? undefined
+      : { source: 'options.config', fields: explicitFields(fixed) };
+  }
+
+  /** Layers `layers` over the process defaults and the environment; throws naming `what`. */
+  private resolve(layers: Array<ConfigLayer | undefined>, what: string): Resolution {
+    let environment: ConfigLayer;
+    try {
+      environment = { source: ENVIRONMENT, fields: environmentDefaults() };
+    } catch (error) {
+      if (isRetryConfigError(error)) throw new RetryConfigError(error.issues, what);
+      throw error;
+    }
+    const result = resolveRetryConfig([
+      ...layers,
+      { source: 'configureResilience defaults', fields: processDefaults() },
+      environment,
+    ]);
+    if (result.issues !== undefined) throw new RetryConfigError(result.issues, what);
+    return { config: result.config, lean: !needsSupervision(result.config) };
+  }
+
+  private callConfig(thisArg: unknown, args: unknown[]): RetryConfig | undefined {
+    const config = (this.config as Exclude<ConfigOption, RetryConfig>)(thisArg, args);
     if (config === undefined || isRetryConfig(config)) return config;
     throw new TypeError(`${this.label(thisArg)}: the config option's function must return a RetryConfig or undefined`);
   }
-}
-
-/**
- * Whether a layer asks for what only the supervised path does: timers, a circuit breaker,
- * a bulkhead, or a retry budget other than the default one. These default to unset, so a layer asks
- * exactly when its value is defined (a `false` breaker is as good as none).
- */
-function needsSupervision(layer: Partial<RetryConfigFields>): boolean {
-  return (
-    layer.attemptTimeoutMs !== undefined ||
-    layer.totalTimeoutMs !== undefined ||
-    (layer.circuitBreaker !== undefined && layer.circuitBreaker !== false) ||
-    (layer.retryBudget !== undefined && typeof layer.retryBudget === 'object') ||
-    (layer.bulkhead !== undefined && layer.bulkhead !== false)
-  );
 }
 
 /** What a lean call's label depends on: its class (the constructor, or the class itself). */

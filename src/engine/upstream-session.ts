@@ -6,6 +6,7 @@ import type { Bulkhead } from '../policies/pacing/bulkhead';
 import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
 import type { RetryConfigFields } from '../config/retry-config';
 import type { CircuitProbeClaim } from './shared-state';
+import { isWaitRefusal, refuseWait, untilAborted, waitWithin, type WaitBounds } from '../strategies/bounded-wait';
 import { shareBudget, type Upstream } from './upstream';
 
 /**
@@ -42,18 +43,27 @@ export class UpstreamSession {
   }
 
   /**
-   * Takes a slot of the key's bulkhead for the attempt (waiting in its queue); rejects with
-   * BulkheadRejectedError at once when the queue is full.
+   * Takes a slot of the key's bulkhead for the attempt, waiting in its queue within the
+   * call's bounds; rejects with BulkheadRejectedError at once when the queue is full.
    */
-  async enterBulkhead(signal: AbortSignal | undefined): Promise<void> {
-    if (this.bulkhead !== undefined) this.release = await this.bulkhead.acquire(signal);
+  async enterBulkhead(bounds: WaitBounds): Promise<void> {
+    const bulkhead = this.bulkhead;
+    if (bulkhead === undefined) return;
+    this.release =
+      bulkhead.tryAcquire() ?? (await waitWithin('bulkhead', bounds, (signal) => bulkhead.acquire(signal)));
   }
 
-  /** Frees the attempt's bulkhead slot (sleeping between attempts holds none). */
-  leaveBulkhead(): void {
+  /**
+   * Frees the attempt's bulkhead slot (sleeping between attempts holds none) once `attempt`
+   * settles: an attempt the engine abandoned (timeout, deadline, abort) still runs and still
+   * counts until it ends.
+   */
+  leaveBulkhead(attempt?: PromiseLike<unknown>): void {
     const release = this.release;
     this.release = undefined;
-    release?.();
+    if (release === undefined) return;
+    if (attempt === undefined) release();
+    else attempt.then(release, release);
   }
 
   get key(): string {
@@ -74,15 +84,20 @@ export class UpstreamSession {
     );
   }
 
-  /** Waits for this attempt's turn when the key is paced (its rate limit is known). */
-  async pace(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Waits for this attempt's turn, within the call's bounds: behind the first attempt of a
+   * cold key, then for its pacing slot once the key's rate limit is known.
+   */
+  async pace(bounds: WaitBounds): Promise<void> {
     // Awaited only when there is something to wait for: each await costs the attempt a turn.
-    const cold = this.upstream.coldStart(signal);
-    if (cold !== undefined) await cold;
-    const limiter = this.upstream.limiter;
+    const upstream = this.upstream;
+    if (upstream.mustWaitForColdStart()) await waitWithin('cold_start', bounds, (signal) => upstream.whenWarm(signal));
+    const limiter = upstream.limiter;
     if (limiter === undefined) return;
-    this.upstream.announceActive();
-    this.slotSetAtMs = await limiter.schedule(signal);
+    upstream.announceActive();
+    this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) =>
+      refuseWait('pacing', waitMs, bounds, true, nowMs),
+    );
   }
 
   /** What a failed attempt teaches the pacing: its response's headers, and a 429 slows the key down. */
@@ -93,13 +108,22 @@ export class UpstreamSession {
   }
 
   /** Asks the breaker to let an attempt through: undefined when allowed, else the wait. */
-  acquire(): number | undefined {
+  acquire(probeTimeoutMs: number | undefined): number | undefined {
     if (this.breaker === undefined) return undefined;
     const breaker = this.breaker;
-    const permit = this.observe(() => breaker.acquire());
+    const permit = this.observe(() => breaker.acquire(probeTimeoutMs));
     if (!permit.allowed) return permit.retryAfterMs;
     this.permit = { probe: permit.probe };
+    this.probeHoldMs = probeTimeoutMs ?? breaker.options.probeTimeoutMs;
     return undefined;
+  }
+
+  /** How long the running probe may take (its attempt timeout): what a shared probe claim holds. */
+  private probeHoldMs = 0;
+
+  /** The attempt timeout of a probe when the call has none of its own; undefined when not a probe. */
+  probeTimeoutMs(): number | undefined {
+    return this.permit?.probe === true ? this.breaker?.options.probeTimeoutMs : undefined;
   }
 
   /**
@@ -115,20 +139,28 @@ export class UpstreamSession {
    * this attempt may go, else how long to wait (the probe permit is given back). A store
    * that cannot tell lets the attempt go, as without a store.
    */
-  async claimSharedProbe(): Promise<number | undefined> {
+  async claimSharedProbe(bounds: WaitBounds): Promise<number | undefined> {
     const store = this.upstream.store();
-    if (this.breaker === undefined || store?.claimCircuitProbe === undefined) return undefined;
+    const breaker = this.breaker;
+    if (breaker === undefined || store?.claimCircuitProbe === undefined) return undefined;
     let claim: CircuitProbeClaim;
     try {
-      claim = await store.claimCircuitProbe(this.key, this.breaker.options.halfOpenAfterMs);
-    } catch {
+      // The store answers within its own command timeout; the caller's abort and deadline end the wait sooner.
+      claim = await waitWithin('probe', bounds, (signal) =>
+        // Held for as long as the probe may run: other replicas wait for its outcome, not less.
+        untilAborted(Promise.resolve(store.claimCircuitProbe!(this.key, this.probeHoldMs)), signal),
+      );
+    } catch (error) {
+      if (isWaitRefusal(error) || bounds.signal?.aborted) throw error;
       return undefined;
     }
     if (claim.granted) return undefined;
-    const breaker = this.breaker;
     this.permit = undefined;
     this.observe(() => breaker.recordIgnored(true));
-    return Math.max(1, Math.ceil(claim.retryAfterMs));
+    // Heard from outside: never beyond the longest a circuit stays open or a probe runs.
+    const wait = Math.ceil(claim.retryAfterMs);
+    const longest = Math.max(breaker.options.maxHalfOpenAfterMs, breaker.options.probeTimeoutMs, this.probeHoldMs);
+    return wait > 1 ? Math.min(wait, longest) : 1;
   }
 
   /** Reports the attempt's outcome to the breaker: only failures that say something count. */

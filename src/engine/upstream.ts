@@ -10,7 +10,7 @@ import { RetryBudget } from '../policies/budget/retry-budget';
 import { RETRY_BUDGET_DEFAULTS } from '../policies/budget/retry-budget-options';
 import type { ResolvedRetryBudgetOptions } from '../policies/budget/retry-budget-options';
 import { AdaptiveRateLimiter } from '../policies/pacing/adaptive-rate-limiter';
-import { abortReason } from '../policies/pacing/abort-reason';
+import { abortReason } from '../internal/abort-reason';
 import { Bulkhead } from '../policies/pacing/bulkhead';
 import { readRateLimitHeaders, type RateLimitInfo } from '../policies/pacing/rate-limit-headers';
 
@@ -91,7 +91,11 @@ export class Upstream {
       const pending = this.pendingOpen;
       this.pendingOpen = undefined;
       if (pending !== undefined && pending.untilMs > Date.now()) {
-        this.breakerState.adoptOpen(pending.untilMs - Date.now(), pending.failures);
+        // Heard before this breaker existed: never longer than this breaker may stay open.
+        this.breakerState.adoptOpen(
+          Math.min(pending.untilMs - Date.now(), options.maxHalfOpenAfterMs),
+          pending.failures,
+        );
       }
       return { breaker: this.breakerState, conflict: false };
     }
@@ -156,10 +160,17 @@ export class Upstream {
     return this.observeTransitions(() => breaker.adoptClosed()).transitions;
   }
 
-  /** The shared retry budget holds `tokens`. Remembered until this process creates the key's budget. */
-  adoptBudget(tokens: number): void {
-    if (this.budgetState === undefined) this.pendingTokens = tokens;
-    else this.budgetState.adopt(tokens);
+  /**
+   * The shared retry budget holds `tokens`. Remembered until this process creates the key's
+   * budget. Returns the balance taken: `tokens` bounded to [0, capacity] (only to >= 0 before
+   * the budget exists: its creation bounds it by its capacity), or undefined when `tokens` is
+   * not a finite number (ignored).
+   */
+  adoptBudget(tokens: number): number | undefined {
+    if (typeof tokens !== 'number' || !Number.isFinite(tokens)) return undefined;
+    if (this.budgetState === undefined) return (this.pendingTokens = Math.max(0, tokens));
+    this.budgetState.adopt(tokens);
+    return this.budgetState.available;
   }
 
   /**
@@ -234,17 +245,24 @@ export class Upstream {
    * attempt alone: the others wait for it to end (or for its response headers to tell the
    * limit), at most COLD_START_MAX_WAIT_MS, so that replicas starting together do not each
    * send an unpaced first wave (which a server's burst cannot absorb). Once per key per
-   * process; the first attempt itself never waits. Undefined when the attempt may go now.
+   * process; the first attempt itself never waits. True when this attempt must wait
+   * (`whenWarm`); false when it may go now (the first one claims the key's first attempt).
    */
-  coldStart(signal: AbortSignal | undefined): Promise<void> | undefined {
-    if (this.warm || this.limiter !== undefined || this.store() === undefined) return undefined;
+  mustWaitForColdStart(): boolean {
+    if (this.warm || this.limiter !== undefined || this.store() === undefined) return false;
     if (this.coldWaiters === undefined) {
       this.coldWaiters = [];
       this.coldTimer = setTimeout(() => this.warmUp(), COLD_START_MAX_WAIT_MS);
       this.coldTimer.unref?.();
-      return undefined;
+      return false;
     }
+    return true;
+  }
+
+  /** Resolves when the key is warm; rejects with the signal's reason when it aborts first. */
+  whenWarm(signal: AbortSignal | undefined): Promise<void> {
     const waiters = this.coldWaiters;
+    if (waiters === undefined) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
       const onAbort = () => {
@@ -261,7 +279,7 @@ export class Upstream {
     });
   }
 
-  /** True while a call must go through `coldStart` before its first attempt. */
+  /** True while a call must ask `mustWaitForColdStart` before its first attempt. */
   isCold(): boolean {
     if (this.warm) return false;
     // Without a store there is nothing to gate: warm for good (the success path checks one flag).
@@ -270,7 +288,7 @@ export class Upstream {
     return false;
   }
 
-  /** An attempt ended or the limit is known: releases the attempts held by `coldStart`. */
+  /** An attempt ended or the limit is known: releases the attempts held by the cold start. */
   warmUp(): void {
     if (this.warm) return;
     this.warm = true;
@@ -304,7 +322,7 @@ export class Upstream {
   }
 }
 
-/** The longest an attempt waits for the first attempt of a cold key (see `Upstream.coldStart`). */
+/** The longest an attempt waits for the first attempt of a cold key (see `Upstream.mustWaitForColdStart`). */
 export const COLD_START_MAX_WAIT_MS = 1000;
 
 const upstreams = new Map<string, Upstream>();
@@ -345,9 +363,4 @@ export function shareBudget(upstream: Upstream, delta: number, budget: RetryBudg
   } catch {
     // A store must never break a call.
   }
-}
-
-/** @internal Every key's state (for the store mirror). */
-export function knownUpstreams(): IterableIterator<Upstream> {
-  return upstreams.values();
 }

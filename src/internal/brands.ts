@@ -8,6 +8,7 @@ export const BRANDS = Object.freeze({
   retryTimeout: Symbol.for('llm-resilience.RetryTimeoutError'),
   tokenProvider: Symbol.for('llm-resilience.TokenProviderError'),
   circuitOpen: Symbol.for('llm-resilience.CircuitOpenError'),
+  upstreamThrottled: Symbol.for('llm-resilience.UpstreamThrottledError'),
 });
 
 export function hasBrand(value: unknown, brand: symbol): boolean {

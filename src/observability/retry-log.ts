@@ -34,6 +34,20 @@ export function logNotRetried(logger: ResilienceLogger, facts: FailureFacts, rea
   write(logger, 'debug', text, meta(facts));
 }
 
+/**
+ * A bound of the call (its deadline, its maxRetryAfterMs) ended it before any attempt was
+ * made: said at `warn`, since nothing reached the upstream. `text` is built by the library
+ * from the method's name and numbers only.
+ */
+export function logNotAttempted(
+  logger: ResilienceLogger,
+  method: string,
+  text: string,
+  fields: { kind: string; reason: string; wait: string },
+): void {
+  write(logger, 'warn', text, { method, attempt: 0, ...fields });
+}
+
 export function logRecovered(logger: ResilienceLogger, method: string, attempt: number, maxAttempts: number): void {
   write(logger, 'debug', `${method} succeeded at attempt ${attempt}/${maxAttempts}`, { method, attempt, maxAttempts });
 }

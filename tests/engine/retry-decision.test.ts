@@ -159,9 +159,14 @@ describe('Retry-After', () => {
       { retry: true, delayMs: 20_500, source: 'retry-after', backoffMs: 4000 },
     ],
     [
-      'equal to maxRetryAfterMs is obeyed',
+      'equal to maxRetryAfterMs is obeyed, with no spread past the cap',
       { retryAfterMs: 60_000, random: 0.5 },
-      { retry: true, delayMs: 63_000, source: 'retry-after', backoffMs: 1000 },
+      { retry: true, delayMs: 60_000, source: 'retry-after', backoffMs: 1000 },
+    ],
+    [
+      'near maxRetryAfterMs: the spread stops at the cap',
+      { retryAfterMs: 59_000, random: 0.9 },
+      { retry: true, delayMs: 60_000, source: 'retry-after', backoffMs: 1000 },
     ],
     [
       'equal to the backoff counts as retry-after',

@@ -21,6 +21,7 @@ const PUBLIC_NAMES = [
   'RetryOpenAI',
   'RetryAzure',
   'RetryNetwork',
+  'createResiliencePipeline',
   'configureResilience',
   'resetResilience',
   'getRetryContext',
@@ -148,7 +149,7 @@ describe('require and import', () => {
     instanceofAcross: boolean;
     crossInstanceof: boolean;
     differing: string[];
-    e2e: { value: string; calls: number };
+    e2e: { value: string; calls: number; piped: string; pipelineCalls: number };
   };
 
   beforeAll(() => {
@@ -172,7 +173,7 @@ describe('require and import', () => {
           "import * as m from 'llm-resilience';",
           `import * as abs from ${JSON.stringify(pathToFileURL(ESM_ENTRY).href)};`,
           "import esmDefault from 'llm-resilience';",
-          "import { RetryConfig, RetryConfigError, configureResilience, Retry } from 'llm-resilience';",
+          "import { RetryConfig, RetryConfigError, configureResilience, Retry, createResiliencePipeline } from 'llm-resilience';",
           "import { createRequire } from 'node:module';",
           "const c = createRequire(process.cwd() + '/')('llm-resilience');",
           "const names = (ns) => Object.keys(ns).filter((k) => k !== 'default').sort();",
@@ -185,6 +186,9 @@ describe('require and import', () => {
           'class Agent {}',
           "Object.defineProperty(Agent.prototype, 'run', Retry({ shouldRetry: () => true, maxAttempts: 3 })(Agent.prototype, 'run', desc));",
           'const value = await new Agent().run();',
+          // The same without decorators: a pipeline.
+          'let pipelineCalls = 0;',
+          "const piped = await createResiliencePipeline({ name: 'esm', shouldRetry: () => true }).execute(async () => { if (++pipelineCalls < 2) throw new Error('flaky'); return 'piped'; });",
           'console.log(JSON.stringify({',
           "  resolved: import.meta.resolve('llm-resilience'),",
           '  names: names(m),',
@@ -197,7 +201,7 @@ describe('require and import', () => {
           '  instanceofAcross: new RetryConfig() instanceof c.RetryConfig && new c.RetryConfig() instanceof RetryConfig,',
           '  crossInstanceof,',
           '  differing: Object.keys(c).filter((k) => m[k] !== c[k]),',
-          '  e2e: { value, calls },',
+          '  e2e: { value, calls, piped, pipelineCalls },',
           '}));',
         ].join('\n'),
       ),
@@ -248,8 +252,8 @@ describe('require and import', () => {
     });
   });
 
-  it('the built package works end to end from ESM: a decorated method is retried', () => {
-    expect(fromImport.e2e).toEqual({ value: 'ok', calls: 3 });
+  it('the built package works end to end from ESM: a decorated method and a pipeline are retried', () => {
+    expect(fromImport.e2e).toEqual({ value: 'ok', calls: 3, piped: 'piped', pipelineCalls: 2 });
   });
 });
 

@@ -30,10 +30,12 @@ import {
   getRetryContext,
   JITTER_MODES,
   parseRetryAfterMs,
+  isUpstreamThrottledError,
   resetResilience,
   RetryConfig,
   RetryConfigFields,
   RetryNetwork,
+  UpstreamThrottledError,
   TRACE_EVENTS,
   type ResilienceLogger,
 } from '../../src';
@@ -291,22 +293,24 @@ async function drain(): Promise<void> {
 }
 
 /**
- * A call the engine ended at its deadline before attempt `seen + 1` (waiting out a cooldown
- * would have overrun totalTimeoutMs): its one closing report names the last attempt made,
- * `seen` (0 when none was), and no attempt of its own is reported failed. (Found by this
- * suite: the engine used to report the attempt it never made.)
+ * A call the engine ended before attempt `seen + 1`, between attempts: waiting out the key's
+ * cooldown would have overrun totalTimeoutMs, or the cooldown (another call's Retry-After,
+ * which the key keeps even beyond this call's cap) was longer than maxRetryAfterMs. Its one
+ * closing report names the last attempt made, `seen` (0 when none was), and no attempt of
+ * its own is reported failed. (Found by this suite: the engine used to report the attempt
+ * it never made.)
  */
-function refusedAtDeadline(config: Config, seen: number, lines: LogLine[]): boolean {
+function refusedBeforeAttempt(config: Config, seen: number, lines: LogLine[]): boolean {
   const closing = lines.filter((line) => !line.text.startsWith('Retrying'));
   const announcedRetries = lines.length - closing.length;
   return (
-    config.totalTimeoutMs !== undefined &&
     seen < config.maxAttempts &&
     // Every attempt made was followed by an announced retry: the next one was never made.
     announcedRetries === seen &&
     closing.length === 1 &&
     closing[0].meta.attempt === seen &&
-    /total timeout of .* leaves no room/.test(closing[0].text)
+    ((config.totalTimeoutMs !== undefined && /total timeout of .* leaves no room/.test(closing[0].text)) ||
+      /not retried: retry_after_exceeds_max/.test(closing[0].text))
   );
 }
 
@@ -315,9 +319,10 @@ function checkCall(config: Config, source: FaultSource, outcome: Outcome, concur
   expect(outcome.settled).toBe(true);
   expect(seen.length).toBeLessThanOrEqual(config.maxAttempts);
   if (seen.length === 0) {
-    // Only a cooldown outlasting the deadline ends a call before its first attempt.
-    expect(config.totalTimeoutMs).toBeDefined();
-    expect((outcome.error as Error).constructor.name).toBe('RetryTimeoutError');
+    // Only a cooldown outlasting the deadline or the cap ends a call before its first attempt:
+    // nothing was sent, and the error says the upstream asked to wait.
+    expect(isUpstreamThrottledError(outcome.error)).toBe(true);
+    expect((outcome.error as UpstreamThrottledError).reason).toBe('cooldown');
     return;
   }
 
@@ -357,7 +362,7 @@ function checkCall(config: Config, source: FaultSource, outcome: Outcome, concur
 /** What the trace events say about one call must match what its fault source saw. */
 function checkTrace(config: Config, agent: TracedAgent, outcome: Outcome): void {
   const seen = agent.source.attempts;
-  const refused = outcome.ok === undefined && refusedAtDeadline(config, seen.length, agent.lines);
+  const refused = outcome.ok === undefined && refusedBeforeAttempt(config, seen.length, agent.lines);
   const of = (event: string) => agent.events.filter((record) => record.event === event).map((record) => record.details);
   const starts = of(TRACE_EVENTS.attemptStart);
   expect(starts.map((details) => details.attempt)).toEqual(seen.map((_, i) => i + 1));
@@ -397,7 +402,12 @@ function checkTrace(config: Config, agent: TracedAgent, outcome: Outcome): void 
     expect(exhausted.length + notRetried.length).toBe(1);
     if (exhausted.length === 1) expect(seen.length).toBe(config.maxAttempts);
     if (refused) {
-      expect(notRetried).toEqual([expect.objectContaining({ attempt: seen.length, reason: 'deadline' })]);
+      expect(notRetried).toEqual([
+        expect.objectContaining({
+          attempt: seen.length,
+          reason: expect.stringMatching(/^(deadline|retry_after_exceeds_max)$/),
+        }),
+      ]);
       expect(failed.map((details) => details.attempt)).toEqual(seen.map((_, i) => i + 1));
       return;
     }
@@ -409,7 +419,7 @@ function checkTrace(config: Config, agent: TracedAgent, outcome: Outcome): void 
 /** What the log lines say about one call (lean path: the only report there is). */
 function checkLogs(config: Config, lines: LogLine[], source: FaultSource, outcome: Outcome): void {
   const seen = source.attempts;
-  const refused = outcome.ok === undefined && refusedAtDeadline(config, seen.length, lines);
+  const refused = outcome.ok === undefined && refusedBeforeAttempt(config, seen.length, lines);
   const retries = lines.filter((line) => line.level === 'warn' && line.text.startsWith('Retrying'));
   const announced = refused ? seen : seen.slice(0, -1);
   expect(retries.map((line) => line.meta.attempt)).toEqual(announced.map((_, i) => i + 1));

@@ -5,6 +5,7 @@ import { configureResilience, resetResilience } from '../../src';
 import type { SharedStateEvent } from '../../src/engine/shared-state';
 import { createRedisStateStore, type RedisStateStore, type RedisStateStoreOptions } from '../../src/integrations/redis';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
 
 // Real redis-server, real ioredis. Each "replica" is a store with its own client, as two
 // processes would have; the admin connection reads what Redis holds.
@@ -40,16 +41,6 @@ const untilOf = (event: SharedStateEvent | undefined): number => {
   if (event?.type !== 'cooldown') throw new Error(`expected a cooldown event, got ${JSON.stringify(event)}`);
   return event.untilMs;
 };
-
-/** Polls `check` every 10 ms until it is true; fails after `timeoutMs`. */
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-  return Date.now() - started;
-}
 
 interface Replica {
   readonly store: RedisStateStore;
@@ -88,6 +79,29 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     return { store, client, logger, events, listen: () => store.subscribe((event) => events.push(event)) };
   };
 
+  /**
+   * Resolves once Redis is busy (a `DEBUG SLEEP` sent on another connection has started): a
+   * PING on the admin connection gets no answer within 20 ms (it is answered when Redis wakes).
+   */
+  const redisAsleep = () =>
+    waitFor(
+      () =>
+        Promise.race([
+          admin.ping().then(() => false),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 20)),
+        ]),
+      { what: 'Redis to be asleep (DEBUG SLEEP)' },
+    );
+
+  /**
+   * The store is subscribed and has read the state in force (its catch-up on subscribing is
+   * over), so it hears from now on only what is published. White box: the store does not tell.
+   */
+  const caughtUp = (store: RedisStateStore): boolean => {
+    const internals = store as unknown as { subscribed: boolean; fullSyncRunning: boolean };
+    return internals.subscribed && !internals.fullSyncRunning;
+  };
+
   /** Subscribers on `channel`, as Redis counts them. */
   const subscribers = async (channel: string, connection: Redis = admin): Promise<number> => {
     const reply = (await connection.call('PUBSUB', 'NUMSUB', channel)) as [string, number | string];
@@ -115,11 +129,11 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const b = replica({ prefix });
     a.listen();
     b.listen();
-    await waitFor('both subscribers', async () => (await subscribers(`${prefix}events`)) === 2);
+    await waitFor(async () => (await subscribers(`${prefix}events`)) === 2, { what: 'both subscribers' });
 
     const first = Date.now() + 20_000;
     a.store.shareCooldown('openai:gpt-4o', first);
-    await waitFor('B to hear the cooldown', () => b.events.length > 0);
+    await waitFor(() => b.events.length > 0, { what: 'B to hear the cooldown' });
     // Exactly the event shape (the replica id used to drop echoes is not passed on).
     expect(b.events[0]).toStrictEqual({ type: 'cooldown', key: 'openai:gpt-4o', untilMs: first });
     expect(heardFor(b.events, 'openai:gpt-4o')).toEqual([first]);
@@ -131,12 +145,13 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     // A later deadline (from B this time) replaces it, and A hears it.
     const later = first + 10_000;
     b.store.shareCooldown('openai:gpt-4o', later);
-    await waitFor('A to hear the later deadline', () => heardFor(a.events, 'openai:gpt-4o').includes(later));
+    await waitFor(() => heardFor(a.events, 'openai:gpt-4o').includes(later), { what: 'A to hear the later deadline' });
     expect(await admin.get(`${prefix}cooldown:openai:gpt-4o`)).toBe(String(later));
     expect(await admin.pttl(`${prefix}cooldown:openai:gpt-4o`)).toBeGreaterThan(28_000);
 
     // An earlier deadline does not shorten it, and is not announced.
     a.store.shareCooldown('openai:gpt-4o', first + 1000);
+    // Deliberately a fixed time: nothing must change or be announced; there is no event to wait for.
     await sleep(150);
     expect(await admin.get(`${prefix}cooldown:openai:gpt-4o`)).toBe(String(later));
     expect(await admin.pttl(`${prefix}cooldown:openai:gpt-4o`)).toBeGreaterThan(28_000);
@@ -145,8 +160,8 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
 
     // A replica does not hear its own events (it knows them already).
     a.store.shareCooldown('echo', Date.now() + 10_000);
-    await waitFor('B to hear it', () => heardFor(b.events, 'echo').length > 0);
-    await sleep(50);
+    await waitFor(() => heardFor(b.events, 'echo').length > 0, { what: 'B to hear it' });
+    await sleep(50); // deliberately fixed: A must hear nothing meanwhile (no event to wait for)
     expect(heardFor(a.events, 'echo')).toEqual([]);
     expect(a.logger.warn).not.toHaveBeenCalled();
     expect(b.logger.warn).not.toHaveBeenCalled();
@@ -157,7 +172,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const a = replica({ prefix });
     const b = replica({ prefix });
     b.listen();
-    await waitFor('B subscribed', async () => (await subscribers(`${prefix}events`)) === 1);
+    await waitFor(async () => (await subscribers(`${prefix}events`)) === 1, { what: 'B subscribed' });
 
     a.store.shareCooldown('past', Date.now() - 1);
     a.store.shareCooldown('nan', Number.NaN);
@@ -168,7 +183,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     await admin.publish(`${prefix}events`, JSON.stringify({ type: 'cooldown', key: 'old', untilMs: Date.now() - 5 }));
     const valid = Date.now() + 5000;
     await admin.publish(`${prefix}events`, JSON.stringify({ type: 'cooldown', key: 'ok', untilMs: valid }));
-    await waitFor('the valid event', () => b.events.length === 1);
+    await waitFor(() => b.events.length === 1, { what: 'the valid event' });
     expect(b.events).toEqual([{ type: 'cooldown', key: 'ok', untilMs: valid }]);
     expect(await admin.keys(`${prefix}*`)).toEqual([]);
   });
@@ -181,10 +196,10 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     a.store.shareCooldown('azure:east', until1);
     a.store.shareCooldown('weird*key?[x]', until2);
     await waitFor(
-      'both stored',
       async () =>
         (await admin.exists(`${prefix}cooldown:azure:east`)) === 1 &&
         (await admin.exists(`${prefix}cooldown:weird*key?[x]`)) === 1,
+      { what: 'both stored' },
     );
     // Something else under the prefix that is not a cooldown string is left alone.
     await admin.hset(`${prefix}cooldown:not-a-string`, 'field', '1');
@@ -192,7 +207,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
 
     const b = replica({ prefix });
     b.listen();
-    await waitFor('B to learn both', () => b.events.length === 2);
+    await waitFor(() => b.events.length === 2, { what: 'B to learn both' });
     expect(b.events).toEqual(
       expect.arrayContaining([
         { type: 'cooldown', key: 'azure:east', untilMs: until1 },
@@ -203,8 +218,8 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     // A second listener on a replica already subscribed learns them too; the first is not told twice.
     const second: SharedStateEvent[] = [];
     b.store.subscribe((event) => second.push(event));
-    await waitFor('the second listener', () => second.length === 2);
-    await sleep(50);
+    await waitFor(() => second.length === 2, { what: 'the second listener' });
+    await sleep(50); // deliberately fixed: the first listener must not be told again meanwhile
     expect(b.events).toHaveLength(2);
     expect(b.logger.warn).not.toHaveBeenCalled();
   });
@@ -220,22 +235,24 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
       heard2.push(event);
       throw new Error('a listener that throws does not stop the others');
     });
-    await waitFor('B subscribed', async () => (await subscribers(`${prefix}events`)) === 1);
+    await waitFor(async () => (await subscribers(`${prefix}events`)) === 1, { what: 'B subscribed' });
 
     const heard = (events: SharedStateEvent[], key: string) => heardFor(events, key).length > 0;
     a.store.shareCooldown('k1', Date.now() + 5000);
-    await waitFor('both listeners', () => heard(heard1, 'k1') && heard(heard2, 'k1'));
+    await waitFor(() => heard(heard1, 'k1') && heard(heard2, 'k1'), { what: 'both listeners' });
     a.store.shareCooldown('k2', Date.now() + 5000);
-    await waitFor('both listeners again', () => heard(heard1, 'k2') && heard(heard2, 'k2'));
+    await waitFor(() => heard(heard1, 'k2') && heard(heard2, 'k2'), { what: 'both listeners again' });
 
     off1();
     off1(); // twice is harmless
     a.store.shareCooldown('k3', Date.now() + 5000);
-    await waitFor('the remaining listener', () => heard(heard2, 'k3'));
+    await waitFor(() => heard(heard2, 'k3'), { what: 'the remaining listener' });
     expect(heard(heard1, 'k3')).toBe(false);
 
     off2();
-    await waitFor('the subscriber connection to go', async () => (await subscribers(`${prefix}events`)) === 0);
+    await waitFor(async () => (await subscribers(`${prefix}events`)) === 0, {
+      what: 'the subscriber connection to go',
+    });
   });
 
   it('keeps prefixes apart (keys, channel and SCAN pattern, even with glob characters)', async () => {
@@ -246,15 +263,21 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const a2 = replica({ prefix: globPrefix });
     a.listen();
     b.listen();
+    // Subscribed, and past the catch-up on subscribing: B would otherwise hear its own share
+    // below from it, when the share lands before B's SCAN.
     await waitFor(
-      'A and B subscribed',
-      async () => (await subscribers(`${globPrefix}events`)) === 1 && (await subscribers(`${otherPrefix}events`)) === 1,
+      async () =>
+        (await subscribers(`${globPrefix}events`)) === 1 &&
+        (await subscribers(`${otherPrefix}events`)) === 1 &&
+        caughtUp(a.store) &&
+        caughtUp(b.store),
+      { what: 'A and B subscribed and caught up' },
     );
 
     b.store.shareCooldown('shared-name', Date.now() + 10_000);
     a2.store.shareCooldown('shared-name', Date.now() + 20_000);
-    await waitFor('A to hear its own prefix', () => a.events.length > 0);
-    await sleep(100);
+    await waitFor(() => a.events.length > 0, { what: 'A to hear its own prefix' });
+    await sleep(100); // deliberately fixed: B (another prefix) must hear nothing meanwhile
     expect(b.events).toEqual([]);
     expect(heardFor(a.events, 'shared-name')).toHaveLength(1);
     expect(untilOf(a.events[0])).toBeGreaterThan(Date.now() + 15_000);
@@ -263,8 +286,8 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     // A late subscriber under the glob prefix learns only its own prefix's cooldowns.
     const late = replica({ prefix: globPrefix });
     late.listen();
-    await waitFor('the late subscriber', () => late.events.length === 1);
-    await sleep(50);
+    await waitFor(() => late.events.length === 1, { what: 'the late subscriber' });
+    await sleep(50); // deliberately fixed: nothing of the other prefix may follow
     expect(late.events).toHaveLength(1);
     expect(untilOf(late.events[0])).toBeGreaterThan(Date.now() + 15_000);
   });
@@ -278,10 +301,9 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     stores.push(a);
     const until = Date.now() + 10_000;
     a.shareCooldown('k', until);
-    await waitFor(
-      'stored under keyPrefix + prefix',
-      async () => (await admin.get(`app:${prefix}cooldown:k`)) === String(until),
-    );
+    await waitFor(async () => (await admin.get(`app:${prefix}cooldown:k`)) === String(until), {
+      what: 'stored under keyPrefix + prefix',
+    });
 
     const other = client.duplicate(); // another replica, same keyPrefix
     clients.push(other);
@@ -289,7 +311,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     stores.push(b);
     const heard: SharedStateEvent[] = [];
     b.subscribe((event) => heard.push(event));
-    await waitFor('the late subscriber with the same keyPrefix', () => heard.length === 1);
+    await waitFor(() => heard.length === 1, { what: 'the late subscriber with the same keyPrefix' });
     expect(heard).toEqual([{ type: 'cooldown', key: 'k', untilMs: until }]);
     expect(logger.warn).not.toHaveBeenCalled();
   });
@@ -298,7 +320,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const prefix = freshPrefix();
     const a = replica({ prefix });
     a.listen();
-    await waitFor('subscribed', async () => (await subscribers(`${prefix}events`)) === 1);
+    await waitFor(async () => (await subscribers(`${prefix}events`)) === 1, { what: 'subscribed' });
     await a.store.close();
     await a.store.close(); // twice is harmless
     expect(await subscribers(`${prefix}events`)).toBe(0);
@@ -308,7 +330,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     a.store.shareCooldown('k', Date.now() + 1000);
     const off = a.store.subscribe(() => {});
     off();
-    await sleep(50);
+    await sleep(50); // deliberately fixed: a closed store must write nothing meanwhile
     expect(await admin.exists(`${prefix}cooldown:k`)).toBe(0);
   });
 
@@ -320,12 +342,12 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     clients.push(sleeper);
     expect(await sleeper.ping()).toBe('PONG');
     const slow = sleeper.call('DEBUG', 'SLEEP', '0.4');
-    await sleep(30); // Redis is now asleep for ~370 ms
+    await redisAsleep(); // for most of its 400 ms still
 
     const started = Date.now();
     a.store.shareCooldown('slow', Date.now() + 10_000);
     expect(Date.now() - started).toBeLessThan(50);
-    await waitFor('the warning', () => a.logger.warn.mock.calls.length > 0, 1000);
+    await waitFor(() => a.logger.warn.mock.calls.length > 0, { what: 'the warning', timeoutMs: 1000 });
     const gaveUpAfter = Date.now() - started;
     expect(gaveUpAfter).toBeGreaterThanOrEqual(90);
     expect(gaveUpAfter).toBeLessThan(300); // well before Redis answers
@@ -334,7 +356,7 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     await slow;
     // Redis answers again: the episode ends (the abandoned command may still have run).
     a.store.shareCooldown('fast', Date.now() + 10_000);
-    await waitFor('back at info', () => a.logger.info.mock.calls.length > 0, 2000);
+    await waitFor(() => a.logger.info.mock.calls.length > 0, { what: 'back at info', timeoutMs: 2000 });
     expect(messages(a.logger, 'info')[0]).toMatch(/Redis state store is back/);
     expect(a.logger.warn).toHaveBeenCalledTimes(1);
   });
@@ -344,26 +366,26 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const a = replica({ prefix });
     const until = Date.now() + 20_000;
     a.store.shareCooldown('k', until);
-    await waitFor('stored', async () => (await admin.exists(`${prefix}cooldown:k`)) === 1);
+    await waitFor(async () => (await admin.exists(`${prefix}cooldown:k`)) === 1, { what: 'stored' });
 
     const b = replica({ prefix });
     b.listen();
-    await waitFor('B subscribed and caught up', () => b.events.length === 1);
+    await waitFor(() => b.events.length === 1, { what: 'B subscribed and caught up' });
     const sleeper = new Redis({ host: '127.0.0.1', port: server.port });
     clients.push(sleeper);
     await sleeper.ping();
     const slow = sleeper.call('DEBUG', 'SLEEP', '0.4');
-    await sleep(30);
+    await redisAsleep();
     const heard: SharedStateEvent[] = [];
     const started = Date.now();
     b.store.subscribe((event) => heard.push(event));
     expect(Date.now() - started).toBeLessThan(50);
-    await waitFor('the warning', () => b.logger.warn.mock.calls.length > 0, 1000);
+    await waitFor(() => b.logger.warn.mock.calls.length > 0, { what: 'the warning', timeoutMs: 1000 });
     expect(Date.now() - started).toBeLessThan(300);
     await slow;
-    await waitFor('the catch-up, retried', () => heard.length === 1, 3000);
+    await waitFor(() => heard.length === 1, { what: 'the catch-up, retried', timeoutMs: 3000 });
     expect(heard).toEqual([{ type: 'cooldown', key: 'k', untilMs: until }]);
-    await waitFor('back at info', () => b.logger.info.mock.calls.length > 0, 2000);
+    await waitFor(() => b.logger.info.mock.calls.length > 0, { what: 'back at info', timeoutMs: 2000 });
   });
 });
 
@@ -415,18 +437,21 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
     clients.push(admin);
     const numsub = async () =>
       Number(((await admin.call('PUBSUB', 'NUMSUB', `${prefix}events`)) as [string, string])[1]);
-    await waitFor('both subscribed', async () => (await numsub()) === 2);
+    await waitFor(async () => (await numsub()) === 2, { what: 'both subscribed' });
     a.store.shareCooldown('before', Date.now() + 30_000);
-    await waitFor('B to hear', () => heardFor(b.events, 'before').length > 0);
+    await waitFor(() => heardFor(b.events, 'before').length > 0, { what: 'B to hear' });
 
     // Shares sent as Redis dies (the client still thinks it is connected) fail or time out quietly.
     const killed = server.kill();
     for (let i = 0; i < 3; i++) a.store.shareCooldown('at-kill', Date.now() + 30_000);
     await killed;
-    await waitFor('the clients to notice', () => {
-      a.store.shareCooldown('at-kill', Date.now() + 30_000);
-      return a.client.status !== 'ready' && b.client.status !== 'ready';
-    });
+    await waitFor(
+      () => {
+        a.store.shareCooldown('at-kill', Date.now() + 30_000);
+        return a.client.status !== 'ready' && b.client.status !== 'ready';
+      },
+      { what: 'the clients to notice' },
+    );
 
     // Calls go on: sharing returns at once and never throws.
     const duringOutage = Date.now() + 30_000;
@@ -435,7 +460,10 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
       expect(() => a.store.shareCooldown('during', duringOutage + i)).not.toThrow();
       expect(Date.now() - started).toBeLessThan(50);
     }
-    await waitFor('both warnings', () => a.logger.warn.mock.calls.length > 0 && b.logger.warn.mock.calls.length > 0);
+    await waitFor(() => a.logger.warn.mock.calls.length > 0 && b.logger.warn.mock.calls.length > 0, {
+      what: 'both warnings',
+    });
+    // Deliberately fixed times: no second warning may come during an episode, however long.
     await sleep(600); // several reconnection attempts and probes later...
     for (let i = 0; i < 5; i++) a.store.shareCooldown('during', duringOutage);
     await sleep(300);
@@ -449,24 +477,29 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
     await server.restart(); // same port, empty (nothing persisted)
 
     // What A could not share during the outage reaches B once Redis is back.
-    await waitFor('B to learn the outage-time cooldown', () => b.events.some((event) => event.key === 'during'), 5000);
+    await waitFor(() => b.events.some((event) => event.key === 'during'), {
+      what: 'B to learn the outage-time cooldown',
+      timeoutMs: 5000,
+    });
     expect(untilOf(b.events.find((event) => event.key === 'during'))).toBe(duringOutage + 19);
     // And new events flow in both directions.
     b.store.shareCooldown('after', Date.now() + 30_000);
-    await waitFor('A to hear a new event', () => a.events.some((event) => event.key === 'after'), 5000);
+    await waitFor(() => a.events.some((event) => event.key === 'after'), {
+      what: 'A to hear a new event',
+      timeoutMs: 5000,
+    });
     const rejoinedAfter = Date.now() - restartedAt;
     expect(rejoinedAfter).toBeLessThan(5000);
-    await waitFor(
-      'both back at info',
-      () => a.logger.info.mock.calls.length > 0 && b.logger.info.mock.calls.length > 0,
-      5000,
-    );
+    await waitFor(() => a.logger.info.mock.calls.length > 0 && b.logger.info.mock.calls.length > 0, {
+      what: 'both back at info',
+      timeoutMs: 5000,
+    });
     expect(messages(a.logger, 'info')[0]).toMatch(/Redis state store is back/);
     expect(a.logger.warn).toHaveBeenCalledTimes(1);
     expect(b.logger.warn).toHaveBeenCalledTimes(1);
     expect(Number(await admin.get(`${prefix}cooldown:during`))).toBe(duringOutage + 19);
 
-    await sleep(50);
+    await sleep(50); // deliberately fixed: lets a stray rejection surface, if any
     expect(unhandled).toEqual([]);
   }, 20_000);
 });
@@ -513,8 +546,8 @@ describe('createRedisStateStore options', () => {
     try {
       store.shareCooldown('k', Date.now() + 10_000);
       const off = store.subscribe(() => {});
-      await waitFor('the warning', () => logger.warn.mock.calls.length > 0, 2000);
-      await sleep(300);
+      await waitFor(() => logger.warn.mock.calls.length > 0, { what: 'the warning', timeoutMs: 2000 });
+      await sleep(300); // deliberately fixed: no second warning may come meanwhile
       expect(logger.warn).toHaveBeenCalledTimes(1);
       expect(messages(logger, 'warn')[0]).toMatch(/^Redis state store unavailable/);
       expect(logger.warn.mock.calls[0][1]).toMatchObject({ prefix: 'llm-resilience:' });

@@ -4,8 +4,10 @@ import { Redis } from 'ioredis';
 import { RateLimitError } from 'openai';
 import { configureResilience, resetResilience, RetryOpenAI } from '../../src';
 import type { SharedStateEvent } from '../../src/engine/shared-state';
+import { upstreamFor } from '../../src/engine/upstream';
 import { createRedisStateStore, type RedisStateStore } from '../../src/integrations/redis';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
 
 describeWithRedis('shared rate-limit cooldown through Redis', () => {
   let server: RedisServer;
@@ -24,12 +26,13 @@ describeWithRedis('shared rate-limit cooldown through Redis', () => {
     clients.splice(0).forEach((client) => client.disconnect());
   });
 
-  const until = async (condition: () => boolean, what: string) => {
-    const deadline = Date.now() + 3000;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  /** Resolves once `count` connections are subscribed to the events channel of `prefix`. */
+  const subscribed = (prefix: string, count: number) => {
+    const admin = trackedClient();
+    return waitFor(
+      async () => Number(((await admin.call('PUBSUB', 'NUMSUB', `${prefix}events`)) as [string, string])[1]) === count,
+      { what: `${count} subscriber(s) on ${prefix}events` },
+    );
   };
 
   it("a 429 seen by another replica holds this replica's first attempts until its Retry-After", async () => {
@@ -38,8 +41,8 @@ describeWithRedis('shared rate-limit cooldown through Redis', () => {
     const other = createRedisStateStore({ client: trackedClient(), prefix });
     stores.push(mine, other);
     configureResilience({ stateStore: mine, logger: { error() {}, warn() {}, info() {}, debug() {} } });
-    // Let this replica's subscription settle before the other one shares.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // This replica is subscribed before the other one shares.
+    await subscribed(prefix, 1);
 
     const started: number[] = [];
     class Chat {
@@ -51,7 +54,9 @@ describeWithRedis('shared rate-limit cooldown through Redis', () => {
     }
     const sharedAt = Date.now();
     other.shareCooldown('openai|gpt-4o', sharedAt + 300);
-    await new Promise((resolve) => setTimeout(resolve, 60)); // the event crosses Redis
+    await waitFor(() => upstreamFor('openai|gpt-4o').cooldownUntil === sharedAt + 300, {
+      what: 'the event to cross Redis',
+    });
     await expect(new Chat().complete()).resolves.toBe('ok');
     expect(started[0] - sharedAt).toBeGreaterThanOrEqual(290);
   });
@@ -63,7 +68,7 @@ describeWithRedis('shared rate-limit cooldown through Redis', () => {
     stores.push(mine, other);
     const seen: SharedStateEvent[] = [];
     const unsubscribe = other.subscribe((event) => seen.push(event));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await subscribed(prefix, 1);
     configureResilience({
       stateStore: mine,
       random: () => 0,
@@ -81,7 +86,7 @@ describeWithRedis('shared rate-limit cooldown through Redis', () => {
       }
     }
     await expect(new Chat().complete()).resolves.toBe('ok');
-    await until(() => seen.some((event) => event.key === 'openai|gpt-4o-mini'), 'the shared cooldown');
+    await waitFor(() => seen.some((event) => event.key === 'openai|gpt-4o-mini'), { what: 'the shared cooldown' });
     unsubscribe();
   });
 

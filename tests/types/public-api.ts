@@ -18,6 +18,7 @@ import {
   classifyError,
   computeBackoffDelay,
   configureResilience,
+  createResiliencePipeline,
   getRetryContext,
   isAgentConfig,
   isAgentExecutionError,
@@ -45,6 +46,9 @@ import {
   type RetryConfigFields,
   type RetryConfigIssue,
   type RetryContext,
+  type ResiliencePipeline,
+  type ResiliencePipelineOptions,
+  type RetryOptions,
 } from '../../src';
 import { expectTrue, type Equals } from './expect-type';
 
@@ -80,9 +84,11 @@ expectTrue<
     | 'StreamInterruptedError'
     | 'TRACE_EVENTS'
     | 'TokenProviderError'
+    | 'UpstreamThrottledError'
     | 'classifyError'
     | 'computeBackoffDelay'
     | 'configureResilience'
+    | 'createResiliencePipeline'
     | 'getRetryContext'
     | 'isAgentConfig'
     | 'isAgentExecutionError'
@@ -94,6 +100,7 @@ expectTrue<
     | 'isRetryTimeoutError'
     | 'isSchemaValidationError'
     | 'isStreamInterruptedError'
+    | 'isUpstreamThrottledError'
     | 'missingConfigNames'
     | 'parseRetryAfterMs'
     | 'redactSecrets'
@@ -118,8 +125,8 @@ expectTrue<
       jitter: JitterMode;
       respectRetryAfter: boolean;
       maxRetryAfterMs: number;
-      attemptTimeoutMs?: number;
-      totalTimeoutMs?: number;
+      attemptTimeoutMs?: number | null;
+      totalTimeoutMs?: number | null;
       circuitBreaker?: CircuitBreakerOptions | boolean;
       retryBudget?: RetryBudgetOptions | boolean;
       bulkhead?: BulkheadSettings | false;
@@ -138,6 +145,7 @@ expectTrue<
       halfOpenAfterMs?: number;
       maxHalfOpenAfterMs?: number;
       halfOpenMaxCalls?: number;
+      probeTimeoutMs?: number;
     }
   >
 >();
@@ -146,14 +154,38 @@ expectTrue<
 >();
 expectTrue<Equals<BulkheadSettings['maxConcurrency'], number>>();
 
-// A RetryConfig has every field (defaults filled in), typed as in RetryConfigFields.
-expectTrue<Equals<Pick<RetryConfig, RetryConfigField>, Pick<RetryConfigFields, RetryConfigField>>>();
+// A RetryConfig has every field (defaults filled in), read-only (it is frozen), with `undefined`
+// for a "none" timeout (given as null or not at all).
+expectTrue<
+  Equals<
+    Pick<RetryConfig, RetryConfigField>,
+    {
+      readonly maxAttempts: number;
+      readonly baseDelayMs: number;
+      readonly maxDelayMs: number;
+      readonly exponentialBase: number;
+      readonly jitter: JitterMode;
+      readonly respectRetryAfter: boolean;
+      readonly maxRetryAfterMs: number;
+      readonly attemptTimeoutMs?: number;
+      readonly totalTimeoutMs?: number;
+      readonly circuitBreaker?: Readonly<CircuitBreakerOptions> | boolean;
+      readonly retryBudget?: Readonly<RetryBudgetOptions> | boolean;
+      readonly bulkhead?: Readonly<BulkheadSettings> | false;
+    }
+  >
+>();
 expectTrue<Equals<ConstructorParameters<typeof RetryConfig>, [partial?: Partial<RetryConfigFields>]>>();
 expectTrue<Equals<ReturnType<typeof RetryConfig.from>, RetryConfig>>();
 expectTrue<Equals<Parameters<typeof RetryConfig.from>, [plain: unknown]>>();
 expectTrue<Equals<ReturnType<typeof RetryConfig.fromEnv>, RetryConfig>>();
 
 new RetryConfig({ maxAttempts: 4, jitter: 'none', circuitBreaker: false, bulkhead: { maxConcurrency: 2 } });
+new RetryConfig({ attemptTimeoutMs: null, totalTimeoutMs: null }); // "none", over weaker layers
+// @ts-expect-error a RetryConfig is read-only
+new RetryConfig().maxAttempts = 5;
+// @ts-expect-error null is for the timeouts only (false turns a switch off)
+new RetryConfig({ retryBudget: null });
 // @ts-expect-error unknown field
 new RetryConfig({ retries: 3 });
 // @ts-expect-error maxAttempts is a number
@@ -218,6 +250,38 @@ configureResilience({
 configureResilience({ default: { maxAttempts: 3 } });
 // @ts-expect-error defaults are checked field by field
 configureResilience({ defaults: { jitter: 'sometimes' } });
+
+// --- Pipeline ----------------------------------------------------------------------------
+expectTrue<Equals<Parameters<typeof createResiliencePipeline>, [options?: ResiliencePipelineOptions]>>();
+expectTrue<Equals<ReturnType<typeof createResiliencePipeline>, ResiliencePipeline>>();
+expectTrue<Equals<keyof ResiliencePipeline, 'execute' | 'stream'>>();
+expectTrue<Equals<ResiliencePipelineOptions['provider'], 'openai' | 'azure' | 'network' | undefined>>();
+expectTrue<Equals<ResiliencePipelineOptions['shouldRetry'], ((error: unknown) => boolean) | undefined>>();
+// Everything a decorator takes.
+const asDecoratorOptions: RetryOptions = {} as ResiliencePipelineOptions;
+void asDecoratorOptions;
+function pipelineCalls(pipeline: ResiliencePipeline, signal: AbortSignal): void {
+  // The result type follows fn, synchronous or not; fn gets the attempt's context.
+  const _fromAsync = pipeline.execute(async (context) => context.attempt);
+  expectTrue<Equals<typeof _fromAsync, Promise<number>>>();
+  const _fromSync = pipeline.execute(() => 'text', { signal });
+  expectTrue<Equals<typeof _fromSync, Promise<string>>>();
+  void pipeline.execute((_context) => expectTrue<Equals<typeof _context, RetryContext>>());
+  const _items = pipeline.stream(async function* ({ signal: attemptSignal }) {
+    void attemptSignal;
+    yield 1;
+  });
+  expectTrue<Equals<typeof _items, AsyncGenerator<number>>>();
+  // @ts-expect-error stream needs an async iterable
+  pipeline.stream(() => [1, 2]);
+}
+void pipelineCalls;
+createResiliencePipeline({ name: 'chat', provider: 'openai', maxAttempts: 4, totalTimeoutMs: null, key: 'openai' });
+createResiliencePipeline({ shouldRetry: () => true });
+// @ts-expect-error not a provider
+createResiliencePipeline({ provider: 'anthropic' });
+// @ts-expect-error unknown option
+createResiliencePipeline({ retries: 3 });
 
 // --- Guards ------------------------------------------------------------------------------
 // Each guard narrows `unknown` to its class, and (the classes being branded) narrows a union

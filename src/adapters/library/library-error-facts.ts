@@ -11,5 +11,6 @@ export function libraryErrorFacts(error: unknown): ErrorFacts | undefined {
   }
   if (hasBrand(error, BRANDS.tokenProvider)) return { source: 'library', isCredentialError: true };
   if (hasBrand(error, BRANDS.circuitOpen)) return { source: 'library', isCircuitOpen: true };
+  if (hasBrand(error, BRANDS.upstreamThrottled)) return { source: 'library', isUpstreamThrottled: true };
   return undefined;
 }

@@ -1,3 +1,4 @@
+import { unitRandom } from '../../internal/unit-random';
 import type { RetryConfigFields } from '../../config/retry-config';
 
 /** The `RetryConfig` fields the backoff depends on: what `computeBackoffDelay` needs. */
@@ -34,15 +35,15 @@ export function computeBackoffDelay(
       const previous = isUsable(previousDelayMs) ? previousDelayMs : baseDelayMs;
       // Bounded so that a huge previous delay cannot overflow into 0 * Infinity = NaN.
       const upper = Math.max(baseDelayMs, Math.min(3 * previous, Number.MAX_VALUE));
-      delay = baseDelayMs + unit(random) * (upper - baseDelayMs);
+      delay = baseDelayMs + unitRandom(random) * (upper - baseDelayMs);
       break;
     }
     case 'full':
-      delay = unit(random) * exponentialCeiling(attempt, config);
+      delay = unitRandom(random) * exponentialCeiling(attempt, config);
       break;
     case 'equal': {
       const ceiling = exponentialCeiling(attempt, config);
-      delay = ceiling / 2 + (unit(random) * ceiling) / 2;
+      delay = ceiling / 2 + (unitRandom(random) * ceiling) / 2;
       break;
     }
     default:
@@ -64,11 +65,6 @@ export function describeBackoffFormula(attempt: number, config: BackoffSettings)
   const seconds = config.baseDelayMs / 1000;
   const base = Number.isInteger(seconds) ? seconds.toFixed(1) : String(seconds);
   return `${base} * (${config.exponentialBase} ** ${exponent})`;
-}
-
-function unit(random: () => number): number {
-  const value = random();
-  return Number.isFinite(value) ? clamp(value, 0, 1) : 0;
 }
 
 function isUsable(value: number | undefined): value is number {

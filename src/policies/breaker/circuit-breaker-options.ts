@@ -49,6 +49,13 @@ export interface CircuitBreakerOptions {
    * @default 1
    */
   halfOpenMaxCalls?: number;
+  /**
+   * The attempt timeout of a half-open probe when the call sets no `attemptTimeoutMs`
+   * (ms, 1..86400000): a probe that hangs is abandoned as a failed probe, so the other calls
+   * are not refused for as long as it hangs.
+   * @default 30000
+   */
+  probeTimeoutMs?: number;
 }
 
 interface SharedResolvedOptions {
@@ -57,6 +64,7 @@ interface SharedResolvedOptions {
   readonly halfOpenAfterMs: number;
   readonly maxHalfOpenAfterMs: number;
   readonly halfOpenMaxCalls: number;
+  readonly probeTimeoutMs: number;
 }
 
 /**
@@ -91,6 +99,8 @@ export const CIRCUIT_BREAKER_DEFAULTS = Object.freeze({
   maxHalfOpenAfterMs: 300_000,
   /** One probe at a time while half-open. */
   halfOpenMaxCalls: 1,
+  /** A probe with no attempt timeout of its own is abandoned (a failed probe) after 30 s. */
+  probeTimeoutMs: 30_000,
 });
 
 /** Every option name, for unknown-key suggestions and documentation. */
@@ -102,6 +112,7 @@ export const CIRCUIT_BREAKER_OPTION_NAMES: readonly (keyof CircuitBreakerOptions
   'halfOpenAfterMs',
   'maxHalfOpenAfterMs',
   'halfOpenMaxCalls',
+  'probeTimeoutMs',
 ]);
 
 const DAY_MS = 86_400_000;
@@ -117,6 +128,7 @@ const INTEGER_RANGES: Record<IntegerField, readonly [number, number]> = {
   halfOpenAfterMs: [1, DAY_MS],
   maxHalfOpenAfterMs: [1, DAY_MS],
   halfOpenMaxCalls: [1, 1000],
+  probeTimeoutMs: [1, DAY_MS],
 };
 
 export interface CircuitBreakerValidation {
@@ -198,6 +210,7 @@ export function validateCircuitBreakerOptions(input: unknown, path = 'circuitBre
     halfOpenAfterMs,
     maxHalfOpenAfterMs,
     halfOpenMaxCalls: resolved.halfOpenMaxCalls ?? CIRCUIT_BREAKER_DEFAULTS.halfOpenMaxCalls,
+    probeTimeoutMs: resolved.probeTimeoutMs ?? CIRCUIT_BREAKER_DEFAULTS.probeTimeoutMs,
   };
   const value: ResolvedCircuitBreakerOptions =
     resolved.failureRatio !== undefined

@@ -25,9 +25,6 @@ export type CircuitTransitionListener = (event: CircuitTransition) => void;
 // Shared, frozen answers: the closed path (the common case) allocates nothing.
 const ALLOWED: CircuitAcquireResult = Object.freeze({ allowed: true, probe: false });
 const ALLOWED_PROBE: CircuitAcquireResult = Object.freeze({ allowed: true, probe: true });
-// Half-open with every probe slot taken: nothing tells when a probe will end, so the
-// smallest wait that is still a wait.
-const PROBES_BUSY: CircuitAcquireResult = Object.freeze({ allowed: false, retryAfterMs: 1 });
 
 /**
  * A circuit breaker state machine for one upstream key. Pure: no timers, no I/O; time
@@ -56,6 +53,8 @@ export class CircuitBreaker {
   private openUntil = 0;
   private openWaitMs = 0;
   private inFlightProbes = 0;
+  /** When each probe in flight is abandoned at the latest (its timeout), in the order admitted. */
+  private probeEnds: number[] = [];
   // Replaced, never mutated, on (un)subscribe: a listener that unsubscribes while
   // being notified does not disturb the loop in progress.
   private listeners: readonly CircuitTransitionListener[] = [];
@@ -88,8 +87,13 @@ export class CircuitBreaker {
     return this.inFlightProbes;
   }
 
-  /** Asks to make a call: allowed while closed, refused while open, a probe while half-open. */
-  acquire(): CircuitAcquireResult {
+  /**
+   * Asks to make a call: allowed while closed, refused while open, a probe while half-open.
+   * A probe runs for `probeTimeoutMs` at most (the caller enforces it; default: the
+   * options'): while every probe slot is taken, calls are refused until the first probe in
+   * flight must have ended.
+   */
+  acquire(probeTimeoutMs: number = this.options.probeTimeoutMs): CircuitAcquireResult {
     if (this.current === 'closed') return ALLOWED;
     if (this.current === 'open') {
       const now = this.now();
@@ -99,13 +103,18 @@ export class CircuitBreaker {
         return { allowed: false, retryAfterMs: Math.max(1, Math.ceil(remaining)) };
       }
       // A listener told of the transition may have changed the state again (re-entrant calls).
-      if ((this.current as CircuitState) !== 'half_open') return this.acquire();
+      if ((this.current as CircuitState) !== 'half_open') return this.acquire(probeTimeoutMs);
     }
+    const now = this.now();
     if (this.inFlightProbes < this.options.halfOpenMaxCalls) {
       this.inFlightProbes++;
+      this.probeEnds.push(now + (probeTimeoutMs > 0 ? probeTimeoutMs : this.options.probeTimeoutMs));
       return ALLOWED_PROBE;
     }
-    return PROBES_BUSY;
+    // Every probe slot is taken: a slot frees when the first probe ends, at its timeout at the latest.
+    // (Less a nanosecond: `(t + 30000) - t` can come out as 30000.000000004 on a fractional clock.)
+    const left = Math.ceil(Math.min(...this.probeEnds) - now - 1e-6);
+    return { allowed: false, retryAfterMs: left > 1 ? left : 1 };
   }
 
   /** The call succeeded: resets the consecutive count; a probe's success closes the circuit. */
@@ -237,7 +246,10 @@ export class CircuitBreaker {
 
   private releaseProbe(): void {
     // A probe reported twice (an engine bug) must not open extra slots.
-    if (this.inFlightProbes > 0) this.inFlightProbes--;
+    if (this.inFlightProbes > 0) {
+      this.inFlightProbes--;
+      this.probeEnds.shift();
+    }
   }
 
   private transition(to: CircuitState, failures: number, retryAfterMs?: number): void {

@@ -152,6 +152,8 @@ function decide(facts: ErrorFacts): Verdict {
   if (facts.isUserAbort) return { kind: 'aborted', retryable: false, reason: 'aborted by caller' };
   if (facts.isCredentialError) return { kind: 'auth', retryable: false, reason: 'credential error' };
   if (facts.isCircuitOpen) return { kind: 'circuit_open', retryable: false, reason: 'circuit open' };
+  // Already waited on as long as the caller allows: another attempt now would only wait again.
+  if (facts.isUpstreamThrottled) return { kind: 'rate_limit', retryable: false, reason: 'upstream throttled' };
 
   // Reasons echo only codes found in our tables, never free text from the provider.
   const codeRule = ruleForProviderCode([facts.providerCode, facts.providerType, facts.innerCode], facts.status);

@@ -74,4 +74,6 @@ export interface ErrorFacts {
   isCredentialError?: boolean;
   /** The library's own circuit breaker refused the call: nothing reached the upstream. */
   isCircuitOpen?: boolean;
+  /** The library held the call back: the upstream's cooldown or pacing outlasts the call's bounds. */
+  isUpstreamThrottled?: boolean;
 }

@@ -1,4 +1,4 @@
-import { abortReason } from './abort-reason';
+import { abortReason } from '../../internal/abort-reason';
 import type { RateLimitInfo } from './rate-limit-headers';
 import { abortableSleep, type Sleep } from './sleep';
 
@@ -173,8 +173,12 @@ export class AdaptiveRateLimiter {
    * caller may send, with the time its slot was last set (limiter clock): pass it to
    * `onRateLimited` if the attempt gets a 429. Rejects with the signal's reason when it aborts
    * before or during the wait, giving the slot back if nobody reserved after it.
+   *
+   * `refuse` bounds the wait: asked with the wait left (ms) and the limiter's time before the
+   * wait starts and whenever the slot moves, it returns what to reject with when the caller
+   * may not wait that long (the slot is given back the same way), or undefined.
    */
-  async schedule(signal?: AbortSignal): Promise<number> {
+  async schedule(signal?: AbortSignal, refuse?: (waitMs: number, nowMs: number) => Error | undefined): Promise<number> {
     if (signal?.aborted) throw abortReason(signal);
     const now = this.advance(this.now());
     const reservation = this.reserve(now);
@@ -182,7 +186,13 @@ export class AdaptiveRateLimiter {
     const waiter: Waiter = { slot: now + reservation.waitMs, stamp: now };
     this.waiters.add(waiter);
     try {
-      for (let wait = reservation.waitMs; wait > 0; wait = waiter.slot - this.advance(this.now())) {
+      let checkedSlot = Number.NaN;
+      for (let wait = reservation.waitMs, at = now; wait > 0; at = this.advance(this.now()), wait = waiter.slot - at) {
+        if (refuse !== undefined && waiter.slot !== checkedSlot) {
+          checkedSlot = waiter.slot;
+          const refusal = refuse(wait, at);
+          if (refusal !== undefined) throw refusal;
+        }
         await this.sleep(wait, signal);
       }
     } catch (error) {

@@ -1,4 +1,4 @@
-import { abortReason } from './abort-reason';
+import { abortReason } from '../../internal/abort-reason';
 import { BulkheadRejectedError } from './bulkhead-rejected-error';
 
 export { BulkheadRejectedError, isBulkheadRejectedError } from './bulkhead-rejected-error';
@@ -86,6 +86,13 @@ export class Bulkhead {
       this.queue.push(call);
       signal?.addEventListener('abort', call.onAbort, { once: true });
     });
+  }
+
+  /** A slot at once, if one is free (nobody is queued then); undefined when the call would have to queue. */
+  tryAcquire(): BulkheadRelease | undefined {
+    if (this.active >= this.maxConcurrency) return undefined;
+    this.active++;
+    return this.releaser();
   }
 
   stats(): BulkheadStats {

@@ -1,4 +1,4 @@
-import { abortReason } from './abort-reason';
+import { abortReason } from '../../internal/abort-reason';
 
 /**
  * How the pacing helpers wait. Injected so tests can use jest's fake timers or a fake clock

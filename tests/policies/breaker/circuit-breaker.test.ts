@@ -232,8 +232,10 @@ describe('CircuitBreaker: half-open', () => {
     clock.advance(30_000);
     for (let i = 0; i < max; i++) expect(breaker.acquire()).toEqual({ allowed: true, probe: true });
     expect(breaker.probesInFlight).toBe(max);
-    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 1 });
-    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 1 });
+    // Refused until the first probe must have ended: its probeTimeoutMs (30 s by default), never 1 ms.
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 30_000 });
+    clock.advance(12_000);
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 18_000 });
     expect(breaker.state).toBe('half_open');
   });
 
@@ -429,7 +431,7 @@ describe('CircuitBreaker: transition listeners', () => {
     });
     open(breaker);
     clock.advance(30_000);
-    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 1 });
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 30_000 });
     expect(inListener).toEqual([{ allowed: true, probe: true }]);
     expect(breaker.probesInFlight).toBe(1);
   });
@@ -519,7 +521,7 @@ describe('CircuitBreaker: properties', () => {
     fc.assert(
       fc.property(optionsInput, fc.array(command, { maxLength: 200, size: 'max' }), (input, commands) => {
         const { breaker, clock, events } = setup(input, 10_000);
-        const { halfOpenMaxCalls, maxHalfOpenAfterMs } = breaker.options;
+        const { halfOpenMaxCalls, maxHalfOpenAfterMs, probeTimeoutMs } = breaker.options;
         const inFlight: boolean[] = []; // the probe flag of each admitted call not yet finished
         for (const step of commands) {
           if (step.type === 'acquire') {
@@ -531,7 +533,10 @@ describe('CircuitBreaker: properties', () => {
             } else {
               invariant(before !== 'closed', 'closed never refuses');
               const wait = result.retryAfterMs;
-              invariant(Number.isInteger(wait) && wait >= 1 && wait <= maxHalfOpenAfterMs, `retryAfterMs ${wait}`);
+              // Open: the wait left; half-open with its probes busy: the first probe's time left.
+              // (An open circuit whose wait ends during acquire turns half-open: either bound then.)
+              const bound = before === 'open' ? Math.max(maxHalfOpenAfterMs, probeTimeoutMs) : probeTimeoutMs;
+              invariant(Number.isInteger(wait) && wait >= 1 && wait <= bound, `retryAfterMs ${wait} (${before})`);
             }
           } else if (step.type === 'finish' && inFlight.length > 0) {
             const [probe] = inFlight.splice(step.pick % inFlight.length, 1);
@@ -623,6 +628,7 @@ describe('validateCircuitBreakerOptions', () => {
       halfOpenAfterMs: 30_000,
       maxHalfOpenAfterMs: 300_000,
       halfOpenMaxCalls: 1,
+      probeTimeoutMs: 30_000,
     });
     expect(Object.isFrozen(CIRCUIT_BREAKER_DEFAULTS)).toBe(true);
   });
@@ -650,6 +656,7 @@ describe('validateCircuitBreakerOptions', () => {
       halfOpenAfterMs: 30_000,
       maxHalfOpenAfterMs: 300_000,
       halfOpenMaxCalls: 1,
+      probeTimeoutMs: 30_000,
     });
     expect(value).not.toHaveProperty('failureThreshold');
     expect(validateCircuitBreakerOptions(value)).toEqual({ value, issues: [] });

@@ -1,0 +1,239 @@
+import type { RetryOptions } from '../decorators/retry-options';
+import { executeLean, executeStreamWithRetry, executeWithRetry } from '../engine/retry-engine';
+import type { RetryPolicy } from '../engine/retry-policy';
+import { currentRetryContext, type RetryContext } from '../engine/retry-context';
+import { callerSignalIn } from '../internal/caller-signal';
+import {
+  shouldRetryAzureError,
+  shouldRetryNetworkError,
+  shouldRetryOpenAIError,
+} from '../policies/classification/classify-error';
+import { buildRetryPolicy } from './build-retry-policy';
+import { failedStream } from './call-shapes';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the option callbacks keep the decorators'
+   signatures (`instance: any`), so that one options object serves both. */
+
+/**
+ * Options of `createResiliencePipeline`: everything a decorator takes (any `RetryConfig`
+ * field, `config`, `configName`, `key`, `logger`, `tracer`, ...), plus the retry predicate,
+ * chosen by `provider` or given as `shouldRetry` (not both), and a `name` for logs.
+ *
+ * A pipeline has no instance and no method arguments: the function forms of `config`, `key`,
+ * `spanAttributes` and `observers` are called with `(undefined, [])`, once per call.
+ *
+ * @example
+ * ```ts
+ * const options: ResiliencePipelineOptions = { name: 'chat', provider: 'openai', maxAttempts: 4, totalTimeoutMs: 60_000 };
+ * const chat = createResiliencePipeline(options);
+ * ```
+ */
+export interface ResiliencePipelineOptions extends RetryOptions {
+  /**
+   * Which errors are retried: those `@RetryOpenAI` (`'openai'`), `@RetryAzure` (`'azure'`) or
+   * `@RetryNetwork` (`'network'`) retry. Give this or `shouldRetry`, not both.
+   * @default 'network' (the broadest of the three) when neither is given
+   */
+  provider?: 'openai' | 'azure' | 'network';
+  /** True when the error is worth another attempt: your own predicate, in the place of `provider`. */
+  shouldRetry?: (error: unknown) => boolean;
+  /**
+   * Name used in logs and events (`Retrying chat in 1.20s ...`), and the default `key`.
+   * @default 'pipeline'
+   */
+  name?: string;
+  /**
+   * The upstream this pipeline calls: every pipeline, decorated method and service with the same
+   * key shares one circuit breaker, retry budget and rate-limit cooldown.
+   * @default the pipeline's `name` (so unnamed pipelines share the key `'pipeline'`)
+   */
+  key?: string | ((instance: any, args: unknown[]) => string);
+}
+
+/**
+ * What `createResiliencePipeline` returns: one retry policy (with its key, logs and events)
+ * to run any function under, without decorators.
+ *
+ * @example
+ * ```ts
+ * const pipeline: ResiliencePipeline = createResiliencePipeline({ name: 'chat', provider: 'openai' });
+ * const answer = await pipeline.execute(({ signal }) => client.chat.completions.create(body, { signal }));
+ * ```
+ */
+export interface ResiliencePipeline {
+  /**
+   * Runs `fn` under the pipeline's retry policy and resolves with its result. `fn` gets the
+   * attempt's context (`attempt`, `maxAttempts`, and a `signal` that aborts on the attempt or
+   * total timeout, or the caller's abort: hand it to the SDK). Always returns a promise: a
+   * synchronous throw of `fn` is a failed attempt like a rejection, retried if the pipeline's
+   * predicate says so; on exhaustion the last attempt's original error is the rejection.
+   *
+   * @param fn - One attempt: a function of the attempt's context, returning a value or a promise.
+   * @param options - `signal`: the caller's cancellation. Its abort ends a wait or the running
+   * attempt at once and rejects with its reason; it is never retried.
+   * @typeParam T - What `fn` resolves with.
+   */
+  execute<T>(
+    fn: (context: RetryContext) => T | PromiseLike<T>,
+    options?: {
+      /** The caller's cancellation: ends a wait or the running attempt at once; never retried. */
+      signal?: AbortSignal;
+    },
+  ): Promise<T>;
+  /**
+   * Streams the items of the async iterable `fn` returns, retrying (a fresh call of `fn`) only
+   * until the first item reaches the caller; after that a failure propagates unchanged.
+   *
+   * @param fn - One attempt: a function of the attempt's context returning an async iterable
+   * (an SDK stream, an async generator).
+   * @param options - `signal`: the caller's cancellation, as for `execute`.
+   * @typeParam T - The items.
+   */
+  stream<T>(
+    fn: (context: RetryContext) => AsyncIterable<T>,
+    options?: {
+      /** The caller's cancellation: ends a wait or the stream at once; never retried. */
+      signal?: AbortSignal;
+    },
+  ): AsyncGenerator<T>;
+}
+
+const PREDICATES: Readonly<Record<string, (error: unknown) => boolean>> = Object.freeze({
+  openai: shouldRetryOpenAIError,
+  azure: shouldRetryAzureError,
+  network: shouldRetryNetworkError,
+});
+
+/** What the function forms of the options get for "the call's arguments": a pipeline has none. */
+const NO_ARGS = Object.freeze([]) as unknown as unknown[];
+
+/**
+ * A retry pipeline: the engine of the decorators, for code without decorators (plain
+ * functions, closures, other frameworks). Validated when created, with the same rules and
+ * errors as a decorator (naming the pipeline); its calls share keys (circuit breaker, retry
+ * budget, cooldown), logs and trace events with decorated methods. Logs name the pipeline by
+ * its `name` (default `'pipeline'`), which is also its default key.
+ *
+ * @param options - Any `RetryConfig` field, `provider` (`'openai'`, `'azure'` or `'network'`,
+ * the default) or `shouldRetry`, `name`, `key`, `config`, `configName`, `logger`, `tracer`.
+ * @returns `{ execute, stream }`.
+ * @throws RetryConfigError for an unknown option (with a did-you-mean hint), a field breaking a
+ * rule, or options in conflict with `configureResilience` defaults or the environment;
+ * TypeError for an option of the wrong type, or `provider` together with `shouldRetry`.
+ * @example
+ * ```ts
+ * import OpenAI from 'openai';
+ * import { createResiliencePipeline } from 'llm-resilience';
+ *
+ * const client = new OpenAI({ maxRetries: 0 }); // one retry layer
+ * const chat = createResiliencePipeline({ name: 'chat', provider: 'openai', maxAttempts: 4, totalTimeoutMs: 60_000 });
+ *
+ * const completion = await chat.execute(
+ *   ({ signal }) => client.chat.completions.create({ model: 'gpt-4o-mini', messages }, { signal }),
+ *   { signal: request.signal },
+ * );
+ *
+ * for await (const chunk of chat.stream(({ signal }) =>
+ *   client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true }, { signal }),
+ * )) {
+ *   process.stdout.write(chunk.choices[0]?.delta.content ?? '');
+ * }
+ * ```
+ */
+export function createResiliencePipeline(options?: ResiliencePipelineOptions): ResiliencePipeline {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new TypeError('createResiliencePipeline: options must be an object');
+  }
+  // Later changes to the caller's object do not change the pipeline.
+  const given: Record<string, unknown> = { ...options };
+  const name = given.name === undefined ? 'pipeline' : given.name;
+  const definedAs = typeof name === 'string' && name.trim() !== '' ? `pipeline "${name}"` : 'createResiliencePipeline';
+
+  const { provider, shouldRetry } = given;
+  if (provider !== undefined && shouldRetry !== undefined) {
+    throw new TypeError(`${definedAs}: give provider or shouldRetry, not both`);
+  }
+  if (provider !== undefined && (typeof provider !== 'string' || !Object.hasOwn(PREDICATES, provider))) {
+    throw new TypeError(`${definedAs}: provider must be 'openai', 'azure' or 'network' (got ${String(provider)})`);
+  }
+  // The function forms get no instance and no arguments.
+  for (const option of ['config', 'key', 'spanAttributes']) {
+    const callback = given[option];
+    if (typeof callback === 'function') given[option] = () => callback(undefined, NO_ARGS);
+  }
+  const label = String(name);
+  const policy = buildRetryPolicy({
+    definedAs,
+    options: given,
+    extraKeys: ['provider', 'shouldRetry'],
+    shouldRetry: (shouldRetry as ((error: unknown) => boolean) | undefined) ?? PREDICATES[provider ?? 'network'],
+    label: () => label,
+    usedBy: definedAs,
+    optionsSource: 'the pipeline options',
+  });
+  return Object.freeze(pipelineOf(policy, definedAs));
+}
+
+/** The pipeline's two methods, closures over its policy (no `this`: they may be passed around). */
+function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline {
+  const checkFunction = (fn: unknown, method: string): void => {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`${definedAs}: ${method}(fn) needs a function (context) => ..., got ${typeof fn}`);
+    }
+  };
+  const callerSignal = (options: unknown, method: string): AbortSignal | undefined => {
+    if (options === undefined) return undefined;
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`${definedAs}: ${method}(fn, options): options must be an object { signal? }`);
+    }
+    const { signal } = options as { signal?: unknown };
+    if (signal === undefined) return undefined;
+    const checked = callerSignalIn(signal);
+    if (checked !== signal)
+      throw new TypeError(`${definedAs}: ${method}(fn, { signal }): signal must be an AbortSignal`);
+    return checked;
+  };
+  return {
+    execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options?: { signal?: AbortSignal }): Promise<T> {
+      try {
+        checkFunction(fn, 'execute');
+        const signal = callerSignal(options, 'execute');
+        // The function travels as the attempt's argument: no closure per call.
+        return (
+          signal === undefined
+            ? executeLean(policy, runAttempt, undefined, 1, fn, undefined, undefined)
+            : executeWithRetry(policy, runAttempt, undefined, [fn, signal])
+        ) as Promise<T>;
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    stream<T>(fn: (context: RetryContext) => AsyncIterable<T>, options?: { signal?: AbortSignal }): AsyncGenerator<T> {
+      try {
+        checkFunction(fn, 'stream');
+        const signal = callerSignal(options, 'stream');
+        const args = signal === undefined ? [fn] : [fn, signal];
+        return executeStreamWithRetry(policy, startStream, undefined, args) as AsyncGenerator<T>;
+      } catch (error) {
+        return failedStream(error);
+      }
+    },
+  };
+}
+
+/** One attempt of `execute`: always a promise, so a synchronous throw is a failed attempt too. */
+async function runAttempt(fn: (context: RetryContext) => unknown): Promise<unknown> {
+  return fn(attemptContext());
+}
+
+/** One attempt of `stream`: the engine retries a throw here like a stream failing before its first item. */
+function startStream(fn: (context: RetryContext) => AsyncIterable<unknown>): AsyncIterable<unknown> {
+  return fn(attemptContext());
+}
+
+/** The running attempt's context, read in the synchronous start of the attempt (no async context needed). */
+function attemptContext(): RetryContext {
+  const context = currentRetryContext();
+  if (context === undefined) throw new Error('llm-resilience: a pipeline attempt ran outside its retry context');
+  return context;
+}
