@@ -221,9 +221,17 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
   };
 }
 
-/** One attempt of `execute`: always a promise, so a synchronous throw is a failed attempt too. */
-async function runAttempt(fn: (context: RetryContext) => unknown): Promise<unknown> {
-  return fn(attemptContext());
+/**
+ * One attempt of `execute`: always a promise-like, so a synchronous throw is a failed attempt
+ * too. Not an `async` function: that would wrap (and adopt) every promise `fn` returns.
+ */
+function runAttempt(fn: (context: RetryContext) => unknown): Promise<unknown> {
+  try {
+    // A native promise comes back as is; a value or another thenable becomes a promise.
+    return Promise.resolve(fn(attemptContext()));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** One attempt of `stream`: the engine retries a throw here like a stream failing before its first item. */
