@@ -124,12 +124,17 @@ const verdict = (target: string, measured: string, met: boolean) =>
 interface SuccessResult {
   calls: number;
   runs: number;
+  /** The targets every llm-resilience row is held to (absent in results from older builds). */
+  targets?: { maxXPlain: number; maxExtraBytes: number };
   off: SuccessRow[];
   on: SuccessRow[];
 }
 
 const OURS = 'llm-resilience @RetryOpenAI()';
 const PLAIN = 'plain async method';
+const DEFAULT_SUCCESS_TARGETS = { maxXPlain: 2.0, maxExtraBytes: 400 };
+/** An llm-resilience row (every decorator and the pipeline), as opposed to the plain method and the peers. */
+const isOurs = (runs: SuccessRow[], name: string) => runs.some((row) => row.ours) || name.startsWith('llm-resilience');
 
 function reportSuccess(core: SuccessResult[], peers: SuccessResult[] | undefined): string {
   const out: string[] = [];
@@ -141,15 +146,34 @@ function reportSuccess(core: SuccessResult[], peers: SuccessResult[] | undefined
       ...(peers?.[i]?.[phase].filter((row) => row.name !== PLAIN) ?? []),
     ]);
     const rows = byName(rounds);
+    const targets = core[0].targets ?? DEFAULT_SUCCESS_TARGETS;
+    // Per llm-resilience row, on the medians over the rounds: ≤ 2× plain and ≤ 400 extra bytes.
+    const rowVerdict = (name: string, runs: SuccessRow[]) => {
+      if (!isOurs(runs, name)) return undefined;
+      const ratio = median(runs.map((row) => row.xPlain));
+      const extra = runs.flatMap((row) => (row.extraBytes === undefined ? [] : [row.extraBytes]));
+      const bytes = extra.length ? median(extra) : undefined;
+      const slow = ratio > targets.maxXPlain;
+      const heavy = bytes === undefined || bytes > targets.maxExtraBytes;
+      const why = [
+        slow ? `> ${targets.maxXPlain}×` : '',
+        heavy ? (bytes === undefined ? 'bytes n/a' : `> ${targets.maxExtraBytes} B`) : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
+      return { ratio, bytes, met: !slow && !heavy, why };
+    };
     const lines = [...rows].map(([name, runs]) => {
       const extra = runs.flatMap((row) => (row.extraBytes === undefined ? [] : [row.extraBytes]));
       const apart =
         peers !== undefined && peers[0][phase].some((row) => row.name === name && name !== PLAIN) ? ' †' : '';
+      const v = rowVerdict(name, runs);
       return [
         name + apart,
         column(runs, (row) => row.ns, 1),
         column(runs, (row) => row.xPlain, 2),
         extra.length ? spread(extra, 0) : 'n/a',
+        v === undefined ? '' : v.met ? 'met' : `**missed** (${v.why})`,
       ];
     });
     out.push(
@@ -157,14 +181,33 @@ function reportSuccess(core: SuccessResult[], peers: SuccessResult[] | undefined
         ? '**Async context off** (no `getRetryContext()` in the process: the default):'
         : '**Async context on** (AsyncLocalStorage in use in the process, e.g. OpenTelemetry):',
       '',
-      table(['method', 'ns/op', '× plain', 'extra bytes/call'], lines),
+      table(
+        [
+          'method',
+          'ns/op',
+          '× plain',
+          'extra bytes/call',
+          `≤ ${targets.maxXPlain.toFixed(1)}× and ≤ ${targets.maxExtraBytes} extra B`,
+        ],
+        lines,
+      ),
       '',
     );
     if (phase === 'off') {
       const ours = rows.get(OURS)!;
       const ratio = median(ours.map((row) => row.xPlain));
       verdict('1. success path ≤ 2× a plain async call', `${ratio.toFixed(2)}× (median of rounds)`, ratio <= 2);
-      const peerNames = [...rows.keys()].filter((name) => name !== OURS && name !== PLAIN);
+      for (const [name, runs] of rows) {
+        const v = rowVerdict(name, runs);
+        if (v === undefined) continue;
+        verdict(
+          `1. ${name.replace(/^llm-resilience /, '')}: ≤ ${targets.maxXPlain}× plain, ≤ ${targets.maxExtraBytes} extra B/call`,
+          `${v.ratio.toFixed(2)}×, ${v.bytes === undefined ? 'n/a' : v.bytes.toFixed(0)} B`,
+          v.met,
+        );
+      }
+      // The peers: every row that is neither the plain method nor one of llm-resilience's.
+      const peerNames = [...rows].filter(([name, runs]) => name !== PLAIN && !isOurs(runs, name)).map(([name]) => name);
       // Compared by × plain: the peers in the other group had their own plain reference.
       const oursRatio = median(ours.map((row) => row.xPlain));
       const slower = peerNames.filter((peer) => median(rows.get(peer)!.map((row) => row.xPlain)) <= oursRatio);
