@@ -103,7 +103,14 @@ export function waitWithin<T>(
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   };
-  return start(controller.signal).then(
+  let waiting: Promise<T>;
+  try {
+    waiting = start(controller.signal);
+  } catch (error) {
+    done();
+    return Promise.reject(error as Error);
+  }
+  return waiting.then(
     (value) => {
       done();
       return value;
