@@ -24,12 +24,6 @@ export interface ResolvedRetryConfig {
   readonly bulkhead?: Readonly<BulkheadSettings> | false;
 }
 
-/**
- * @deprecated What `RetryPolicy.sourcesFor` returns: now the call's resolved configuration
- * itself (cached), no longer its unresolved sources.
- */
-export type ConfigSources = ResolvedRetryConfig;
-
 /** One layer of a call's configuration, as a validated set of fields plus where it comes from. */
 export interface ConfigLayer {
   /**

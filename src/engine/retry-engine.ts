@@ -1,6 +1,6 @@
 import { unitRandom } from '../internal/unit-random';
 import { configuredLogger, configuredRandom } from '../config/resilience-settings';
-import { ConfigSources, ResolvedRetryConfig } from '../config/resolve-config';
+import type { ResolvedRetryConfig } from '../config/resolve-config';
 import { isRetryConfig } from '../config/retry-config';
 import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
 import { isAsyncIterable, isThenable } from '../internal/is-thenable';
@@ -32,7 +32,7 @@ import {
 import { followSignal } from '../internal/signal-fanout';
 import { abortableSleep } from '../policies/pacing/sleep';
 import { isWaitRefusal, refuseWait, WaitBounds, WaitKind, WaitRefusal } from '../strategies/bounded-wait';
-import { upstreamFor } from './upstream';
+import { MAX_COOLDOWN_MS, upstreamFor } from './upstream';
 // Mirrors what other replicas share into the per-key state (subscribes on configure).
 import './shared-state-mirror';
 import { UpstreamSession } from './upstream-session';
@@ -124,12 +124,8 @@ export function executeStreamWithRetry(
 
 const NO_ERROR: unique symbol = Symbol('no error');
 
-/** The longest cooldown a Retry-After may set on a key (a day): beyond it the header is not believed. */
-export const MAX_COOLDOWN_MS = 86_400_000;
-
 /** What a call waited for, in the log line of a wait cut at its deadline. */
 const WAITED_FOR: Record<WaitKind, string> = {
-  backoff: 'its next attempt',
   cooldown: "the upstream's cooldown",
   pacing: 'its pacing slot',
   cold_start: 'the first attempt of a cold key',
@@ -155,12 +151,13 @@ interface AttemptGuard {
 }
 
 class RetryCall {
-  private readonly sources: ConfigSources;
+  /** The call's configuration, resolved and checked by the policy (cached per method and config). */
+  private readonly resolved: ResolvedRetryConfig;
   private readonly tracer: Tracer | undefined;
   private readonly attemptTimeoutMs: number | undefined;
   private readonly totalTimeoutMs: number | undefined;
   private deadlineMs: number | undefined;
-  private resolved: ResolvedRetryConfig | undefined;
+  private warnedConfig = false;
   private lastError: unknown = NO_ERROR;
   private previousDelayMs: number | undefined;
   private labelText: string | undefined;
@@ -179,10 +176,10 @@ class RetryCall {
     private readonly args: unknown[],
     readonly signal: AbortSignal | undefined,
   ) {
-    this.sources = policy.sourcesFor(thisArg, args);
+    this.resolved = policy.resolvedConfigFor(thisArg, args);
     this.tracer = policy.currentTracer(thisArg);
-    this.attemptTimeoutMs = this.sources.attemptTimeoutMs;
-    this.totalTimeoutMs = this.sources.totalTimeoutMs;
+    this.attemptTimeoutMs = this.resolved.attemptTimeoutMs;
+    this.totalTimeoutMs = this.resolved.totalTimeoutMs;
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
     const instrumentation = activeInstrumentation();
     if (instrumentation !== undefined) {
@@ -357,10 +354,9 @@ class RetryCall {
   }
 
   private config(): ResolvedRetryConfig {
-    if (this.resolved === undefined) {
+    if (!this.warnedConfig) {
+      this.warnedConfig = true;
       warnIfIgnoredInstanceConfig(this.thisArg, this.label(), this.logger());
-      // Resolved and checked by the policy before the first attempt (cached per method and config).
-      this.resolved = this.sources;
     }
     return this.resolved;
   }

@@ -157,7 +157,7 @@ export class RetryPolicy implements AttemptOwner {
    * @throws RetryConfigError when the instance's or the call's config conflicts with the
    * other layers, or the named config is missing.
    */
-  sourcesFor(thisArg: unknown, args: unknown[]): ResolvedRetryConfig {
+  resolvedConfigFor(thisArg: unknown, args: unknown[]): ResolvedRetryConfig {
     return this.resolutionFor(thisArg, args).config;
   }
 
@@ -192,7 +192,7 @@ export class RetryPolicy implements AttemptOwner {
    * timers, breaker, bulkhead or custom budget, and a key that does not depend on the
    * arguments), or undefined when it cannot. Decided without allocating: the configuration
    * is resolved once per settings change and per instance config, the upstream cached per class.
-   * @throws RetryConfigError as `sourcesFor` does: before the first attempt.
+   * @throws RetryConfigError as `resolvedConfigFor` does: before the first attempt.
    */
   leanUpstream(thisArg: unknown): Upstream | undefined {
     if (this.version !== settingsVersion()) this.refresh(thisArg);

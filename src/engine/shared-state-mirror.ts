@@ -8,7 +8,7 @@ import { logCircuitTransition } from '../observability/retry-log';
 import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../policies/breaker/circuit-breaker-options';
 import type { SharedStateEvent, SharedStateStore } from './shared-state';
-import { Upstream, upstreamFor } from './upstream';
+import { MAX_COOLDOWN_MS, Upstream, upstreamFor } from './upstream';
 
 /*
  * What other replicas share (through a state store) is mirrored into the in-process state,
@@ -73,8 +73,6 @@ export function bindStateStore(key: string, store: SharedStateStore): void {
  * (a flood of poisoned events must not flood the log either).
  */
 
-/** A shared cooldown ending further ahead than this is ignored (a Retry-After is never that long). */
-const MAX_COOLDOWN_AHEAD_MS = 24 * 60 * 60_000;
 /** A shared replica count above this is ignored. */
 const MAX_REPLICAS = 10_000;
 /** The longest key quoted in a warning (the rest is cut). */
@@ -124,7 +122,7 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
           return;
         }
         const aheadMs = untilMs - Date.now();
-        if (aheadMs > MAX_COOLDOWN_AHEAD_MS) {
+        if (aheadMs > MAX_COOLDOWN_MS) {
           const message = `ignored a shared cooldown for key ${key} ending ${duration(aheadMs)} from now (more than 24 h ahead)`;
           warn('cooldown-too-far', message, untilMs);
           return;

@@ -322,6 +322,12 @@ export class Upstream {
   }
 }
 
+/**
+ * The longest cooldown a key takes (a day): a Retry-After, or a cooldown heard from another
+ * replica, asking for more is not believed.
+ */
+export const MAX_COOLDOWN_MS = 86_400_000;
+
 /** The longest an attempt waits for the first attempt of a cold key (see `Upstream.mustWaitForColdStart`). */
 export const COLD_START_MAX_WAIT_MS = 1000;
 

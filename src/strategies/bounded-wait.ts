@@ -1,5 +1,4 @@
 import { abortReason } from '../internal/abort-reason';
-import { abortableSleep } from '../policies/pacing/sleep';
 
 /*
  * The one rule every wait of a call obeys, before or between its attempts (backoff,
@@ -15,7 +14,7 @@ import { abortableSleep } from '../policies/pacing/sleep';
  */
 
 /** The waits of a call, by what they wait for. */
-export type WaitKind = 'backoff' | 'cooldown' | 'pacing' | 'cold_start' | 'bulkhead' | 'probe';
+export type WaitKind = 'cooldown' | 'pacing' | 'cold_start' | 'bulkhead' | 'probe';
 
 /** The bounds of every wait of one call. */
 export interface WaitBounds {
@@ -65,18 +64,6 @@ export function refuseWait(
     return new WaitRefusal(kind, 'deadline', waitMs);
   }
   return undefined;
-}
-
-/** Waits `waitMs` (known length) within the bounds: refused at once, or ended by the caller's abort. */
-export function sleepWithin(
-  kind: WaitKind,
-  waitMs: number,
-  bounds: WaitBounds,
-  upstreamDictated: boolean,
-): Promise<void> {
-  const refusal = refuseWait(kind, waitMs, bounds, upstreamDictated);
-  if (refusal !== undefined) return Promise.reject(refusal);
-  return abortableSleep(waitMs, bounds.signal);
 }
 
 /**
