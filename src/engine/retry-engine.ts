@@ -69,13 +69,7 @@ export function executeLean(
   const upstream = signal === undefined ? policy.leanUpstream(thisArg) : undefined;
   // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
   // caller of the key) may make even a first attempt wait or fail fast: not lean.
-  if (
-    upstream !== undefined &&
-    upstream.limiter === undefined &&
-    upstream.cooldownUntil === 0 &&
-    !upstream.hasBreaker &&
-    !upstream.isCold()
-  ) {
+  if (upstream !== undefined && upstream.mayRunBare()) {
     // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
     const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
     if (!isThenable(result)) return result;

@@ -74,6 +74,8 @@ interface Resolution {
 /** WeakMap key standing for "this layer is absent". */
 const ABSENT = Object.freeze({});
 const NO_ARGS: unknown[] = [];
+/** `leanOwner` before any decision (no class is this object). */
+const NOT_DECIDED = Object.freeze({});
 
 /**
  * What the engine knows about one decorated method (or pipeline); built once, when the class
@@ -113,7 +115,10 @@ export class RetryPolicy implements AttemptOwner {
    * an OpenTelemetry SDK registered after the class was defined must still be seen.
    */
   private supervisedByDefault: boolean | undefined;
-  private leanUpstreamCache: { upstream: Upstream; owner: unknown } | undefined;
+  /** The last lean decision (`leanUpstream`) and what it was made for. */
+  private leanOwner: unknown = NOT_DECIDED;
+  private leanConfig: unknown;
+  private leanHit: Upstream | undefined;
 
   constructor(spec: RetryPolicySpec) {
     this.label = spec.label;
@@ -195,19 +200,29 @@ export class RetryPolicy implements AttemptOwner {
    * @throws RetryConfigError as `resolvedConfigFor` does: before the first attempt.
    */
   leanUpstream(thisArg: unknown): Upstream | undefined {
+    // The decision depends on the class (its label and key), the instance's `retryConfig` and
+    // the settings: remembered for the last (class, config, settings) seen, so that calls on
+    // the instances of one class decide with three reads.
+    const owner = ownerOf(thisArg);
+    const config = owner === undefined ? undefined : (thisArg as { retryConfig?: unknown }).retryConfig;
+    if (owner === this.leanOwner && config === this.leanConfig && this.version === settingsVersion()) {
+      return this.leanHit;
+    }
+    const upstream = this.decideLean(thisArg);
+    this.leanOwner = owner;
+    this.leanConfig = config;
+    this.leanHit = upstream;
+    return upstream;
+  }
+
+  private decideLean(thisArg: unknown): Upstream | undefined {
     if (this.version !== settingsVersion()) this.refresh(thisArg);
     if ((this.supervisedByDefault ??= this.alwaysSupervised())) return undefined;
     // Not supervised by default: `config` is not a function, so there is no per-call config.
     const instance = instanceConfigOf(thisArg);
     const resolution =
       instance === undefined ? this.staticResolution! : this.cachedResolution(undefined, instance, thisArg);
-    if (!resolution.lean) return undefined;
-    const owner = typeof this.key === 'string' ? this : ownerOf(thisArg);
-    const cached = this.leanUpstreamCache;
-    if (cached !== undefined && cached.owner === owner) return cached.upstream;
-    const upstream = upstreamFor(this.keyFor(thisArg, NO_ARGS));
-    this.leanUpstreamCache = { upstream, owner };
-    return upstream;
+    return resolution.lean ? upstreamFor(this.keyFor(thisArg, NO_ARGS)) : undefined;
   }
 
   private resolutionFor(thisArg: unknown, args: unknown[]): Resolution {
@@ -273,7 +288,8 @@ export class RetryPolicy implements AttemptOwner {
     this.resolutions = new WeakMap();
     this.lastCallConfig = this.lastInstance = this.lastResolution = undefined;
     // resetResilience() forgets every upstream: so does this cache.
-    this.leanUpstreamCache = undefined;
+    this.leanOwner = NOT_DECIDED;
+    this.leanHit = undefined;
     this.supervisedByDefault = undefined;
     this.version = version;
   }

@@ -111,6 +111,19 @@ export class Upstream {
     return this.breakerState === undefined ? undefined : { breaker: this.breakerState, conflict: false };
   }
 
+  /**
+   * True when a first attempt on the key may run bare (the lean path): no pacing, no
+   * cooldown, no breaker (created by any caller of the key), no cold start to wait out.
+   */
+  mayRunBare(): boolean {
+    return (
+      this.limiter === undefined &&
+      this.cooldownUntil === 0 &&
+      this.breakerState === undefined &&
+      (this.warm || !this.isCold())
+    );
+  }
+
   /** True when some caller created a breaker for the key. */
   get hasBreaker(): boolean {
     return this.breakerState !== undefined;
