@@ -115,7 +115,7 @@ export class RetryPolicy implements AttemptOwner {
    * an OpenTelemetry SDK registered after the class was defined must still be seen.
    */
   private supervisedByDefault: boolean | undefined;
-  /** The last lean decision (`leanUpstream`) and what it was made for. */
+  /** The last lean decision (`leanUpstream`) and the instance and config it was made for. */
   private leanOwner: unknown = NOT_DECIDED;
   private leanConfig: unknown;
   private leanHit: Upstream | undefined;
@@ -200,16 +200,19 @@ export class RetryPolicy implements AttemptOwner {
    * @throws RetryConfigError as `resolvedConfigFor` does: before the first attempt.
    */
   leanUpstream(thisArg: unknown): Upstream | undefined {
-    // The decision depends on the class (its label and key), the instance's `retryConfig` and
-    // the settings: remembered for the last (class, config, settings) seen, so that calls on
-    // the instances of one class decide with three reads.
-    const owner = ownerOf(thisArg);
-    const config = owner === undefined ? undefined : (thisArg as { retryConfig?: unknown }).retryConfig;
-    if (owner === this.leanOwner && config === this.leanConfig && this.version === settingsVersion()) {
+    // The decision depends on the instance (its class: label and key), its `retryConfig` and
+    // the settings: remembered for the last (instance, config, settings) seen, so that repeated
+    // calls on one instance (a service, an agent) decide with one property read and two
+    // comparisons. The instance is compared by identity: with many decorated classes in a
+    // process, reading its class would be one more megamorphic load per call. (One instance
+    // per decorated method stays referenced until the next call: bounded.)
+    const config =
+      thisArg === null || thisArg === undefined ? undefined : (thisArg as { retryConfig?: unknown }).retryConfig;
+    if (thisArg === this.leanOwner && config === this.leanConfig && this.version === settingsVersion()) {
       return this.leanHit;
     }
     const upstream = this.decideLean(thisArg);
-    this.leanOwner = owner;
+    this.leanOwner = thisArg;
     this.leanConfig = config;
     this.leanHit = upstream;
     return upstream;
@@ -339,12 +342,6 @@ export class RetryPolicy implements AttemptOwner {
     if (config === undefined || isRetryConfig(config)) return config;
     throw new TypeError(`${this.label(thisArg)}: the config option's function must return a RetryConfig or undefined`);
   }
-}
-
-/** What a lean call's label depends on: its class (the constructor, or the class itself). */
-function ownerOf(thisArg: unknown): unknown {
-  if (typeof thisArg === 'function') return thisArg;
-  return thisArg === null || thisArg === undefined ? undefined : (thisArg as object).constructor;
 }
 
 export function instanceConfigOf(thisArg: unknown): RetryConfig | undefined {
