@@ -17,14 +17,14 @@ export {
   shouldRetryOpenAIError,
   shouldRetryAzureError,
   shouldRetryNetworkError,
-} from './policies/classification/classify-error';
-export type { FailureKind, ErrorClassification } from './policies/classification/failure-kind';
+} from './classification/classify-error';
+export type { FailureKind, ErrorClassification } from './classification/failure-kind';
 
 export { Retry } from './decorators/retry';
 export { RetryOpenAI } from './decorators/retry-openai';
 export { RetryAzure } from './decorators/retry-azure';
 export { RetryNetwork } from './decorators/retry-network';
-export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator } from './decorators/retry-options';
+export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator } from './pipeline/retry-options';
 // The same engine without decorators: execute(fn) and stream(fn) under one retry policy.
 export { createResiliencePipeline } from './pipeline/create-resilience-pipeline';
 export type { ResiliencePipeline, ResiliencePipelineOptions } from './pipeline/create-resilience-pipeline';
@@ -38,7 +38,7 @@ export type {
   SharedCircuitOutcome,
   SharedStateEvent,
   SharedStateStore,
-} from './engine/shared-state';
+} from './ports/shared-state-store';
 export {
   RetryTimeoutError,
   AttemptTimeoutError,

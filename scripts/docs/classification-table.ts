@@ -25,7 +25,7 @@ import {
   PROVIDER_CODE_RULES,
   STATUS_RULES,
   type ErrorClassification,
-} from '../../src/policies/classification';
+} from '../../src/classification';
 import { code, generatedBanner, table } from './markdown';
 
 /** A fixed clock, so that an HTTP-date Retry-After renders the same wait on every run. */
@@ -355,9 +355,7 @@ export function renderClassification(): string {
     '`@RetryNetwork`',
   ];
   return [
-    generatedBanner(
-      "src/policies/classification and src/adapters by classifying errors built with the providers' classes",
-    ),
+    generatedBanner("src/classification by classifying errors built with the providers' classes"),
     '',
     '# Error classification',
     '',

@@ -5,12 +5,11 @@
 import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
 import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
 
-/**
- * How a backoff is randomised: `'full'` draws uniformly in [0, backoff], `'equal'` keeps half
- * and draws the other half, `'decorrelated'` draws in [baseDelayMs, 3 * previous delay], `'none'`
- * uses the exponential backoff as is.
- */
-export type JitterMode = 'full' | 'equal' | 'decorrelated' | 'none';
+import { JITTER_MODES, type JitterMode } from '../policies/backoff/compute-backoff-delay';
+
+// The jitter modes live with the backoff (policies sit below config); named here with the other defaults.
+export { JITTER_MODES };
+export type { JitterMode };
 
 /**
  * The `bulkhead` option as a user writes it.
@@ -29,9 +28,6 @@ export interface BulkheadSettings {
    */
   queueLimit?: number;
 }
-
-/** Every `JitterMode`, in the order the docs list them. */
-export const JITTER_MODES: readonly JitterMode[] = ['full', 'equal', 'decorrelated', 'none'];
 
 /**
  * Built-in values of every `RetryConfig` field: the last layer, below decorator options,
@@ -112,9 +108,8 @@ export const RETRY_ENV_VARS = Object.freeze({
   bulkhead: 'LLM_RETRY_BULKHEAD',
 });
 
-/** Level of the library's own default winston logger, overridable by this variable. */
-export const LOG_LEVEL_ENV_VAR = 'LLM_RESILIENCE_LOG_LEVEL';
-export const DEFAULT_LOG_LEVEL = 'warn';
+// The default logger's level and its variable live with the logger (observability sits below config).
+export { DEFAULT_LOG_LEVEL, LOG_LEVEL_ENV_VAR } from '../observability/default-logger';
 
 /** Azure OpenAI API version used when an AgentConfig names none (the latest GA data-plane version). */
 export const DEFAULT_AZURE_API_VERSION = '2024-10-21';

@@ -1,7 +1,7 @@
 import type { ResilienceLogger } from '../observability/default-logger';
 import { createDefaultLogger } from '../observability/default-logger';
 import { isTracer, Tracer } from '../observability/tracer';
-import { isSharedStateStore, SharedStateStore } from '../engine/shared-state';
+import { isSharedStateStore, SharedStateStore } from '../ports/shared-state-store';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { explicitFields, RetryConfig, RetryConfigFields } from './retry-config';
 

@@ -1,12 +1,8 @@
-const BRAND = Symbol.for('llm-resilience.RetryConfigError');
+import type { RetryConfigIssue } from '../internal/option-checks';
 
-/** One violated rule of a configuration. */
-export interface RetryConfigIssue {
-  /** The field (or environment variable, or `Class.method: field`) that broke a rule. */
-  field: string;
-  /** The whole sentence, naming the field and the rule. */
-  message: string;
-}
+export type { RetryConfigIssue } from '../internal/option-checks';
+
+const BRAND = Symbol.for('llm-resilience.RetryConfigError');
 
 /**
  * Thrown for an invalid retry configuration. Lists every violated rule at once,

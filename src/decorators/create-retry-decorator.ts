@@ -5,7 +5,7 @@ import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { isAsyncGeneratorFunction } from '../internal/is-thenable';
 import { buildRetryPolicy } from '../pipeline/build-retry-policy';
 import { failedStream, isAsyncFunction } from '../pipeline/call-shapes';
-import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from './retry-options';
+import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 import type { AnyFunction } from '../internal/any-function';
 
 /**

@@ -1,6 +1,6 @@
-import { shouldRetryAzureError } from '../policies/classification/classify-error';
+import { shouldRetryAzureError } from '../classification/classify-error';
 import { createRetryDecorator } from './create-retry-decorator';
-import type { RetryMethodDecorator, RetryOptions } from './retry-options';
+import type { RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 
 /**
  * Retries what `@RetryOpenAI` retries (the `AzureOpenAI` client throws the same errors),

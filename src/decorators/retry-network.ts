@@ -1,6 +1,6 @@
-import { shouldRetryNetworkError } from '../policies/classification/classify-error';
+import { shouldRetryNetworkError } from '../classification/classify-error';
 import { createRetryDecorator } from './create-retry-decorator';
-import type { RetryMethodDecorator, RetryOptions } from './retry-options';
+import type { RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 
 /**
  * Retries transient network failures of any client: everything `@RetryAzure` retries,

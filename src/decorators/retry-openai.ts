@@ -1,6 +1,6 @@
-import { shouldRetryOpenAIError } from '../policies/classification/classify-error';
+import { shouldRetryOpenAIError } from '../classification/classify-error';
 import { createRetryDecorator } from './create-retry-decorator';
-import type { RetryMethodDecorator, RetryOptions } from './retry-options';
+import type { RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 
 /**
  * Retries errors of the `openai` SDK that are worth retrying: 408, 409, 429 (not a

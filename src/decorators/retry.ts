@@ -1,5 +1,5 @@
 import { createRetryDecorator } from './create-retry-decorator';
-import type { GenericRetryOptions, RetryMethodDecorator } from './retry-options';
+import type { GenericRetryOptions, RetryMethodDecorator } from '../pipeline/retry-options';
 
 /**
  * Retries the decorated method when `shouldRetry(error)` says so.

@@ -19,8 +19,8 @@ import {
 } from '../observability/retry-log';
 import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
 import { describeBackoffFormula } from '../policies/backoff/compute-backoff-delay';
-import { classifyError } from '../policies/classification/classify-error';
-import type { ErrorClassification } from '../policies/classification/failure-kind';
+import { classifyError } from '../classification/classify-error';
+import type { ErrorClassification } from '../classification/failure-kind';
 import {
   AttemptTimeoutError,
   CircuitOpenError,
@@ -32,10 +32,10 @@ import {
 import { followSignal } from '../internal/signal-fanout';
 import { abortableSleep } from '../policies/pacing/sleep';
 import { isWaitRefusal, refuseWait, WaitBounds, WaitKind, WaitRefusal } from '../strategies/bounded-wait';
-import { MAX_COOLDOWN_MS, upstreamFor } from './upstream';
+import { MAX_COOLDOWN_MS, upstreamFor } from '../upstreams/per-key-state';
 // Mirrors what other replicas share into the per-key state (subscribes on configure).
-import './shared-state-mirror';
-import { UpstreamSession } from './upstream-session';
+import '../upstreams/replica-sync';
+import { UpstreamSession } from '../upstreams/call-session';
 import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { decideRetry } from './retry-decision';
 import { AttemptContext, runFirstAttempt, runInRetryContext } from './retry-context';

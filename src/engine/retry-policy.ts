@@ -21,7 +21,7 @@ import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { activeInstrumentation } from '../observability/instrumentation';
 import type { AttemptOwner } from './retry-context';
-import { Upstream, upstreamFor } from './upstream';
+import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 
 /** A config for the call: fixed, or chosen from the instance and the call's arguments. */
 // `instance: any`: the user's callbacks name their own class (`(agent: ChatAgent) => ...`), which

@@ -1,4 +1,10 @@
-import type { RetryConfigIssue } from '../config/retry-config-error';
+/** One violated rule of a configuration. */
+export interface RetryConfigIssue {
+  /** The field (or environment variable, or `Class.method: field`) that broke a rule. */
+  field: string;
+  /** The whole sentence, naming the field and the rule. */
+  message: string;
+}
 
 // Small checks shared by every options validator: RetryConfig, AgentConfig and the nested
 // policy options (`circuitBreaker`, `retryBudget`).

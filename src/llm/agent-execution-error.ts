@@ -1,4 +1,4 @@
-import type { FailureKind } from '../policies/classification/failure-kind';
+import type { FailureKind } from '../classification/failure-kind';
 
 const BRAND = Symbol.for('llm-resilience.AgentExecutionError');
 

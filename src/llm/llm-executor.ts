@@ -4,7 +4,7 @@ import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
-import { shouldRetryNetworkError } from '../policies/classification/classify-error';
+import { shouldRetryNetworkError } from '../classification/classify-error';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { checkJsonSchema, JsonSchema } from './json-schema-check';
 import { isSchemaValidationError, SchemaValidationError, StreamInterruptedError } from './llm-errors';

@@ -7,8 +7,8 @@ import { RetryOpenAI } from '../decorators/retry-openai';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { AgentConfig, AgentConfigInput } from './agent-config';
-import { upstreamFor } from '../engine/upstream';
-import { classifyError } from '../policies/classification/classify-error';
+import { upstreamFor } from '../upstreams/per-key-state';
+import { classifyError } from '../classification/classify-error';
 import { TokenProviderError } from './llm-errors';
 import { LLMProvider } from './llm-provider';
 

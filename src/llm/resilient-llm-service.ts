@@ -9,12 +9,12 @@ import {
 } from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
-import { bindStateStore } from '../engine/shared-state-mirror';
-import { isSharedStateStore, type SharedStateStore } from '../engine/shared-state';
+import { bindStateStore } from '../upstreams/replica-sync';
+import { isSharedStateStore, type SharedStateStore } from '../ports/shared-state-store';
 import type { ResilienceLogger } from '../observability/default-logger';
 import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
-import { classifyError } from '../policies/classification/classify-error';
-import type { FailureKind } from '../policies/classification/failure-kind';
+import { classifyError } from '../classification/classify-error';
+import type { FailureKind } from '../classification/failure-kind';
 import { explicitFields, RetryConfig } from '../config/retry-config';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { AgentExecutionError } from './agent-execution-error';

@@ -1,4 +1,4 @@
-import type { FailureKind } from '../policies/classification/failure-kind';
+import type { FailureKind } from '../classification/failure-kind';
 
 /**
  * What end users are told when an LLM call fails for good, by kind of failure. Safe by

@@ -6,8 +6,11 @@
  * the application's stdout (often a data stream or a CLI's output) stays clean.
  */
 import winston from 'winston';
-import { DEFAULT_LOG_LEVEL, LOG_LEVEL_ENV_VAR } from '../config/defaults';
 import { redactSecrets } from './redact-secrets';
+
+/** Level of the library's own default winston logger, overridable by this variable. */
+export const LOG_LEVEL_ENV_VAR = 'LLM_RESILIENCE_LOG_LEVEL';
+export const DEFAULT_LOG_LEVEL = 'warn';
 
 export const LIBRARY_NAME = 'llm-resilience';
 

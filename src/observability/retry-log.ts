@@ -1,4 +1,4 @@
-import type { ErrorClassification } from '../policies/classification/failure-kind';
+import type { ErrorClassification } from '../classification/failure-kind';
 import type { ResilienceLogger } from './default-logger';
 import { redactText } from './redact-secrets';
 

@@ -1,4 +1,4 @@
-import type { RetryOptions } from '../decorators/retry-options';
+import type { RetryOptions } from './retry-options';
 import { executeLean, executeStreamWithRetry, executeWithRetry } from '../engine/retry-engine';
 import type { RetryPolicy } from '../engine/retry-policy';
 import { currentRetryContext, type RetryContext } from '../engine/retry-context';
@@ -7,7 +7,7 @@ import {
   shouldRetryAzureError,
   shouldRetryNetworkError,
   shouldRetryOpenAIError,
-} from '../policies/classification/classify-error';
+} from '../classification/classify-error';
 import { buildRetryPolicy } from './build-retry-policy';
 import { failedStream } from './call-shapes';
 

@@ -3,7 +3,7 @@
 // cripple this replica. Real redis-server, real ioredis; this process is the replica.
 import { Redis } from 'ioredis';
 import { configureResilience, isCircuitOpenError, resetResilience, RetryOpenAI } from '../../src';
-import { upstreamFor } from '../../src/engine/upstream';
+import { upstreamFor } from '../../src/upstreams/per-key-state';
 import { createRedisStateStore, type RedisStateStore } from '../../src/integrations/redis';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';

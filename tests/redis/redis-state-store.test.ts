@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import net from 'node:net';
 import vm from 'node:vm';
 import { configureResilience, resetResilience } from '../../src';
-import type { SharedStateEvent } from '../../src/engine/shared-state';
+import type { SharedStateEvent } from '../../src/ports/shared-state-store';
 import { createRedisStateStore, type RedisStateStore, type RedisStateStoreOptions } from '../../src/integrations/redis';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';

@@ -3,8 +3,8 @@
 import { Redis } from 'ioredis';
 import { RateLimitError } from 'openai';
 import { configureResilience, resetResilience, RetryOpenAI } from '../../src';
-import type { SharedStateEvent } from '../../src/engine/shared-state';
-import { upstreamFor } from '../../src/engine/upstream';
+import type { SharedStateEvent } from '../../src/ports/shared-state-store';
+import { upstreamFor } from '../../src/upstreams/per-key-state';
 import { createRedisStateStore, type RedisStateStore } from '../../src/integrations/redis';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';

@@ -4,8 +4,8 @@
 import { Redis } from 'ioredis';
 import { InternalServerError } from 'openai';
 import { configureResilience, isCircuitOpenError, resetResilience, RetryOpenAI } from '../../src';
-import type { SharedCircuitOptions, SharedStateEvent } from '../../src/engine/shared-state';
-import { upstreamFor } from '../../src/engine/upstream';
+import type { SharedCircuitOptions, SharedStateEvent } from '../../src/ports/shared-state-store';
+import { upstreamFor } from '../../src/upstreams/per-key-state';
 import { createRedisStateStore, type RedisStateStore } from '../../src/integrations/redis';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';

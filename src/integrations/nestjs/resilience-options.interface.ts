@@ -1,4 +1,4 @@
-import type { SharedStateStore } from '../../engine/shared-state';
+import type { SharedStateStore } from '../../ports/shared-state-store';
 import type { RetryConfig, RetryConfigFields } from '../../config/retry-config';
 import type { AgentConfig, AgentConfigInput } from '../../llm/agent-config';
 import type { ResilienceLogger } from '../../observability/default-logger';

@@ -1,4 +1,4 @@
-import { isSharedStateStore, SharedStateStore } from '../../engine/shared-state';
+import { isSharedStateStore, SharedStateStore } from '../../ports/shared-state-store';
 import { checkLogger, checkTracer } from '../../config/resilience-settings';
 import { RetryConfig } from '../../config/retry-config';
 import { isRetryConfigError, RetryConfigIssue } from '../../config/retry-config-error';

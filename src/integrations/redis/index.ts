@@ -11,4 +11,4 @@ export type {
   SharedCircuitOutcome,
   SharedStateEvent,
   SharedStateStore,
-} from '../../engine/shared-state';
+} from '../../ports/shared-state-store';

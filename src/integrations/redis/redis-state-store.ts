@@ -9,7 +9,7 @@ import type {
   SharedCircuitOutcome,
   SharedStateEvent,
   SharedStateStore,
-} from '../../engine/shared-state';
+} from '../../ports/shared-state-store';
 import type { ResilienceLogger } from '../../observability/default-logger';
 import { KeyLayout, keyLayout, type StateKind } from './key-layout';
 import {

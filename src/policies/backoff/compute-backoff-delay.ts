@@ -1,8 +1,25 @@
 import { unitRandom } from '../../internal/unit-random';
-import type { RetryConfigFields } from '../../config/retry-config';
+/**
+ * How a backoff is randomised: `'full'` draws uniformly in [0, backoff], `'equal'` keeps half
+ * and draws the other half, `'decorrelated'` draws in [baseDelayMs, 3 * previous delay], `'none'`
+ * uses the exponential backoff as is.
+ */
+export type JitterMode = 'full' | 'equal' | 'decorrelated' | 'none';
+
+/** Every `JitterMode`, in the order the docs list them. */
+export const JITTER_MODES: readonly JitterMode[] = ['full', 'equal', 'decorrelated', 'none'];
 
 /** The `RetryConfig` fields the backoff depends on: what `computeBackoffDelay` needs. */
-export type BackoffSettings = Pick<RetryConfigFields, 'baseDelayMs' | 'maxDelayMs' | 'exponentialBase' | 'jitter'>;
+export interface BackoffSettings {
+  /** The first backoff in ms, before jitter. */
+  baseDelayMs: number;
+  /** Cap of every backoff in ms. */
+  maxDelayMs: number;
+  /** Growth of the backoff per attempt. */
+  exponentialBase: number;
+  /** How the backoff is randomised. */
+  jitter: JitterMode;
+}
 
 /**
  * The delay before the next attempt, after attempt number `attempt` (1-based) failed.

@@ -1,4 +1,4 @@
-import type { RetryConfigIssue } from '../../config/retry-config-error';
+import type { RetryConfigIssue } from '../../internal/option-checks';
 import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
 /**

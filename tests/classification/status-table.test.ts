@@ -1,5 +1,5 @@
-import { NODE_NETWORK_CODES, UNDICI_NETWORK_CODES } from '../../src/adapters/network/network-error-facts';
-import type { FailureKind } from '../../src/policies/classification';
+import { NODE_NETWORK_CODES, UNDICI_NETWORK_CODES } from '../../src/classification/adapters/network-error-facts';
+import type { FailureKind } from '../../src/classification';
 import {
   NETWORK_CODE_RULES,
   PROVIDER_CODE_RULES,
@@ -7,7 +7,7 @@ import {
   ruleForNetworkCode,
   ruleForProviderCode,
   ruleForStatus,
-} from '../../src/policies/classification/status-table';
+} from '../../src/classification/status-table';
 
 type Row = [status: number, kind: FailureKind | undefined, retryable: boolean | undefined];
 

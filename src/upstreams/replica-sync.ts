@@ -7,8 +7,8 @@ import {
 import { logCircuitTransition } from '../observability/retry-log';
 import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../policies/breaker/circuit-breaker-options';
-import type { SharedStateEvent, SharedStateStore } from './shared-state';
-import { MAX_COOLDOWN_MS, Upstream, upstreamFor } from './upstream';
+import type { SharedStateEvent, SharedStateStore } from '../ports/shared-state-store';
+import { MAX_COOLDOWN_MS, Upstream, upstreamFor } from './per-key-state';
 
 /*
  * What other replicas share (through a state store) is mirrored into the in-process state,

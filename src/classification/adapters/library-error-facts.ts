@@ -1,5 +1,5 @@
 import { BRANDS, hasBrand } from '../../internal/brands';
-import type { ErrorFacts } from '../../policies/classification/failure-kind';
+import type { ErrorFacts } from '../failure-kind';
 
 /**
  * The library's own errors: its timeouts are timeouts (so a call exhausted by them can

@@ -1,5 +1,5 @@
 import { configuredStateStore, onResilienceConfigure, onResilienceReset } from '../config/resilience-settings';
-import type { SharedStateStore } from './shared-state';
+import type { SharedStateStore } from '../ports/shared-state-store';
 import { setInstrumentationDetector } from '../observability/instrumentation';
 import { detectOpenTelemetry, registerCircuitStateSource } from '../observability/opentelemetry';
 import { CircuitBreaker } from '../policies/breaker/circuit-breaker';

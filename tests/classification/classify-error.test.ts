@@ -28,7 +28,7 @@ import {
   shouldRetryOpenAIError,
   type ErrorClassification,
   type FailureKind,
-} from '../../src/policies/classification';
+} from '../../src/classification';
 import {
   closedPortUrl,
   reply,

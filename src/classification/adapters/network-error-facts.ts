@@ -1,5 +1,5 @@
 import { causeChain, readProperty, readString } from '../../internal/error-shape';
-import type { ErrorFacts } from '../../policies/classification/failure-kind';
+import type { ErrorFacts } from '../failure-kind';
 
 /**
  * Recognises transport failures by shape: Node system errors, undici errors, `fetch` TypeErrors

@@ -1,9 +1,9 @@
-import { credentialErrorFacts, pipelineTimeoutFacts, restErrorFacts } from '../../adapters/azure/rest-error-facts';
-import { libraryErrorFacts } from '../../adapters/library/library-error-facts';
-import { fetchErrorFacts, nodeSystemErrorFacts } from '../../adapters/network/network-error-facts';
-import { openAIErrorFacts } from '../../adapters/openai/openai-error-facts';
-import { readHeader } from '../../internal/headers';
-import { parseRetryAfterMs } from '../backoff/retry-after';
+import { credentialErrorFacts, pipelineTimeoutFacts, restErrorFacts } from './adapters/azure-rest-error-facts';
+import { libraryErrorFacts } from './adapters/library-error-facts';
+import { fetchErrorFacts, nodeSystemErrorFacts } from './adapters/network-error-facts';
+import { openAIErrorFacts } from './adapters/openai-error-facts';
+import { readHeader } from '../internal/headers';
+import { parseRetryAfterMs } from '../policies/backoff/retry-after';
 import type { ErrorClassification, ErrorFacts, FailureKind } from './failure-kind';
 import { ruleForNetworkCode, ruleForProviderCode, ruleForStatus } from './status-table';
 

@@ -1,8 +1,8 @@
 import { readFirstHeader } from '../../internal/headers';
-import type { ErrorFacts } from '../../policies/classification/failure-kind';
-import { hasCredentialErrorInChain } from '../azure/rest-error-facts';
+import type { ErrorFacts } from '../failure-kind';
+import { hasCredentialErrorInChain } from './azure-rest-error-facts';
 import { constructorName, hasOwnProperty, readProperty, readString } from '../../internal/error-shape';
-import { findNetworkCode, hasTimeoutInChain } from '../network/network-error-facts';
+import { findNetworkCode, hasTimeoutInChain } from './network-error-facts';
 
 /**
  * Recognises errors of the `openai` SDK (also those of `AzureOpenAI`, which shares the classes)

@@ -1,7 +1,7 @@
 import { readFirstHeader } from '../../internal/headers';
-import type { ErrorFacts } from '../../policies/classification/failure-kind';
+import type { ErrorFacts } from '../failure-kind';
 import { causeChain, readProperty, readString } from '../../internal/error-shape';
-import { NODE_NETWORK_CODES, UNDICI_NETWORK_CODES } from '../network/network-error-facts';
+import { NODE_NETWORK_CODES, UNDICI_NETWORK_CODES } from './network-error-facts';
 
 /**
  * Recognises `@azure/core-rest-pipeline` `RestError`s and `@azure/identity` credential errors

@@ -5,9 +5,9 @@ import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-opti
 import type { Bulkhead } from '../policies/pacing/bulkhead';
 import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
 import type { RetryConfigFields } from '../config/retry-config';
-import type { CircuitProbeClaim } from './shared-state';
+import type { CircuitProbeClaim } from '../ports/shared-state-store';
 import { isWaitRefusal, refuseWait, untilAborted, waitWithin, type WaitBounds } from '../strategies/bounded-wait';
-import { shareBudget, type Upstream } from './upstream';
+import { shareBudget, type Upstream } from './per-key-state';
 
 /**
  * One call's dealings with its upstream's shared state: the circuit breaker's permit for

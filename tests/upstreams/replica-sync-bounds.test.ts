@@ -2,9 +2,9 @@
 // other replicas publish (through Redis, say) may be poisoned or buggy. A fake store stands in
 // for the real one; events are handed to `applySharedEvent` as the store's listener would.
 import { configureResilience, resetResilience } from '../../src';
-import { applySharedEvent, bindStateStore } from '../../src/engine/shared-state-mirror';
-import type { SharedStateEvent, SharedStateStore } from '../../src/engine/shared-state';
-import { upstreamFor } from '../../src/engine/upstream';
+import { applySharedEvent, bindStateStore } from '../../src/upstreams/replica-sync';
+import type { SharedStateEvent, SharedStateStore } from '../../src/ports/shared-state-store';
+import { upstreamFor } from '../../src/upstreams/per-key-state';
 import {
   type ResolvedCircuitBreakerOptions,
   validateCircuitBreakerOptions,
