@@ -5,24 +5,12 @@ import { isRetryConfig } from '../config/retry-config';
 import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
 import { isAsyncIterable, isThenable } from '../internal/is-thenable';
 import type { ResilienceLogger } from '../observability/default-logger';
-import {
-  errorTypeOf,
-  FailureFacts,
-  logDeadline,
-  logExhausted,
-  logNotAttempted,
-  logNotRetried,
-  logBudgetExhausted,
-  logCircuitTransition,
-  logRecovered,
-  logRetry,
-} from '../observability/retry-log';
-import { emitTraceEvent, TRACE_EVENTS, Tracer } from '../observability/tracer';
+import { CallEvents } from './call-events';
+import { AttemptGuard, FinalOutcome, guardAttempt } from './attempt-guard';
 import { describeBackoffFormula } from '../policies/backoff/compute-backoff-delay';
 import { classifyError } from '../classification/classify-error';
 import type { ErrorClassification } from '../classification/failure-kind';
 import {
-  AttemptTimeoutError,
   CircuitOpenError,
   isAttemptTimeoutError,
   RetryTimeoutError,
@@ -36,11 +24,10 @@ import { MAX_COOLDOWN_MS, upstreamFor } from '../upstreams/per-key-state';
 // Mirrors what other replicas share into the per-key state (subscribes on configure).
 import '../upstreams/replica-sync';
 import { UpstreamSession } from '../upstreams/call-session';
-import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
 import { decideRetry } from './retry-decision';
 import { AttemptContext, runFirstAttempt, runInRetryContext } from './retry-context';
 import { RetryPolicy } from './retry-policy';
-import { activeInstrumentation, CallInstrumentation } from '../observability/instrumentation';
+import { activeInstrumentation, type CallInstrumentation } from '../observability/instrumentation';
 import type { AnyFunction } from '../internal/any-function';
 
 type Method = AnyFunction;
@@ -131,23 +118,11 @@ function throttledReason(kind: WaitKind): UpstreamThrottledReason {
   return kind === 'pacing' || kind === 'cold_start' ? kind : 'cooldown';
 }
 
-/** Ends the call at once with `error`, whatever the retry policy says. */
-class FinalOutcome {
-  constructor(readonly error: unknown) {}
-}
-
-interface AttemptGuard {
-  /** Rejects with an AttemptTimeoutError (retryable) or a FinalOutcome; never resolves. */
-  readonly stopped: Promise<never>;
-  /** True once the guard stopped the attempt (which may still be running). */
-  readonly fired: boolean;
-  dispose(): void;
-}
-
 class RetryCall {
   /** The call's configuration, resolved and checked by the policy (cached per method and config). */
   private readonly resolved: ResolvedRetryConfig;
-  private readonly tracer: Tracer | undefined;
+  /** Where the call's reports go: tracer, logger, OpenTelemetry. */
+  private readonly events: CallEvents;
   private readonly attemptTimeoutMs: number | undefined;
   private readonly totalTimeoutMs: number | undefined;
   private deadlineMs: number | undefined;
@@ -156,9 +131,6 @@ class RetryCall {
   private previousDelayMs: number | undefined;
   private labelText: string | undefined;
   private upstreamSession: UpstreamSession | undefined;
-  /** The call's span and metrics, when an OpenTelemetry SDK is in use. */
-  private instrument: CallInstrumentation | undefined;
-  private attemptsMade = 0;
   /** The call's own signal, following the caller's (see signal-fanout); created when first needed. */
   private followed: { signal: AbortSignal; release(): void } | undefined;
   private bounds: WaitBounds | undefined;
@@ -171,14 +143,14 @@ class RetryCall {
     readonly signal: AbortSignal | undefined,
   ) {
     this.resolved = policy.resolvedConfigFor(thisArg, args);
-    this.tracer = policy.currentTracer(thisArg);
     this.attemptTimeoutMs = this.resolved.attemptTimeoutMs;
     this.totalTimeoutMs = this.resolved.totalTimeoutMs;
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
+    let instrument: CallInstrumentation | undefined;
     const instrumentation = activeInstrumentation();
     if (instrumentation !== undefined) {
       try {
-        this.instrument = instrumentation.startCall({
+        instrument = instrumentation.startCall({
           method: this.label(),
           key: policy.keyFor(thisArg, args),
           attributes: policy.spanAttributes?.(thisArg, args),
@@ -187,31 +159,12 @@ class RetryCall {
         // Instrumentation must never break a call.
       }
     }
-  }
-
-  /** Ends the call's span and records its outcome, once. */
-  private finish(failure?: { kind: string; errorType: string }): void {
-    const instrument = this.instrument;
-    if (instrument === undefined) return;
-    this.instrument = undefined;
-    const retried = this.attemptsMade > 1;
-    const outcome = failure
-      ? retried
-        ? 'failed_with_retry'
-        : 'failed_without_retry'
-      : retried
-        ? 'successful_with_retry'
-        : 'successful_without_retry';
-    try {
-      instrument.end(outcome, this.attemptsMade, failure);
-    } catch {
-      // Instrumentation must never break a call.
-    }
+    this.events = new CallEvents(this, policy.currentTracer(thisArg), instrument, this.totalTimeoutMs);
   }
 
   /** Ends the span of a call stopped by the caller or by a full bulkhead. */
   private finishStopped(error: unknown): void {
-    this.finish({ kind: this.signal?.aborted ? 'aborted' : classifyError(error).kind, errorType: errorTypeOf(error) });
+    this.events.stopped(this.signal?.aborted ? 'aborted' : classifyError(error).kind, error);
   }
 
   /** True when the first attempt may have to wait for a cooldown or be refused by the breaker. */
@@ -343,7 +296,7 @@ class RetryCall {
     }
   }
 
-  private label(): string {
+  label(): string {
     return (this.labelText ??= this.policy.label(this.thisArg));
   }
 
@@ -361,7 +314,7 @@ class RetryCall {
       const session = new UpstreamSession(
         upstreamFor(this.policy.keyFor(this.thisArg, this.args)),
         this.config(),
-        (transition) => this.reportTransition(transition),
+        (transition) => this.events.circuitTransition(this.session().key, transition),
       );
       // The first options given for a key win: say so (once per key) when a caller asks for others.
       if (session.breakerConflict && !session.upstream.reportedConflicts.has('circuitBreaker')) {
@@ -484,12 +437,7 @@ class RetryCall {
       error = new UpstreamThrottledError(label, throttledReason(refusal.kind), refusal.waitMs, bound);
       detail = error.message;
     }
-    const classification = classifyError(error);
-    this.finish({ kind: classification.kind, errorType: errorTypeOf(error) });
-    if (this.tracer) {
-      emitTraceEvent(this.tracer, TRACE_EVENTS.notRetryable, { attempt: made, kind: classification.kind, reason });
-    }
-    logNotAttempted(this.logger(), label, detail, { kind: classification.kind, reason, wait: refusal.kind });
+    this.events.notAttempted(made, error, classifyError(error), reason, detail, refusal.kind);
     return new FinalOutcome(error);
   }
 
@@ -498,7 +446,7 @@ class RetryCall {
    * `attempt` is the last attempt made (0 when none was); `running` says whether it is still
    * running (cut by the deadline: a failed attempt) or had already ended.
    */
-  private endAtDeadline(attempt: number, running = true): FinalOutcome {
+  endAtDeadline(attempt: number, running = true): FinalOutcome {
     const timeout = new RetryTimeoutError(this.label(), this.totalTimeoutMs!);
     this.attemptFailed(
       attempt,
@@ -510,105 +458,31 @@ class RetryCall {
     return new FinalOutcome(this.lastError === NO_ERROR ? timeout : this.lastError);
   }
 
-  private reportTransition(transition: CircuitTransition): void {
-    const key = this.session().key;
-    const logger = this.logger();
-    const event =
-      transition.to === 'open'
-        ? TRACE_EVENTS.circuitOpened
-        : transition.to === 'half_open'
-          ? TRACE_EVENTS.circuitHalfOpen
-          : TRACE_EVENTS.circuitClosed;
-    const details = transition.to === 'open' ? { key, failures: transition.failures } : { key };
-    if (this.tracer) emitTraceEvent(this.tracer, event, details);
-    logCircuitTransition(logger, key, transition);
-  }
-
-  private logger(): ResilienceLogger {
+  logger(): ResilienceLogger {
     return this.policy.currentLogger(this.thisArg) ?? configuredLogger();
   }
 
   startAttempt(attempt: number): AttemptContext {
-    this.attemptsMade = attempt;
-    this.instrument?.attempt(attempt);
     const ctx = new AttemptContext(attempt, this.policy, this.thisArg, this.args);
-    if (this.tracer) {
-      emitTraceEvent(this.tracer, TRACE_EVENTS.attemptStart, { attempt, max_attempts: this.maxAttempts() });
-    }
+    this.events.attemptStarted(attempt);
     return ctx;
   }
 
   succeeded(attempt: number, result: unknown): void {
     this.session().succeeded();
-    this.finish();
-    if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.success, { attempt, ...this.successDetails(result) });
-    if (attempt > 1) logRecovered(this.logger(), this.label(), attempt, this.maxAttempts());
-  }
-
-  private successDetails(result: unknown): Record<string, unknown> | undefined {
-    if (this.policy.successDetails === undefined) return undefined;
-    try {
-      return this.policy.successDetails(result);
-    } catch {
-      return undefined;
-    }
+    const details = this.policy.successDetails;
+    this.events.succeeded(attempt, details && (() => details(result)));
   }
 
   /**
-   * Watches one attempt: its own timeout (retryable), the call's deadline and the
-   * caller's signal (both final); without the timers when `withTimers` is false.
-   * Undefined when there is nothing to watch.
+   * Watches one attempt (see attempt-guard): its timeout (the call's, or a probe's), the
+   * call's deadline and the caller's signal; without the timers when `withTimers` is false.
    */
   private guard(ctx: AttemptContext, withTimers = true): AttemptGuard | undefined {
-    const signal = this.callSignal();
+    if (!withTimers) return guardAttempt(ctx, this, this.callSignal(), undefined, undefined);
     // A half-open probe with no attempt timeout of its own runs under the breaker's probeTimeoutMs.
-    const attemptTimeoutMs = withTimers ? (this.attemptTimeoutMs ?? this.upstreamSession?.probeTimeoutMs()) : undefined;
-    const deadlineMs = withTimers ? this.deadlineMs : undefined;
-    if (attemptTimeoutMs === undefined && deadlineMs === undefined && signal === undefined) return undefined;
-    let attemptTimer: ReturnType<typeof setTimeout> | undefined;
-    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-    let onAbort: (() => void) | undefined;
-    const guard = { stopped: undefined as unknown as Promise<never>, fired: false, dispose };
-    const stopped = new Promise<never>((_, settle) => {
-      const reject = (reason: unknown): void => {
-        guard.fired = true;
-        settle(reason);
-      };
-      if (signal) {
-        onAbort = () => {
-          reject(new FinalOutcome(signal.reason));
-          ctx.abort(signal.reason);
-        };
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      if (attemptTimeoutMs !== undefined) {
-        attemptTimer = setTimeout(() => {
-          const timeout = new AttemptTimeoutError(this.label(), attemptTimeoutMs);
-          reject(timeout);
-          ctx.abort(timeout);
-        }, attemptTimeoutMs);
-      }
-      if (deadlineMs !== undefined) {
-        deadlineTimer = setTimeout(
-          () => {
-            const outcome = this.endAtDeadline(ctx.attempt);
-            reject(outcome);
-            ctx.abort(outcome.error);
-          },
-          Math.max(0, deadlineMs - Date.now()),
-        );
-      }
-    });
-    // The race may end by the attempt settling first; an unobserved rejection is not an error here.
-    stopped.catch(() => undefined);
-    guard.stopped = stopped;
-    return guard;
-    function dispose(): void {
-      if (attemptTimer !== undefined) clearTimeout(attemptTimer);
-      if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
-      if (onAbort) signal!.removeEventListener('abort', onAbort);
-    }
+    const attemptTimeoutMs = this.attemptTimeoutMs ?? this.upstreamSession?.probeTimeoutMs();
+    return guardAttempt(ctx, this, this.callSignal(), attemptTimeoutMs, this.deadlineMs);
   }
 
   /** Decides what a failed attempt leads to: throws to give up, or sleeps before the next. */
@@ -639,22 +513,15 @@ class RetryCall {
     }
     const refused = session.payForRetry(classification.kind === 'timeout' ? 'timeout' : 'retry');
     if (refused !== undefined) {
-      if (refused.episodeStart) this.reportBudgetExhausted(session.key);
+      if (refused.episodeStart) this.events.budgetExhausted(session.key);
       this.attemptFailed(attempt, error, classification, 'retry_budget');
       throw error;
     }
-    const facts = this.facts(attempt, error, classification);
-    this.traceFailure(facts);
-    if (this.tracer) {
-      emitTraceEvent(this.tracer, TRACE_EVENTS.backoffDelay, {
-        attempt,
-        delay_seconds: decision.delayMs / 1000,
-        backoff_formula: describeBackoffFormula(attempt, config),
-        source: decision.source,
-      });
-    }
-    logRetry(this.logger(), facts, decision.delayMs);
-    this.instrument?.backoff(attempt, decision.delayMs, decision.source);
+    this.events.retrying(attempt, error, classification, {
+      delayMs: decision.delayMs,
+      source: decision.source,
+      formula: () => describeBackoffFormula(attempt, config),
+    });
     this.previousDelayMs = decision.backoffMs;
     // Within the bounds already: decideRetry keeps it before the deadline and under the cap.
     await abortableSleep(decision.delayMs, this.callSignal());
@@ -684,12 +551,6 @@ class RetryCall {
     }
   }
 
-  /** The key's retry budget is empty: said once per episode (until it can pay again). */
-  private reportBudgetExhausted(key: string): void {
-    if (this.tracer) emitTraceEvent(this.tracer, TRACE_EVENTS.retryBudgetExhausted, { key });
-    logBudgetExhausted(this.logger(), key);
-  }
-
   /** Reports a failure that ends the call: `notRetriedReason` unset means attempts ran out. */
   private attemptFailed(
     attempt: number,
@@ -699,30 +560,7 @@ class RetryCall {
     /** False when the call ends between attempts: no attempt of its own failed. */
     attemptRan = true,
   ): void {
-    const facts = this.facts(attempt, error, classification);
-    if (attemptRan) this.traceFailure(facts);
-    this.finish({ kind: classification.kind, errorType: facts.errorType });
-    const logger = this.logger();
-    if (notRetriedReason === undefined) {
-      if (this.tracer) {
-        emitTraceEvent(this.tracer, TRACE_EVENTS.maxRetriesExceeded, {
-          max_attempts: facts.maxAttempts,
-          final_error_type: facts.errorType,
-          kind: classification.kind,
-        });
-      }
-      logExhausted(logger, facts);
-      return;
-    }
-    if (this.tracer) {
-      emitTraceEvent(this.tracer, TRACE_EVENTS.notRetryable, {
-        attempt,
-        kind: classification.kind,
-        reason: notRetriedReason,
-      });
-    }
-    if (notRetriedReason === 'deadline') logDeadline(logger, facts, this.totalTimeoutMs ?? 0);
-    else logNotRetried(logger, facts, notRetriedReason);
+    this.events.ended(attempt, error, classification, notRetriedReason, attemptRan);
   }
 
   /** A synchronous method threw: rethrown as is (a synchronous caller cannot wait), reported once. */
@@ -733,27 +571,6 @@ class RetryCall {
   /** A stream failed after items reached the caller: not retried, reported once. */
   private streamBroke(attempt: number, error: unknown): void {
     this.attemptFailed(attempt, error, this.classify(error), 'stream_started');
-  }
-
-  private traceFailure(facts: FailureFacts): void {
-    if (!this.tracer) return;
-    const { kind, status } = facts.classification;
-    emitTraceEvent(this.tracer, TRACE_EVENTS.attemptFailed, {
-      attempt: facts.attempt,
-      error_type: facts.errorType,
-      kind,
-      ...(status === undefined ? {} : { status }),
-    });
-  }
-
-  private facts(attempt: number, error: unknown, classification: ErrorClassification): FailureFacts {
-    return {
-      method: this.label(),
-      attempt,
-      maxAttempts: this.maxAttempts(),
-      errorType: errorTypeOf(error),
-      classification,
-    };
   }
 
   /** The policy's predicate decides; the classifier names the failure for logs and events. */
