@@ -2,9 +2,9 @@ import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } 
 import type { RetryPolicy } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
-import { isAsyncGeneratorFunction } from '../internal/is-thenable';
+import { isAsyncFunction, isAsyncGeneratorFunction } from '../internal/is-thenable';
 import { buildRetryPolicy } from '../pipeline/build-retry-policy';
-import { failedStream, isAsyncFunction } from '../pipeline/call-shapes';
+import { failedStream } from '../pipeline/call-shapes';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 import type { AnyFunction } from '../internal/any-function';
 

@@ -19,3 +19,8 @@ const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).cons
 export function isAsyncGeneratorFunction(fn: unknown): boolean {
   return typeof fn === 'function' && fn instanceof AsyncGeneratorFunction;
 }
+
+/** True for an `async function` (also one from another realm), whose calls never throw synchronously. */
+export function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && Object.prototype.toString.call(fn) === '[object AsyncFunction]';
+}

@@ -1,8 +1,3 @@
-/** True for an `async function` (also one from another realm), whose calls never throw synchronously. */
-export function isAsyncFunction(fn: unknown): boolean {
-  return typeof fn === 'function' && Object.prototype.toString.call(fn) === '[object AsyncFunction]';
-}
-
 /**
  * An async generator that fails with `error` on its first `next()`: what a stream reports a
  * problem found before it could start (a configuration error), as a generator function would.
