@@ -7,13 +7,7 @@
  * against a loopback HTTP server, real timers. The table is in bounded-waits.test.ts.
  */
 import vm from 'node:vm';
-import {
-  isAttemptTimeoutError,
-  isCircuitOpenError,
-  isRetryTimeoutError,
-  type CircuitOpenError,
-  type RetryTimeoutError,
-} from '../../src';
+import { isAttemptTimeoutError, isCircuitOpenError, type CircuitOpenError } from '../../src';
 import { waitFor } from '../support/wait-for';
 import {
   AT_ONCE_MS,
@@ -21,7 +15,7 @@ import {
   chatAgent,
   expectSettledWithin,
   CUT_SLACK_MS,
-  endLines,
+  expectCutBeforeAttempt,
   expectNoRequestUntil,
   failure,
   gate,
@@ -33,28 +27,12 @@ import {
   useFreshResilience,
   useServers,
   type Agent,
-  type Outcome,
 } from './support';
 
 useFreshResilience();
 const serve = useServers();
 
 const BULKHEAD = { maxConcurrency: 1, queueLimit: 5 };
-
-/** A call whose wait of unknown length was cut at its deadline before any attempt: RetryTimeoutError, one warn, one trace. */
-async function expectCutBeforeAttempt(agent: Agent, outcome: Outcome<unknown>, totalTimeoutMs: number) {
-  const error = failure(outcome);
-  if (!isRetryTimeoutError(error)) throw new Error(`expected a RetryTimeoutError, got ${String(error)}`);
-  expect((error as RetryTimeoutError).totalTimeoutMs).toBe(totalTimeoutMs);
-  expect(outcome.ms).toBeGreaterThanOrEqual(totalTimeoutMs - 5);
-  await expectSettledWithin(outcome, totalTimeoutMs + CUT_SLACK_MS);
-  expect(agent.named('retry_attempt_start')).toEqual([]);
-  expect(agent.named('retry_not_retryable')).toEqual([expect.objectContaining({ reason: 'deadline' })]);
-  const lines = await endLines(agent);
-  expect(lines.warn).toHaveLength(1);
-  expect(lines.error).toEqual([]);
-  return { error, warn: lines.warn[0] };
-}
 
 describe('bulkhead queue (maxConcurrency 1)', () => {
   it('a caller abort while queued rejects at once with the abort reason; the call never reaches the server', async () => {

@@ -57,7 +57,7 @@ import {
   callerAbort,
   chatAgent,
   expectSettledWithin,
-  endLines,
+  expectThrottled,
   expectNoRequestUntil,
   failure,
   gate,
@@ -74,25 +74,6 @@ import {
 
 useFreshResilience();
 const serve = useServers();
-
-/** A call ended by a bound before any attempt: the error, one warn line, one trace event, nothing sent. */
-async function expectThrottled(
-  agent: Agent,
-  outcome: Outcome<unknown>,
-  expected: { reason: UpstreamThrottledError['reason']; trace: 'deadline' | 'retry_after_exceeds_max' },
-): Promise<UpstreamThrottledError> {
-  const error = failure(outcome);
-  if (!isUpstreamThrottledError(error)) throw new Error(`expected an UpstreamThrottledError, got ${String(error)}`);
-  expect(error).toMatchObject({ reason: expected.reason, kind: 'rate_limit', method: agent.label });
-  await expectSettledWithin(outcome, AT_ONCE_MS);
-  expect(agent.named('retry_attempt_start')).toEqual([]);
-  expect(agent.named('retry_not_retryable')).toEqual([expect.objectContaining({ reason: expected.trace })]);
-  const lines = await endLines(agent);
-  expect(lines.warn).toHaveLength(1);
-  expect(lines.warn[0].message).toBe(error.message);
-  expect(lines.error).toEqual([]);
-  return error;
-}
 
 /** A call ended by a bound after its own attempt failed: that attempt's very error, traced once. */
 function expectAttemptError(

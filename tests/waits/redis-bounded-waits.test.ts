@@ -10,12 +10,9 @@ import { Redis } from 'ioredis';
 import {
   configureResilience,
   isCircuitOpenError,
-  isRetryTimeoutError,
-  isUpstreamThrottledError,
   resetResilience,
   type CircuitOpenError,
   type SharedStateEvent,
-  type UpstreamThrottledError,
 } from '../../src';
 import { createRedisStateStore, type RedisStateStore } from '../../src/integrations/redis';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
@@ -27,7 +24,8 @@ import {
   chatAgent,
   expectSettledWithin,
   CUT_SLACK_MS,
-  endLines,
+  expectThrottled,
+  expectCutBeforeAttempt,
   expectNoRequestUntil,
   failure,
   gate,
@@ -38,8 +36,6 @@ import {
   turns,
   useServers,
   useStallMeter,
-  type Agent,
-  type Outcome,
 } from './support';
 
 describeWithRedis('bounded waits with shared state in Redis', () => {
@@ -93,37 +89,6 @@ describeWithRedis('bounded waits with shared state in Redis', () => {
     other.shareCooldown('subscription-ready', Date.now() + 60_000);
     await waitFor(() => heard('cooldown', 'subscription-ready'), { what: "this replica's subscription" });
     return { mine, other, heard };
-  }
-
-  /** An UpstreamThrottledError at once, one warn line, one trace event, no attempt. */
-  async function expectThrottled(
-    agent: Agent,
-    outcome: Outcome<unknown>,
-    expected: { reason: UpstreamThrottledError['reason']; trace: 'deadline' | 'retry_after_exceeds_max' },
-  ): Promise<UpstreamThrottledError> {
-    const error = failure(outcome);
-    if (!isUpstreamThrottledError(error)) throw new Error(`expected an UpstreamThrottledError, got ${String(error)}`);
-    expect(error).toMatchObject({ reason: expected.reason, kind: 'rate_limit', method: agent.label });
-    await expectSettledWithin(outcome, AT_ONCE_MS);
-    expect(agent.named('retry_attempt_start')).toEqual([]);
-    expect(agent.named('retry_not_retryable')).toEqual([expect.objectContaining({ reason: expected.trace })]);
-    const lines = await endLines(agent);
-    expect(lines.warn).toHaveLength(1);
-    expect(lines.warn[0].message).toBe(error.message);
-    return error;
-  }
-
-  /** A RetryTimeoutError at the deadline (a wait of unknown length cut), one warn line, no attempt. */
-  async function expectCut(agent: Agent, outcome: Outcome<unknown>, totalTimeoutMs: number, waitedFor: RegExp) {
-    const error = failure(outcome);
-    if (!isRetryTimeoutError(error)) throw new Error(`expected a RetryTimeoutError, got ${String(error)}`);
-    expect(outcome.ms).toBeGreaterThanOrEqual(totalTimeoutMs - 5);
-    await expectSettledWithin(outcome, totalTimeoutMs + CUT_SLACK_MS);
-    expect(agent.named('retry_attempt_start')).toEqual([]);
-    expect(agent.named('retry_not_retryable')).toEqual([expect.objectContaining({ reason: 'deadline' })]);
-    const lines = await endLines(agent);
-    expect(lines.warn).toHaveLength(1);
-    expect(lines.warn[0].message).toMatch(waitedFor);
   }
 
   describe('a cooldown heard from another replica', () => {
@@ -269,7 +234,12 @@ describeWithRedis('bounded waits with shared state in Redis', () => {
         300 + CUT_SLACK_MS,
         'the waiting call',
       );
-      await expectCut(waiting, outcome, 300, /was not attempted: .*300 ms.* the first attempt of a cold key/);
+      await expectCutBeforeAttempt(
+        waiting,
+        outcome,
+        300,
+        /was not attempted: .*300 ms.* the first attempt of a cold key/,
+      );
       release();
       expect((await settleWithin(firstCall, 2000, 'the first call')).ok).toBe(true);
       await turns(10);
@@ -340,7 +310,7 @@ describeWithRedis('bounded waits with shared state in Redis', () => {
         300 + CUT_SLACK_MS,
         'the probe call',
       );
-      await expectCut(prober, outcome, 300, /was not attempted: .*300 ms.* the half-open probe claim/);
+      await expectCutBeforeAttempt(prober, outcome, 300, /was not attempted: .*300 ms.* the half-open probe claim/);
       expect(server.requests).toHaveLength(1);
     });
 

@@ -10,7 +10,11 @@
 import OpenAI, { APIError } from 'openai';
 import {
   getRetryContext,
+  isRetryTimeoutError,
+  isUpstreamThrottledError,
   RetryOpenAI,
+  type RetryTimeoutError,
+  type UpstreamThrottledError,
   resetResilience,
   type RetryMethodDecorator,
   type RetryOptions,
@@ -340,4 +344,53 @@ export async function endLines(agent: Agent): Promise<{ warn: Array<Record<strin
 /** An abort reason the caller chose: the call must reject with this very object. */
 export function callerAbort(): { controller: AbortController; reason: Error } {
   return { controller: new AbortController(), reason: new Error('the caller gave up') };
+}
+
+/**
+ * A call a bound ended before any attempt with `UpstreamThrottledError`: at once, no attempt
+ * started, traced once as not retryable with `expected.trace`, one warn line (its message) and
+ * no error line.
+ */
+export async function expectThrottled(
+  agent: Agent,
+  outcome: Outcome<unknown>,
+  expected: { reason: UpstreamThrottledError['reason']; trace: 'deadline' | 'retry_after_exceeds_max' },
+): Promise<UpstreamThrottledError> {
+  const error = failure(outcome);
+  if (!isUpstreamThrottledError(error)) throw new Error(`expected an UpstreamThrottledError, got ${String(error)}`);
+  expect(error).toMatchObject({ reason: expected.reason, kind: 'rate_limit', method: agent.label });
+  await expectSettledWithin(outcome, AT_ONCE_MS);
+  expect(agent.named('retry_attempt_start')).toEqual([]);
+  expect(agent.named('retry_not_retryable')).toEqual([expect.objectContaining({ reason: expected.trace })]);
+  const lines = await endLines(agent);
+  expect(lines.warn).toHaveLength(1);
+  expect(lines.warn[0].message).toBe(error.message);
+  expect(lines.error).toEqual([]);
+  return error;
+}
+
+/**
+ * A call whose wait of unknown length was cut at its deadline before any attempt:
+ * `RetryTimeoutError` naming `totalTimeoutMs`, settled at the deadline (not before, not long
+ * after), no attempt started, traced once (`deadline`), one warn line (matching `waitedFor`
+ * when given) and no error line.
+ */
+export async function expectCutBeforeAttempt(
+  agent: Agent,
+  outcome: Outcome<unknown>,
+  totalTimeoutMs: number,
+  waitedFor?: RegExp,
+): Promise<{ error: RetryTimeoutError; warn: Record<string, unknown> }> {
+  const error = failure(outcome);
+  if (!isRetryTimeoutError(error)) throw new Error(`expected a RetryTimeoutError, got ${String(error)}`);
+  expect(error.totalTimeoutMs).toBe(totalTimeoutMs);
+  expect(outcome.ms).toBeGreaterThanOrEqual(totalTimeoutMs - 5);
+  await expectSettledWithin(outcome, totalTimeoutMs + CUT_SLACK_MS);
+  expect(agent.named('retry_attempt_start')).toEqual([]);
+  expect(agent.named('retry_not_retryable')).toEqual([expect.objectContaining({ reason: 'deadline' })]);
+  const lines = await endLines(agent);
+  expect(lines.warn).toHaveLength(1);
+  if (waitedFor !== undefined) expect(lines.warn[0].message).toMatch(waitedFor);
+  expect(lines.error).toEqual([]);
+  return { error, warn: lines.warn[0] };
 }
