@@ -10,8 +10,8 @@ export type { JitterMode } from './config/defaults';
 export { configureResilience, resetResilience, missingConfigNames } from './config/resilience-settings';
 export type { ResilienceSettings } from './config/resilience-settings';
 
-export { computeBackoffDelay, parseRetryAfterMs } from './policies/backoff';
-export type { BackoffSettings } from './policies/backoff/compute-backoff-delay';
+export { computeBackoffDelay, parseRetryAfterMs } from './strategies/retry';
+export type { BackoffSettings } from './strategies/retry/compute-backoff-delay';
 export {
   classifyError,
   shouldRetryOpenAIError,
@@ -42,19 +42,17 @@ export type {
 export {
   RetryTimeoutError,
   AttemptTimeoutError,
-  CircuitOpenError,
   isRetryTimeoutError,
   isAttemptTimeoutError,
-  isCircuitOpenError,
-  UpstreamThrottledError,
-  isUpstreamThrottledError,
-} from './engine/errors';
-export type { UpstreamThrottledReason } from './engine/errors';
-export { CIRCUIT_BREAKER_DEFAULTS } from './policies/breaker/circuit-breaker-options';
-export type { CircuitBreakerOptions } from './policies/breaker/circuit-breaker-options';
-export { RETRY_BUDGET_DEFAULTS } from './policies/budget/retry-budget-options';
-export type { RetryBudgetOptions, ResolvedRetryBudgetOptions } from './policies/budget/retry-budget-options';
-export { BulkheadRejectedError, isBulkheadRejectedError } from './policies/pacing/bulkhead-rejected-error';
+} from './strategies/timeout/timeout-errors';
+export { CircuitOpenError, isCircuitOpenError } from './strategies/circuit-breaker/circuit-open-error';
+export { UpstreamThrottledError, isUpstreamThrottledError } from './strategies/rate-limit/upstream-throttled-error';
+export type { UpstreamThrottledReason } from './strategies/rate-limit/upstream-throttled-error';
+export { CIRCUIT_BREAKER_DEFAULTS } from './strategies/circuit-breaker/circuit-breaker-options';
+export type { CircuitBreakerOptions } from './strategies/circuit-breaker/circuit-breaker-options';
+export { RETRY_BUDGET_DEFAULTS } from './strategies/retry-budget/retry-budget-options';
+export type { RetryBudgetOptions, ResolvedRetryBudgetOptions } from './strategies/retry-budget/retry-budget-options';
+export { BulkheadRejectedError, isBulkheadRejectedError } from './strategies/bulkhead/bulkhead-rejected-error';
 export type { BulkheadSettings } from './config/defaults';
 
 export { redactSecrets } from './observability/redact-secrets';

@@ -12,10 +12,11 @@ import {
   AuthenticationError as IdentityAuthenticationError,
   CredentialUnavailableError,
 } from '@azure/identity';
-import { AttemptTimeoutError, CircuitOpenError, RetryTimeoutError } from '../../src/engine/errors';
+import { AttemptTimeoutError, RetryTimeoutError } from '../../src/strategies/timeout/timeout-errors';
+import { CircuitOpenError } from '../../src/strategies/circuit-breaker/circuit-open-error';
 import { TokenProviderError } from '../../src/llm/llm-errors';
 import { errorTypeOf } from '../../src/observability/retry-log';
-import { BulkheadRejectedError } from '../../src/policies/pacing/bulkhead-rejected-error';
+import { BulkheadRejectedError } from '../../src/strategies/bulkhead/bulkhead-rejected-error';
 import {
   classifyAzureError,
   classifyError,

@@ -19,17 +19,17 @@ import {
   CIRCUIT_BREAKER_DEFAULTS,
   CIRCUIT_BREAKER_OPTION_NAMES,
   validateCircuitBreakerOptions,
-} from '../../src/policies/breaker/circuit-breaker-options';
+} from '../../src/strategies/circuit-breaker/circuit-breaker-options';
 import {
   RETRY_BUDGET_DEFAULTS,
   RETRY_BUDGET_OPTION_NAMES,
   validateRetryBudgetOptions,
-} from '../../src/policies/budget/retry-budget-options';
+} from '../../src/strategies/retry-budget/retry-budget-options';
 import {
   BULKHEAD_OPTION_NAMES,
   DEFAULT_BULKHEAD_QUEUE_LIMIT,
   validateBulkheadOptions,
-} from '../../src/policies/pacing/validate-pacing-options';
+} from '../../src/strategies/bulkhead/bulkhead-options';
 import { code, generatedBanner, inlineObject, literal, table } from './markdown';
 
 /** A numeric rule, rendered as text and turned into boundary probes. */

@@ -11,9 +11,9 @@ import {
   RETRY_ENV_VARS,
 } from '../../src/config/defaults';
 import { RETRY_CONFIG_FIELDS } from '../../src/config/retry-config';
-import { CIRCUIT_BREAKER_DEFAULTS } from '../../src/policies/breaker/circuit-breaker-options';
-import { RETRY_BUDGET_DEFAULTS } from '../../src/policies/budget/retry-budget-options';
-import { DEFAULT_BULKHEAD_QUEUE_LIMIT } from '../../src/policies/pacing/validate-pacing-options';
+import { CIRCUIT_BREAKER_DEFAULTS } from '../../src/strategies/circuit-breaker/circuit-breaker-options';
+import { RETRY_BUDGET_DEFAULTS } from '../../src/strategies/retry-budget/retry-budget-options';
+import { DEFAULT_BULKHEAD_QUEUE_LIMIT } from '../../src/strategies/bulkhead/bulkhead-options';
 import { documentedDefaults } from './defaults-table';
 
 /** The rows of the first table after `heading` (header and separator dropped), as cells. */

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { RETRY_DEFAULTS } from '../../src/config/defaults';
-import { DEFAULT_BULKHEAD_QUEUE_LIMIT } from '../../src/policies/pacing/validate-pacing-options';
+import { DEFAULT_BULKHEAD_QUEUE_LIMIT } from '../../src/strategies/bulkhead/bulkhead-options';
 
 /** The `@default` tag of every property of the named interfaces and classes in `file`. */
 export function defaultTags(file: string, owners: readonly string[]): Map<string, string> {

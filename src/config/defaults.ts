@@ -2,10 +2,10 @@
  * Every default of llm-resilience lives in this file (the README's defaults table mirrors it).
  */
 
-import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
-import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
+import type { CircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
+import type { RetryBudgetOptions } from '../strategies/retry-budget/retry-budget-options';
 
-import { JITTER_MODES, type JitterMode } from '../policies/backoff/compute-backoff-delay';
+import { JITTER_MODES, type JitterMode } from '../strategies/retry/compute-backoff-delay';
 
 // The jitter modes live with the backoff (policies sit below config); named here with the other defaults.
 export { JITTER_MODES };
@@ -66,11 +66,8 @@ export const RETRY_DEFAULTS = Object.freeze({
   bulkhead: undefined as BulkheadSettings | false | undefined,
 });
 
-/**
- * Extra wait added on top of a Retry-After value, as a fraction of it (drawn uniformly in
- * [0, fraction]), so that clients told the same value do not all return in the same instant.
- */
-export const RETRY_AFTER_JITTER_FRACTION = 0.1;
+// The retry stage's own constant, listed here with every other default.
+export { RETRY_AFTER_JITTER_FRACTION } from '../strategies/retry/retry-decision';
 
 /**
  * Environment variables read by `RetryConfig.fromEnv()`, by field (an unset or empty variable

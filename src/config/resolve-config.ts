@@ -1,8 +1,8 @@
 import { BulkheadSettings, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
 import { RETRY_CONFIG_FIELDS, RetryConfigField, RetryConfigFields } from './retry-config';
 import { RetryConfigIssue } from './retry-config-error';
-import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
-import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
+import type { CircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
+import type { RetryBudgetOptions } from '../strategies/retry-budget/retry-budget-options';
 
 /**
  * Every field of a call's configuration, after layering: what the engine reads. Built once

@@ -13,11 +13,11 @@ import {
 import { BulkheadSettings, JITTER_MODES, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
 import { closestName, isPlainObject } from '../internal/option-checks';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
-import { validateCircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
-import type { CircuitBreakerOptions } from '../policies/breaker/circuit-breaker-options';
-import { validateRetryBudgetOptions } from '../policies/budget/retry-budget-options';
-import type { RetryBudgetOptions } from '../policies/budget/retry-budget-options';
-import { validateBulkheadOptions } from '../policies/pacing/validate-pacing-options';
+import { validateCircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
+import type { CircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
+import { validateRetryBudgetOptions } from '../strategies/retry-budget/retry-budget-options';
+import type { RetryBudgetOptions } from '../strategies/retry-budget/retry-budget-options';
+import { validateBulkheadOptions } from '../strategies/bulkhead/bulkhead-options';
 
 /**
  * The fields of a retry configuration, as plain data: what `new RetryConfig(...)`,

@@ -1,6 +1,6 @@
 import type { ErrorClassification } from '../classification/failure-kind';
 import type { ResilienceLogger } from '../observability/default-logger';
-import type { CallInstrumentation } from '../observability/instrumentation';
+import type { CallInstrumentation } from '../observability/call-instrumentation';
 import {
   errorTypeOf,
   FailureFacts,
@@ -14,7 +14,7 @@ import {
   logRetry,
 } from '../observability/retry-log';
 import { emitTraceEvent, TRACE_EVENTS, type Tracer } from '../observability/tracer';
-import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
+import type { CircuitTransition } from '../strategies/circuit-breaker/circuit-breaker';
 
 /** What a call reports about itself, read when a report needs it. */
 export interface CallEventsSource {

@@ -19,9 +19,10 @@ import { explicitFields, isRetryConfig, RetryConfig, RetryConfigFields } from '.
 import { isRetryConfigError, RetryConfigError } from '../config/retry-config-error';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
-import { activeInstrumentation } from '../observability/instrumentation';
+import { activeInstrumentation } from '../observability/call-instrumentation';
 import type { AttemptOwner } from './retry-context';
 import { Upstream, upstreamFor } from '../upstreams/per-key-state';
+import { wireEngine } from './wiring';
 
 /** A config for the call: fixed, or chosen from the instance and the call's arguments. */
 // `instance: any`: the user's callbacks name their own class (`(agent: ChatAgent) => ...`), which
@@ -121,6 +122,8 @@ export class RetryPolicy implements AttemptOwner {
   private leanHit: Upstream | undefined;
 
   constructor(spec: RetryPolicySpec) {
+    // The engine's connections (settings, shared store, OpenTelemetry) are made once, here.
+    wireEngine();
     this.label = spec.label;
     this.options = spec.options;
     this.config = spec.config;

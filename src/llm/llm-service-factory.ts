@@ -54,7 +54,7 @@ export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }
 function observingFetch(key: string): typeof fetch {
   return async (input, init) => {
     const response = await globalThis.fetch(input, init);
-    upstreamFor(key).observeResponse(response.headers);
+    upstreamFor(key).pacing.observeResponse(response.headers);
     return response;
   };
 }

@@ -11,7 +11,7 @@
  * never an error message, a prompt or a credential.
  */
 import type * as OtelApi from '@opentelemetry/api';
-import type { CallInfo, CallInstrumentation, CallOutcome, Instrumentation } from './instrumentation';
+import type { CallInfo, CallInstrumentation, CallOutcome, Instrumentation } from './call-instrumentation';
 
 /** The name of the tracer and of the meter. */
 export const OTEL_INSTRUMENTATION_NAME = 'llm-resilience';

@@ -1,14 +1,10 @@
-import {
-  configuredLogger,
-  configuredStateStore,
-  onResilienceConfigure,
-  onResilienceReset,
-} from '../config/resilience-settings';
+import { configuredLogger, configuredStateStore } from '../config/resilience-settings';
 import { logCircuitTransition } from '../observability/retry-log';
-import type { CircuitTransition } from '../policies/breaker/circuit-breaker';
-import { CIRCUIT_BREAKER_DEFAULTS } from '../policies/breaker/circuit-breaker-options';
+import type { CircuitTransition } from '../strategies/circuit-breaker/circuit-breaker';
+import { CIRCUIT_BREAKER_DEFAULTS } from '../strategies/circuit-breaker/circuit-breaker-options';
 import type { SharedStateEvent, SharedStateStore } from '../ports/shared-state-store';
-import { MAX_COOLDOWN_MS, Upstream, upstreamFor } from './per-key-state';
+import { MAX_COOLDOWN_MS } from '../strategies/rate-limit/cooldown';
+import { type Upstream, upstreamFor } from './per-key-state';
 
 /*
  * What other replicas share (through a state store) is mirrored into the in-process state,
@@ -42,16 +38,26 @@ function unsubscribe(store: SharedStateStore): void {
   }
 }
 
-/** Keeps the subscriptions to the stores in use: the configured one, and those bound to keys. */
+/** The stores bound to keys (`bindStateStore`): kept subscribed whatever is configured. */
 const boundStores = new Set<SharedStateStore>();
-onResilienceReset(() => boundStores.clear());
-onResilienceConfigure(() => {
+
+/**
+ * @internal Keeps the subscriptions to the stores in use: the configured one, and those bound
+ * to keys. Run when the engine is wired and after every `configureResilience` (engine/wiring.ts).
+ */
+export function followConfiguredStore(): void {
   const configured = configuredStateStore();
   for (const store of [...subscriptions.keys()]) {
     if (store !== configured && !boundStores.has(store)) unsubscribe(store);
   }
   if (configured !== undefined) subscribe(configured);
-});
+}
+
+/** @internal `resetResilience`: forgets the bound stores and the anomalies already reported. */
+export function forgetReplicaState(): void {
+  boundStores.clear();
+  reported = new WeakMap();
+}
 
 /**
  * Shares the state of `key` through `store` instead of the configured store (as
@@ -92,9 +98,6 @@ type Anomaly =
 
 /** The anomalies already reported, per store. */
 let reported = new WeakMap<SharedStateStore, Set<Anomaly>>();
-onResilienceReset(() => {
-  reported = new WeakMap();
-});
 
 /** @internal Applies one event from `store` to the in-process state, bounded. Never throws. */
 export function applySharedEvent(store: SharedStateStore, event: SharedStateEvent): void {
@@ -127,7 +130,7 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
           warn('cooldown-too-far', message, untilMs);
           return;
         }
-        upstream.extendCooldown(untilMs);
+        upstream.cooldown.extend(untilMs);
         return;
       }
       case 'circuit':
@@ -140,17 +143,17 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
             warn('circuit-failures', message, failures, 0);
             failures = 0;
           }
-          report(upstream, upstream.adoptCircuitOpen(openForMs, failures as number));
+          report(upstream, upstream.circuit.adoptOpen(openForMs, failures as number));
         } else if (event.state === 'closed') {
-          report(upstream, upstream.adoptCircuitClosed());
+          report(upstream, upstream.circuit.adoptClosed());
         }
         return;
       case 'failing':
-        upstream.sharedFailing = true;
+        upstream.circuit.sharedFailing = true;
         return;
       case 'budget': {
         const tokens: unknown = event.tokens;
-        const taken = typeof tokens === 'number' ? upstream.adoptBudget(tokens) : undefined;
+        const taken = typeof tokens === 'number' ? upstream.budget.adopt(tokens) : undefined;
         if (taken === undefined) {
           const message = `ignored a shared retry budget for key ${key} of ${show(tokens)} tokens (not a finite number)`;
           warn('budget-invalid', message, tokens);
@@ -167,7 +170,7 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
           warn('replicas-invalid', message, count);
           return;
         }
-        upstream.adoptReplicas(count);
+        upstream.pacing.adoptReplicas(count);
         return;
       }
       case 'limit': {
@@ -177,7 +180,7 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
           warn('limit-invalid', message, limitPerMinute);
           return;
         }
-        upstream.adoptRateLimit(limitPerMinute);
+        upstream.pacing.adoptRateLimit(limitPerMinute);
         return;
       }
       default:
@@ -204,8 +207,7 @@ function circuitOpenFor(
     warn('circuit-invalid', message, openForMs);
     return undefined;
   }
-  const maxMs =
-    upstream.existingBreaker()?.breaker.options.maxHalfOpenAfterMs ?? CIRCUIT_BREAKER_DEFAULTS.maxHalfOpenAfterMs;
+  const maxMs = upstream.circuit.existing()?.options.maxHalfOpenAfterMs ?? CIRCUIT_BREAKER_DEFAULTS.maxHalfOpenAfterMs;
   if (openForMs <= maxMs) return openForMs;
   const message = `clamped a shared open circuit for key ${key} from ${duration(openForMs)} to ${duration(maxMs)} (its maxHalfOpenAfterMs)`;
   warn('circuit-too-long', message, openForMs, maxMs);

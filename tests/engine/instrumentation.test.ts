@@ -1,5 +1,5 @@
 import { Retry, configureResilience, resetResilience } from '../../src';
-import { CallInfo, Instrumentation, setInstrumentation } from '../../src/observability/instrumentation';
+import { CallInfo, Instrumentation, setInstrumentation } from '../../src/observability/call-instrumentation';
 import { isTransient, TransientError } from '../support/errors';
 
 // The engine's side of the OpenTelemetry contract, with a recording Instrumentation.

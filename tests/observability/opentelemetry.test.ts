@@ -26,7 +26,7 @@ import {
   MetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { Retry, configureResilience, resetResilience } from '../../src';
-import { Instrumentation, setInstrumentation } from '../../src/observability/instrumentation';
+import { Instrumentation, setInstrumentation } from '../../src/observability/call-instrumentation';
 import {
   CIRCUIT_STATE_VALUES,
   detectOpenTelemetry,

@@ -67,7 +67,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     for (let i = 0; i < times; i++) await publish(event);
     const sentinel = `sentinel-${++sentinels}`;
     await publish({ type: 'failing', key: sentinel });
-    await waitFor(() => upstreamFor(sentinel).sharedFailing, { what: `the sentinel event ${sentinel}` });
+    await waitFor(() => upstreamFor(sentinel).circuit.sharedFailing, { what: `the sentinel event ${sentinel}` });
   }
 
   it('a cooldown 1e9 ms ahead is ignored: a call on the key goes at once; one warning for the flood', async () => {
@@ -80,7 +80,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
       }
     }
     await flood({ type: 'cooldown', key: 'openai|cooldown', untilMs: Date.now() + 1e9 });
-    expect(upstreamFor('openai|cooldown').cooldownUntil).toBe(0);
+    expect(upstreamFor('openai|cooldown').cooldown.untilMs).toBe(0);
     const started = Date.now();
     await expect(new Chat().complete()).resolves.toBe('ok');
     expect(Date.now() - started).toBeLessThan(500);
@@ -97,7 +97,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     // A sane shared cooldown still holds the key (the bound is not a switch-off).
     const until = Date.now() + 300;
     await publish({ type: 'cooldown', key: 'openai|cooldown', untilMs: until });
-    await waitFor(() => upstreamFor('openai|cooldown').cooldownUntil === until, { what: 'the sane cooldown' });
+    await waitFor(() => upstreamFor('openai|cooldown').cooldown.untilMs === until, { what: 'the sane cooldown' });
     await new Chat().complete();
     expect(Date.now()).toBeGreaterThanOrEqual(until - 5);
   });
@@ -119,7 +119,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     await chat.complete(); // this process now has the key's breaker (maxHalfOpenAfterMs: 200)
     await flood({ type: 'circuit', key: 'openai|circuit', state: 'open', openForMs: 1e12, failures: 3 });
     const heardAt = Date.now();
-    expect(upstreamFor('openai|circuit').circuitState()).toBe('open');
+    expect(upstreamFor('openai|circuit').circuit.state()).toBe('open');
     // Open: the call fails fast, without being made, and says to come back within 200 ms (not
     // in 31 years). (On a machine slow enough for 200 ms to have passed already, it is the probe.)
     made = 0;
@@ -128,14 +128,14 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
       expect(isCircuitOpenError(refused)).toBe(true);
       expect((refused as { retryAfterMs: number }).retryAfterMs).toBeLessThanOrEqual(200);
     }
-    await waitFor(() => upstreamFor('openai|circuit').circuitState() !== 'open', {
+    await waitFor(() => upstreamFor('openai|circuit').circuit.state() !== 'open', {
       what: 'the circuit to let a probe through',
       timeoutMs: 2000,
     });
     expect(Date.now() - heardAt).toBeLessThan(1000);
     // The probe goes to the upstream and its success closes the circuit.
     await expect(chat.complete()).resolves.toBe('ok');
-    expect(upstreamFor('openai|circuit').circuitState()).toBe('closed');
+    expect(upstreamFor('openai|circuit').circuit.state()).toBe('closed');
 
     const warnings = boundWarnings();
     expect(warnings).toHaveLength(1);
@@ -179,7 +179,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     } else {
       await flood({ type: 'limit', key: 'openai|limit', limitPerMinute });
     }
-    expect(upstreamFor('openai|limit').limiter).toBeUndefined();
+    expect(upstreamFor('openai|limit').pacing.limiter).toBeUndefined();
     started.length = 0;
     await Promise.all([chat.complete(), chat.complete(), chat.complete()]);
     expect(Math.max(...started) - Math.min(...started)).toBeLessThan(50);
@@ -189,9 +189,12 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
 
   it('a replica count of a million is ignored: the key keeps pacing at its share of the limit', async () => {
     await publish({ type: 'limit', key: 'openai|replicas', limitPerMinute: 600 });
-    await waitFor(() => upstreamFor('openai|replicas').limiter !== undefined, { what: 'the shared limit' });
+    await waitFor(() => upstreamFor('openai|replicas').pacing.limiter !== undefined, { what: 'the shared limit' });
     await flood({ type: 'replicas', key: 'openai|replicas', count: 1_000_000 });
-    expect(upstreamFor('openai|replicas').limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 9.7 });
+    expect(upstreamFor('openai|replicas').pacing.limiter!.snapshot()).toMatchObject({
+      replicas: 1,
+      targetRatePerSecond: 9.7,
+    });
     const warnings = boundWarnings();
     expect(warnings).toHaveLength(1);
     expect(warnings[0][0]).toBe(
@@ -208,7 +211,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     }
     await new Chat().complete(); // this process now has the key's budget
     await flood({ type: 'budget', key: 'openai|budget', tokens: 1e9 });
-    expect(upstreamFor('openai|budget').budget().available).toBe(20);
+    expect(upstreamFor('openai|budget').budget.budget().available).toBe(20);
     const warnings = boundWarnings();
     expect(warnings).toHaveLength(1);
     expect(warnings[0][1]).toEqual({ key: 'openai|budget', type: 'budget', received: 1e9, applied: 20 });

@@ -54,7 +54,7 @@ describeWithRedis('shared rate-limit cooldown through Redis', () => {
     }
     const sharedAt = Date.now();
     other.shareCooldown('openai|gpt-4o', sharedAt + 300);
-    await waitFor(() => upstreamFor('openai|gpt-4o').cooldownUntil === sharedAt + 300, {
+    await waitFor(() => upstreamFor('openai|gpt-4o').cooldown.untilMs === sharedAt + 300, {
       what: 'the event to cross Redis',
     });
     await expect(new Chat().complete()).resolves.toBe('ok');

@@ -127,7 +127,7 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
       what: 'the three failures to be counted',
     });
     await expect(new Chat().complete()).rejects.toBeInstanceOf(InternalServerError);
-    await waitFor(() => upstreamFor('openai|shared').circuitState() === 'open', {
+    await waitFor(() => upstreamFor('openai|shared').circuit.state() === 'open', {
       what: 'the shared circuit to open here',
     });
     const error = await new Chat().complete().catch((e: unknown) => e);
@@ -257,13 +257,13 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     const chat = new Chat();
     await expect(chat.complete()).rejects.toBeInstanceOf(InternalServerError);
     await expect(chat.complete()).rejects.toBeInstanceOf(InternalServerError);
-    expect(upstreamFor('openai|probe').circuitState()).toBe('open');
+    expect(upstreamFor('openai|probe').circuit.state()).toBe('open');
     // Past the open wait, in Redis and here (reading the state here turns it half-open, as the next call would).
     await waitFor(async () => (await admin.hget(`${prefix}breaker:openai|probe`, 'state')) === 'open', {
       what: 'the shared circuit to open',
     });
     await sharedOpenWaitOver('openai|probe');
-    await waitFor(() => upstreamFor('openai|probe').circuitState() !== 'open', {
+    await waitFor(() => upstreamFor('openai|probe').circuit.state() !== 'open', {
       what: 'the circuit here to be past its open wait',
     });
     // The other replica takes the probe first.
@@ -278,7 +278,9 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
       { outcome: 'probe_success' },
       { ...BREAKER, failureThreshold: 2, halfOpenAfterMs: 100 },
     );
-    await waitFor(() => upstreamFor('openai|probe').circuitState() === 'closed', { what: 'the circuit to close here' });
+    await waitFor(() => upstreamFor('openai|probe').circuit.state() === 'closed', {
+      what: 'the circuit to close here',
+    });
     await expect(chat.complete()).resolves.toBe('ok');
     expect(made).toBe(3);
   });
@@ -307,7 +309,7 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     });
     // Another replica spends the rest.
     other.store.shareBudget('openai|budget', -10, { capacity: 20, retryCost: 5 });
-    await waitFor(() => upstreamFor('openai|budget').budget().available === 0, {
+    await waitFor(() => upstreamFor('openai|budget').budget.budget().available === 0, {
       what: 'the exhaustion to reach this replica',
     });
     made = 0;
@@ -378,10 +380,10 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     const a = replica();
     await thisReplica();
     const upstream = upstreamFor('openai|paced');
-    upstream.observeResponse(
+    upstream.pacing.observeResponse(
       new Headers({ 'x-ratelimit-limit-requests': '12000', 'x-ratelimit-remaining-requests': '11999' }),
     );
-    expect(upstream.limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 194 });
+    expect(upstream.pacing.limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 194 });
     class Chat {
       @RetryOpenAI({ key: 'openai|paced' })
       async complete(): Promise<string> {
@@ -394,8 +396,10 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
       what: 'this replica to be counted',
     });
     a.store.announceActive('openai|paced');
-    await waitFor(() => upstream.limiter!.snapshot().replicas === 2, { what: 'this replica to count 2 replicas' });
-    expect(upstream.limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 97, burst: 5 });
+    await waitFor(() => upstream.pacing.limiter!.snapshot().replicas === 2, {
+      what: 'this replica to count 2 replicas',
+    });
+    expect(upstream.pacing.limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 97, burst: 5 });
     expect(await admin.zcard(`${prefix}replicas:openai|paced`)).toBe(2);
     expect(a.events).toContainEqual({ type: 'replicas', key: 'openai|paced', count: 2 });
   });
@@ -406,10 +410,15 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     await allSubscribed();
     // The other replica read x-ratelimit-limit-requests: 600 per minute (10/s) from a response.
     other.store.shareRateLimit('openai|learned', 600);
-    await waitFor(() => upstreamFor('openai|learned').limiter !== undefined, { what: 'this replica to pace the key' });
+    await waitFor(() => upstreamFor('openai|learned').pacing.limiter !== undefined, {
+      what: 'this replica to pace the key',
+    });
     // Learned from another replica, not from a call here: this replica is not counted as a sender.
     expect(await admin.zcard(`${prefix}replicas:openai|learned`)).toBe(0);
-    expect(upstreamFor('openai|learned').limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 9.7, burst: 10 });
+    expect(upstreamFor('openai|learned').pacing.limiter!.snapshot()).toMatchObject({
+      targetRatePerSecond: 9.7,
+      burst: 10,
+    });
     const started: number[] = [];
     class Chat {
       @RetryOpenAI({ key: 'openai|learned' })

@@ -8,11 +8,11 @@ import { upstreamFor } from '../../src/upstreams/per-key-state';
 import {
   type ResolvedCircuitBreakerOptions,
   validateCircuitBreakerOptions,
-} from '../../src/policies/breaker/circuit-breaker-options';
+} from '../../src/strategies/circuit-breaker/circuit-breaker-options';
 import {
   type ResolvedRetryBudgetOptions,
   validateRetryBudgetOptions,
-} from '../../src/policies/budget/retry-budget-options';
+} from '../../src/strategies/retry-budget/retry-budget-options';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -44,7 +44,7 @@ const budgetOptions: ResolvedRetryBudgetOptions = (() => {
 
 /** How long the key's breaker refuses calls from now (0 when it lets them through). */
 const refusedForMs = (key: string): number => {
-  const result = upstreamFor(key).existingBreaker()!.breaker.acquire();
+  const result = upstreamFor(key).circuit.existing()!.acquire();
   return result.allowed ? 0 : result.retryAfterMs;
 };
 
@@ -68,7 +68,7 @@ describe('cooldown', () => {
     ['missing', () => undefined, /ending at undefined \(not a time\)$/],
   ])('ending %s: ignored, with a warning', (_name, untilMs, message) => {
     hear({ type: 'cooldown', key: 'k', untilMs: untilMs() });
-    expect(upstreamFor('k').cooldownUntil).toBe(0);
+    expect(upstreamFor('k').cooldown.untilMs).toBe(0);
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0][0]).toMatch(/^llm-resilience: ignored a shared cooldown for key "k" /);
     expect(warnings()[0][0]).toMatch(message);
@@ -77,7 +77,7 @@ describe('cooldown', () => {
   it('up to 24 h ahead: applied, without a warning', () => {
     const until = Date.now() + DAY_MS - 1000;
     hear({ type: 'cooldown', key: 'k', untilMs: until });
-    expect(upstreamFor('k').cooldownUntil).toBe(until);
+    expect(upstreamFor('k').cooldown.untilMs).toBe(until);
     expect(logger.warn).not.toHaveBeenCalled();
   });
 });
@@ -91,17 +91,17 @@ describe('circuit', () => {
     ['a string', '1000'],
     ['missing', undefined],
   ])('open for %s: ignored, with a warning', (_name, openForMs) => {
-    upstreamFor('k').breaker(breakerOptions(200));
+    upstreamFor('k').circuit.breaker(breakerOptions(200));
     hear({ type: 'circuit', key: 'k', state: 'open', openForMs, failures: 3 });
-    expect(upstreamFor('k').circuitState()).toBe('closed');
+    expect(upstreamFor('k').circuit.state()).toBe('closed');
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0][0]).toMatch(/^llm-resilience: ignored a shared open circuit for key "k" open for /);
   });
 
   it("open for longer than the local breaker's maxHalfOpenAfterMs: clamped to it", () => {
-    upstreamFor('k').breaker(breakerOptions(200));
+    upstreamFor('k').circuit.breaker(breakerOptions(200));
     hear({ type: 'circuit', key: 'k', state: 'open', openForMs: 1e12, failures: 3 });
-    expect(upstreamFor('k').circuitState()).toBe('open');
+    expect(upstreamFor('k').circuit.state()).toBe('open');
     expect(refusedForMs('k')).toBeLessThanOrEqual(200);
     expect(warnings()).toEqual([
       [
@@ -113,8 +113,8 @@ describe('circuit', () => {
 
   it('before this process has a breaker for the key: clamped to the default maxHalfOpenAfterMs (5 min)', () => {
     hear({ type: 'circuit', key: 'k', state: 'open', openForMs: 1e12, failures: 3 });
-    upstreamFor('k').breaker(breakerOptions(DAY_MS));
-    expect(upstreamFor('k').circuitState()).toBe('open');
+    upstreamFor('k').circuit.breaker(breakerOptions(DAY_MS));
+    expect(upstreamFor('k').circuit.state()).toBe('open');
     expect(refusedForMs('k')).toBeLessThanOrEqual(300_000);
     expect(warnings()[0][0]).toBe(
       'llm-resilience: clamped a shared open circuit for key "k" from 277777.8 h to 5.0 min (its maxHalfOpenAfterMs)',
@@ -122,7 +122,7 @@ describe('circuit', () => {
   });
 
   it('open within the bound: applied as is, without a warning', () => {
-    upstreamFor('k').breaker(breakerOptions(60_000));
+    upstreamFor('k').circuit.breaker(breakerOptions(60_000));
     hear({ type: 'circuit', key: 'k', state: 'open', openForMs: 5000, failures: 3 });
     expect(refusedForMs('k')).toBeGreaterThan(4900);
     expect(logger.warn.mock.calls.map(([message]) => message)).toEqual([
@@ -137,9 +137,9 @@ describe('circuit', () => {
     ['a string', '3'],
     ['above the safe integers', 2 ** 53],
   ])('a failure count that is %s: taken as 0, with a warning', (_name, failures) => {
-    upstreamFor('k').breaker(breakerOptions(60_000));
+    upstreamFor('k').circuit.breaker(breakerOptions(60_000));
     hear({ type: 'circuit', key: 'k', state: 'open', openForMs: 5000, failures });
-    expect(upstreamFor('k').circuitState()).toBe('open');
+    expect(upstreamFor('k').circuit.state()).toBe('open');
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0][0]).toMatch(
       /^llm-resilience: took the failure count of a shared open circuit for key "k" as 0 \(received .*: not a non-negative integer\)$/,
@@ -163,7 +163,7 @@ describe('rate limit', () => {
     ['null', null],
   ])('of %s: ignored (no pacing), with a warning', (_name, limitPerMinute) => {
     hear({ type: 'limit', key: 'k', limitPerMinute });
-    expect(upstreamFor('k').limiter).toBeUndefined();
+    expect(upstreamFor('k').pacing.limiter).toBeUndefined();
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0][0]).toMatch(
       /^llm-resilience: ignored a shared rate limit for key "k" of .* per minute \(not a finite number >= 1\)$/,
@@ -172,7 +172,7 @@ describe('rate limit', () => {
 
   it('of 600 per minute: applied, without a warning', () => {
     hear({ type: 'limit', key: 'k', limitPerMinute: 600 });
-    expect(upstreamFor('k').limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 9.7 });
+    expect(upstreamFor('k').pacing.limiter!.snapshot()).toMatchObject({ targetRatePerSecond: 9.7 });
     expect(logger.warn).not.toHaveBeenCalled();
   });
 });
@@ -184,9 +184,9 @@ describe('retry budget', () => {
     ['a string', '5'],
     ['null', null],
   ])('of %s tokens: ignored, with a warning', (_name, tokens) => {
-    upstreamFor('k').budget(budgetOptions);
+    upstreamFor('k').budget.budget(budgetOptions);
     hear({ type: 'budget', key: 'k', tokens });
-    expect(upstreamFor('k').budget().available).toBe(20);
+    expect(upstreamFor('k').budget.budget().available).toBe(20);
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0][0]).toMatch(/^llm-resilience: ignored a shared retry budget for key "k" of .* tokens/);
   });
@@ -195,9 +195,9 @@ describe('retry budget', () => {
     ['above capacity', 1e9, 20],
     ['negative', -5, 0],
   ])('of tokens %s: clamped to [0, capacity], with a warning', (_name, tokens, applied) => {
-    upstreamFor('k').budget(budgetOptions);
+    upstreamFor('k').budget.budget(budgetOptions);
     hear({ type: 'budget', key: 'k', tokens });
-    expect(upstreamFor('k').budget().available).toBe(applied);
+    expect(upstreamFor('k').budget.budget().available).toBe(applied);
     expect(warnings()).toEqual([
       [
         `llm-resilience: clamped a shared retry budget for key "k" from ${tokens} to ${applied} tokens (outside 0 to the bucket's capacity)`,
@@ -209,15 +209,15 @@ describe('retry budget', () => {
   it('before this process has a budget for the key: negative is taken as 0, above capacity bounded on creation', () => {
     hear({ type: 'budget', key: 'low', tokens: -5 });
     hear({ type: 'budget', key: 'high', tokens: 1e9 });
-    expect(upstreamFor('low').budget(budgetOptions).available).toBe(0);
-    expect(upstreamFor('high').budget(budgetOptions).available).toBe(20);
+    expect(upstreamFor('low').budget.budget(budgetOptions).available).toBe(0);
+    expect(upstreamFor('high').budget.budget(budgetOptions).available).toBe(20);
     expect(warnings()).toHaveLength(1); // one per kind: the clamp of -5
   });
 
   it('within [0, capacity]: applied, without a warning', () => {
-    upstreamFor('k').budget(budgetOptions);
+    upstreamFor('k').budget.budget(budgetOptions);
     hear({ type: 'budget', key: 'k', tokens: 7.5 });
-    expect(upstreamFor('k').budget().available).toBe(7.5);
+    expect(upstreamFor('k').budget.budget().available).toBe(7.5);
     expect(logger.warn).not.toHaveBeenCalled();
   });
 });
@@ -235,7 +235,7 @@ describe('replicas', () => {
   ])('a count of %s: ignored, with a warning', (_name, count) => {
     hear({ type: 'limit', key: 'k', limitPerMinute: 600 });
     hear({ type: 'replicas', key: 'k', count });
-    expect(upstreamFor('k').limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 9.7 });
+    expect(upstreamFor('k').pacing.limiter!.snapshot()).toMatchObject({ replicas: 1, targetRatePerSecond: 9.7 });
     expect(warnings()).toHaveLength(1);
     expect(warnings()[0][0]).toMatch(
       /^llm-resilience: ignored a shared replica count for key "k" of .* \(not an integer from 1 to 10000\)$/,
@@ -245,7 +245,7 @@ describe('replicas', () => {
   it.each([1, 3, 10_000])('a count of %s: applied, without a warning', (count) => {
     hear({ type: 'limit', key: 'k', limitPerMinute: 600 });
     hear({ type: 'replicas', key: 'k', count });
-    expect(upstreamFor('k').limiter!.snapshot().replicas).toBe(count);
+    expect(upstreamFor('k').pacing.limiter!.snapshot().replicas).toBe(count);
     expect(logger.warn).not.toHaveBeenCalled();
   });
 });
@@ -300,15 +300,15 @@ describe('the warnings', () => {
     logger.warn.mockImplementation(() => {
       throw new Error('logger down');
     });
-    upstreamFor('k').budget(budgetOptions);
+    upstreamFor('k').budget.budget(budgetOptions);
     expect(() => hear({ type: 'budget', key: 'k', tokens: 1e9 })).not.toThrow();
-    expect(upstreamFor('k').budget().available).toBe(20);
+    expect(upstreamFor('k').budget.budget().available).toBe(20);
   });
 
   it("events from a store that is not the key's are not applied and not warned about", () => {
     hear({ type: 'cooldown', key: 'k', untilMs: Date.now() + 1e9 }, fakeStore());
     hear({ type: 'cooldown', key: 'k', untilMs: Date.now() + 1000 }, fakeStore());
-    expect(upstreamFor('k').cooldownUntil).toBe(0);
+    expect(upstreamFor('k').cooldown.untilMs).toBe(0);
     expect(logger.warn).not.toHaveBeenCalled();
   });
 });

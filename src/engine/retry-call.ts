@@ -1,0 +1,430 @@
+import { classifyError } from '../classification/classify-error';
+import type { ErrorClassification } from '../classification/failure-kind';
+import { configuredLogger, configuredRandom } from '../config/resilience-settings';
+import type { ResolvedRetryConfig } from '../config/resolve-config';
+import type { AnyFunction } from '../internal/any-function';
+import { isAsyncIterable, isThenable } from '../internal/is-thenable';
+import { followSignal } from '../internal/signal-fanout';
+import { activeInstrumentation, type CallInstrumentation } from '../observability/call-instrumentation';
+import type { ResilienceLogger } from '../observability/default-logger';
+import { abortableSleep, isWaitRefusal, type WaitBounds, type WaitRefusal } from '../strategies/bounded-wait';
+import type { CircuitTransition } from '../strategies/circuit-breaker/circuit-breaker';
+import type { RetryDecision } from '../strategies/retry/retry-decision';
+import { StageRejection, type AttemptFailure, type CallState } from '../strategies/stage';
+import { type AttemptGuard, FinalOutcome, type GuardedCall, guardAttempt } from '../strategies/timeout/attempt-guard';
+import { isAttemptTimeoutError, RetryTimeoutError } from '../strategies/timeout/timeout-errors';
+import { upstreamFor } from '../upstreams/per-key-state';
+import { CallEvents } from './call-events';
+import { notAttempted } from './not-attempted';
+import { stagesFor, type CallStages } from './call-stages';
+import { AttemptContext, runInRetryContext } from './retry-context';
+import type { RetryPolicy } from './retry-policy';
+import { warnIfIgnoredInstanceConfig } from './instance-config-warning';
+
+/** No attempt has failed yet (an error may be any value, `undefined` included). */
+export const NO_ERROR: unique symbol = Symbol('no error');
+
+/** Before the retry stage has decided (never seen: it always decides). */
+const UNDECIDED: RetryDecision = { retry: false, reason: 'not_retryable' };
+
+/**
+ * One call of a decorated method (or pipeline): the retry loop. It only runs the call's
+ * stages in their order (engine/call-stages.ts), the attempt under its guard (the timeout
+ * stage), and reports through `CallEvents`; what each strategy does lives in its stage.
+ */
+export class RetryCall implements CallState, GuardedCall {
+  /** The call's configuration, resolved and checked by the policy (cached per method and config). */
+  private readonly resolved: ResolvedRetryConfig;
+  /** Where the call's reports go: tracer, logger, OpenTelemetry. */
+  private readonly events: CallEvents;
+  readonly attemptTimeoutMs: number | undefined;
+  private readonly totalTimeoutMs: number | undefined;
+  private readonly deadlineMs: number | undefined;
+  /** The attempt about to start, or that just ended. */
+  attempt = 1;
+  private warnedConfig = false;
+  private failedWith: unknown = NO_ERROR;
+  private labelText: string | undefined;
+  private callStages: CallStages | undefined;
+  /** The call's own signal, following the caller's (see signal-fanout); created when first needed. */
+  private followed: { signal: AbortSignal; release(): void } | undefined;
+  private bounds: WaitBounds | undefined;
+
+  constructor(
+    private readonly policy: RetryPolicy,
+    private readonly fn: AnyFunction,
+    private readonly thisArg: unknown,
+    private readonly args: unknown[],
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.resolved = policy.resolvedConfigFor(thisArg, args);
+    this.attemptTimeoutMs = this.resolved.attemptTimeoutMs;
+    this.totalTimeoutMs = this.resolved.totalTimeoutMs;
+    if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
+    let instrument: CallInstrumentation | undefined;
+    const instrumentation = activeInstrumentation();
+    if (instrumentation !== undefined) {
+      try {
+        instrument = instrumentation.startCall({
+          method: this.label(),
+          key: policy.keyFor(thisArg, args),
+          attributes: policy.spanAttributes?.(thisArg, args),
+        });
+      } catch {
+        // Instrumentation must never break a call.
+      }
+    }
+    this.events = new CallEvents(this, policy.currentTracer(thisArg), instrument, this.totalTimeoutMs);
+  }
+
+  // --- CallState: what the stages see ----------------------------------------------------
+
+  /** The bounds of every wait of this call (its signal, deadline and maxRetryAfterMs). */
+  waitBounds(): WaitBounds {
+    return (this.bounds ??= {
+      signal: this.callSignal(),
+      deadlineMs: this.deadlineMs,
+      maxUpstreamWaitMs: this.config().maxRetryAfterMs,
+    });
+  }
+
+  lastError(): unknown {
+    return this.failedWith === NO_ERROR ? undefined : this.failedWith;
+  }
+
+  circuitTransition(transition: CircuitTransition): void {
+    this.events.circuitTransition(this.stages().key, transition);
+  }
+
+  budgetExhausted(): void {
+    this.events.budgetExhausted(this.stages().key);
+  }
+
+  // --- the loop ----------------------------------------------------------------------------
+
+  /** True when the first attempt may have to wait or be refused (so it cannot start synchronously). */
+  hasGates(): boolean {
+    const now = Date.now();
+    return this.stages().list.some((stage) => stage.holdsAttempts?.(now) === true);
+  }
+
+  /**
+   * Attempts from `attempt` on. `error` is that attempt's failure if it already failed;
+   * `running` is that attempt if it was started and is still running.
+   */
+  async retryFrom(
+    attempt: number,
+    error: unknown,
+    running?: { ctx: AttemptContext; result: PromiseLike<unknown> },
+  ): Promise<unknown> {
+    try {
+      for (; ; attempt++, error = NO_ERROR, running = undefined) {
+        this.attempt = attempt;
+        if (error === NO_ERROR) {
+          let guard: AttemptGuard | undefined;
+          let result: unknown;
+          try {
+            if (running === undefined) await this.beforeAttempt();
+            const ctx = running?.ctx ?? this.startAttempt(attempt);
+            result = running ? running.result : this.invoke(ctx);
+            guard = this.guard(ctx);
+            const value = guard && isThenable(result) ? await Promise.race([result, guard.stopped]) : await result;
+            this.succeeded(attempt, value);
+            return value;
+          } catch (failure) {
+            const stop = this.stopOutcome(failure);
+            if (stop !== undefined) throw stop.error;
+            error = failure;
+          } finally {
+            guard?.dispose();
+            // An attempt abandoned by its guard still runs: it holds its bulkhead slot until it ends.
+            this.attemptOver(guard?.fired && isThenable(result) ? result : undefined);
+          }
+        }
+        await this.afterFailure(attempt, error);
+      }
+    } finally {
+      this.releaseSignal();
+    }
+  }
+
+  /** An async-generator method: retried only while no item has reached the caller. */
+  async *stream(): AsyncGenerator<unknown, unknown, undefined> {
+    if (this.signal?.aborted) throw this.signal.reason;
+    try {
+      return yield* this.streamAttempts();
+    } finally {
+      this.releaseSignal();
+    }
+  }
+
+  private async *streamAttempts(): AsyncGenerator<unknown, unknown, undefined> {
+    for (let attempt = 1; ; attempt++) {
+      this.attempt = attempt;
+      try {
+        await this.beforeAttempt();
+      } catch (failure) {
+        this.attemptOver(undefined);
+        const error = failure instanceof FinalOutcome ? failure.error : failure;
+        this.events.stopped(this.signal?.aborted ? 'aborted' : classifyError(error).kind, error);
+        throw error;
+      }
+      const ctx = this.startAttempt(attempt);
+      let guard = this.guard(ctx);
+      let iterator: AsyncIterator<unknown> | undefined;
+      let delivered = false;
+      let finished = false;
+      let next: Promise<IteratorResult<unknown>> | undefined;
+      try {
+        const iterable = this.invoke(ctx);
+        if (!isAsyncIterable(iterable)) throw new TypeError(`${this.label()} did not return an async iterable`);
+        iterator = iterable[Symbol.asyncIterator]();
+        for (;;) {
+          next = runInRetryContext(ctx, iterator.next, iterator, []) as Promise<IteratorResult<unknown>>;
+          const step = guard ? await Promise.race([next, guard.stopped]) : await next;
+          if (step.done) {
+            finished = true;
+            this.succeeded(attempt, step.value);
+            return step.value;
+          }
+          if (!delivered) {
+            // From now on the stream is the caller's: no more attempt timeout or deadline,
+            // but the caller's own abort still stops it.
+            delivered = true;
+            guard?.dispose();
+            guard = this.guard(ctx, false);
+          }
+          yield step.value;
+        }
+      } catch (failure) {
+        finished = true;
+        const stop = this.stopOutcome(failure);
+        if (stop !== undefined) throw stop.error;
+        if (delivered) {
+          // Items reached the caller: not retried, reported once.
+          this.events.ended(attempt, failure, this.classify(failure), 'stream_started', true);
+          throw failure;
+        }
+        await this.afterFailure(attempt, failure);
+      } finally {
+        guard?.dispose();
+        this.attemptOver(guard?.fired && next !== undefined ? next : undefined);
+        // The caller stopped early (break/return): close the method's own iterator too.
+        if (!finished) await iterator?.return?.();
+      }
+    }
+  }
+
+  /**
+   * When `failure` (thrown by an attempt or a stage) stops the call whatever the retry policy
+   * says — a FinalOutcome, or the caller's abort (also when the method saw it before us) —
+   * reports it and returns what the caller gets; undefined when the attempt merely failed.
+   */
+  private stopOutcome(failure: unknown): { error: unknown } | undefined {
+    let error: unknown;
+    if (failure instanceof FinalOutcome) error = failure.error;
+    else if (this.signal?.aborted) error = this.signal.reason;
+    else return undefined;
+    for (const stage of this.stages().list) stage.afterStopped?.(this);
+    this.events.stopped(this.signal?.aborted ? 'aborted' : classifyError(error).kind, error);
+    return { error };
+  }
+
+  /**
+   * Before a fresh attempt: each stage in order may wait (within the call's bounds) or end
+   * the call. Throws a FinalOutcome when one ends it (a refused wait, a full bulkhead, an
+   * open circuit, the caller's abort).
+   */
+  private async beforeAttempt(): Promise<void> {
+    for (const stage of this.stages().list) {
+      try {
+        const waiting = stage.beforeAttempt?.(this);
+        // Awaited only when there is something to wait for: each await costs the attempt a turn.
+        if (waiting !== undefined) await waiting;
+      } catch (error) {
+        if (isWaitRefusal(error)) throw this.refused(error);
+        if (error instanceof StageRejection) {
+          this.events.ended(this.attempt, error.error, error.classification, error.reason, true);
+          throw new FinalOutcome(error.error);
+        }
+        // A full queue (BulkheadRejectedError) or the caller's abort while waiting: final.
+        throw new FinalOutcome(error);
+      }
+    }
+  }
+
+  /** Every stage hears that the attempt is over (`stillRunning`: abandoned by its guard, still running). */
+  private attemptOver(stillRunning: PromiseLike<unknown> | undefined): void {
+    const stages = this.callStages?.list;
+    if (stages === undefined) return;
+    for (const stage of stages) stage.attemptOver?.(stillRunning);
+  }
+
+  /**
+   * A failed attempt: each stage learns from it in order; the retry stage decides and the
+   * budget may veto. Throws the error to give up, or waits the decided delay.
+   */
+  private async afterFailure(attempt: number, error: unknown): Promise<void> {
+    const classification = this.classify(error);
+    this.failedWith = error;
+    const stages = this.stages();
+    const failure: AttemptFailure = { error, classification, headers: headersOf(error), decision: UNDECIDED };
+    for (const stage of stages.list) stage.afterFailure?.(this, failure);
+    const decision = failure.decision;
+    if (!decision.retry) {
+      const reason = decision.reason === 'not_retryable' ? classification.reason : decision.reason;
+      this.events.ended(attempt, error, classification, decision.reason === 'max_attempts' ? undefined : reason, true);
+      throw error;
+    }
+    this.events.retrying(attempt, error, classification, {
+      delayMs: decision.delayMs,
+      source: decision.source,
+      formula: () => stages.retry.formula(attempt),
+    });
+    // Within the bounds already: the retry stage keeps it before the deadline and under the cap.
+    await abortableSleep(decision.delayMs, this.callSignal());
+  }
+
+  succeeded(attempt: number, result: unknown): void {
+    for (const stage of this.stages().list) stage.afterSuccess?.(this);
+    const details = this.policy.successDetails;
+    this.events.succeeded(attempt, details && (() => details(result)));
+  }
+
+  /** A synchronous method threw: rethrown as is (a synchronous caller cannot wait), reported once. */
+  failedSynchronously(error: unknown): void {
+    this.events.ended(1, error, this.classify(error), 'synchronous', true);
+  }
+
+  startAttempt(attempt: number): AttemptContext {
+    const ctx = new AttemptContext(attempt, this.policy, this.thisArg, this.args);
+    this.events.attemptStarted(attempt);
+    return ctx;
+  }
+
+  invoke(ctx: AttemptContext): unknown {
+    return runInRetryContext(ctx, this.fn, this.thisArg, this.args);
+  }
+
+  /**
+   * The timeout stage around one attempt (see attempt-guard): its timeout (the call's, or a
+   * half-open probe's `probeTimeoutMs`), the call's deadline and the caller's signal; without
+   * the timers when `withTimers` is false (a stream the caller already reads).
+   */
+  private guard(ctx: AttemptContext, withTimers = true): AttemptGuard | undefined {
+    if (!withTimers) return guardAttempt(ctx, this, this.callSignal(), undefined, undefined);
+    const attemptTimeoutMs = this.attemptTimeoutMs ?? this.callStages?.breaker?.probeTimeoutMs();
+    return guardAttempt(ctx, this, this.callSignal(), attemptTimeoutMs, this.deadlineMs);
+  }
+
+  /**
+   * A wait before the attempt was refused or cut by the call's bounds: the call ends with the
+   * last attempt's error, or, when no attempt was made, with an UpstreamThrottledError or a
+   * RetryTimeoutError (engine/not-attempted.ts). No request is sent.
+   */
+  private refused(refusal: WaitRefusal): FinalOutcome {
+    const made = this.attempt - 1;
+    const error = this.failedWith;
+    if (error === NO_ERROR) {
+      const ending = notAttempted(this.label(), refusal, this.waitBounds(), this.totalTimeoutMs);
+      this.events.notAttempted(
+        made,
+        ending.error,
+        classifyError(ending.error),
+        ending.reason,
+        ending.detail,
+        refusal.kind,
+      );
+      return new FinalOutcome(ending.error);
+    }
+    if (refusal.bound === 'deadline') return this.endAtDeadline(made, false);
+    this.events.ended(made, error, this.classify(error), 'retry_after_exceeds_max', false);
+    return new FinalOutcome(error);
+  }
+
+  /**
+   * The call's deadline has come: report it, and end with the last error (or a timeout).
+   * `attempt` is the last attempt made (0 when none was); `running` says whether it is still
+   * running (cut by the deadline: a failed attempt) or had already ended.
+   */
+  endAtDeadline(attempt: number, running = true): FinalOutcome {
+    const timeout = new RetryTimeoutError(this.label(), this.totalTimeoutMs!);
+    this.events.ended(attempt, timeout, { kind: 'timeout', retryable: false, reason: 'deadline' }, 'deadline', running);
+    return new FinalOutcome(this.failedWith === NO_ERROR ? timeout : this.failedWith);
+  }
+
+  // --- what the call knows of itself -------------------------------------------------------
+
+  label(): string {
+    return (this.labelText ??= this.policy.label(this.thisArg));
+  }
+
+  maxAttempts(): number {
+    return this.config().maxAttempts;
+  }
+
+  logger(): ResilienceLogger {
+    return this.policy.currentLogger(this.thisArg) ?? configuredLogger();
+  }
+
+  private config(): ResolvedRetryConfig {
+    if (!this.warnedConfig) {
+      this.warnedConfig = true;
+      warnIfIgnoredInstanceConfig(this.thisArg, this.label(), this.logger());
+    }
+    return this.resolved;
+  }
+
+  /** The call's stages on its key, built when first needed (with the config). */
+  private stages(): CallStages {
+    if (this.callStages === undefined) {
+      const upstream = upstreamFor(this.policy.keyFor(this.thisArg, this.args));
+      const stages = stagesFor(upstream, this.config(), configuredRandom(), this.deadlineMs);
+      // The first options given for a key win: say so (once per key) when a caller asks for others.
+      if (stages.breakerConflict && !upstream.reportedConflicts.has('circuitBreaker')) {
+        upstream.reportedConflicts.add('circuitBreaker');
+        this.logger().warn(
+          `${this.label()}: the circuit breaker of ${upstream.key} was created with other options; the first ones stay in force`,
+          { method: this.label(), key: upstream.key },
+        );
+      }
+      this.callStages = stages;
+    }
+    return this.callStages;
+  }
+
+  /** The call's own signal, aborting with the caller's; one listener per caller signal for all calls. */
+  private callSignal(): AbortSignal | undefined {
+    if (this.signal === undefined) return undefined;
+    return (this.followed ??= followSignal(this.signal)).signal;
+  }
+
+  private releaseSignal(): void {
+    this.followed?.release();
+  }
+
+  /** The policy's predicate decides; the classifier names the failure for logs and events. */
+  private classify(error: unknown): ErrorClassification {
+    if (isAttemptTimeoutError(error)) return { kind: 'timeout', retryable: true, reason: 'attempt timeout' };
+    const classification = classifyError(error);
+    let retryable: boolean;
+    try {
+      retryable = this.policy.shouldRetry(error) === true;
+    } catch {
+      retryable = false;
+    }
+    if (retryable === classification.retryable) return classification;
+    return {
+      ...classification,
+      retryable,
+      reason: retryable ? 'shouldRetry' : `not retryable: ${classification.reason}`,
+    };
+  }
+}
+
+/** The response headers an SDK error carries (openai: `headers`; RestError: `response.headers`). */
+function headersOf(error: unknown): unknown {
+  if (error === null || typeof error !== 'object') return undefined;
+  const { headers, response } = error as { headers?: unknown; response?: { headers?: unknown } };
+  return headers ?? response?.headers;
+}

@@ -1,0 +1,134 @@
+import type { CircuitProbeClaim } from '../../ports/shared-state-store';
+import { isWaitRefusal, untilAborted, waitWithin } from '../bounded-wait';
+import { StageRejection, type AttemptFailure, type CallState, type KeyIdentity, type Stage } from '../stage';
+import type { CircuitBreaker } from './circuit-breaker';
+import { CircuitOpenError } from './circuit-open-error';
+import type { CircuitOutcome, KeyCircuit } from './key-circuit';
+
+/**
+ * The circuit-breaker stage: each attempt needs a permit of the key's breaker (a probe while
+ * half-open; with a shared store, one probe for all replicas). Refused, the call ends with
+ * `CircuitOpenError` (its `retryAfterMs`: when a probe will be let through, or the running
+ * probe's time left). Only failures that say something about the upstream's health count:
+ * not a 400 or 401, nor a 429 (load, not health: the rate-limit stage answers it).
+ */
+export class CircuitBreakerStage implements Stage {
+  /** The breaker permit of the running attempt, if it holds one. */
+  private permit: { probe: boolean } | undefined;
+  /** How long the running probe may take (its attempt timeout): what a shared probe claim holds. */
+  private probeHoldMs = 0;
+
+  constructor(
+    private readonly owner: KeyIdentity,
+    private readonly circuit: KeyCircuit,
+    private readonly breaker: CircuitBreaker,
+  ) {}
+
+  holdsAttempts(): boolean {
+    return true;
+  }
+
+  beforeAttempt(call: CallState): Promise<void> | undefined {
+    const refusedFor = this.acquire(call);
+    if (refusedFor !== undefined) throw this.open(call, refusedFor);
+    // Half-open with a shared state store: one probe for all replicas, not one per replica.
+    if (this.permit?.probe !== true || this.owner.store()?.claimCircuitProbe === undefined) return undefined;
+    return this.claimSharedProbe(call).then((wait) => {
+      if (wait !== undefined) throw this.open(call, wait);
+    });
+  }
+
+  /** The attempt timeout of a probe when the call has none of its own; undefined when not a probe. */
+  probeTimeoutMs(): number | undefined {
+    return this.permit?.probe === true ? this.breaker.options.probeTimeoutMs : undefined;
+  }
+
+  afterSuccess(call: CallState): void {
+    this.record(call, 'success');
+  }
+
+  afterFailure(call: CallState, failure: AttemptFailure): void {
+    const { retryable, kind } = failure.classification;
+    this.record(call, retryable && kind !== 'rate_limit' ? 'failure' : 'ignored');
+  }
+
+  afterStopped(call: CallState): void {
+    this.record(call, 'ignored');
+  }
+
+  /** Asks the breaker to let the attempt through: undefined when allowed, else the wait. */
+  private acquire(call: CallState): number | undefined {
+    const breaker = this.breaker;
+    const permit = this.observe(call, () => breaker.acquire(call.attemptTimeoutMs));
+    if (!permit.allowed) return permit.retryAfterMs;
+    this.permit = { probe: permit.probe };
+    this.probeHoldMs = call.attemptTimeoutMs ?? breaker.options.probeTimeoutMs;
+    return undefined;
+  }
+
+  private open(call: CallState, retryAfterMs: number): StageRejection {
+    const lastError = call.lastError();
+    const error = new CircuitOpenError(
+      this.owner.key,
+      retryAfterMs,
+      lastError === undefined ? undefined : { cause: lastError },
+    );
+    return new StageRejection(
+      error,
+      { kind: 'circuit_open', retryable: false, reason: 'circuit open' },
+      'circuit_open',
+    );
+  }
+
+  /**
+   * Claims the shared half-open probe (only one replica at a time gets it): undefined when
+   * this attempt may go, else how long to wait (the probe permit is given back). A store
+   * that cannot tell lets the attempt go, as without a store.
+   */
+  private async claimSharedProbe(call: CallState): Promise<number | undefined> {
+    const bounds = call.waitBounds();
+    const store = this.owner.store();
+    if (store?.claimCircuitProbe === undefined) return undefined;
+    let claim: CircuitProbeClaim;
+    try {
+      // The store answers within its own command timeout; the caller's abort and deadline end the wait sooner.
+      claim = await waitWithin('probe', bounds, (signal) =>
+        // Held for as long as the probe may run: other replicas wait for its outcome, not less.
+        untilAborted(Promise.resolve(store.claimCircuitProbe!(this.owner.key, this.probeHoldMs)), signal),
+      );
+    } catch (error) {
+      if (isWaitRefusal(error) || bounds.signal?.aborted) throw error;
+      return undefined;
+    }
+    if (claim.granted) return undefined;
+    this.permit = undefined;
+    const breaker = this.breaker;
+    this.observe(call, () => breaker.recordIgnored(true));
+    // Heard from outside: never beyond the longest a circuit stays open or a probe runs.
+    const wait = Math.ceil(claim.retryAfterMs);
+    const { maxHalfOpenAfterMs, probeTimeoutMs } = breaker.options;
+    const longest = Math.max(maxHalfOpenAfterMs, probeTimeoutMs, this.probeHoldMs);
+    return wait > 1 ? Math.min(wait, longest) : 1;
+  }
+
+  /** Reports the attempt's outcome to the breaker, here and across replicas. */
+  private record(call: CallState, outcome: CircuitOutcome): void {
+    const permit = this.permit;
+    if (permit === undefined) return;
+    this.permit = undefined;
+    const breaker = this.breaker;
+    this.observe(call, () => {
+      if (outcome === 'success') breaker.recordSuccess(permit.probe);
+      else if (outcome === 'failure') breaker.recordFailure(permit.probe);
+      else breaker.recordIgnored(permit.probe);
+    });
+    this.circuit.share(breaker, outcome, permit.probe);
+  }
+
+  /** Runs `action` on the breaker and reports the transitions it caused to the call. */
+  private observe<T>(call: CallState, action: () => T): T {
+    const { result, transitions } = this.circuit.observeTransitions(action);
+    for (const transition of transitions) call.circuitTransition(transition);
+    return result;
+  }
+}

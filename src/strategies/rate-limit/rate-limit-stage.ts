@@ -1,0 +1,97 @@
+import { abortableSleep, refuseWait, waitWithin } from '../bounded-wait';
+import type { AttemptFailure, CallState, KeyIdentity, Stage } from '../stage';
+import type { ColdStartGate } from './cold-start';
+import { KeyCooldown, MAX_COOLDOWN_MS } from './cooldown';
+import type { KeyPacing } from './request-pacing';
+
+/** What the rate-limit stage reads and changes of a key. */
+export interface RateLimitedKey extends KeyIdentity {
+  readonly cooldown: KeyCooldown;
+  readonly coldStart: ColdStartGate;
+  readonly pacing: KeyPacing;
+}
+
+/**
+ * The rate-limit stage. Before an attempt, in this order: the key's cooldown (a 429 with
+ * Retry-After seen by any call or replica), the cold start (with a store, the first attempt
+ * of a key with no known limit goes alone) and the request pacing (the adaptive limiter's
+ * slot); each wait within the call's bounds. After an attempt: a 429 sets the key's cooldown
+ * and slows the pacing down; response headers teach the limit; any outcome ends the cold start.
+ */
+export class RateLimitStage implements Stage {
+  /** When the running attempt's pacing slot was set (for the limiter's 429 accounting). */
+  private slotSetAtMs: number | undefined;
+
+  constructor(
+    private readonly key: RateLimitedKey,
+    /** The call's `respectRetryAfter`: a 429's Retry-After becomes the key's cooldown only if true. */
+    private readonly respectRetryAfter: boolean,
+    private readonly random: () => number,
+  ) {}
+
+  holdsAttempts(nowMs: number): boolean {
+    const key = this.key;
+    return key.pacing.limiter !== undefined || key.cooldown.leftMs(nowMs) > 0 || key.coldStart.isCold();
+  }
+
+  beforeAttempt(call: CallState): Promise<void> | undefined {
+    // Awaited only when there is something to wait for: each await costs the attempt a turn.
+    const key = this.key;
+    if (key.cooldown.untilMs === 0 && key.pacing.limiter === undefined && key.coldStart.warm) return undefined;
+    return this.waitTurn(call);
+  }
+
+  private async waitTurn(call: CallState): Promise<void> {
+    const key = this.key;
+    const bounds = call.waitBounds();
+    const now = Date.now();
+    const left = key.cooldown.leftMs(now);
+    if (left > 0) {
+      const refusal = refuseWait('cooldown', left, bounds, true, now);
+      if (refusal !== undefined) throw refusal;
+      await abortableSleep(KeyCooldown.waitWithSpread(left, this.random, bounds, now), bounds.signal);
+    }
+    const gate = key.coldStart;
+    if (gate.mustWait()) await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
+    const limiter = key.pacing.limiter;
+    if (limiter === undefined) return;
+    key.pacing.announceActive();
+    this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) =>
+      refuseWait('pacing', waitMs, bounds, true, nowMs),
+    );
+  }
+
+  afterSuccess(): void {
+    this.key.pacing.limiter?.onSuccess(Date.now());
+    this.key.coldStart.warmUp();
+  }
+
+  afterFailure(_call: CallState, failure: AttemptFailure): void {
+    const key = this.key;
+    const { kind, retryAfterMs } = failure.classification;
+    const rateLimited = kind === 'rate_limit';
+    if (rateLimited) this.coolDown(retryAfterMs);
+    if (failure.headers !== undefined) key.pacing.observeResponse(failure.headers);
+    key.coldStart.warmUp();
+    if (rateLimited) key.pacing.limiter?.onRateLimited(retryAfterMs, Date.now(), this.slotSetAtMs);
+  }
+
+  /**
+   * A 429 whose Retry-After the call would obey makes every call to the key wait until then
+   * (one cooldown per key, instead of each call discovering the limit by itself).
+   */
+  private coolDown(waitMs: number | undefined): void {
+    if (waitMs === undefined || !this.respectRetryAfter) return;
+    // The key keeps what the server said, even beyond this call's cap: each later call decides
+    // with its own maxRetryAfterMs and deadline. A header asking for more than a day is not believed.
+    if (!(waitMs >= 0) || waitMs > MAX_COOLDOWN_MS) return;
+    const untilMs = Date.now() + waitMs;
+    this.key.cooldown.extend(untilMs);
+    // Other replicas wait too, when a state store is configured (fire-and-forget).
+    try {
+      this.key.store()?.shareCooldown(this.key.key, untilMs);
+    } catch {
+      // A store must never break a call.
+    }
+  }
+}
