@@ -1,6 +1,6 @@
 import type { ErrorClassification } from '../classification/failure-kind';
 import type { ResilienceLogger } from '../observability/default-logger';
-import type { CallInstrumentation } from '../observability/call-instrumentation';
+import { activeInstrumentation, type CallInfo, type CallInstrumentation } from '../observability/call-instrumentation';
 import {
   errorTypeOf,
   FailureFacts,
@@ -209,6 +209,20 @@ function safely(details: (() => Record<string, unknown> | undefined) | undefined
   if (details === undefined) return undefined;
   try {
     return details();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The call's span and metrics when an instrumentation (OpenTelemetry) is in use, else
+ * undefined; `info` is read only then. A broken instrumentation never breaks the call.
+ */
+export function startInstrumentation(info: () => CallInfo): CallInstrumentation | undefined {
+  const instrumentation = activeInstrumentation();
+  if (instrumentation === undefined) return undefined;
+  try {
+    return instrumentation.startCall(info());
   } catch {
     return undefined;
   }

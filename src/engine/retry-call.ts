@@ -1,20 +1,19 @@
 import { classifyError } from '../classification/classify-error';
-import type { ErrorClassification } from '../classification/failure-kind';
 import { configuredLogger, configuredRandom } from '../config/resilience-settings';
 import type { ResolvedRetryConfig } from '../config/resolve-config';
 import type { AnyFunction } from '../internal/any-function';
-import { isAsyncIterable, isThenable } from '../internal/is-thenable';
+import { isThenable } from '../internal/is-thenable';
 import { followSignal } from '../internal/signal-fanout';
-import { activeInstrumentation, type CallInstrumentation } from '../observability/call-instrumentation';
 import type { ResilienceLogger } from '../observability/default-logger';
 import { abortableSleep, isWaitRefusal, type WaitBounds, type WaitRefusal } from '../strategies/bounded-wait';
 import type { CircuitTransition } from '../strategies/circuit-breaker/circuit-breaker';
 import type { RetryDecision } from '../strategies/retry/retry-decision';
 import { StageRejection, type AttemptFailure, type CallState } from '../strategies/stage';
 import { type AttemptGuard, FinalOutcome, type GuardedCall, guardAttempt } from '../strategies/timeout/attempt-guard';
-import { isAttemptTimeoutError, RetryTimeoutError } from '../strategies/timeout/timeout-errors';
+import { RetryTimeoutError } from '../strategies/timeout/timeout-errors';
 import { upstreamFor } from '../upstreams/per-key-state';
-import { CallEvents } from './call-events';
+import { CallEvents, startInstrumentation } from './call-events';
+import { classifyFailure, headersOf } from './classify-failure';
 import { notAttempted } from './not-attempted';
 import { stagesFor, type CallStages } from './call-stages';
 import { AttemptContext, runInRetryContext } from './retry-context';
@@ -36,7 +35,7 @@ export class RetryCall implements CallState, GuardedCall {
   /** The call's configuration, resolved and checked by the policy (cached per method and config). */
   private readonly resolved: ResolvedRetryConfig;
   /** Where the call's reports go: tracer, logger, OpenTelemetry. */
-  private readonly events: CallEvents;
+  protected readonly events: CallEvents;
   readonly attemptTimeoutMs: number | undefined;
   private readonly totalTimeoutMs: number | undefined;
   private readonly deadlineMs: number | undefined;
@@ -51,29 +50,21 @@ export class RetryCall implements CallState, GuardedCall {
   private bounds: WaitBounds | undefined;
 
   constructor(
-    private readonly policy: RetryPolicy,
-    private readonly fn: AnyFunction,
-    private readonly thisArg: unknown,
-    private readonly args: unknown[],
+    protected readonly policy: RetryPolicy,
+    protected readonly fn: AnyFunction,
+    protected readonly thisArg: unknown,
+    protected readonly args: unknown[],
     readonly signal: AbortSignal | undefined,
   ) {
     this.resolved = policy.resolvedConfigFor(thisArg, args);
     this.attemptTimeoutMs = this.resolved.attemptTimeoutMs;
     this.totalTimeoutMs = this.resolved.totalTimeoutMs;
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
-    let instrument: CallInstrumentation | undefined;
-    const instrumentation = activeInstrumentation();
-    if (instrumentation !== undefined) {
-      try {
-        instrument = instrumentation.startCall({
-          method: this.label(),
-          key: policy.keyFor(thisArg, args),
-          attributes: policy.spanAttributes?.(thisArg, args),
-        });
-      } catch {
-        // Instrumentation must never break a call.
-      }
-    }
+    const instrument = startInstrumentation(() => ({
+      method: this.label(),
+      key: policy.keyFor(thisArg, args),
+      attributes: policy.spanAttributes?.(thisArg, args),
+    }));
     this.events = new CallEvents(this, policy.currentTracer(thisArg), instrument, this.totalTimeoutMs);
   }
 
@@ -148,79 +139,12 @@ export class RetryCall implements CallState, GuardedCall {
     }
   }
 
-  /** An async-generator method: retried only while no item has reached the caller. */
-  async *stream(): AsyncGenerator<unknown, unknown, undefined> {
-    if (this.signal?.aborted) throw this.signal.reason;
-    try {
-      return yield* this.streamAttempts();
-    } finally {
-      this.releaseSignal();
-    }
-  }
-
-  private async *streamAttempts(): AsyncGenerator<unknown, unknown, undefined> {
-    for (let attempt = 1; ; attempt++) {
-      this.attempt = attempt;
-      try {
-        await this.beforeAttempt();
-      } catch (failure) {
-        this.attemptOver(undefined);
-        const error = failure instanceof FinalOutcome ? failure.error : failure;
-        this.events.stopped(this.signal?.aborted ? 'aborted' : classifyError(error).kind, error);
-        throw error;
-      }
-      const ctx = this.startAttempt(attempt);
-      let guard = this.guard(ctx);
-      let iterator: AsyncIterator<unknown> | undefined;
-      let delivered = false;
-      let finished = false;
-      let next: Promise<IteratorResult<unknown>> | undefined;
-      try {
-        const iterable = this.invoke(ctx);
-        if (!isAsyncIterable(iterable)) throw new TypeError(`${this.label()} did not return an async iterable`);
-        iterator = iterable[Symbol.asyncIterator]();
-        for (;;) {
-          next = runInRetryContext(ctx, iterator.next, iterator, []) as Promise<IteratorResult<unknown>>;
-          const step = guard ? await Promise.race([next, guard.stopped]) : await next;
-          if (step.done) {
-            finished = true;
-            this.succeeded(attempt, step.value);
-            return step.value;
-          }
-          if (!delivered) {
-            // From now on the stream is the caller's: no more attempt timeout or deadline,
-            // but the caller's own abort still stops it.
-            delivered = true;
-            guard?.dispose();
-            guard = this.guard(ctx, false);
-          }
-          yield step.value;
-        }
-      } catch (failure) {
-        finished = true;
-        const stop = this.stopOutcome(failure);
-        if (stop !== undefined) throw stop.error;
-        if (delivered) {
-          // Items reached the caller: not retried, reported once.
-          this.events.ended(attempt, failure, this.classify(failure), 'stream_started', true);
-          throw failure;
-        }
-        await this.afterFailure(attempt, failure);
-      } finally {
-        guard?.dispose();
-        this.attemptOver(guard?.fired && next !== undefined ? next : undefined);
-        // The caller stopped early (break/return): close the method's own iterator too.
-        if (!finished) await iterator?.return?.();
-      }
-    }
-  }
-
   /**
    * When `failure` (thrown by an attempt or a stage) stops the call whatever the retry policy
    * says — a FinalOutcome, or the caller's abort (also when the method saw it before us) —
    * reports it and returns what the caller gets; undefined when the attempt merely failed.
    */
-  private stopOutcome(failure: unknown): { error: unknown } | undefined {
+  protected stopOutcome(failure: unknown): { error: unknown } | undefined {
     let error: unknown;
     if (failure instanceof FinalOutcome) error = failure.error;
     else if (this.signal?.aborted) error = this.signal.reason;
@@ -235,7 +159,7 @@ export class RetryCall implements CallState, GuardedCall {
    * the call. Throws a FinalOutcome when one ends it (a refused wait, a full bulkhead, an
    * open circuit, the caller's abort).
    */
-  private async beforeAttempt(): Promise<void> {
+  protected async beforeAttempt(): Promise<void> {
     for (const stage of this.stages().list) {
       try {
         const waiting = stage.beforeAttempt?.(this);
@@ -254,7 +178,7 @@ export class RetryCall implements CallState, GuardedCall {
   }
 
   /** Every stage hears that the attempt is over (`stillRunning`: abandoned by its guard, still running). */
-  private attemptOver(stillRunning: PromiseLike<unknown> | undefined): void {
+  protected attemptOver(stillRunning: PromiseLike<unknown> | undefined): void {
     const stages = this.callStages?.list;
     if (stages === undefined) return;
     for (const stage of stages) stage.attemptOver?.(stillRunning);
@@ -264,8 +188,8 @@ export class RetryCall implements CallState, GuardedCall {
    * A failed attempt: each stage learns from it in order; the retry stage decides and the
    * budget may veto. Throws the error to give up, or waits the decided delay.
    */
-  private async afterFailure(attempt: number, error: unknown): Promise<void> {
-    const classification = this.classify(error);
+  protected async afterFailure(attempt: number, error: unknown): Promise<void> {
+    const classification = classifyFailure(error, this.policy.shouldRetry);
     this.failedWith = error;
     const stages = this.stages();
     const failure: AttemptFailure = { error, classification, headers: headersOf(error), decision: UNDECIDED };
@@ -293,7 +217,7 @@ export class RetryCall implements CallState, GuardedCall {
 
   /** A synchronous method threw: rethrown as is (a synchronous caller cannot wait), reported once. */
   failedSynchronously(error: unknown): void {
-    this.events.ended(1, error, this.classify(error), 'synchronous', true);
+    this.events.ended(1, error, classifyFailure(error, this.policy.shouldRetry), 'synchronous', true);
   }
 
   startAttempt(attempt: number): AttemptContext {
@@ -311,7 +235,7 @@ export class RetryCall implements CallState, GuardedCall {
    * half-open probe's `probeTimeoutMs`), the call's deadline and the caller's signal; without
    * the timers when `withTimers` is false (a stream the caller already reads).
    */
-  private guard(ctx: AttemptContext, withTimers = true): AttemptGuard | undefined {
+  protected guard(ctx: AttemptContext, withTimers = true): AttemptGuard | undefined {
     if (!withTimers) return guardAttempt(ctx, this, this.callSignal(), undefined, undefined);
     const attemptTimeoutMs = this.attemptTimeoutMs ?? this.callStages?.breaker?.probeTimeoutMs();
     return guardAttempt(ctx, this, this.callSignal(), attemptTimeoutMs, this.deadlineMs);
@@ -338,7 +262,7 @@ export class RetryCall implements CallState, GuardedCall {
       return new FinalOutcome(ending.error);
     }
     if (refusal.bound === 'deadline') return this.endAtDeadline(made, false);
-    this.events.ended(made, error, this.classify(error), 'retry_after_exceeds_max', false);
+    this.events.ended(made, error, classifyFailure(error, this.policy.shouldRetry), 'retry_after_exceeds_max', false);
     return new FinalOutcome(error);
   }
 
@@ -399,32 +323,7 @@ export class RetryCall implements CallState, GuardedCall {
     return (this.followed ??= followSignal(this.signal)).signal;
   }
 
-  private releaseSignal(): void {
+  protected releaseSignal(): void {
     this.followed?.release();
   }
-
-  /** The policy's predicate decides; the classifier names the failure for logs and events. */
-  private classify(error: unknown): ErrorClassification {
-    if (isAttemptTimeoutError(error)) return { kind: 'timeout', retryable: true, reason: 'attempt timeout' };
-    const classification = classifyError(error);
-    let retryable: boolean;
-    try {
-      retryable = this.policy.shouldRetry(error) === true;
-    } catch {
-      retryable = false;
-    }
-    if (retryable === classification.retryable) return classification;
-    return {
-      ...classification,
-      retryable,
-      reason: retryable ? 'shouldRetry' : `not retryable: ${classification.reason}`,
-    };
-  }
-}
-
-/** The response headers an SDK error carries (openai: `headers`; RestError: `response.headers`). */
-function headersOf(error: unknown): unknown {
-  if (error === null || typeof error !== 'object') return undefined;
-  const { headers, response } = error as { headers?: unknown; response?: { headers?: unknown } };
-  return headers ?? response?.headers;
 }

@@ -2,6 +2,7 @@ import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
 import { isThenable } from '../internal/is-thenable';
 import { runFirstAttempt } from './retry-context';
 import { NO_ERROR, RetryCall } from './retry-call';
+import { StreamCall } from './stream-call';
 import { RetryPolicy } from './retry-policy';
 import type { AnyFunction } from '../internal/any-function';
 
@@ -76,5 +77,5 @@ export function executeStreamWithRetry(
   thisArg: unknown,
   args: unknown[],
 ): AsyncGenerator {
-  return new RetryCall(policy, fn, thisArg, args, findCallerSignal(args)).stream();
+  return new StreamCall(policy, fn, thisArg, args, findCallerSignal(args)).stream();
 }

@@ -1,0 +1,371 @@
+import type { ErrorClassification } from '../../../src/classification/failure-kind';
+import type { SharedStateStore } from '../../../src/ports/shared-state-store';
+import { WaitRefusal, type WaitBounds } from '../../../src/strategies/bounded-wait';
+import type { CircuitTransition } from '../../../src/strategies/circuit-breaker/circuit-breaker';
+import { ColdStartGate } from '../../../src/strategies/rate-limit/cold-start';
+import { KeyCooldown, MAX_COOLDOWN_MS } from '../../../src/strategies/rate-limit/cooldown';
+import { RateLimitStage, type RateLimitedKey } from '../../../src/strategies/rate-limit/rate-limit-stage';
+import { KeyPacing } from '../../../src/strategies/rate-limit/request-pacing';
+import type { AttemptFailure, CallState } from '../../../src/strategies/stage';
+
+const NOW = 1_700_000_000_000;
+const KEY = 'openai';
+
+/** A call as the stage sees it: bounds to set, and the reports it receives recorded. */
+class FakeCall implements CallState {
+  attempt = 1;
+  attemptTimeoutMs: number | undefined = undefined;
+  lastFailure: unknown = undefined;
+  readonly transitions: CircuitTransition[] = [];
+  budgetExhaustions = 0;
+
+  constructor(public bounds: WaitBounds = { signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 }) {}
+
+  waitBounds(): WaitBounds {
+    return this.bounds;
+  }
+  lastError(): unknown {
+    return this.lastFailure;
+  }
+  circuitTransition(transition: CircuitTransition): void {
+    this.transitions.push(transition);
+  }
+  budgetExhausted(): void {
+    this.budgetExhaustions++;
+  }
+}
+
+/** A store that records what it is told (the optional parts the rate limit uses included). */
+function recordingStore() {
+  return {
+    shareCooldown: jest.fn<void, [string, number]>(),
+    subscribe: jest.fn(() => () => undefined),
+    announceActive: jest.fn<void, [string]>(),
+    shareRateLimit: jest.fn<void, [string, number]>(),
+  } satisfies SharedStateStore;
+}
+
+/** A key with real per-key state, wired as the engine's Upstream wires it. */
+function makeKey(store?: SharedStateStore): RateLimitedKey {
+  const key: RateLimitedKey = {
+    key: KEY,
+    store: () => store,
+    cooldown: new KeyCooldown(),
+    coldStart: new ColdStartGate(
+      () => store !== undefined,
+      () => key.pacing.limiter !== undefined,
+    ),
+    pacing: new KeyPacing({ key: KEY, store: () => store }, () => key.coldStart.warmUp()),
+  };
+  return key;
+}
+
+/** A key whose cold start is over (an attempt on it has ended). */
+function warmKey(store?: SharedStateStore): RateLimitedKey {
+  const key = makeKey(store);
+  key.coldStart.warmUp();
+  return key;
+}
+
+function failure(classification: Partial<ErrorClassification>, headers?: unknown): AttemptFailure {
+  return {
+    error: new Error('upstream failed'),
+    classification: { kind: 'rate_limit', retryable: true, reason: 'status 429', ...classification },
+    headers,
+    decision: { retry: false, reason: 'not_retryable' },
+  };
+}
+
+const noSpread = () => 0;
+const fullSpread = () => 0.999_999;
+
+/** Settles `promise` into a value that can be inspected synchronously after timers ran. */
+function track(promise: Promise<void>) {
+  const state: { settled: boolean; error: unknown } = { settled: false, error: undefined };
+  promise.then(
+    () => {
+      state.settled = true;
+    },
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
+beforeEach(() => {
+  jest.useFakeTimers();
+  jest.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('RateLimitStage before an attempt', () => {
+  it('lets the attempt go at once (no promise) on a warm key with no cooldown and no limiter', () => {
+    const stage = new RateLimitStage(warmKey(), true, noSpread);
+    expect(stage.beforeAttempt(new FakeCall())).toBeUndefined();
+  });
+
+  it('lets the attempt go at once on a fresh key without a store once holdsAttempts has looked at it', () => {
+    const key = makeKey();
+    const stage = new RateLimitStage(key, true, noSpread);
+    expect(stage.holdsAttempts(Date.now())).toBe(false);
+    expect(stage.beforeAttempt(new FakeCall())).toBeUndefined();
+  });
+
+  it('waits for the key cooldown, then lets the attempt go', async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 1000);
+    const stage = new RateLimitStage(key, true, noSpread);
+
+    const waiting = stage.beforeAttempt(new FakeCall());
+    expect(waiting).toBeInstanceOf(Promise);
+    const state = track(waiting!);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(state.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(state).toEqual({ settled: true, error: undefined });
+  });
+
+  it('adds a spread to the cooldown wait, but never beyond the cap (maxUpstreamWaitMs)', async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 1000);
+    // A full spread would be min(50, 10% of 1000) = 50 ms: the cap of 1020 ms cuts it to 20.
+    const call = new FakeCall({ signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 1020 });
+    const state = track(new RateLimitStage(key, true, fullSpread).beforeAttempt(call)!);
+
+    await jest.advanceTimersByTimeAsync(1019);
+    expect(state.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(state).toEqual({ settled: true, error: undefined });
+  });
+
+  it('adds the spread when the cap leaves room for it', async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 1000);
+    const state = track(new RateLimitStage(key, true, fullSpread).beforeAttempt(new FakeCall())!);
+
+    await jest.advanceTimersByTimeAsync(1049);
+    expect(state.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(state).toEqual({ settled: true, error: undefined });
+  });
+
+  it('keeps the spread before the deadline', async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 1000);
+    const call = new FakeCall({ signal: undefined, deadlineMs: NOW + 1010, maxUpstreamWaitMs: 60_000 });
+    const state = track(new RateLimitStage(key, true, fullSpread).beforeAttempt(call)!);
+
+    await jest.advanceTimersByTimeAsync(1009);
+    expect(state.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(state).toEqual({ settled: true, error: undefined });
+  });
+
+  it('refuses at once a cooldown longer than maxUpstreamWaitMs (WaitRefusal cooldown/cap)', async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 5000);
+    const call = new FakeCall({ signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 4999 });
+
+    const error = await new RateLimitStage(key, true, noSpread).beforeAttempt(call)!.catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(WaitRefusal);
+    expect(error).toMatchObject({ kind: 'cooldown', bound: 'cap', waitMs: 5000 });
+    // Refused without sleeping: no timer was started, no time passed.
+    expect(jest.getTimerCount()).toBe(0);
+    expect(Date.now()).toBe(NOW);
+  });
+
+  it('refuses at once a cooldown that ends after the deadline (WaitRefusal cooldown/deadline)', async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 5000);
+    const call = new FakeCall({ signal: undefined, deadlineMs: NOW + 4000, maxUpstreamWaitMs: 60_000 });
+
+    const error = await new RateLimitStage(key, true, noSpread).beforeAttempt(call)!.catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(WaitRefusal);
+    expect(error).toMatchObject({ kind: 'cooldown', bound: 'deadline', waitMs: 5000 });
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it("rejects with the caller's abort reason when the caller aborts during the cooldown", async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 10_000);
+    const controller = new AbortController();
+    const call = new FakeCall({ signal: controller.signal, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 });
+    const state = track(new RateLimitStage(key, true, noSpread).beforeAttempt(call)!);
+
+    await jest.advanceTimersByTimeAsync(3000);
+    expect(state.settled).toBe(false);
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    await jest.advanceTimersByTimeAsync(0);
+
+    expect(state).toEqual({ settled: true, error: reason });
+    expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+describe('RateLimitStage after a failed attempt', () => {
+  it("sets the key's cooldown from a 429's Retry-After and shares it with the store", () => {
+    const store = recordingStore();
+    const key = warmKey(store);
+    const stage = new RateLimitStage(key, true, noSpread);
+
+    stage.afterFailure(new FakeCall(), failure({ kind: 'rate_limit', retryAfterMs: 2000 }));
+
+    expect(key.cooldown.untilMs).toBe(NOW + 2000);
+    expect(store.shareCooldown).toHaveBeenCalledTimes(1);
+    expect(store.shareCooldown).toHaveBeenCalledWith(KEY, NOW + 2000);
+  });
+
+  it('makes the next attempt of another call on the key wait for that cooldown', () => {
+    const key = warmKey();
+    new RateLimitStage(key, true, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs: 2000 }));
+    expect(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())).toBeInstanceOf(Promise);
+  });
+
+  it('keeps a Retry-After longer than the call cap on the key (each call decides with its own cap)', () => {
+    const key = warmKey();
+    new RateLimitStage(key, true, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs: 120_000 }));
+    expect(key.cooldown.untilMs).toBe(NOW + 120_000);
+  });
+
+  it('keeps a later cooldown already set rather than shortening it', () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 10_000);
+    new RateLimitStage(key, true, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs: 2000 }));
+    expect(key.cooldown.untilMs).toBe(NOW + 10_000);
+  });
+
+  it('sets no cooldown when the call does not respect Retry-After', () => {
+    const store = recordingStore();
+    const key = warmKey(store);
+    new RateLimitStage(key, false, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs: 2000 }));
+
+    expect(key.cooldown.untilMs).toBe(0);
+    expect(store.shareCooldown).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['beyond a day', MAX_COOLDOWN_MS + 1],
+    ['negative', -1],
+    ['NaN', Number.NaN],
+  ])('does not believe a Retry-After %s', (_label, retryAfterMs) => {
+    const store = recordingStore();
+    const key = warmKey(store);
+    new RateLimitStage(key, true, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs }));
+
+    expect(key.cooldown.untilMs).toBe(0);
+    expect(store.shareCooldown).not.toHaveBeenCalled();
+  });
+
+  it('takes a Retry-After of exactly a day', () => {
+    const key = warmKey();
+    new RateLimitStage(key, true, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs: MAX_COOLDOWN_MS }));
+    expect(key.cooldown.untilMs).toBe(NOW + MAX_COOLDOWN_MS);
+  });
+
+  it('sets no cooldown for a 429 without Retry-After, nor for another failure with one', () => {
+    const store = recordingStore();
+    const key = warmKey(store);
+    const stage = new RateLimitStage(key, true, noSpread);
+    stage.afterFailure(new FakeCall(), failure({ kind: 'rate_limit', retryAfterMs: undefined }));
+    stage.afterFailure(new FakeCall(), failure({ kind: 'server', reason: 'status 503', retryAfterMs: 2000 }));
+
+    expect(key.cooldown.untilMs).toBe(0);
+    expect(store.shareCooldown).not.toHaveBeenCalled();
+  });
+
+  it('still sets the cooldown when the store throws', () => {
+    const store = recordingStore();
+    store.shareCooldown.mockImplementation(() => {
+      throw new Error('redis down');
+    });
+    const key = warmKey(store);
+
+    expect(() =>
+      new RateLimitStage(key, true, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs: 2000 })),
+    ).not.toThrow();
+    expect(key.cooldown.untilMs).toBe(NOW + 2000);
+  });
+
+  it("creates the key's limiter from rate-limit headers and shares the limit", () => {
+    const store = recordingStore();
+    const key = makeKey(store);
+    const stage = new RateLimitStage(key, true, noSpread);
+    expect(key.pacing.limiter).toBeUndefined();
+
+    stage.afterFailure(
+      new FakeCall(),
+      failure({ kind: 'server', reason: 'status 500' }, { 'x-ratelimit-limit-requests': '600' }),
+    );
+
+    expect(key.pacing.limiter).toBeDefined();
+    // 600 per minute, paced at 97% of it.
+    expect(key.pacing.limiter!.snapshot().targetRatePerSecond).toBeCloseTo(9.7);
+    expect(store.shareRateLimit).toHaveBeenCalledWith(KEY, 600);
+    // Knowing the limit ends the cold start.
+    expect(key.coldStart.warm).toBe(true);
+  });
+
+  it('creates no limiter from headers that do not tell the request limit', () => {
+    const key = warmKey();
+    new RateLimitStage(key, true, noSpread).afterFailure(
+      new FakeCall(),
+      failure({ kind: 'server' }, { 'x-ratelimit-remaining-requests': '3' }),
+    );
+    expect(key.pacing.limiter).toBeUndefined();
+  });
+
+  it("pauses the key's limiter until the Retry-After of a 429", () => {
+    const key = warmKey();
+    const stage = new RateLimitStage(key, true, noSpread);
+    stage.afterFailure(new FakeCall(), failure({ retryAfterMs: 3000 }, { 'x-ratelimit-limit-requests': '600' }));
+    expect(key.pacing.limiter!.snapshot().pausedUntilMs).toBe(NOW + 3000);
+  });
+
+  it('ends the cold start of the key, whatever the failure', () => {
+    const key = makeKey(recordingStore());
+    expect(key.coldStart.isCold()).toBe(true);
+    new RateLimitStage(key, true, noSpread).afterFailure(
+      new FakeCall(),
+      failure({ kind: 'bad_request', retryable: false }),
+    );
+    expect(key.coldStart.warm).toBe(true);
+  });
+});
+
+describe('RateLimitStage.holdsAttempts', () => {
+  it('is false for a key with no cooldown, no limiter and no store', () => {
+    expect(new RateLimitStage(makeKey(), true, noSpread).holdsAttempts(NOW)).toBe(false);
+  });
+
+  it('is true while the key cools down, false once the cooldown is over', () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 1000);
+    const stage = new RateLimitStage(key, true, noSpread);
+    expect(stage.holdsAttempts(NOW)).toBe(true);
+    expect(stage.holdsAttempts(NOW + 999)).toBe(true);
+    expect(stage.holdsAttempts(NOW + 1000)).toBe(false);
+  });
+
+  it('is true once the key has a limiter', () => {
+    const key = warmKey();
+    const stage = new RateLimitStage(key, true, noSpread);
+    stage.afterFailure(new FakeCall(), failure({ kind: 'server' }, { 'x-ratelimit-limit-requests': '600' }));
+    expect(stage.holdsAttempts(NOW)).toBe(true);
+  });
+
+  it('is true for a cold key shared through a store, until an attempt ends', () => {
+    const key = makeKey(recordingStore());
+    const stage = new RateLimitStage(key, true, noSpread);
+    expect(stage.holdsAttempts(NOW)).toBe(true);
+    stage.afterSuccess();
+    expect(stage.holdsAttempts(NOW)).toBe(false);
+  });
+});
