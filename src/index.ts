@@ -10,7 +10,8 @@ export type { JitterMode } from './config/defaults';
 export { configureResilience, resetResilience, missingConfigNames } from './config/resilience-settings';
 export type { ResilienceSettings } from './config/resilience-settings';
 
-export { computeBackoffDelay, parseRetryAfterMs } from './strategies/retry';
+export { computeBackoffDelay } from './strategies/retry';
+export { parseRetryAfterMs } from './classification/retry-after';
 export type { BackoffSettings } from './strategies/retry/compute-backoff-delay';
 export {
   classifyError,

@@ -3,7 +3,7 @@ import { libraryErrorFacts } from './adapters/library-error-facts';
 import { fetchErrorFacts, nodeSystemErrorFacts } from './adapters/network-error-facts';
 import { openAIErrorFacts } from './adapters/openai-error-facts';
 import { readHeader } from '../internal/headers';
-import { parseRetryAfterMs } from '../strategies/retry/retry-after';
+import { parseRetryAfterMs } from './retry-after';
 import type { ErrorClassification, ErrorFacts, FailureKind } from './failure-kind';
 import { ruleForNetworkCode, ruleForProviderCode, ruleForStatus } from './status-table';
 

@@ -1,8 +1,7 @@
 // Retry + backoff: whether and when to try again. Pure functions tested as data
-// (backoff, Retry-After, the decision), and the stage that applies them to a call.
+// (backoff, the decision; Retry-After is parsed by classification/retry-after.ts), and the stage that applies them to a call.
 export { computeBackoffDelay, describeBackoffFormula, exponentialCeiling } from './compute-backoff-delay';
 export type { BackoffSettings } from './compute-backoff-delay';
-export { parseRetryAfterMs, parseRetryAfterValue } from './retry-after';
 export { decideRetry, RETRY_AFTER_JITTER_FRACTION } from './retry-decision';
 export type { DecisionInput, GiveUpReason, RetryDecision, RetrySchedule } from './retry-decision';
 export { RetryStage } from './retry-stage';

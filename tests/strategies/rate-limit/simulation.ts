@@ -2,7 +2,7 @@
 // the pacing building blocks, on a fake clock: no real time passes, every run is identical.
 // The server is the fault server's own token bucket and header formatting, so the client
 // parses exactly what `startFaultServer({ rateLimit })` would send.
-import { parseRetryAfterMs } from '../../../src/strategies/retry/retry-after';
+import { parseRetryAfterMs } from '../../../src/classification/retry-after';
 import {
   AdaptiveRateLimiter,
   type AdaptiveRateLimiterOptions,

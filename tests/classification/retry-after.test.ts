@@ -1,5 +1,5 @@
-import { readHeader } from '../../../src/internal/headers';
-import { parseRetryAfterMs, parseRetryAfterValue } from '../../../src/strategies/retry/retry-after';
+import { readHeader } from '../../src/internal/headers';
+import { parseRetryAfterMs, parseRetryAfterValue } from '../../src/classification/retry-after';
 
 const NOW = Date.parse('2025-01-01T00:00:00Z');
 const httpDate = (offsetMs: number): string => new Date(NOW + offsetMs).toUTCString();

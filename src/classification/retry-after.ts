@@ -1,4 +1,4 @@
-import { readHeader } from '../../internal/headers';
+import { readHeader } from '../internal/headers';
 
 /** A non-negative decimal number, integer or fraction; no sign, exponent, hex or units. */
 const NON_NEGATIVE_DECIMAL = /^\s*(?:\d+(?:\.\d*)?|\.\d+)\s*$/;
