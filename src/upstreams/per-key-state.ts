@@ -69,6 +69,11 @@ export function upstreamFor(key: string): Upstream {
   return upstream;
 }
 
+/** @internal The state of `key` if this process has any, without creating it. */
+export function existingUpstream(key: string): Upstream | undefined {
+  return upstreams.get(key);
+}
+
 /** @internal Every key's state (the circuit-state gauge reads it). */
 export function knownKeys(): IterableIterator<Upstream> {
   return upstreams.values();

@@ -4,7 +4,7 @@ import type { CircuitTransition } from '../strategies/circuit-breaker/circuit-br
 import { CIRCUIT_BREAKER_DEFAULTS } from '../strategies/circuit-breaker/circuit-breaker-options';
 import type { SharedStateEvent, SharedStateStore } from '../ports/shared-state-store';
 import { MAX_COOLDOWN_MS } from '../strategies/rate-limit/cooldown';
-import { type Upstream, upstreamFor } from './per-key-state';
+import { existingUpstream, type Upstream, upstreamFor } from './per-key-state';
 
 /*
  * What other replicas share (through a state store) is mirrored into the in-process state,
@@ -53,9 +53,18 @@ export function followConfiguredStore(): void {
   if (configured !== undefined) subscribe(configured);
 }
 
+/**
+ * Keys this process first heard of from its store (not used here yet), at most
+ * MAX_HEARD_KEYS: a poisoned stream of events naming ever new keys must not grow the
+ * per-key state without bound.
+ */
+let heardKeys = 0;
+const MAX_HEARD_KEYS = 10_000;
+
 /** @internal `resetResilience`: forgets the bound stores and the anomalies already reported. */
 export function forgetReplicaState(): void {
   boundStores.clear();
+  heardKeys = 0;
   reported = new WeakMap();
 }
 
@@ -94,7 +103,8 @@ type Anomaly =
   | 'limit-invalid'
   | 'budget-invalid'
   | 'budget-clamped'
-  | 'replicas-invalid';
+  | 'replicas-invalid'
+  | 'keys-too-many';
 
 /** The anomalies already reported, per store. */
 let reported = new WeakMap<SharedStateStore, Set<Anomaly>>();
@@ -103,8 +113,8 @@ let reported = new WeakMap<SharedStateStore, Set<Anomaly>>();
 export function applySharedEvent(store: SharedStateStore, event: SharedStateEvent): void {
   try {
     if (typeof event !== 'object' || event === null || typeof event.key !== 'string') return;
-    const upstream = upstreamFor(event.key);
-    if (upstream.store() !== store) return;
+    const upstream = existingUpstream(event.key) ?? heardOf(store, event.key);
+    if (upstream === undefined || upstream.store() !== store) return;
     // Only the key, the event type and numbers go into a warning: never a received string.
     const warn = (anomaly: Anomaly, message: string, received: unknown, applied?: number) => {
       const meta: Record<string, unknown> = { key: cut(event.key), type: event.type };
@@ -189,6 +199,26 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
   } catch {
     // What another replica reports must never break this one.
   }
+}
+
+/**
+ * The state of a key first heard of from `store`: kept (so that this process paces with a
+ * limit, or respects a circuit, from its first call) only when `store` is the configured one
+ * (a bound store's keys exist already) and fewer than MAX_HEARD_KEYS were heard of so far.
+ */
+function heardOf(store: SharedStateStore, key: string): Upstream | undefined {
+  if (store !== configuredStateStore()) return undefined;
+  if (heardKeys >= MAX_HEARD_KEYS) {
+    warnOnce(
+      store,
+      'keys-too-many',
+      `llm-resilience: ignored shared state for keys not used by this process beyond the first ${MAX_HEARD_KEYS}`,
+      { limit: MAX_HEARD_KEYS },
+    );
+    return undefined;
+  }
+  heardKeys++;
+  return upstreamFor(key);
 }
 
 /**

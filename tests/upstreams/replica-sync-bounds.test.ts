@@ -4,7 +4,7 @@
 import { configureResilience, resetResilience } from '../../src';
 import { applySharedEvent, bindStateStore } from '../../src/upstreams/replica-sync';
 import type { SharedStateEvent, SharedStateStore } from '../../src/ports/shared-state-store';
-import { upstreamFor } from '../../src/upstreams/per-key-state';
+import { existingUpstream, upstreamFor } from '../../src/upstreams/per-key-state';
 import {
   type ResolvedCircuitBreakerOptions,
   validateCircuitBreakerOptions,
@@ -310,5 +310,29 @@ describe('the warnings', () => {
     hear({ type: 'cooldown', key: 'k', untilMs: Date.now() + 1000 }, fakeStore());
     expect(upstreamFor('k').cooldown.untilMs).toBe(0);
     expect(logger.warn).not.toHaveBeenCalled();
+  });
+});
+
+describe('keys heard of only from the store', () => {
+  it('are kept so that this process paces with a limit heard before its first call', () => {
+    hear({ type: 'limit', key: 'never-called', limitPerMinute: 600 });
+    expect(existingUpstream('never-called')?.pacing.limiter).toBeDefined();
+  });
+
+  it('are not created for a store that is not the configured one', () => {
+    hear({ type: 'limit', key: 'elsewhere', limitPerMinute: 600 }, fakeStore());
+    expect(existingUpstream('elsewhere')).toBeUndefined();
+  });
+
+  it('stop at 10,000: a flood of events naming new keys does not grow the state, and is warned about once', () => {
+    for (let i = 0; i < 10_050; i++) hear({ type: 'cooldown', key: `flood-${i}`, untilMs: Date.now() + 1000 });
+    expect(existingUpstream('flood-9999')).toBeDefined();
+    expect(existingUpstream('flood-10000')).toBeUndefined();
+    const floods = logger.warn.mock.calls.filter(([message]) => /keys not used by this process/.test(String(message)));
+    expect(floods).toHaveLength(1);
+    // A key this process uses still hears its store.
+    upstreamFor('used');
+    hear({ type: 'cooldown', key: 'used', untilMs: Date.now() + 1000 });
+    expect(upstreamFor('used').cooldown.untilMs).toBeGreaterThan(0);
   });
 });
