@@ -34,6 +34,15 @@ export interface StatsResult {
   uncaughtExceptions: number;
   warnings: string[];
   infos: string[];
+  /** What this replica's store told its listeners since its first call (in order): the tests wait on it. */
+  heard: HeardEvent[];
+}
+/** An event the replica's store delivered (the fields the tests look at). */
+export interface HeardEvent {
+  type: string;
+  key: string;
+  untilMs?: number;
+  state?: string;
 }
 
 const settings = JSON.parse(process.env.REPLICA_SETTINGS!) as WorkerSettings;
@@ -62,6 +71,18 @@ const service = new ResilientLLMService({ stateStore: store, logger });
 // What other replicas report (a circuit they opened) is logged through the configured logger.
 configureResilience({ logger });
 
+// Subscribed once the service's own listener is (its first call subscribes it), and not at
+// start-up (that would add a Redis episode of its own while the process is still loading):
+// once an event is in `heard`, the service has applied it (a store tells its listeners in
+// the order they subscribed, in one go).
+const heard: HeardEvent[] = [];
+let recording = false;
+function recordWhatTheStoreTells(): void {
+  if (recording) return;
+  recording = true;
+  store.subscribe((event) => heard.push({ ...event }));
+}
+
 async function call(request: CallRequest): Promise<CallResult> {
   const started = performance.now();
   try {
@@ -85,9 +106,12 @@ async function call(request: CallRequest): Promise<CallResult> {
 
 process.on('message', (message: { id: number; cmd: string } & Partial<CallRequest>) => {
   if (message.cmd === 'call') {
-    void call(message as CallRequest).then((result) => process.send!(result));
+    void call(message as CallRequest).then((result) => {
+      recordWhatTheStoreTells();
+      process.send!(result);
+    });
   } else if (message.cmd === 'stats') {
-    const stats: StatsResult = { id: message.id, unhandledRejections, uncaughtExceptions, warnings, infos };
+    const stats: StatsResult = { id: message.id, unhandledRejections, uncaughtExceptions, warnings, infos, heard };
     process.send!(stats);
   } else if (message.cmd === 'exit') {
     void store.close().finally(() => {
