@@ -494,8 +494,13 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(() => store.shareBudget('x', -5, { capacity: 20, retryCost: 5 })).not.toThrow();
     expect(() => store.announceActive('x')).not.toThrow();
     await expect(store.claimCircuitProbe('x', 1000)).resolves.toEqual({ granted: true });
-    // Deliberately a fixed time: the batched budget flush (25 ms after the change) must run
-    // and fail quietly; there is nothing to observe but that nothing breaks.
-    await sleep(40);
+    // The batched budget flush (25 ms after the change) must run and fail quietly: it has run
+    // once nothing is pending (white box: the store does not tell), and it broke nothing.
+    const pending = store as unknown as { budgetDeltas: Map<string, unknown>; budgetTimer: unknown };
+    expect(pending.budgetDeltas.size).toBe(1);
+    await waitFor(() => pending.budgetDeltas.size === 0 && pending.budgetTimer === undefined, {
+      what: 'the budget flush to run',
+    });
+    await expect(store.claimCircuitProbe('x', 1000)).resolves.toEqual({ granted: true });
   });
 });
