@@ -34,7 +34,7 @@ export interface StatsResult {
   uncaughtExceptions: number;
   warnings: string[];
   infos: string[];
-  /** What this replica's store told its listeners since its first call (in order): the tests wait on it. */
+  /** What this replica's store told the service (in order): the tests wait on it. */
   heard: HeardEvent[];
 }
 /** An event the replica's store delivered (the fields the tests look at). */
@@ -67,21 +67,18 @@ const client = new Redis(settings.redisPort, '127.0.0.1', {
 });
 client.on('error', () => undefined); // the store reports Redis episodes; ioredis would print them
 const store = createRedisStateStore({ client, prefix: settings.prefix, logger });
+// What the store tells the service's listener, recorded right after the listener has applied
+// it (no listener of its own: that would add a catch-up, Redis commands the service never makes).
+const heard: HeardEvent[] = [];
+const subscribe = store.subscribe.bind(store);
+store.subscribe = (listener) =>
+  subscribe((event) => {
+    listener(event);
+    heard.push({ ...event });
+  });
 const service = new ResilientLLMService({ stateStore: store, logger });
 // What other replicas report (a circuit they opened) is logged through the configured logger.
 configureResilience({ logger });
-
-// Subscribed once the service's own listener is (its first call subscribes it), and not at
-// start-up (that would add a Redis episode of its own while the process is still loading):
-// once an event is in `heard`, the service has applied it (a store tells its listeners in
-// the order they subscribed, in one go).
-const heard: HeardEvent[] = [];
-let recording = false;
-function recordWhatTheStoreTells(): void {
-  if (recording) return;
-  recording = true;
-  store.subscribe((event) => heard.push({ ...event }));
-}
 
 async function call(request: CallRequest): Promise<CallResult> {
   const started = performance.now();
@@ -106,10 +103,7 @@ async function call(request: CallRequest): Promise<CallResult> {
 
 process.on('message', (message: { id: number; cmd: string } & Partial<CallRequest>) => {
   if (message.cmd === 'call') {
-    void call(message as CallRequest).then((result) => {
-      recordWhatTheStoreTells();
-      process.send!(result);
-    });
+    void call(message as CallRequest).then((result) => process.send!(result));
   } else if (message.cmd === 'stats') {
     const stats: StatsResult = { id: message.id, unhandledRejections, uncaughtExceptions, warnings, infos, heard };
     process.send!(stats);
