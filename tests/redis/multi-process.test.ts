@@ -4,10 +4,9 @@
 import { startFaultServer, type FaultServer } from '../../src/testing';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redis-server';
 import { Replica, startReplicas } from './replicas/replica-fleet';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(30_000);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The content of a request's last user message (the tests steer faults by it). */
 function contentOf(body: unknown): string {
@@ -58,13 +57,41 @@ describeWithRedis('replicas in separate processes sharing one Redis', () => {
   const arrivalsOf = (content: string) =>
     arrivals.filter((arrival) => arrival.content === content).map((arrival) => arrival.at);
 
+  /** Resolves once the fault server has recorded a request with this content; its arrival time. */
+  const firstArrivalOf = async (content: string): Promise<number> => {
+    await waitFor(() => arrivalsOf(content).length > 0, { what: `the request "${content}" at the fault server` });
+    return arrivalsOf(content)[0];
+  };
+
+  /** Whether `replica`'s store has told its listeners (the engine among them) of a cooldown ending after `afterMs`. */
+  const heardCooldown = async (replica: Replica, afterMs: number): Promise<boolean> =>
+    (await replica.stats()).heard.some((event) => event.type === 'cooldown' && (event.untilMs ?? 0) > afterMs);
+
+  /** Whether every replica has logged a line matching `pattern` (at warn or info). */
+  const everyReplicaLogged = async (pattern: RegExp): Promise<boolean> => {
+    const stats = await Promise.all(replicas.map((replica) => replica.stats()));
+    return stats.every(({ warnings, infos }) => [...warnings, ...infos].some((message) => pattern.test(message)));
+  };
+
+  /** How many lines matching `pattern` each replica has logged (at warn or info), in replica order. */
+  const linesLogged = async (pattern: RegExp): Promise<number[]> => {
+    const stats = await Promise.all(replicas.map((replica) => replica.stats()));
+    return stats.map(
+      ({ warnings, infos }) => [...warnings, ...infos].filter((message) => pattern.test(message)).length,
+    );
+  };
+  const UNAVAILABLE = /Redis state store unavailable/;
+  const BACK = /Redis state store is back/;
+
   it("a 429 with retry-after-ms seen by one replica holds the other replicas' calls to the same key", async () => {
     const [a, b, c] = replicas;
     faultOf = (content) => (content === 'A: first' && arrivalsOf('A: first').length === 1 ? '429:700' : undefined);
     const first = a.call('A: first', { baseDelayMs: 100 });
-    while (arrivalsOf('A: first').length === 0) await sleep(5);
-    const limitedAt = arrivalsOf('A: first')[0];
-    await sleep(100); // the 429 reaches A, and A's cooldown reaches B and C through Redis
+    const limitedAt = await firstArrivalOf('A: first');
+    // The 429 reached A, and A's cooldown reached B and C through Redis (A shares it on the 429).
+    await waitFor(async () => (await heardCooldown(b, limitedAt)) && (await heardCooldown(c, limitedAt)), {
+      what: "A's cooldown to reach B and C",
+    });
     const [fromB, fromC, fromA] = await Promise.all([b.call('B: held'), c.call('C: held'), first]);
     expect([fromA.ok, fromB.ok, fromC.ok]).toEqual([true, true, true]);
     // B and C sent their first (and only) request after the Retry-After the server gave A.
@@ -87,7 +114,10 @@ describeWithRedis('replicas in separate processes sharing one Redis', () => {
       );
       expect(results.map((result) => result.kind)).toEqual(['server', 'server', 'server']);
     }
-    await sleep(150); // the opening reaches every replica
+    // The opening reached every replica: each logs it when its own breaker takes it on.
+    await waitFor(() => everyReplicaLogged(new RegExp(`Circuit for .*${model}.* opened`)), {
+      what: 'the opening to reach every replica',
+    });
     const before = server.requests.length;
     const results = await Promise.all(
       replicas.map((replica) => replica.call(`down ${replica.name} after`, breaker, model)),
@@ -100,6 +130,17 @@ describeWithRedis('replicas in separate processes sharing one Redis', () => {
     const calls = (tag: string) =>
       Promise.all(replicas.flatMap((replica) => [1, 2, 3].map((i) => replica.call(`${tag} ${replica.name} ${i}`))));
     expect((await calls('before')).every((result) => result.ok)).toBe(true);
+    // A Redis answer slower than commandTimeoutMs (a loaded machine) is an episode of its own:
+    // the outage starts outside any, and the lines below are counted from here.
+    await waitFor(
+      async () => {
+        const [warned, back] = await Promise.all([linesLogged(UNAVAILABLE), linesLogged(BACK)]);
+        return warned.every((count, index) => count === back[index]);
+      },
+      { what: 'no Redis episode in progress' },
+    );
+    const warnedBefore = await linesLogged(UNAVAILABLE);
+    const backBefore = await linesLogged(BACK);
 
     await redis.kill();
     // Calls go on, on local state, without waiting for Redis.
@@ -107,37 +148,41 @@ describeWithRedis('replicas in separate processes sharing one Redis', () => {
       const results = await calls(`outage ${round}`);
       expect(results.every((result) => result.ok)).toBe(true);
       expect(Math.max(...results.map((result) => result.ms))).toBeLessThan(1000);
-      await sleep(50);
+      // The next rounds run once every replica's store knows Redis is gone (it warns then).
+      await waitFor(async () => (await linesLogged(UNAVAILABLE)).every((count, index) => count > warnedBefore[index]), {
+        what: 'every replica to notice the outage',
+      });
     }
 
     await redis.restart();
     const back = Date.now();
-    // Rejoined when a 429 seen by A holds B again.
+    // Every store says it is back: its subscriber is subscribed again and has caught up.
+    await waitFor(async () => (await linesLogged(BACK)).every((count, index) => count > backBefore[index]), {
+      what: 'every replica to rejoin',
+      timeoutMs: 6000,
+      intervalMs: 50,
+    });
+    const rejoinedAfterMs = Date.now() - back;
+    expect(rejoinedAfterMs).toBeLessThanOrEqual(5000);
+    // Rejoined for real: a 429 seen by A holds B again.
     const [a, b] = replicas;
-    let rejoinedAfterMs: number | undefined;
-    for (let probe = 0; rejoinedAfterMs === undefined && Date.now() - back < 6000; probe++) {
-      const limited = `A: rejoin ${probe}`;
-      faultOf = (content) => (content === limited && arrivalsOf(limited).length === 1 ? '429:400' : undefined);
-      const fromA = a.call(limited, { baseDelayMs: 100 });
-      while (arrivalsOf(limited).length === 0) await sleep(5);
-      const limitedAt = arrivalsOf(limited)[0];
-      await sleep(60);
-      const held = `B: rejoin ${probe}`;
-      await b.call(held);
-      await fromA;
-      if (arrivalsOf(held)[0] - limitedAt >= 350) rejoinedAfterMs = Date.now() - back;
-      else await sleep(200);
-    }
-    expect(rejoinedAfterMs).toBeDefined();
-    expect(rejoinedAfterMs!).toBeLessThanOrEqual(5000);
+    const limited = 'A: rejoin';
+    faultOf = (content) => (content === limited && arrivalsOf(limited).length === 1 ? '429:400' : undefined);
+    const fromA = a.call(limited, { baseDelayMs: 100 });
+    const limitedAt = await firstArrivalOf(limited);
+    await waitFor(() => heardCooldown(b, limitedAt), { what: "A's cooldown to reach B after the outage" });
+    const held = 'B: rejoin';
+    await b.call(held);
+    await fromA;
+    expect(arrivalsOf(held)[0] - limitedAt).toBeGreaterThanOrEqual(350);
 
-    for (const replica of replicas) {
+    for (const [index, replica] of replicas.entries()) {
       const stats = await replica.stats();
       expect(stats.unhandledRejections).toBe(0);
       expect(stats.uncaughtExceptions).toBe(0);
-      // One warning per episode, naming Redis; and it says when Redis is back.
-      expect(stats.warnings.filter((message) => /Redis state store unavailable/.test(message))).toHaveLength(1);
-      expect(stats.infos.some((message) => /Redis state store is back/.test(message))).toBe(true);
+      // One warning for the outage, naming Redis; and it says when Redis is back.
+      expect(stats.warnings.filter((message) => UNAVAILABLE.test(message))).toHaveLength(warnedBefore[index] + 1);
+      expect(stats.infos.filter((message) => BACK.test(message)).length).toBeGreaterThan(backBefore[index]);
     }
   });
 });

@@ -149,10 +149,12 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     expect(await admin.get(`${prefix}cooldown:openai:gpt-4o`)).toBe(String(later));
     expect(await admin.pttl(`${prefix}cooldown:openai:gpt-4o`)).toBeGreaterThan(28_000);
 
-    // An earlier deadline does not shorten it, and is not announced.
+    // An earlier deadline does not shorten it, and is not announced: a marker A shares next
+    // (same connection, so run after it by Redis, and published after anything it published)
+    // reaching B means it is done.
     a.store.shareCooldown('openai:gpt-4o', first + 1000);
-    // Deliberately a fixed time: nothing must change or be announced; there is no event to wait for.
-    await sleep(150);
+    a.store.shareCooldown('marker', Date.now() + 10_000);
+    await waitFor(() => heardFor(b.events, 'marker').length > 0, { what: 'B to hear the marker' });
     expect(await admin.get(`${prefix}cooldown:openai:gpt-4o`)).toBe(String(later));
     expect(await admin.pttl(`${prefix}cooldown:openai:gpt-4o`)).toBeGreaterThan(28_000);
     expect(heardFor(a.events, 'openai:gpt-4o')).not.toContain(first + 1000);
@@ -161,7 +163,9 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     // A replica does not hear its own events (it knows them already).
     a.store.shareCooldown('echo', Date.now() + 10_000);
     await waitFor(() => heardFor(b.events, 'echo').length > 0, { what: 'B to hear it' });
-    await sleep(50); // deliberately fixed: A must hear nothing meanwhile (no event to wait for)
+    // A's subscriber got the echo before anything published after it: a marker from B.
+    b.store.shareCooldown('echo-marker', Date.now() + 10_000);
+    await waitFor(() => heardFor(a.events, 'echo-marker').length > 0, { what: 'A to hear the marker' });
     expect(heardFor(a.events, 'echo')).toEqual([]);
     expect(a.logger.warn).not.toHaveBeenCalled();
     expect(b.logger.warn).not.toHaveBeenCalled();
@@ -219,7 +223,8 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     const second: SharedStateEvent[] = [];
     b.store.subscribe((event) => second.push(event));
     await waitFor(() => second.length === 2, { what: 'the second listener' });
-    await sleep(50); // deliberately fixed: the first listener must not be told again meanwhile
+    // Deliberately fixed: the first listener must not be told again by a stray later catch-up (a SCAN, no event to wait on).
+    await sleep(50);
     expect(b.events).toHaveLength(2);
     expect(b.logger.warn).not.toHaveBeenCalled();
   });
@@ -277,8 +282,20 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     b.store.shareCooldown('shared-name', Date.now() + 10_000);
     a2.store.shareCooldown('shared-name', Date.now() + 20_000);
     await waitFor(() => a.events.length > 0, { what: 'A to hear its own prefix' });
-    await sleep(100); // deliberately fixed: B (another prefix) must hear nothing meanwhile
-    expect(b.events).toEqual([]);
+    // Both shares have run (each stores, then publishes, in one script)...
+    await waitFor(async () => (await admin.exists(`${otherPrefix}cooldown:shared-name`)) === 1, {
+      what: "B's share to be stored",
+    });
+    // ...so a marker published now on each channel reaches its subscriber after anything they published.
+    const markerUntil = Date.now() + 10_000;
+    for (const prefix of [globPrefix, otherPrefix]) {
+      await admin.publish(`${prefix}events`, JSON.stringify({ type: 'cooldown', key: 'marker', untilMs: markerUntil }));
+    }
+    await waitFor(() => heardFor(a.events, 'marker').length > 0 && heardFor(b.events, 'marker').length > 0, {
+      what: 'A and B to hear the markers',
+    });
+    // B (another prefix) heard nothing but its marker.
+    expect(b.events).toEqual([{ type: 'cooldown', key: 'marker', untilMs: markerUntil }]);
     expect(heardFor(a.events, 'shared-name')).toHaveLength(1);
     expect(untilOf(a.events[0])).toBeGreaterThan(Date.now() + 15_000);
     expect(Number(await admin.get(`${otherPrefix}cooldown:shared-name`))).toBeLessThan(Date.now() + 11_000);
@@ -286,8 +303,8 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     // A late subscriber under the glob prefix learns only its own prefix's cooldowns.
     const late = replica({ prefix: globPrefix });
     late.listen();
-    await waitFor(() => late.events.length === 1, { what: 'the late subscriber' });
-    await sleep(50); // deliberately fixed: nothing of the other prefix may follow
+    // Its catch-up is over (it delivers what it found at once): nothing of the other prefix may follow.
+    await waitFor(() => late.events.length > 0 && caughtUp(late.store), { what: 'the late subscriber' });
     expect(late.events).toHaveLength(1);
     expect(untilOf(late.events[0])).toBeGreaterThan(Date.now() + 15_000);
   });
@@ -330,7 +347,8 @@ describeWithRedis('Redis state store (real redis-server, two replicas)', () => {
     a.store.shareCooldown('k', Date.now() + 1000);
     const off = a.store.subscribe(() => {});
     off();
-    await sleep(50); // deliberately fixed: a closed store must write nothing meanwhile
+    // A command sent after on the same connection is answered: what the store sent (nothing) has run.
+    expect(await a.client.ping()).toBe('PONG');
     expect(await admin.exists(`${prefix}cooldown:k`)).toBe(0);
   });
 
@@ -463,10 +481,15 @@ describeWithRedis('Redis state store: Redis killed mid-run', () => {
     await waitFor(() => a.logger.warn.mock.calls.length > 0 && b.logger.warn.mock.calls.length > 0, {
       what: 'both warnings',
     });
-    // Deliberately fixed times: no second warning may come during an episode, however long.
-    await sleep(600); // several reconnection attempts and probes later...
+    // No second warning may come during an episode, however long: each failed reconnection
+    // attempt (the clients retry every 100 ms) tells the stores again.
+    const reconnections = { a: 0, b: 0 };
+    a.client.on('reconnecting', () => reconnections.a++);
+    b.client.on('reconnecting', () => reconnections.b++);
+    const reconnected = (times: number) => () => reconnections.a >= times && reconnections.b >= times;
+    await waitFor(reconnected(6), { what: 'several reconnection attempts' }); // and a probe (every 500 ms)...
     for (let i = 0; i < 5; i++) a.store.shareCooldown('during', duringOutage);
-    await sleep(300);
+    await waitFor(reconnected(9), { what: 'more reconnection attempts' });
     // ...still one warning per replica for the episode, naming Redis.
     expect(a.logger.warn).toHaveBeenCalledTimes(1);
     expect(b.logger.warn).toHaveBeenCalledTimes(1);
@@ -547,7 +570,10 @@ describe('createRedisStateStore options', () => {
       store.shareCooldown('k', Date.now() + 10_000);
       const off = store.subscribe(() => {});
       await waitFor(() => logger.warn.mock.calls.length > 0, { what: 'the warning', timeoutMs: 2000 });
-      await sleep(300); // deliberately fixed: no second warning may come meanwhile
+      // No second warning may come however often the client fails to reconnect (every 100 ms).
+      let reconnections = 0;
+      client.on('reconnecting', () => reconnections++);
+      await waitFor(() => reconnections >= 3, { what: 'three more reconnection attempts' });
       expect(logger.warn).toHaveBeenCalledTimes(1);
       expect(messages(logger, 'warn')[0]).toMatch(/^Redis state store unavailable/);
       expect(logger.warn.mock.calls[0][1]).toMatchObject({ prefix: 'llm-resilience:' });

@@ -501,10 +501,16 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     // Never connected: every operation is refused at once, none throws.
     expect(() => store.shareCircuitOutcome('x', { outcome: 'failure' }, BREAKER)).not.toThrow();
     expect(() => store.shareBudget('x', -5, { capacity: 20, retryCost: 5 })).not.toThrow();
+    // The change waits for the batched flush (white box: the store does not tell).
+    const pending = store as unknown as { budgetDeltas: Map<string, unknown>; budgetTimer: unknown };
+    expect(pending.budgetDeltas.size).toBe(1);
     expect(() => store.announceActive('x')).not.toThrow();
     await expect(store.claimCircuitProbe('x', 1000)).resolves.toEqual({ granted: true });
-    // Deliberately a fixed time: the batched budget flush (25 ms after the change) must run
-    // and fail quietly; there is nothing to observe but that nothing breaks.
-    await sleep(40);
+    // The batched budget flush (25 ms after the change) must run and fail quietly: it has run
+    // once nothing is pending, and it broke nothing.
+    await waitFor(() => pending.budgetDeltas.size === 0 && pending.budgetTimer === undefined, {
+      what: 'the budget flush to run',
+    });
+    await expect(store.claimCircuitProbe('x', 1000)).resolves.toEqual({ granted: true });
   });
 });

@@ -34,6 +34,15 @@ export interface StatsResult {
   uncaughtExceptions: number;
   warnings: string[];
   infos: string[];
+  /** What this replica's store told the service (in order): the tests wait on it. */
+  heard: HeardEvent[];
+}
+/** An event the replica's store delivered (the fields the tests look at). */
+export interface HeardEvent {
+  type: string;
+  key: string;
+  untilMs?: number;
+  state?: string;
 }
 
 const settings = JSON.parse(process.env.REPLICA_SETTINGS!) as WorkerSettings;
@@ -58,6 +67,15 @@ const client = new Redis(settings.redisPort, '127.0.0.1', {
 });
 client.on('error', () => undefined); // the store reports Redis episodes; ioredis would print them
 const store = createRedisStateStore({ client, prefix: settings.prefix, logger });
+// What the store tells the service's listener, recorded right after the listener has applied
+// it (no listener of its own: that would add a catch-up, Redis commands the service never makes).
+const heard: HeardEvent[] = [];
+const subscribe = store.subscribe.bind(store);
+store.subscribe = (listener) =>
+  subscribe((event) => {
+    listener(event);
+    heard.push({ ...event });
+  });
 const service = new ResilientLLMService({ stateStore: store, logger });
 // What other replicas report (a circuit they opened) is logged through the configured logger.
 configureResilience({ logger });
@@ -87,7 +105,7 @@ process.on('message', (message: { id: number; cmd: string } & Partial<CallReques
   if (message.cmd === 'call') {
     void call(message as CallRequest).then((result) => process.send!(result));
   } else if (message.cmd === 'stats') {
-    const stats: StatsResult = { id: message.id, unhandledRejections, uncaughtExceptions, warnings, infos };
+    const stats: StatsResult = { id: message.id, unhandledRejections, uncaughtExceptions, warnings, infos, heard };
     process.send!(stats);
   } else if (message.cmd === 'exit') {
     void store.close().finally(() => {
