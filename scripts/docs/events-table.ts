@@ -49,7 +49,7 @@ const LOG_LINES: readonly { id: string; pattern: RegExp; when: string }[] = [
   {
     id: 'not-retried',
     pattern: /^\S+ failed at attempt \d+\/\d+ and is not retried: /,
-    when: 'a failure is not retried (the caller gets it)',
+    when: 'a failure is not retried (the caller gets it); at `warn` instead when someone must act: `auth`, `quota_exhausted`, a Retry-After beyond `maxRetryAfterMs`',
   },
   { id: 'recovered', pattern: /^\S+ succeeded at attempt \d+\/\d+$/, when: 'a call succeeded after a retry' },
   { id: 'circuit-opened', pattern: /^Circuit for .* opened after/, when: "a key's circuit breaker opened" },

@@ -29,9 +29,21 @@ export function logDeadline(logger: ResilienceLogger, facts: FailureFacts, total
   write(logger, 'error', text, meta(facts));
 }
 
+/**
+ * A failure not retried. Said at `warn` when operations must see it — our credentials were
+ * refused (`auth`), the quota is spent (`quota_exhausted`), or the upstream asked to wait
+ * longer than `maxRetryAfterMs` — else at `debug` (the caller gets the error and decides).
+ */
 export function logNotRetried(logger: ResilienceLogger, facts: FailureFacts, reason: string): void {
   const text = `${facts.method} failed at attempt ${facts.attempt}/${facts.maxAttempts} and is not retried: ${reason} (${describe(facts)})`;
-  write(logger, 'debug', text, meta(facts));
+  write(logger, mustBeSeen(facts.classification.kind, reason) ? 'warn' : 'debug', text, { ...meta(facts), reason });
+}
+
+/** Failure kinds whose not-retried line is a `warn`: they need someone to act. */
+const ACTIONABLE_KINDS: ReadonlySet<string> = new Set(['auth', 'quota_exhausted']);
+
+function mustBeSeen(kind: string, reason: string): boolean {
+  return ACTIONABLE_KINDS.has(kind) || reason === 'retry_after_exceeds_max';
 }
 
 /**

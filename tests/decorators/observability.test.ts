@@ -91,7 +91,7 @@ describe('logging', () => {
     expect(dump).not.toContain('Incorrect API key');
     expect(dump).not.toContain('Rate limit reached');
     expect(dump).not.toContain('secret prompt');
-    expect(log.at('debug').some((entry) => entry.kind === 'auth')).toBe(true);
+    expect(log.at('warn').some((entry) => entry.kind === 'auth')).toBe(true);
   });
 });
 

@@ -203,8 +203,9 @@ describe('setupOpenAIService / setupAzureService', () => {
     expect(error.name).toBe('TokenProviderError');
     expect(error.cause).toBe(cause);
     expect(tokenProvider).toHaveBeenCalledTimes(1);
-    expect(env.log.at('warn')).toEqual([]);
-    expect(env.log.at('debug')).toEqual([
+    // Not retried, and said at warn: a credential that fails needs someone to act.
+    expect(env.log.at('debug')).toEqual([]);
+    expect(env.log.at('warn')).toEqual([
       expect.objectContaining({ method: 'LLMServiceFactory.setupAzureService', kind: 'auth' }),
     ]);
   });
@@ -223,8 +224,8 @@ describe('setupOpenAIService / setupAzureService', () => {
     expect(error).toBe(credentialError);
     expect(error.name).toBe('CredentialUnavailableError');
     expect(tokenProvider).toHaveBeenCalledTimes(1);
-    expect(env.log.at('warn')).toEqual([]);
-    expect(env.log.at('debug')).toEqual([
+    expect(env.log.at('debug')).toEqual([]);
+    expect(env.log.at('warn')).toEqual([
       expect.objectContaining({
         method: 'LLMServiceFactory.setupAzureService',
         kind: 'auth',
@@ -246,7 +247,7 @@ describe('setupOpenAIService / setupAzureService', () => {
       ),
     );
     expect(error.cause.code).toBe('ECONNREFUSED');
-    expect(own.at('debug')).toHaveLength(1);
+    expect(own.at('warn')).toHaveLength(1);
     expect(env.log.transport.entries).toEqual([]);
   });
 });
