@@ -31,6 +31,9 @@ export { createResiliencePipeline } from './pipeline/create-resilience-pipeline'
 export type { ResiliencePipeline, ResiliencePipelineOptions } from './pipeline/create-resilience-pipeline';
 
 export { getRetryContext } from './engine/retry-context';
+// What this process knows of one upstream key (health endpoints, tests), and forgetting it.
+export { getUpstreamState, resetUpstream } from './upstreams/upstream-state';
+export type { UpstreamState } from './upstreams/upstream-state';
 export type { RetryContext } from './engine/retry-context';
 export type {
   CircuitProbeClaim,

@@ -43,6 +43,11 @@ export class Upstream implements KeyIdentity {
     return (this.bulkheadState ??= new Bulkhead({ ...options, key: this.key }));
   }
 
+  /** The key's bulkhead, if some caller created one. */
+  existingBulkhead(): Bulkhead | undefined {
+    return this.bulkheadState;
+  }
+
   /**
    * True when a first attempt on the key may run bare (the lean path): no pacing, no
    * cooldown, no breaker (created by any caller of the key), no cold start to wait out.
@@ -77,6 +82,14 @@ export function existingUpstream(key: string): Upstream | undefined {
 /** @internal Every key's state (the circuit-state gauge reads it). */
 export function knownKeys(): IterableIterator<Upstream> {
   return upstreams.values();
+}
+
+/** @internal Forgets one key (`resetUpstream`): true when it was known. */
+export function forgetUpstream(key: string): boolean {
+  const upstream = upstreams.get(key);
+  if (upstream === undefined) return false;
+  upstream.coldStart.warmUp();
+  return upstreams.delete(key);
 }
 
 /** @internal Forgets every key (`resetResilience`); nobody stays held by a cold start of a forgotten key. */

@@ -38,7 +38,10 @@ export class CircuitBreakerStage implements Stage {
     });
   }
 
-  /** The attempt timeout of a probe when the call has none of its own; undefined when not a probe. */
+  /**
+   * The breaker's `probeTimeoutMs` while the attempt holds a probe permit, else undefined: the
+   * loop uses it as the attempt timeout of a probe whose call has none of its own.
+   */
   probeTimeoutMs(): number | undefined {
     return this.permit?.probe === true ? this.breaker.options.probeTimeoutMs : undefined;
   }

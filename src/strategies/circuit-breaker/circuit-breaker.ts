@@ -82,6 +82,12 @@ export class CircuitBreaker {
     return this.current;
   }
 
+  /** While open: ms until probes are let through (a read, nothing changes); else undefined. */
+  get opensInMs(): number | undefined {
+    if (this.state !== 'open') return undefined;
+    return Math.max(1, Math.ceil(Math.min(this.openUntil - this.now(), this.openWaitMs)));
+  }
+
   /** Probes admitted and not reported yet; never above `halfOpenMaxCalls`. */
   get probesInFlight(): number {
     return this.inFlightProbes;

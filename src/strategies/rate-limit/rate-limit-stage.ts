@@ -1,3 +1,4 @@
+import { abortReason } from '../../internal/abort-reason';
 import { abortableSleep, refuseWait, waitWithin } from '../bounded-wait';
 import type { AttemptFailure, CallState, KeyIdentity, Stage } from '../stage';
 import type { ColdStartGate } from './cold-start';
@@ -44,6 +45,8 @@ export class RateLimitStage implements Stage {
   private async waitTurn(call: CallState): Promise<void> {
     const key = this.key;
     const bounds = call.waitBounds();
+    // The caller's abort comes first, before any refusal by the bounds.
+    if (bounds.signal?.aborted) throw abortReason(bounds.signal);
     const now = Date.now();
     const left = key.cooldown.leftMs(now);
     if (left > 0) {
@@ -70,21 +73,27 @@ export class RateLimitStage implements Stage {
     const key = this.key;
     const { kind, retryAfterMs } = failure.classification;
     const rateLimited = kind === 'rate_limit';
-    if (rateLimited) this.coolDown(retryAfterMs);
+    // What the server asked for, if this call believes it: the cooldown and the pacing pause
+    // take it; a call that does not respect Retry-After, or a wait of more than a day, neither.
+    const believed = rateLimited ? this.believed(retryAfterMs) : undefined;
+    if (believed !== undefined) this.coolDown(believed);
     if (failure.headers !== undefined) key.pacing.observeResponse(failure.headers);
     key.coldStart.warmUp();
-    if (rateLimited) key.pacing.limiter?.onRateLimited(retryAfterMs, Date.now(), this.slotSetAtMs);
+    if (rateLimited) key.pacing.limiter?.onRateLimited(believed, Date.now(), this.slotSetAtMs);
+  }
+
+  private believed(waitMs: number | undefined): number | undefined {
+    if (waitMs === undefined || !this.respectRetryAfter) return undefined;
+    // The key keeps what the server said, even beyond this call's cap: each later call decides
+    // with its own maxRetryAfterMs and deadline. A header asking for more than a day is not believed.
+    return waitMs >= 0 && waitMs <= MAX_COOLDOWN_MS ? waitMs : undefined;
   }
 
   /**
    * A 429 whose Retry-After the call would obey makes every call to the key wait until then
    * (one cooldown per key, instead of each call discovering the limit by itself).
    */
-  private coolDown(waitMs: number | undefined): void {
-    if (waitMs === undefined || !this.respectRetryAfter) return;
-    // The key keeps what the server said, even beyond this call's cap: each later call decides
-    // with its own maxRetryAfterMs and deadline. A header asking for more than a day is not believed.
-    if (!(waitMs >= 0) || waitMs > MAX_COOLDOWN_MS) return;
+  private coolDown(waitMs: number): void {
     const untilMs = Date.now() + waitMs;
     this.key.cooldown.extend(untilMs);
     // Other replicas wait too, when a state store is configured (fire-and-forget).

@@ -14,6 +14,11 @@ export class KeyPacing {
   /** The rate limit last shared with (or heard from) other replicas. */
   private sharedLimit: number | undefined;
 
+  /** The key's request limit per minute, as last told by its headers or another replica. */
+  get limitPerMinute(): number | undefined {
+    return this.sharedLimit;
+  }
+
   constructor(
     private readonly owner: KeyIdentity,
     /** Called when the limit becomes known (the cold start ends: paced from now on). */

@@ -23,6 +23,11 @@ export class KeyBudget {
     return this.budgetState;
   }
 
+  /** The key's retry budget, if some caller created one. */
+  existing(): RetryBudget | undefined {
+    return this.budgetState;
+  }
+
   /**
    * For the lean path's `then`: a first attempt that succeeded gives the budget its success
    * refund. One function per key, so the success path allocates nothing for it.

@@ -171,13 +171,14 @@ describe('RateLimitStage before an attempt', () => {
     key.cooldown.extend(NOW + 5000);
     const call = new FakeCall({ signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 4999 });
 
-    const error = await new RateLimitStage(key, true, noSpread).beforeAttempt(call)!.catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(WaitRefusal);
-    expect(error).toMatchObject({ kind: 'cooldown', bound: 'cap', waitMs: 5000 });
-    // Refused without sleeping: no timer was started, no time passed.
+    const state = track(new RateLimitStage(key, true, noSpread).beforeAttempt(call)!);
+    // Refused without sleeping: settled before any time passes, with no timer started.
     expect(jest.getTimerCount()).toBe(0);
-    expect(Date.now()).toBe(NOW);
+    await jest.advanceTimersByTimeAsync(0);
+
+    expect(state.settled).toBe(true);
+    expect(state.error).toBeInstanceOf(WaitRefusal);
+    expect(state.error).toMatchObject({ kind: 'cooldown', bound: 'cap', waitMs: 5000 });
   });
 
   it('refuses at once a cooldown that ends after the deadline (WaitRefusal cooldown/deadline)', async () => {
@@ -185,11 +186,13 @@ describe('RateLimitStage before an attempt', () => {
     key.cooldown.extend(NOW + 5000);
     const call = new FakeCall({ signal: undefined, deadlineMs: NOW + 4000, maxUpstreamWaitMs: 60_000 });
 
-    const error = await new RateLimitStage(key, true, noSpread).beforeAttempt(call)!.catch((e: unknown) => e);
-
-    expect(error).toBeInstanceOf(WaitRefusal);
-    expect(error).toMatchObject({ kind: 'cooldown', bound: 'deadline', waitMs: 5000 });
+    const state = track(new RateLimitStage(key, true, noSpread).beforeAttempt(call)!);
     expect(jest.getTimerCount()).toBe(0);
+    await jest.advanceTimersByTimeAsync(0);
+
+    expect(state.settled).toBe(true);
+    expect(state.error).toBeInstanceOf(WaitRefusal);
+    expect(state.error).toMatchObject({ kind: 'cooldown', bound: 'deadline', waitMs: 5000 });
   });
 
   it("rejects with the caller's abort reason when the caller aborts during the cooldown", async () => {
@@ -207,6 +210,18 @@ describe('RateLimitStage before an attempt', () => {
 
     expect(state).toEqual({ settled: true, error: reason });
     expect(jest.getTimerCount()).toBe(0);
+  });
+});
+
+describe('RateLimitStage and the caller abort', () => {
+  it('rejects with the abort reason, not a refusal, when the caller has aborted and the cooldown is beyond the cap', async () => {
+    const key = warmKey();
+    key.cooldown.extend(NOW + 3_600_000);
+    const controller = new AbortController();
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    const call = new FakeCall({ signal: controller.signal, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 });
+    await expect(new RateLimitStage(key, true, noSpread).beforeAttempt(call)).rejects.toBe(reason);
   });
 });
 
@@ -327,6 +342,22 @@ describe('RateLimitStage after a failed attempt', () => {
     const stage = new RateLimitStage(key, true, noSpread);
     stage.afterFailure(new FakeCall(), failure({ retryAfterMs: 3000 }, { 'x-ratelimit-limit-requests': '600' }));
     expect(key.pacing.limiter!.snapshot().pausedUntilMs).toBe(NOW + 3000);
+  });
+
+  it.each([
+    ['a Retry-After of three days (not believed)', true, 3 * 86_400_000],
+    ['a Retry-After the call does not respect', false, 120_000],
+  ])("does not pause the key's limiter for %s", async (_name, respectRetryAfter, retryAfterMs) => {
+    const key = warmKey();
+    const stage = new RateLimitStage(key, respectRetryAfter, noSpread);
+    stage.afterFailure(new FakeCall(), failure({ retryAfterMs }, { 'x-ratelimit-limit-requests': '600' }));
+    // At most the limiter's own short pause after a 429 (no Retry-After believed).
+    expect(key.pacing.limiter!.snapshot().pausedUntilMs).toBeLessThan(NOW + 1000);
+    expect(key.cooldown.untilMs).toBe(0);
+    // The next call is paced, not refused for days.
+    const next = track(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())!);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(next).toEqual({ settled: true, error: undefined });
   });
 
   it('ends the cold start of the key, whatever the failure', () => {
