@@ -19,6 +19,7 @@ import { stagesFor, type CallStages } from './call-stages';
 import { AttemptContext, runInRetryContext } from './retry-context';
 import type { RetryPolicy } from './retry-policy';
 import { warnIfIgnoredInstanceConfig } from './instance-config-warning';
+import { warnIfSecondRetryLayer } from './second-retry-layer';
 
 /** No attempt has failed yet (an error may be any value, `undefined` included). */
 export const NO_ERROR: unique symbol = Symbol('no error');
@@ -190,6 +191,8 @@ export class RetryCall implements CallState, GuardedCall {
    */
   protected async afterFailure(attempt: number, error: unknown): Promise<void> {
     const classification = classifyFailure(error, this.policy.shouldRetry);
+    if (this.failedWith === NO_ERROR)
+      warnIfSecondRetryLayer(this.thisArg, this.label(), this.maxAttempts(), this.logger());
     this.failedWith = error;
     const stages = this.stages();
     const failure: AttemptFailure = { error, classification, headers: headersOf(error), decision: UNDECIDED };
