@@ -285,8 +285,9 @@ export class RetryConfig implements RetryConfigFields {
       const raw = env[variable]?.trim();
       if (raw === undefined || raw === '') continue;
       const parsed = parseEnvValue(field, raw);
-      if ('rule' in parsed) issues.push({ field: variable, message: `${variable} ${parsed.rule}` });
-      else values[field] = parsed.value;
+      if ('rule' in parsed) {
+        issues.push({ field: variable, message: `${variable} ${parsed.rule} (received ${describeReceived(raw)})` });
+      } else values[field] = parsed.value;
     }
     if (issues.length > 0) throw new RetryConfigError(issues);
     try {
@@ -345,20 +346,53 @@ export function unknownFieldIssues(input: object, allowed: ReadonlySet<string> =
   const issues: RetryConfigIssue[] = [];
   for (const key of Object.keys(input)) {
     if (allowed.has(key)) continue;
+    const hint = retriesHint(key, (input as Record<string, unknown>)[key], allowed);
     const suggestion = closestName(key, [...allowed]);
-    issues.push({
-      field: key,
-      message: `${key} is not a retry option${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
-    });
+    const help = hint ?? (suggestion ? `did you mean ${suggestion}?` : undefined);
+    issues.push({ field: key, message: `${key} is not a retry option${help ? ` (${help})` : ''}` });
   }
   return issues;
 }
+
+/** Names other libraries give the number of retries (p-retry, openai, axios-retry, tenacity...). */
+const RETRY_COUNT_NAMES: ReadonlySet<string> = new Set(['maxretries', 'retries', 'retry', 'maxretry', 'retrycount']);
+
+/**
+ * `maxRetries: 2` means 3 attempts: say so, with the number to write, when a retry count is
+ * given where `maxAttempts` (which counts the first attempt) is meant.
+ */
+function retriesHint(key: string, value: unknown, allowed: ReadonlySet<string>): string | undefined {
+  if (!allowed.has('maxAttempts') || !RETRY_COUNT_NAMES.has(key.toLowerCase())) return undefined;
+  const retries = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 2;
+  return `did you mean maxAttempts? It counts attempts, the first included: ${key} ${retries} = maxAttempts ${retries + 1}`;
+}
+
+/** How a rejected value is quoted in a message: short, and never a whole object. */
+export function describeReceived(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** Our wording of class-validator's rules (its stock wording does not say what was received). */
+const RULE_WORDING: Record<string, (field: string) => string> = {
+  isInt: (field) => `${field} must be an integer`,
+  isNumber: (field) => `${field} must be a finite number`,
+  isIn: (field) => `${field} must be one of ${JITTER_MODES.join(', ')}`,
+  isBoolean: (field) => `${field} must be true or false`,
+};
 
 /** Every rule the config breaks (first broken rule per field), as issues. */
 export function validationIssues(config: RetryConfig): RetryConfigIssue[] {
   const errors = validateSync(config, { stopAtFirstError: true, forbidUnknownValues: false });
   const issues = errors.flatMap((error) =>
-    Object.values(error.constraints ?? {}).map((message) => ({ field: error.property, message })),
+    Object.entries(error.constraints ?? {}).map(([rule, stock]) => ({
+      field: error.property,
+      message: `${RULE_WORDING[rule]?.(error.property) ?? stock} (received ${describeReceived(error.value)})`,
+    })),
   );
   for (const [field, validate] of Object.entries(NESTED_VALIDATORS)) {
     const value = config[field as RetryConfigField];

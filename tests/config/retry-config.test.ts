@@ -103,30 +103,50 @@ describe('RetryConfig rules at their boundaries', () => {
   });
 
   it.each<[Record<string, unknown>, string, string]>([
-    [{ maxAttempts: 0 }, 'maxAttempts', 'maxAttempts must not be less than 1'],
-    [{ maxAttempts: 11 }, 'maxAttempts', 'maxAttempts must not be greater than 10'],
-    [{ maxAttempts: -1 }, 'maxAttempts', 'maxAttempts must not be less than 1'],
-    [{ maxAttempts: 2.5 }, 'maxAttempts', 'maxAttempts must be an integer number'],
-    [{ baseDelayMs: 99 }, 'baseDelayMs', 'baseDelayMs must not be less than 100'],
-    [{ baseDelayMs: 99.99 }, 'baseDelayMs', 'baseDelayMs must not be less than 100'],
-    [{ baseDelayMs: 60_001, maxDelayMs: 300_000 }, 'baseDelayMs', 'baseDelayMs must not be greater than 60000'],
-    [{ maxDelayMs: 999 }, 'maxDelayMs', 'maxDelayMs must not be less than baseDelayMs (1000)'],
-    [{ baseDelayMs: 500, maxDelayMs: 499 }, 'maxDelayMs', 'maxDelayMs must not be less than baseDelayMs (500)'],
-    [{ maxDelayMs: 300_001 }, 'maxDelayMs', 'maxDelayMs must not be greater than 300000'],
-    [{ exponentialBase: 0.99 }, 'exponentialBase', 'exponentialBase must not be less than 1'],
-    [{ exponentialBase: 10.01 }, 'exponentialBase', 'exponentialBase must not be greater than 10'],
-    [{ jitter: 'random' }, 'jitter', 'jitter must be one of the following values: full, equal, decorrelated, none'],
-    [{ jitter: 'FULL' }, 'jitter', 'jitter must be one of the following values: full, equal, decorrelated, none'],
-    [{ jitter: '' }, 'jitter', 'jitter must be one of the following values: full, equal, decorrelated, none'],
-    [{ respectRetryAfter: 'true' }, 'respectRetryAfter', 'respectRetryAfter must be a boolean value'],
-    [{ respectRetryAfter: 1 }, 'respectRetryAfter', 'respectRetryAfter must be a boolean value'],
-    [{ respectRetryAfter: null }, 'respectRetryAfter', 'respectRetryAfter must be a boolean value'],
-    [{ maxRetryAfterMs: -1 }, 'maxRetryAfterMs', 'maxRetryAfterMs must not be less than 0'],
-    [{ maxRetryAfterMs: 3_600_001 }, 'maxRetryAfterMs', 'maxRetryAfterMs must not be greater than 3600000'],
-    [{ attemptTimeoutMs: 0 }, 'attemptTimeoutMs', 'attemptTimeoutMs must not be less than 1'],
-    [{ attemptTimeoutMs: 3_600_001 }, 'attemptTimeoutMs', 'attemptTimeoutMs must not be greater than 3600000'],
-    [{ totalTimeoutMs: 0 }, 'totalTimeoutMs', 'totalTimeoutMs must not be less than 1'],
-    [{ totalTimeoutMs: 86_400_001 }, 'totalTimeoutMs', 'totalTimeoutMs must not be greater than 86400000'],
+    [{ maxAttempts: 0 }, 'maxAttempts', 'maxAttempts must not be less than 1 (received 0)'],
+    [{ maxAttempts: 11 }, 'maxAttempts', 'maxAttempts must not be greater than 10 (received 11)'],
+    [{ maxAttempts: -1 }, 'maxAttempts', 'maxAttempts must not be less than 1 (received -1)'],
+    [{ maxAttempts: 2.5 }, 'maxAttempts', 'maxAttempts must be an integer (received 2.5)'],
+    [{ baseDelayMs: 99 }, 'baseDelayMs', 'baseDelayMs must not be less than 100 (received 99)'],
+    [{ baseDelayMs: 99.99 }, 'baseDelayMs', 'baseDelayMs must not be less than 100 (received 99.99)'],
+    [
+      { baseDelayMs: 60_001, maxDelayMs: 300_000 },
+      'baseDelayMs',
+      'baseDelayMs must not be greater than 60000 (received 60001)',
+    ],
+    [{ maxDelayMs: 999 }, 'maxDelayMs', 'maxDelayMs must not be less than baseDelayMs (1000) (received 999)'],
+    [
+      { baseDelayMs: 500, maxDelayMs: 499 },
+      'maxDelayMs',
+      'maxDelayMs must not be less than baseDelayMs (500) (received 499)',
+    ],
+    [{ maxDelayMs: 300_001 }, 'maxDelayMs', 'maxDelayMs must not be greater than 300000 (received 300001)'],
+    [{ exponentialBase: 0.99 }, 'exponentialBase', 'exponentialBase must not be less than 1 (received 0.99)'],
+    [{ exponentialBase: 10.01 }, 'exponentialBase', 'exponentialBase must not be greater than 10 (received 10.01)'],
+    [{ jitter: 'random' }, 'jitter', `jitter must be one of full, equal, decorrelated, none (received "random")`],
+    [{ jitter: 'FULL' }, 'jitter', `jitter must be one of full, equal, decorrelated, none (received "FULL")`],
+    [{ jitter: '' }, 'jitter', `jitter must be one of full, equal, decorrelated, none (received "")`],
+    [{ respectRetryAfter: 'true' }, 'respectRetryAfter', `respectRetryAfter must be true or false (received "true")`],
+    [{ respectRetryAfter: 1 }, 'respectRetryAfter', 'respectRetryAfter must be true or false (received 1)'],
+    [{ respectRetryAfter: null }, 'respectRetryAfter', 'respectRetryAfter must be true or false (received null)'],
+    [{ maxRetryAfterMs: -1 }, 'maxRetryAfterMs', 'maxRetryAfterMs must not be less than 0 (received -1)'],
+    [
+      { maxRetryAfterMs: 3_600_001 },
+      'maxRetryAfterMs',
+      'maxRetryAfterMs must not be greater than 3600000 (received 3600001)',
+    ],
+    [{ attemptTimeoutMs: 0 }, 'attemptTimeoutMs', 'attemptTimeoutMs must not be less than 1 (received 0)'],
+    [
+      { attemptTimeoutMs: 3_600_001 },
+      'attemptTimeoutMs',
+      'attemptTimeoutMs must not be greater than 3600000 (received 3600001)',
+    ],
+    [{ totalTimeoutMs: 0 }, 'totalTimeoutMs', 'totalTimeoutMs must not be less than 1 (received 0)'],
+    [
+      { totalTimeoutMs: 86_400_001 },
+      'totalTimeoutMs',
+      'totalTimeoutMs must not be greater than 86400000 (received 86400001)',
+    ],
   ])('rejects %p: %s', (partial, field, message) => {
     for (const build of [
       () => new RetryConfig(partial as Partial<RetryConfigFields>),
@@ -151,18 +171,47 @@ describe('RetryConfig rules at their boundaries', () => {
   it.each(cases)('%s: rejects %s', (field, _name, value) => {
     const error = configError(() => new RetryConfig({ [field]: value } as Partial<RetryConfigFields>));
     const issue = error.issues.find((i) => i.field === field);
-    const kind = field === 'maxAttempts' ? 'an integer number' : 'a number conforming to the specified constraints';
-    expect(issue).toEqual({ field, message: `${field} must be ${kind}` });
+    const kind = field === 'maxAttempts' ? 'an integer' : 'a finite number';
+    const received =
+      typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' ? 'an object' : String(value);
+    expect(issue).toEqual({ field, message: `${field} must be ${kind} (received ${received})` });
   });
 
   it('null is rejected for a required field', () => {
     expect(configError(() => new RetryConfig({ maxAttempts: null } as never)).issues).toEqual([
-      { field: 'maxAttempts', message: 'maxAttempts must be an integer number' },
+      { field: 'maxAttempts', message: 'maxAttempts must be an integer (received null)' },
     ]);
   });
 });
 
 describe('unknown keys', () => {
+  it.each([
+    [
+      { maxRetries: 2 },
+      'maxRetries is not a retry option (did you mean maxAttempts? It counts attempts, the first included: maxRetries 2 = maxAttempts 3)',
+    ],
+    [
+      { retries: 5 },
+      'retries is not a retry option (did you mean maxAttempts? It counts attempts, the first included: retries 5 = maxAttempts 6)',
+    ],
+    [
+      { maxRetries: 'many' },
+      'maxRetries is not a retry option (did you mean maxAttempts? It counts attempts, the first included: maxRetries 2 = maxAttempts 3)',
+    ],
+  ])('a retry count (%p) gets a hint that maxAttempts counts the first attempt too', (input, message) => {
+    expect(configError(() => new RetryConfig(input as never)).message).toBe(message);
+  });
+
+  it('every message says the value received, never class-validator stock wording', () => {
+    const error = configError(() =>
+      RetryConfig.from({ maxAttempts: 'three', baseDelayMs: '5', jitter: 7, respectRetryAfter: 'yes' }),
+    );
+    for (const issue of error.issues) {
+      expect(issue.message).toMatch(/\(received .+\)$/);
+      expect(issue.message).not.toMatch(/conforming to the specified constraints|following values|boolean value/);
+    }
+  });
+
   it('a typo is rejected by the constructor, with a suggestion', () => {
     const error = configError(() => new RetryConfig({ maxAtempts: 5 } as never));
     expect(error.message).toBe('maxAtempts is not a retry option (did you mean maxAttempts?)');
@@ -226,7 +275,9 @@ describe('everything wrong is reported at once', () => {
 
   it('names both variables when the environment breaks the cross-field rule', () => {
     const error = configError(() => RetryConfig.fromEnv({ LLM_RETRY_BASE_DELAY_MS: '45000' }));
-    expect(error.message).toBe('LLM_RETRY_MAX_DELAY_MS must not be less than LLM_RETRY_BASE_DELAY_MS (45000)');
+    expect(error.message).toBe(
+      'LLM_RETRY_MAX_DELAY_MS must not be less than LLM_RETRY_BASE_DELAY_MS (45000) (received 30000)',
+    );
   });
 
   it.each(['0x10', '0b1', '1_000', '12ms'])('rejects the non-decimal environment number %s', (raw) => {
@@ -273,10 +324,12 @@ describe('RetryConfig.from', () => {
 describe('RetryConfigError', () => {
   it('lists every violated field in one message and in issues', () => {
     const error = configError(() => new RetryConfig({ maxAttempts: 11, baseDelayMs: 99 }));
-    expect(error.message).toBe('maxAttempts must not be greater than 10; baseDelayMs must not be less than 100');
+    expect(error.message).toBe(
+      'maxAttempts must not be greater than 10 (received 11); baseDelayMs must not be less than 100 (received 99)',
+    );
     expect(error.issues).toEqual([
-      { field: 'maxAttempts', message: 'maxAttempts must not be greater than 10' },
-      { field: 'baseDelayMs', message: 'baseDelayMs must not be less than 100' },
+      { field: 'maxAttempts', message: 'maxAttempts must not be greater than 10 (received 11)' },
+      { field: 'baseDelayMs', message: 'baseDelayMs must not be less than 100 (received 99)' },
     ]);
   });
 
@@ -440,32 +493,48 @@ describe('RetryConfig.fromEnv', () => {
   });
 
   it.each<[string, string, string]>([
-    ['LLM_RETRY_MAX_ATTEMPTS', 'three', 'LLM_RETRY_MAX_ATTEMPTS must be an integer'],
-    ['LLM_RETRY_MAX_ATTEMPTS', '2.5', 'LLM_RETRY_MAX_ATTEMPTS must be an integer'],
-    ['LLM_RETRY_MAX_ATTEMPTS', '3x', 'LLM_RETRY_MAX_ATTEMPTS must be an integer'],
-    ['LLM_RETRY_MAX_ATTEMPTS', '11', 'LLM_RETRY_MAX_ATTEMPTS must not be greater than 10'],
-    ['LLM_RETRY_MAX_ATTEMPTS', '0', 'LLM_RETRY_MAX_ATTEMPTS must not be less than 1'],
-    ['LLM_RETRY_MAX_ATTEMPTS', '-2', 'LLM_RETRY_MAX_ATTEMPTS must not be less than 1'],
-    ['LLM_RETRY_BASE_DELAY_MS', 'soon', 'LLM_RETRY_BASE_DELAY_MS must be a number'],
-    ['LLM_RETRY_BASE_DELAY_MS', 'Infinity', 'LLM_RETRY_BASE_DELAY_MS must be a number'],
-    ['LLM_RETRY_BASE_DELAY_MS', 'NaN', 'LLM_RETRY_BASE_DELAY_MS must be a number'],
-    ['LLM_RETRY_BASE_DELAY_MS', '99', 'LLM_RETRY_BASE_DELAY_MS must not be less than 100'],
-    ['LLM_RETRY_MAX_DELAY_MS', '1s', 'LLM_RETRY_MAX_DELAY_MS must be a number'],
-    ['LLM_RETRY_MAX_DELAY_MS', '300001', 'LLM_RETRY_MAX_DELAY_MS must not be greater than 300000'],
-    ['LLM_RETRY_EXPONENTIAL_BASE', 'two', 'LLM_RETRY_EXPONENTIAL_BASE must be a number'],
-    ['LLM_RETRY_EXPONENTIAL_BASE', '0.5', 'LLM_RETRY_EXPONENTIAL_BASE must not be less than 1'],
-    ['LLM_RETRY_JITTER', 'random', 'LLM_RETRY_JITTER must be one of full, equal, decorrelated, none'],
+    ['LLM_RETRY_MAX_ATTEMPTS', 'three', `LLM_RETRY_MAX_ATTEMPTS must be an integer (received "three")`],
+    ['LLM_RETRY_MAX_ATTEMPTS', '2.5', `LLM_RETRY_MAX_ATTEMPTS must be an integer (received "2.5")`],
+    ['LLM_RETRY_MAX_ATTEMPTS', '3x', `LLM_RETRY_MAX_ATTEMPTS must be an integer (received "3x")`],
+    ['LLM_RETRY_MAX_ATTEMPTS', '11', 'LLM_RETRY_MAX_ATTEMPTS must not be greater than 10 (received 11)'],
+    ['LLM_RETRY_MAX_ATTEMPTS', '0', 'LLM_RETRY_MAX_ATTEMPTS must not be less than 1 (received 0)'],
+    ['LLM_RETRY_MAX_ATTEMPTS', '-2', 'LLM_RETRY_MAX_ATTEMPTS must not be less than 1 (received -2)'],
+    ['LLM_RETRY_BASE_DELAY_MS', 'soon', `LLM_RETRY_BASE_DELAY_MS must be a number (received "soon")`],
+    ['LLM_RETRY_BASE_DELAY_MS', 'Infinity', `LLM_RETRY_BASE_DELAY_MS must be a number (received "Infinity")`],
+    ['LLM_RETRY_BASE_DELAY_MS', 'NaN', `LLM_RETRY_BASE_DELAY_MS must be a number (received "NaN")`],
+    ['LLM_RETRY_BASE_DELAY_MS', '99', 'LLM_RETRY_BASE_DELAY_MS must not be less than 100 (received 99)'],
+    ['LLM_RETRY_MAX_DELAY_MS', '1s', `LLM_RETRY_MAX_DELAY_MS must be a number (received "1s")`],
+    ['LLM_RETRY_MAX_DELAY_MS', '300001', 'LLM_RETRY_MAX_DELAY_MS must not be greater than 300000 (received 300001)'],
+    ['LLM_RETRY_EXPONENTIAL_BASE', 'two', `LLM_RETRY_EXPONENTIAL_BASE must be a number (received "two")`],
+    ['LLM_RETRY_EXPONENTIAL_BASE', '0.5', 'LLM_RETRY_EXPONENTIAL_BASE must not be less than 1 (received 0.5)'],
+    [
+      'LLM_RETRY_JITTER',
+      'random',
+      `LLM_RETRY_JITTER must be one of full, equal, decorrelated, none (received "random")`,
+    ],
     [
       'LLM_RETRY_RESPECT_RETRY_AFTER',
       'maybe',
-      'LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no',
+      `LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no (received "maybe")`,
     ],
-    ['LLM_RETRY_RESPECT_RETRY_AFTER', 'on', 'LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no'],
-    ['LLM_RETRY_MAX_RETRY_AFTER_MS', '-1', 'LLM_RETRY_MAX_RETRY_AFTER_MS must not be less than 0'],
-    ['LLM_RETRY_MAX_RETRY_AFTER_MS', '3600001', 'LLM_RETRY_MAX_RETRY_AFTER_MS must not be greater than 3600000'],
-    ['LLM_RETRY_ATTEMPT_TIMEOUT_MS', '0', 'LLM_RETRY_ATTEMPT_TIMEOUT_MS must not be less than 1'],
-    ['LLM_RETRY_ATTEMPT_TIMEOUT_MS', 'never', 'LLM_RETRY_ATTEMPT_TIMEOUT_MS must be a number'],
-    ['LLM_RETRY_TOTAL_TIMEOUT_MS', '86400001', 'LLM_RETRY_TOTAL_TIMEOUT_MS must not be greater than 86400000'],
+    [
+      'LLM_RETRY_RESPECT_RETRY_AFTER',
+      'on',
+      `LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no (received "on")`,
+    ],
+    ['LLM_RETRY_MAX_RETRY_AFTER_MS', '-1', 'LLM_RETRY_MAX_RETRY_AFTER_MS must not be less than 0 (received -1)'],
+    [
+      'LLM_RETRY_MAX_RETRY_AFTER_MS',
+      '3600001',
+      'LLM_RETRY_MAX_RETRY_AFTER_MS must not be greater than 3600000 (received 3600001)',
+    ],
+    ['LLM_RETRY_ATTEMPT_TIMEOUT_MS', '0', 'LLM_RETRY_ATTEMPT_TIMEOUT_MS must not be less than 1 (received 0)'],
+    ['LLM_RETRY_ATTEMPT_TIMEOUT_MS', 'never', `LLM_RETRY_ATTEMPT_TIMEOUT_MS must be a number (received "never")`],
+    [
+      'LLM_RETRY_TOTAL_TIMEOUT_MS',
+      '86400001',
+      'LLM_RETRY_TOTAL_TIMEOUT_MS must not be greater than 86400000 (received 86400001)',
+    ],
   ])('%s=%p is rejected: %s', (variable, value, message) => {
     const error = configError(() => RetryConfig.fromEnv({ [variable]: value }));
     expect(error.issues).toEqual([{ field: variable, message }]);
@@ -491,12 +560,15 @@ describe('RetryConfig.fromEnv', () => {
       }),
     );
     expect(error.issues).toEqual([
-      { field: 'LLM_RETRY_MAX_ATTEMPTS', message: 'LLM_RETRY_MAX_ATTEMPTS must be an integer' },
-      { field: 'LLM_RETRY_BASE_DELAY_MS', message: 'LLM_RETRY_BASE_DELAY_MS must be a number' },
-      { field: 'LLM_RETRY_JITTER', message: 'LLM_RETRY_JITTER must be one of full, equal, decorrelated, none' },
+      { field: 'LLM_RETRY_MAX_ATTEMPTS', message: 'LLM_RETRY_MAX_ATTEMPTS must be an integer (received "x")' },
+      { field: 'LLM_RETRY_BASE_DELAY_MS', message: 'LLM_RETRY_BASE_DELAY_MS must be a number (received "y")' },
+      {
+        field: 'LLM_RETRY_JITTER',
+        message: 'LLM_RETRY_JITTER must be one of full, equal, decorrelated, none (received "z")',
+      },
       {
         field: 'LLM_RETRY_RESPECT_RETRY_AFTER',
-        message: 'LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no',
+        message: 'LLM_RETRY_RESPECT_RETRY_AFTER must be one of true, false, 1, 0, yes, no (received "w")',
       },
     ]);
   });
@@ -510,8 +582,8 @@ describe('RetryConfig.fromEnv', () => {
       }),
     );
     expect(error.message).toBe(
-      'LLM_RETRY_MAX_ATTEMPTS must not be greater than 10; LLM_RETRY_BASE_DELAY_MS must not be less than 100; ' +
-        'LLM_RETRY_TOTAL_TIMEOUT_MS must not be less than 1',
+      'LLM_RETRY_MAX_ATTEMPTS must not be greater than 10 (received 11); LLM_RETRY_BASE_DELAY_MS must not be less than 100 (received 50); ' +
+        'LLM_RETRY_TOTAL_TIMEOUT_MS must not be less than 1 (received 0)',
     );
     expect(error.issues.map((i) => i.field)).toEqual([
       'LLM_RETRY_MAX_ATTEMPTS',
@@ -587,7 +659,8 @@ describe('properties', () => {
           {
             field: 'maxAttempts',
             message:
-              maxAttempts < 1 ? 'maxAttempts must not be less than 1' : 'maxAttempts must not be greater than 10',
+              (maxAttempts < 1 ? 'maxAttempts must not be less than 1' : 'maxAttempts must not be greater than 10') +
+              ` (received ${maxAttempts})`,
           },
         ]);
       }),

@@ -138,8 +138,8 @@ describe('validation', () => {
         field: 'retryConfig.maxAtempts',
         message: 'retryConfig.maxAtempts is not a retry option (did you mean maxAttempts?)',
       },
-      { field: 'retryConfig.maxAttempts', message: 'retryConfig.maxAttempts must not be greater than 10' },
-      { field: 'retryConfig.baseDelayMs', message: 'retryConfig.baseDelayMs must not be less than 100' },
+      { field: 'retryConfig.maxAttempts', message: 'retryConfig.maxAttempts must not be greater than 10 (received 11)' },
+      { field: 'retryConfig.baseDelayMs', message: 'retryConfig.baseDelayMs must not be less than 100 (received 50)' },
     ]);
   });
 
@@ -152,7 +152,7 @@ describe('validation', () => {
       { field: 'fallbacks[0].model', message: 'fallbacks[0].model should not be empty' },
       {
         field: 'fallbacks[1].retryConfig.maxAttempts',
-        message: 'fallbacks[1].retryConfig.maxAttempts must not be less than 1',
+        message: 'fallbacks[1].retryConfig.maxAttempts must not be less than 1 (received 0)',
       },
       { field: 'fallbacks[2].modle', message: 'fallbacks[2].modle is not an AgentConfig field (did you mean model?)' },
     ]);
