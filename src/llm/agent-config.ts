@@ -11,9 +11,15 @@ export interface AgentConfigInput {
   provider?: LLMProvider | `${LLMProvider}`;
   /** OpenAI model, or Azure OpenAI deployment name. */
   model?: string;
-  /** An OpenAI-compatible endpoint (OpenAI), or the full Azure base URL. */
+  /**
+   * An OpenAI-compatible endpoint (OpenAI), or the full Azure base URL. Must not carry a
+   * credential (`user:pass@`, `?api-key=`): give it as `apiKey`.
+   */
   baseURL?: string;
-  /** Azure OpenAI resource endpoint, e.g. `https://my-resource.openai.azure.com`. */
+  /**
+   * Azure OpenAI resource endpoint, e.g. `https://my-resource.openai.azure.com`. Must not
+   * carry a credential (`user:pass@`, `?api-key=`): give it as `apiKey`.
+   */
   endpoint?: string;
   /**
    * Azure OpenAI API version.
@@ -43,8 +49,8 @@ export interface AgentConfigInput {
   name?: string;
   /**
    * The upstream whose circuit breaker, retry budget and cooldowns this agent shares. Not
-   * inherited by fallbacks.
-   * @default provider + endpoint or baseURL + model
+   * inherited by fallbacks. A URL in it must not carry a credential either.
+   * @default provider + endpoint or baseURL (origin and path only) + model
    */
   key?: string;
 }
@@ -204,9 +210,14 @@ export class AgentConfig {
     return this.name ?? this.model;
   }
 
-  /** The upstream key: `key`, or provider + endpoint (or baseURL) + model or deployment. */
+  /**
+   * The upstream key: `key`, or provider + endpoint (or baseURL) + model or deployment. The
+   * URL is reduced to its origin and path (no user info, query or fragment), so the key,
+   * which events, spans and errors show, never carries a credential.
+   */
   get upstreamKey(): string {
-    return this.key ?? `${this.provider}|${this.endpoint ?? this.baseURL ?? 'default'}|${this.model}`;
+    const url = this.endpoint ?? this.baseURL;
+    return this.key ?? `${this.provider}|${url === undefined ? 'default' : urlOriginAndPath(url)}|${this.model}`;
   }
 
   /** The fallbacks as complete configs, in order, each with what it inherits from this one. */
@@ -214,13 +225,17 @@ export class AgentConfig {
     return this.fallbacks ?? [];
   }
 
-  /** Plain fields for serialisation: no key, no token provider. */
+  /**
+   * Plain fields for serialisation: no key, no token provider, and a credential in a URL
+   * (set after validation) shown as `***`.
+   */
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const field of FIELDS) {
       if (field === 'apiKey' || field === 'azureADTokenProvider') continue;
       const value = this[field];
-      if (value !== undefined) out[field] = value;
+      if (value === undefined) continue;
+      out[field] = (field === 'baseURL' || field === 'endpoint') && typeof value === 'string' ? maskUrl(value) : value;
     }
     return out;
   }
@@ -305,6 +320,98 @@ function crossFieldIssues(config: AgentConfig, input: AgentConfigInput): RetryCo
   return issues;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Credentials in URLs
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Query parameters that carry a credential (Azure `api-key`, APIM `subscription-key`, SAS
+ * `sig`, Functions `code`, OAuth tokens), compared in lower case without `-` and `_`.
+ */
+const CREDENTIAL_QUERY_PARAMS: ReadonlySet<string> = new Set([
+  'apikey',
+  'xapikey',
+  'key',
+  'code',
+  'sig',
+  'signature',
+  'token',
+  'accesstoken',
+  'idtoken',
+  'refreshtoken',
+  'subscriptionkey',
+  'ocpapimsubscriptionkey',
+  'password',
+  'secret',
+  'clientsecret',
+]);
+
+const isCredentialParam = (name: string): boolean =>
+  CREDENTIAL_QUERY_PARAMS.has(name.toLowerCase().replace(/[-_]/g, ''));
+
+/** Which credential `url` carries: `'userinfo'`, the query parameter's name, or undefined. */
+function urlCredentialIn(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined; // not a URL: the http(s) rule reports it
+  }
+  if (parsed.username !== '' || parsed.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)) {
+    return 'userinfo';
+  }
+  for (const name of parsed.searchParams.keys()) if (isCredentialParam(name)) return name;
+  return undefined;
+}
+
+/** The first URL in free text (a `key`) that carries a credential. */
+function credentialUrlIn(text: string): string | undefined {
+  for (const [candidate] of text.matchAll(/\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s|]+/gi)) {
+    if (urlCredentialIn(candidate) !== undefined) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * `url` with its user info and the values of credential query parameters replaced by `***`
+ * (and a fragment hidden): safe to show in messages and serialised configs.
+ */
+function maskUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  }
+  const userinfo = urlCredentialIn(url) === 'userinfo' ? '***@' : '';
+  const query = [...parsed.searchParams]
+    .map(
+      ([name, value]) => `${encodeURIComponent(name)}=${isCredentialParam(name) ? '***' : encodeURIComponent(value)}`,
+    )
+    .join('&');
+  return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${query ? `?${query}` : ''}${parsed.hash ? '#***' : ''}`;
+}
+
+/** `https://host/path` of `url`, with no user info, query or fragment (the key's form of a URL). */
+function urlOriginAndPath(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+  } catch {
+    return maskUrl(url).replace(/[?#].*$/s, '');
+  }
+}
+
+function urlCredentialMessage(field: string, value: unknown): string {
+  const url = typeof value === 'string' ? value : '';
+  const credential = urlCredentialIn(url);
+  const rule =
+    credential === 'userinfo'
+      ? 'must not contain credentials (user:password@)'
+      : `must not carry a credential in its query string (${credential ?? 'a key'})`;
+  return `${field} ${rule}: got ${maskUrl(url)}; pass the key as apiKey (or azureADTokenProvider)`;
+}
+
 // The rules, applied without decorator syntax so that this file compiles in either decorator mode.
 const httpUrl = ValidateBy({
   name: 'isHttpUrl',
@@ -322,6 +429,22 @@ const httpUrl = ValidateBy({
     defaultMessage: (args) => `${args?.property} must be an http(s) URL`,
   },
 });
+const noUrlCredential = ValidateBy({
+  name: 'noUrlCredential',
+  validator: {
+    validate: (value: unknown) => typeof value !== 'string' || urlCredentialIn(value) === undefined,
+    defaultMessage: (args) => urlCredentialMessage(String(args?.property), args?.value),
+  },
+});
+/** `key` is free text: every URL in it is checked. */
+const noCredentialInKeyUrls = ValidateBy({
+  name: 'noCredentialInKeyUrls',
+  validator: {
+    validate: (value: unknown) => typeof value !== 'string' || credentialUrlIn(value) === undefined,
+    defaultMessage: (args) =>
+      urlCredentialMessage(String(args?.property), typeof args?.value === 'string' ? credentialUrlIn(args.value) : ''),
+  },
+});
 const isFunction = ValidateBy({
   name: 'isFunction',
   validator: {
@@ -333,13 +456,13 @@ const isFunction = ValidateBy({
 const RULES: Record<string, PropertyDecorator[]> = {
   provider: [IsEnum(LLMProvider)],
   model: [IsString(), IsNotEmpty()],
-  baseURL: [IsOptional(), httpUrl],
-  endpoint: [IsOptional(), httpUrl],
+  baseURL: [IsOptional(), httpUrl, noUrlCredential],
+  endpoint: [IsOptional(), httpUrl, noUrlCredential],
   apiVersion: [IsOptional(), IsString(), IsNotEmpty()],
   apiKey: [IsOptional(), IsString(), IsNotEmpty()],
   azureADTokenProvider: [IsOptional(), isFunction],
   name: [IsOptional(), IsString(), IsNotEmpty()],
-  key: [IsOptional(), IsString(), IsNotEmpty()],
+  key: [IsOptional(), IsString(), IsNotEmpty(), noCredentialInKeyUrls],
 };
 for (const [field, rules] of Object.entries(RULES)) {
   for (const rule of rules) rule(AgentConfig.prototype, field);

@@ -5,8 +5,11 @@ const STREAM_BRAND = Symbol.for('llm-resilience.StreamInterruptedError');
 
 /**
  * The model's answer was not JSON matching the schema. Retried (the model may do better
- * next time); thrown as is when attempts run out. The text is not in the message (it may
- * repeat the prompt): it is kept as `content` for developers.
+ * next time); thrown as is when attempts run out. Safe to log: the message and `problems`
+ * name positions and types only (`$[0].items[2]: expected number, got string`), never a
+ * property name the model invented or a value it produced (they may repeat the prompt). The
+ * raw answer is kept as `content` for developers, and shown by no rendering of the error
+ * (`util.inspect`, `console.error`, `JSON.stringify`, `String`).
  *
  * @example
  * ```ts
@@ -21,15 +24,23 @@ const STREAM_BRAND = Symbol.for('llm-resilience.StreamInterruptedError');
 export class SchemaValidationError extends Error {
   /** @internal Brand checked by `isSchemaValidationError`. */
   readonly [SCHEMA_BRAND] = true;
+  readonly #content: string;
   constructor(
-    /** What is wrong, e.g. `$.age must be a number` (paths and types only). */
+    /** What is wrong, e.g. `$.age: expected number, got string` (positions and types only). */
     readonly problems: string[],
-    /** The model's raw answer, for developers (not enumerable: may repeat the prompt). */
-    readonly content: string,
+    content: string,
   ) {
     super(`The model's answer does not match the JSON schema: ${problems.slice(0, 5).join('; ')}`);
     this.name = 'SchemaValidationError';
-    Object.defineProperty(this, 'content', { enumerable: false });
+    this.#content = content;
+  }
+
+  /**
+   * The model's raw answer, for developers. A getter over a private field: no own property,
+   * so `util.inspect` (even with `showHidden`) and JSON loggers never print it.
+   */
+  get content(): string {
+    return this.#content;
   }
 }
 

@@ -5,13 +5,20 @@
  * headers and SDK errors (that may echo them) end up in log metadata. Every value therefore
  * passes through three filters: the name of the key that holds it, the kind of payload
  * (prompt/completion text is user data, not diagnostics) and text patterns for credentials
- * embedded in free text (error messages, URLs, serialized bodies).
+ * embedded in free text (error messages, URLs, serialized bodies). A string that holds a
+ * serialized JSON body (axios' `config.data`, a `body` or `requestBody` field, a formatted
+ * line) is parsed and redacted by the same key rules, then serialized again.
  */
 import { types } from 'node:util';
 import winston from 'winston';
 
 export const REDACTED = '[REDACTED]';
 export const REDACTED_PROMPT = '[REDACTED PROMPT]';
+/**
+ * Replaces a whole string that looks like a JSON body naming a prompt or credential field but
+ * cannot be parsed (e.g. a body cut short), so cannot be redacted field by field.
+ */
+export const REDACTED_BODY = '[REDACTED BODY]';
 
 /**
  * Keys whose values are credentials. Matching ignores case and `-`/`_`, so `apiKey`, `api_key`
@@ -24,6 +31,11 @@ export const SENSITIVE_KEYS: readonly string[] = Object.freeze([
   'apiKey',
   'api_key',
   'x-api-key',
+  'key',
+  'credential',
+  'credentials',
+  'subscriptionKey',
+  'subscription-key',
   'ocp-apim-subscription-key',
   'password',
   'secret',
@@ -41,9 +53,21 @@ export const SENSITIVE_KEYS: readonly string[] = Object.freeze([
  * `azureAccessToken`). `token` alone is not a suffix: `total_tokens`-like usage counters and
  * `cancellationToken` are diagnostics, not secrets.
  */
-const SENSITIVE_KEY_SUFFIXES: readonly string[] = ['apikey', 'secret', 'password', 'accesstoken', 'refreshtoken'];
+const SENSITIVE_KEY_SUFFIXES: readonly string[] = [
+  'apikey',
+  'secret',
+  'password',
+  'accesstoken',
+  'refreshtoken',
+  'subscriptionkey',
+  'credential',
+  'credentials',
+];
 
-/** Keys holding prompt or completion text (OpenAI chat, completions and responses APIs). */
+/**
+ * Keys holding prompt or completion text (OpenAI chat, completions, responses and embeddings
+ * APIs, search and agent inputs). Matched like `SENSITIVE_KEYS`, so `userInput` is `user_input`.
+ */
 export const PROMPT_KEYS: readonly string[] = Object.freeze([
   'messages',
   'prompt',
@@ -51,6 +75,9 @@ export const PROMPT_KEYS: readonly string[] = Object.freeze([
   'input',
   'completion',
   'instructions',
+  'text',
+  'query',
+  'user_input',
 ]);
 
 /** Options of `redactSecrets()`. */
@@ -228,6 +255,7 @@ const PROMPT_KEY_SET = new Set(PROMPT_KEYS.map(normalizeKey));
 /** A prompt is summarized by its shape: how many messages were sent is useful, their text is not. */
 function summarizePrompt(key: string, value: unknown): unknown {
   if (value === null || value === undefined || value === '') return value;
+  if (typeof value === 'string' && value.startsWith('[REDACTED')) return value; // redacted already
   if (Array.isArray(value)) {
     const noun = normalizeKey(key) === 'messages' ? 'message' : 'item';
     return `[REDACTED ${value.length} ${noun}${value.length === 1 ? '' : 's'}]`;
@@ -342,8 +370,68 @@ function copyPlain(walk: Walk, value: object, depth: number): Record<string, unk
   return copy;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Serialized JSON bodies inside strings
+// ---------------------------------------------------------------------------------------------
+
+/** Longer strings are not parsed (a body this large is replaced if it names a sensitive field). */
+const MAX_JSON_CHARS = 1_000_000;
+
+/** `"name":` or `\"name\":` (escaped inside another string): a field name as JSON writes it. */
+const JSON_FIELD_NAME = /\\?"([A-Za-z_$][\w$ -]{0,63})\\?"\s*:/g;
+/** The same, also with single quotes, for strings that are a body as a whole (JS literals). */
+const BODY_FIELD_NAME = /\\?["']([A-Za-z_$][\w$ -]{0,63})\\?["']\s*:/g;
+/** Where a JSON object or array starts inside other text: a bracket, then a quoted name or string. */
+const JSON_BODY_START = /[[{]\s*\\?"/;
+
+/** True when serialized text names a field whose value `redactEntry` would replace. */
+function namesRedactedField(redactor: Redactor, text: string, pattern: RegExp): boolean {
+  for (const [, name] of text.matchAll(pattern)) {
+    if (redactor.isSensitiveKey(name) || PROMPT_KEY_SET.has(normalizeKey(name))) return true;
+  }
+  return false;
+}
+
+/** The parsed object or array of `text`, or undefined when it is not one. */
+function parseJsonBody(text: string): object | undefined {
+  if (text.length > MAX_JSON_CHARS) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A string, redacted. When it is a serialized JSON object or array (or ends with one, after a
+ * prefix such as `body: `), the body is parsed, redacted by the key rules (prompt fields,
+ * credential fields) and serialized again. A body that cannot be parsed (cut short, too
+ * long, too deep) but names such a field is replaced whole by `REDACTED_BODY`. Everything
+ * else, and any prefix, goes through the text patterns; text with nothing to redact by key
+ * keeps its exact formatting.
+ */
+function redactString(walk: Walk, value: string, depth: number): string {
+  const { redactor } = walk;
+  const trimmed = value.trimStart();
+  const wholeIsBody = trimmed.startsWith('{') || trimmed.startsWith('[');
+  const start = wholeIsBody ? value.length - trimmed.length : value.search(JSON_BODY_START);
+  if (start < 0) return redactor.text(value);
+
+  const prefix = value.slice(0, start);
+  const body = value.slice(start);
+  const parsed = depth < redactor.maxDepth ? parseJsonBody(body) : undefined;
+  if (parsed !== undefined) {
+    const redacted = redactAny(walk, parsed, depth + 1);
+    if (JSON.stringify(redacted) === JSON.stringify(parsed)) return redactor.text(value);
+    return `${redactor.text(prefix)}${JSON.stringify(redacted, null, body.includes('\n') ? 2 : undefined)}`;
+  }
+  if (namesRedactedField(redactor, body, wholeIsBody ? BODY_FIELD_NAME : JSON_FIELD_NAME)) return REDACTED_BODY;
+  return redactor.text(value);
+}
+
 function redactAny(walk: Walk, value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return walk.redactor.text(value);
+  if (typeof value === 'string') return redactString(walk, value, depth);
   if (value === null || typeof value !== 'object') return value; // numbers, booleans, functions...
   if (walk.copies.has(value)) return walk.copies.get(value);
   if (walk.inProgress.has(value)) return '[Circular]';
@@ -394,7 +482,7 @@ function redactInfoUnsafe(redactor: Redactor, info: Info): Info {
   for (const symbol of Object.getOwnPropertySymbols(info)) {
     const value = readProperty(info, symbol);
     if (symbol === MESSAGE && typeof value === 'string') {
-      copy[symbol] = redactor.text(value); // set when a format before this one already printed
+      copy[symbol] = redactString(walk, value, 0); // set when a format before this one already printed
     } else if (symbol === SPLAT) {
       copy[symbol] = redactAny(walk, value, 1); // a later `splat()` format would print these
     } else {

@@ -441,7 +441,7 @@ describe('redactSecrets format', () => {
     const { logger, transport } = setup({ secrets: [customSecret, ''], extraKeys: ['X-Internal-Auth'] });
     logger.info(`using ${customSecret}`, {
       url: `https://example.com/?q=${encodeURIComponent(customSecret)}`,
-      nested: { text: `embedded${customSecret}here` },
+      nested: { note: `embedded${customSecret}here` },
       x_internal_auth: HEADER_VALUE,
     });
     await flushLogs();
@@ -449,7 +449,7 @@ describe('redactSecrets format', () => {
     expect(transport.entries[0]).toMatchObject({
       message: `using ${REDACTED}`,
       url: `https://example.com/?q=${REDACTED}`,
-      nested: { text: `embedded${REDACTED}here` },
+      nested: { note: `embedded${REDACTED}here` },
       x_internal_auth: REDACTED,
     });
     expect(transport.dump()).not.toContain('custom');
@@ -480,10 +480,10 @@ describe('redactSecrets format', () => {
 
 describe('redactValue', () => {
   it('applies the same rules outside winston', () => {
-    const input = { apiKey: HEADER_VALUE, text: `Bearer ${OPAQUE_TOKEN}`, prompt: PROMPT_TEXT, n: 1 };
+    const input = { apiKey: HEADER_VALUE, note: `Bearer ${OPAQUE_TOKEN}`, prompt: PROMPT_TEXT, n: 1 };
     expect(redactValue(input)).toEqual({
       apiKey: REDACTED,
-      text: `Bearer ${REDACTED}`,
+      note: `Bearer ${REDACTED}`,
       prompt: '[REDACTED PROMPT]',
       n: 1,
     });
