@@ -312,7 +312,7 @@ export class RetryCall implements CallState, GuardedCall {
         upstream.reportedConflicts.add('circuitBreaker');
         this.logger().warn(
           `${this.label()}: the circuit breaker of ${upstream.key} was created with other options; the first ones stay in force`,
-          { method: this.label(), key: upstream.key },
+          { method: this.label(), upstream: upstream.key },
         );
       }
       this.callStages = stages;

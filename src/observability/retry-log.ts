@@ -80,8 +80,9 @@ export function logCircuitTransition(
       transition.retryAfterMs === undefined
         ? ''
         : `; calls fail fast for ${(transition.retryAfterMs / 1000).toFixed(1)}s`;
+    // `upstream`, not `key`: redactSecrets (the default logger's format) hides fields named key.
     write(logger, 'warn', `Circuit for ${key} opened after ${transition.failures} failures${wait}`, {
-      key,
+      upstream: key,
       failures: transition.failures,
     });
   } else {
@@ -89,13 +90,13 @@ export function logCircuitTransition(
       transition.to === 'half_open'
         ? `Circuit for ${key} is half-open: letting a probe through`
         : `Circuit for ${key} closed`;
-    write(logger, 'info', text, { key });
+    write(logger, 'info', text, { upstream: key });
   }
 }
 
 export function logBudgetExhausted(logger: ResilienceLogger, key: string): void {
   write(logger, 'warn', `Retry budget for ${key} is exhausted: failures are not retried until successes refill it`, {
-    key,
+    upstream: key,
   });
 }
 

@@ -117,7 +117,7 @@ export function applySharedEvent(store: SharedStateStore, event: SharedStateEven
     if (upstream === undefined || upstream.store() !== store) return;
     // Only the key, the event type and numbers go into a warning: never a received string.
     const warn = (anomaly: Anomaly, message: string, received: unknown, applied?: number) => {
-      const meta: Record<string, unknown> = { key: cut(event.key), type: event.type };
+      const meta: Record<string, unknown> = { upstream: cut(event.key), type: event.type };
       if (typeof received === 'number') meta.received = received;
       if (applied !== undefined) meta.applied = applied;
       warnOnce(store, anomaly, `llm-resilience: ${message}`, meta);

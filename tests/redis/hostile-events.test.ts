@@ -91,8 +91,8 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     expect(warnings[0][0]).toBe(
       'llm-resilience: ignored a shared cooldown for key "openai|cooldown" ending 277.8 h from now (more than 24 h ahead)',
     );
-    expect(Object.keys(warnings[0][1]).sort()).toEqual(['key', 'received', 'type']);
-    expect(warnings[0][1]).toMatchObject({ key: 'openai|cooldown', type: 'cooldown' });
+    expect(Object.keys(warnings[0][1]).sort()).toEqual(['received', 'type', 'upstream']);
+    expect(warnings[0][1]).toMatchObject({ upstream: 'openai|cooldown', type: 'cooldown' });
 
     // A sane shared cooldown still holds the key (the bound is not a switch-off).
     const until = Date.now() + 300;
@@ -142,7 +142,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     expect(warnings[0][0]).toBe(
       'llm-resilience: clamped a shared open circuit for key "openai|circuit" from 277777.8 h to 200 ms (its maxHalfOpenAfterMs)',
     );
-    expect(warnings[0][1]).toEqual({ key: 'openai|circuit', type: 'circuit', received: 1e12, applied: 200 });
+    expect(warnings[0][1]).toEqual({ upstream: 'openai|circuit', type: 'circuit', received: 1e12, applied: 200 });
   });
 
   it('a negative failure count is taken as 0, with one warning for the flood', async () => {
@@ -214,7 +214,7 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     expect(upstreamFor('openai|budget').budget.budget().available).toBe(20);
     const warnings = boundWarnings();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0][1]).toEqual({ key: 'openai|budget', type: 'budget', received: 1e9, applied: 20 });
+    expect(warnings[0][1]).toEqual({ upstream: 'openai|budget', type: 'budget', received: 1e9, applied: 20 });
   });
 
   it('a flood mixing every kind of anomaly logs exactly one warning per kind', async () => {

@@ -106,7 +106,7 @@ describe('circuit', () => {
     expect(warnings()).toEqual([
       [
         'llm-resilience: clamped a shared open circuit for key "k" from 277777.8 h to 200 ms (its maxHalfOpenAfterMs)',
-        { key: 'k', type: 'circuit', received: 1e12, applied: 200 },
+        { upstream: 'k', type: 'circuit', received: 1e12, applied: 200 },
       ],
     ]);
   });
@@ -201,7 +201,7 @@ describe('retry budget', () => {
     expect(warnings()).toEqual([
       [
         `llm-resilience: clamped a shared retry budget for key "k" from ${tokens} to ${applied} tokens (outside 0 to the bucket's capacity)`,
-        { key: 'k', type: 'budget', received: tokens, applied },
+        { upstream: 'k', type: 'budget', received: tokens, applied },
       ],
     ]);
   });
@@ -288,12 +288,12 @@ describe('the warnings', () => {
     expect(limit).toBe(
       'llm-resilience: ignored a shared rate limit for key "k" of a string per minute (not a finite number >= 1)',
     );
-    expect(limitMeta).toEqual({ key: 'k', type: 'limit' });
+    expect(limitMeta).toEqual({ upstream: 'k', type: 'limit' });
     expect(cooldown).not.toContain('\n');
     expect(cooldown).toContain('key "evil\\nkey \\"quoted\\""');
-    expect(cooldownMeta).toEqual({ key: 'evil\nkey "quoted"', type: 'cooldown', received: expect.any(Number) });
+    expect(cooldownMeta).toEqual({ upstream: 'evil\nkey "quoted"', type: 'cooldown', received: expect.any(Number) });
     expect(replicas.length).toBeLessThan(400);
-    expect(replicasMeta.key).toBe(`${'x'.repeat(200)}…`);
+    expect(replicasMeta.upstream).toBe(`${'x'.repeat(200)}…`);
   });
 
   it('a logger that throws changes nothing: the clamped value still applies', () => {
