@@ -255,8 +255,20 @@ const NETWORK_CASES: Case[] = [
       ),
   },
   {
-    label: 'body cut mid-stream (`TypeError: terminated`)',
+    label: 'body cut mid-stream (`TypeError: terminated`), as the openai SDK lets it through',
     error: () => new TypeError('terminated', { cause: undiciError('SocketError', 'UND_ERR_SOCKET') }),
+  },
+  {
+    label: 'body cut mid-stream, cause `UND_ERR_CLOSED`',
+    error: () => new TypeError('terminated', { cause: undiciError('ClientClosedError', 'UND_ERR_CLOSED') }),
+  },
+  {
+    label: 'body cut mid-stream, cause `ECONNRESET`',
+    error: () => new TypeError('terminated', { cause: systemError('ECONNRESET', 'read') }),
+  },
+  {
+    label: 'body cut by an abort (`TypeError: terminated`, cause `AbortError`)',
+    error: () => new TypeError('terminated', { cause: new DOMException('This operation was aborted', 'AbortError') }),
   },
   { label: '`fetch` failed, cause unknown', error: () => fetchFailed(new Error('something else')) },
   {
@@ -362,8 +374,10 @@ export function renderClassification(): string {
     '',
     '`classifyError(error)` returns `{ kind, retryable, reason, retryAfterMs?, status?, requestId? }` for any thrown value and',
     'never throws. The decorators retry what their predicate accepts: `@RetryOpenAI` uses `shouldRetryOpenAIError`',
-    '(openai SDK errors only), `@RetryAzure` `shouldRetryAzureError` (adds `RestError`, @azure/identity and Node',
+    "(openai SDK errors, and a response body cut mid-way: undici's `TypeError: terminated`, which the SDK lets",
+    'through unwrapped), `@RetryAzure` `shouldRetryAzureError` (adds `RestError`, @azure/identity and Node',
     'system errors), `@RetryNetwork` `shouldRetryNetworkError` (adds bare undici, `fetch` and AbortSignal errors).',
+    'A stream (an async-generator method) is retried only before its first item, whatever the predicate says.',
     '"not recognised" means the decorator\'s predicate does not know the error, so it is not retried.',
     "`reason` is drawn from a fixed vocabulary and never echoes the provider's message.",
     '',

@@ -1,6 +1,6 @@
 import { credentialErrorFacts, pipelineTimeoutFacts, restErrorFacts } from './adapters/azure-rest-error-facts';
 import { libraryErrorFacts } from './adapters/library-error-facts';
-import { fetchErrorFacts, nodeSystemErrorFacts } from './adapters/network-error-facts';
+import { bodyCutErrorFacts, fetchErrorFacts, nodeSystemErrorFacts } from './adapters/network-error-facts';
 import { openAIErrorFacts } from './adapters/openai-error-facts';
 import { readHeader } from '../internal/headers';
 import { parseRetryAfterMs } from './retry-after';
@@ -13,13 +13,15 @@ export type ErrorFactsAdapter = (error: unknown) => ErrorFacts | undefined;
 /**
  * The scopes differ only in which adapters they consult (first match wins).
  * Credential errors come first: @azure/identity's `AuthenticationError` shares a class name
- * with openai's, and a wrapped credential error must win over its wrapper.
+ * with openai's, and a wrapped credential error must win over its wrapper. A body cut mid-stream
+ * (`TypeError: terminated`) is in every scope: the openai SDK lets undici's error through as is.
  */
-const OPENAI_ADAPTERS: readonly ErrorFactsAdapter[] = [libraryErrorFacts, openAIErrorFacts];
+const OPENAI_ADAPTERS: readonly ErrorFactsAdapter[] = [libraryErrorFacts, openAIErrorFacts, bodyCutErrorFacts];
 const AZURE_ADAPTERS: readonly ErrorFactsAdapter[] = [
   libraryErrorFacts,
   credentialErrorFacts,
   openAIErrorFacts,
+  bodyCutErrorFacts,
   restErrorFacts,
   pipelineTimeoutFacts,
   nodeSystemErrorFacts,
@@ -58,7 +60,10 @@ export function classifyError(error: unknown, nowMs: number = Date.now()): Error
   return classifyWith(NETWORK_ADAPTERS, error, nowMs) ?? { ...UNRECOGNISED };
 }
 
-/** openai SDK errors (also AzureOpenAI's), with the network errors they wrap. */
+/**
+ * openai SDK errors (also AzureOpenAI's), with the network errors they wrap, and a response body
+ * cut mid-way (`TypeError: terminated`, which the SDK lets through unwrapped).
+ */
 export function classifyOpenAIError(error: unknown, nowMs: number = Date.now()): ErrorClassification | undefined {
   return classifyWith(OPENAI_ADAPTERS, error, nowMs);
 }
@@ -75,9 +80,10 @@ export function classifyNetworkError(error: unknown, nowMs: number = Date.now())
 
 /**
  * True when an error of the `openai` SDK (also `AzureOpenAI`'s) is worth another attempt:
- * 408, 409, 429 (not `insufficient_quota`), 5xx except 501/505, connection errors and
- * timeouts; an `x-should-retry` header wins. False for anything else, unknown shapes
- * included. The predicate of `@RetryOpenAI`.
+ * 408, 409, 429 (not `insufficient_quota`), 5xx except 501/505, connection errors,
+ * timeouts, and a body cut mid-way (undici's `TypeError: terminated`, cause `UND_ERR_SOCKET`:
+ * how a stream cut before its first item surfaces); an `x-should-retry` header wins. False
+ * for anything else, unknown shapes included. The predicate of `@RetryOpenAI`.
  *
  * @example
  * ```ts

@@ -91,6 +91,8 @@ export const NETWORK_CODE_RULES: Readonly<Record<string, ClassificationRule>> = 
   UND_ERR_CONNECT_TIMEOUT: { kind: 'timeout', retryable: true },
   UND_ERR_HEADERS_TIMEOUT: { kind: 'timeout', retryable: true },
   UND_ERR_BODY_TIMEOUT: { kind: 'timeout', retryable: true },
+  // undici's client closed under a response whose body was being read (only read inside `TypeError: terminated`).
+  UND_ERR_CLOSED: { kind: 'network', retryable: true },
   // core-rest-pipeline's code for a send failure whose socket error had no code.
   REQUEST_SEND_ERROR: { kind: 'network', retryable: true },
 });

@@ -314,15 +314,18 @@ describe('real openai client: transport failures', () => {
     expect(shouldRetryNetworkError(error)).toBe(false);
   });
 
-  it('a body cut mid-stream is a bare TypeError: terminated, which only the network scope recognises', async () => {
+  it('a body cut mid-stream is a bare TypeError: terminated, which every scope retries (issue #12)', async () => {
     const url = scenario(
       'cut',
       reply.cut(200, '{"id":"chatcmpl-1","choi', { 'content-type': 'application/json', 'content-length': '500' }),
     );
     const error = await clients.openai(url);
-    expect(classifyOpenAIError(error)).toBeUndefined();
-    expect(classifyAzureError(error)).toBeUndefined();
-    expect(classifyNetworkError(error)).toEqual({ kind: 'network', retryable: true, reason: 'UND_ERR_SOCKET' });
+    const cut: ErrorClassification = { kind: 'network', retryable: true, reason: 'UND_ERR_SOCKET' };
+    expect(classifyOpenAIError(error)).toEqual(cut);
+    expect(classifyAzureError(error)).toEqual(cut);
+    expect(classifyNetworkError(error)).toEqual(cut);
+    expect(shouldRetryOpenAIError(error)).toBe(true);
+    expect(shouldRetryAzureError(error)).toBe(true);
   });
 });
 
