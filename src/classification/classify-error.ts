@@ -34,8 +34,13 @@ const UNRECOGNISED: ErrorClassification = Object.freeze({
   reason: 'unrecognised error',
 });
 
-/** Request ids are echoed into logs; a hostile server should not be able to flood them. */
-const MAX_REQUEST_ID_LENGTH = 256;
+/**
+ * Request ids reach logs, trace events and errors, so only a plain id token gets through:
+ * letters, digits and `-_.:`, 1 to 128 characters. Anything else (spaces, newlines, quotes,
+ * slashes, unicode, a longer value) is dropped whole, never cut: a server echoing the prompt in
+ * `x-request-id` must not put it into warn lines. Real ids fit (`req_…`, UUIDs, Azure's ids).
+ */
+const REQUEST_ID_TOKEN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
  * Classifies any thrown value: errors of the `openai` SDK (also `AzureOpenAI`'s),
@@ -142,8 +147,8 @@ export function classifyFacts(facts: ErrorFacts, nowMs: number): ErrorClassifica
     if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
   }
   if (facts.status !== undefined) result.status = facts.status;
-  if (facts.requestId !== undefined && facts.requestId !== '') {
-    result.requestId = facts.requestId.slice(0, MAX_REQUEST_ID_LENGTH);
+  if (typeof facts.requestId === 'string' && REQUEST_ID_TOKEN.test(facts.requestId)) {
+    result.requestId = facts.requestId;
   }
   return result;
 }

@@ -727,13 +727,13 @@ describe('the policy (classifyFacts)', () => {
       { source: 'openai', status: 400, headers: { 'x-should-retry': 'maybe' } },
       { retryable: false, reason: 'status 400' },
     ],
-    [
-      'long request ids are truncated',
-      { source: 'openai', status: 500, requestId: 'r'.repeat(1000) },
-      { requestId: 'r'.repeat(256) },
-    ],
   ])('%s', (_label, facts, expected) => {
     expect(classifyFacts(facts, NOW)).toMatchObject(expected);
+  });
+
+  it('drops a long request id whole instead of cutting it (issue #12)', () => {
+    const classification = classifyFacts({ source: 'openai', status: 500, requestId: 'r'.repeat(1000) }, NOW);
+    expect(classification).not.toHaveProperty('requestId');
   });
 });
 
