@@ -1,6 +1,11 @@
 import { credentialErrorFacts, pipelineTimeoutFacts, restErrorFacts } from './adapters/azure-rest-error-facts';
 import { libraryErrorFacts } from './adapters/library-error-facts';
-import { bodyCutErrorFacts, fetchErrorFacts, nodeSystemErrorFacts } from './adapters/network-error-facts';
+import {
+  bodyCutErrorFacts,
+  fetchErrorFacts,
+  httpClientErrorFacts,
+  nodeSystemErrorFacts,
+} from './adapters/network-error-facts';
 import { openAIErrorFacts } from './adapters/openai-error-facts';
 import { readHeader } from '../internal/headers';
 import { parseRetryAfterMs } from './retry-after';
@@ -26,7 +31,7 @@ const AZURE_ADAPTERS: readonly ErrorFactsAdapter[] = [
   pipelineTimeoutFacts,
   nodeSystemErrorFacts,
 ];
-const NETWORK_ADAPTERS: readonly ErrorFactsAdapter[] = [...AZURE_ADAPTERS, fetchErrorFacts];
+const NETWORK_ADAPTERS: readonly ErrorFactsAdapter[] = [...AZURE_ADAPTERS, httpClientErrorFacts, fetchErrorFacts];
 
 const UNRECOGNISED: ErrorClassification = Object.freeze({
   kind: 'unknown',
@@ -45,7 +50,8 @@ const REQUEST_ID_TOKEN = /^[A-Za-z0-9_.:-]{1,128}$/;
 /**
  * Classifies any thrown value: errors of the `openai` SDK (also `AzureOpenAI`'s),
  * `@azure/core-rest-pipeline` `RestError`s, `@azure/identity` credential errors, Node,
- * undici and `fetch` connection errors, and the library's own errors. Unknown shapes give
+ * undici and `fetch` connection errors, errors of axios, got and ky, a thrown `fetch`
+ * `Response`, and the library's own errors. Unknown shapes give
  * `{ kind: 'unknown', retryable: false }`. Never throws.
  *
  * @param nowMs - The current time (epoch ms), to turn an HTTP-date Retry-After into a delay.
@@ -78,7 +84,10 @@ export function classifyAzureError(error: unknown, nowMs: number = Date.now()): 
   return classifyWith(AZURE_ADAPTERS, error, nowMs);
 }
 
-/** Everything `classifyAzureError` knows plus bare undici errors, `fetch` TypeErrors and AbortSignal DOMExceptions. */
+/**
+ * Everything `classifyAzureError` knows plus bare undici errors, `fetch` TypeErrors, AbortSignal
+ * DOMExceptions, and the errors of axios, got and ky and a thrown `fetch` `Response` (by shape).
+ */
 export function classifyNetworkError(error: unknown, nowMs: number = Date.now()): ErrorClassification | undefined {
   return classifyWith(NETWORK_ADAPTERS, error, nowMs);
 }
@@ -115,8 +124,9 @@ export function shouldRetryAzureError(error: unknown): boolean {
 
 /**
  * `shouldRetryAzureError`, plus bare Node, undici and `fetch` connection errors
- * (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, `UND_ERR_SOCKET`, `fetch failed`, ...). The
- * predicate of `@RetryNetwork`.
+ * (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, `UND_ERR_SOCKET`, `fetch failed`, ...) and the
+ * errors of axios, got and ky or a thrown `fetch` `Response`, by status (408, 429, 5xx, ...)
+ * and transport code; a cancel (`ERR_CANCELED`) is not retried. The predicate of `@RetryNetwork`.
  *
  * @example
  * ```ts

@@ -1,10 +1,13 @@
 import { causeChain, readProperty, readString } from '../../internal/error-shape';
+import { readFirstHeader } from '../../internal/headers';
 import type { ErrorFacts } from '../failure-kind';
 
 /**
  * Recognises transport failures by shape: Node system errors, undici errors, `fetch` TypeErrors
- * and the DOMExceptions an AbortSignal raises. Never `instanceof`: errors made by Node's bundled
- * undici belong to another realm than jest's (or a bundler's) `TypeError`.
+ * and the DOMExceptions an AbortSignal raises, and the errors of the HTTP clients Node users call
+ * most (axios, got, ky, a thrown `fetch` `Response`). Never `instanceof` and no dependency on
+ * those clients: errors made by Node's bundled undici belong to another realm than jest's (or a
+ * bundler's) `TypeError`, and the clients are the application's, in whatever version.
  */
 
 /** Node system error codes (`net`, `dns`, `http`) that mean "the connection failed". */
@@ -121,4 +124,125 @@ function aggregatedErrors(value: object): unknown[] {
   } catch {
     return [];
   }
+}
+
+// --- HTTP clients: axios, got, ky, a thrown fetch Response ------------------------------------
+
+/**
+ * Error names of got (`RequestError` and its subclasses, `source/core/errors.ts`; `CancelError`,
+ * `source/as-promise/types.ts`) and ky (`HTTPError`, `NetworkError`, `source/errors/`). Their
+ * `TimeoutError`s are known already: got's by its `code` `ETIMEDOUT`, ky's by the name.
+ */
+const HTTP_CLIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'HTTPError',
+  'RequestError',
+  'ReadError',
+  'UploadError',
+  'CacheError',
+  'MaxRedirectsError',
+  'UnsupportedProtocolError',
+  'ParseError',
+  'RetryError',
+  'CancelError',
+  'NetworkError',
+]);
+
+/** axios's code for its own `timeout` (`ETIMEDOUT` instead with `transitional.clarifyTimeoutError`). */
+const AXIOS_TIMEOUT_CODE = 'ECONNABORTED';
+
+/**
+ * axios's code for "no response": the browser's XHR failed, or its fetch adapter got
+ * `TypeError: fetch failed` (kept as `cause`, whose transport code is preferred).
+ */
+const AXIOS_NETWORK_CODE = 'ERR_NETWORK';
+
+/** axios's `CanceledError` and got's `CancelError`: the caller cancelled. */
+const CANCELED_CODE = 'ERR_CANCELED';
+
+/** Request-id headers of HTTP APIs at large, the generic one first. */
+const HTTP_REQUEST_ID_HEADERS = ['x-request-id', 'apim-request-id', 'x-ms-request-id'] as const;
+
+/**
+ * Errors of the HTTP clients Node users call most, by shape:
+ * - axios (`AxiosError`: `isAxiosError: true`): the status from `response.status` (or the
+ *   error's own `status`), headers from `response.headers` (`AxiosHeaders`, with `.get`);
+ *   without a response, `code` `ECONNABORTED` (its timeout) / `ETIMEDOUT` / `ECONNRESET` / ...,
+ *   `ERR_NETWORK` (refined by a transport code along `cause`); `CanceledError`
+ *   (`code: 'ERR_CANCELED'`, `__CANCEL__`) is the caller's cancel: not retried;
+ * - got (`HTTPError`, `code: 'ERR_NON_2XX_3XX_RESPONSE'`): `response.statusCode` and the
+ *   lower-cased `response.headers` object; its other `RequestError`s by their `code` (Node's, or
+ *   `ERR_*`: recognised, not retried unless a transport code is along `cause`); `CancelError`;
+ * - ky (`HTTPError`): `response` is the `fetch` `Response` (`status`, `headers.get`);
+ *   `NetworkError`: a connection error, refined by the code along `cause`;
+ * - any other error (a string `message`) whose `response` has an HTTP `status`/`statusCode`
+ *   and `headers` (superagent, ofetch, hand-written wrappers);
+ * - a `fetch` `Response` thrown as is (`ok === false`, an HTTP `status`, `headers.get`).
+ * A 429's `Retry-After` (or `retry-after-ms`) thus becomes `retryAfterMs`.
+ */
+export function httpClientErrorFacts(error: unknown): ErrorFacts | undefined {
+  if (isThrownResponse(error))
+    return responseFacts(readProperty(error, 'status') as number, readProperty(error, 'headers'));
+
+  const isAxios = readProperty(error, 'isAxiosError') === true;
+  const name = readString(error, 'name');
+  const response = readProperty(error, 'response');
+  const status = responseStatus(response) ?? (isAxios ? httpStatus(readProperty(error, 'status')) : undefined);
+  const headers = readProperty(response, 'headers');
+  const isKnown = isAxios || (name !== undefined && HTTP_CLIENT_ERROR_NAMES.has(name));
+  const isOtherHttpError =
+    status !== undefined &&
+    readString(error, 'message') !== undefined &&
+    headers !== null &&
+    typeof headers === 'object';
+  if (!isKnown && !isOtherHttpError) return undefined;
+
+  const code = readString(error, 'code');
+  if (code === CANCELED_CODE || readProperty(error, '__CANCEL__') === true)
+    return { source: 'network', isUserAbort: true };
+
+  const networkCode =
+    transportCode(code) ??
+    findNetworkCode(readProperty(error, 'cause')) ??
+    (code === AXIOS_NETWORK_CODE ? code : undefined);
+  // A failed response wins; a body that broke after a 2xx/3xx head is the transport's failure.
+  if (status !== undefined && (status >= 400 || networkCode === undefined)) return responseFacts(status, headers);
+  if (networkCode !== undefined) return { source: 'network', networkCode, isConnectionError: true };
+  // ky's NetworkError without a known code along `cause`: still no response at all.
+  return name === 'NetworkError' ? { source: 'network', isConnectionError: true } : { source: 'network' };
+}
+
+function responseFacts(status: number, headers: unknown): ErrorFacts {
+  const facts: ErrorFacts = { source: 'network', status };
+  if (headers !== null && typeof headers === 'object') {
+    facts.headers = headers;
+    const requestId = readFirstHeader(headers, HTTP_REQUEST_ID_HEADERS);
+    if (requestId !== undefined) facts.requestId = requestId;
+  }
+  return facts;
+}
+
+/** A WHATWG `Response` (any realm) that failed: `ok === false`, an HTTP status, a `Headers`. */
+function isThrownResponse(value: unknown): boolean {
+  return (
+    readProperty(value, 'ok') === false &&
+    httpStatus(readProperty(value, 'status')) !== undefined &&
+    typeof readProperty(readProperty(value, 'headers'), 'get') === 'function'
+  );
+}
+
+/** `response.status` (axios, ky, fetch, superagent) or `response.statusCode` (got, Node's `IncomingMessage`). */
+function responseStatus(response: unknown): number | undefined {
+  return httpStatus(readProperty(response, 'status')) ?? httpStatus(readProperty(response, 'statusCode'));
+}
+
+function httpStatus(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599 ? value : undefined;
+}
+
+/** The error's own `code`, when it names a transport failure. */
+function transportCode(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  return NODE_NETWORK_CODES.has(code) || UNDICI_NETWORK_CODES.has(code) || code === AXIOS_TIMEOUT_CODE
+    ? code
+    : undefined;
 }
