@@ -381,6 +381,23 @@ describe('@RetryNetwork scope: errors of axios, got, ky and a thrown Response', 
   });
 });
 
+describe('an abort or a deadline stays one, whatever response came first', () => {
+  /** got `source/core/errors.ts` (12+) `AbortError`: code `ERR_ABORTED`, the response if headers had arrived. */
+  const gotAbort = () => gotError('AbortError', 'ERR_ABORTED', { statusCode: 200 });
+
+  it("got's AbortError after a 200 head -> aborted, not retried", () => {
+    expect(classifyNetworkError(gotAbort(), NOW)).toEqual(verdict('aborted', false, 'aborted by caller'));
+  });
+
+  it('a TimeoutError carrying a 503 response -> timeout, retryable', () => {
+    const error = Object.assign(new Error('timed out'), {
+      name: 'TimeoutError',
+      response: { status: 503, headers: {} },
+    });
+    expect(classifyNetworkError(error, NOW)).toEqual(verdict('timeout', true, 'timeout'));
+  });
+});
+
 describe('@RetryNetwork end to end with an axios-shaped error', () => {
   const log = createTestLogger();
   beforeEach(() => configureResilience({ logger: log.logger, random: () => 0 }));

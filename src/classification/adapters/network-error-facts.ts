@@ -185,6 +185,8 @@ export function httpClientErrorFacts(error: unknown): ErrorFacts | undefined {
 
   const isAxios = readProperty(error, 'isAxiosError') === true;
   const name = readString(error, 'name');
+  // An abort or a deadline is one whatever response came first (got's AbortError keeps it): fetchErrorFacts'.
+  if (name === 'AbortError' || name === 'TimeoutError') return undefined;
   const response = readProperty(error, 'response');
   const status = responseStatus(response) ?? (isAxios ? httpStatus(readProperty(error, 'status')) : undefined);
   const headers = readProperty(response, 'headers');
