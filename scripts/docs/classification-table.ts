@@ -255,8 +255,20 @@ const NETWORK_CASES: Case[] = [
       ),
   },
   {
-    label: 'body cut mid-stream (`TypeError: terminated`)',
+    label: 'body cut mid-stream (`TypeError: terminated`), as the openai SDK lets it through',
     error: () => new TypeError('terminated', { cause: undiciError('SocketError', 'UND_ERR_SOCKET') }),
+  },
+  {
+    label: 'body cut mid-stream, cause `UND_ERR_CLOSED`',
+    error: () => new TypeError('terminated', { cause: undiciError('ClientClosedError', 'UND_ERR_CLOSED') }),
+  },
+  {
+    label: 'body cut mid-stream, cause `ECONNRESET`',
+    error: () => new TypeError('terminated', { cause: systemError('ECONNRESET', 'read') }),
+  },
+  {
+    label: 'body cut by an abort (`TypeError: terminated`, cause `AbortError`)',
+    error: () => new TypeError('terminated', { cause: new DOMException('This operation was aborted', 'AbortError') }),
   },
   { label: '`fetch` failed, cause unknown', error: () => fetchFailed(new Error('something else')) },
   {
@@ -268,6 +280,120 @@ const NETWORK_CASES: Case[] = [
     error: () => new DOMException('This operation was aborted', 'AbortError'),
   },
   { label: 'any other error', error: () => new Error('boom') },
+];
+
+// --- other HTTP clients, by shape (no dependency on them) ------------------------------------------
+
+/** An Error of a class called `className` (what the log's error type shows), as the client would throw. */
+function errorOfClass(className: string, message = 'redacted', options?: ErrorOptions): Error {
+  const ErrorClass = { [className]: class extends Error {} }[className];
+  return new ErrorClass(message, options);
+}
+
+/** axios `lib/core/AxiosHeaders.js`: keys as received, `get(name)` case-insensitive. */
+function axiosHeaders(values: Record<string, string>): Record<string, unknown> {
+  return {
+    ...values,
+    get: (name: string) => Object.entries(values).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1],
+  };
+}
+
+/** axios `lib/core/AxiosError.js`: `name`, `isAxiosError`, `code`, and with a response `response` and `status`. */
+function axiosError(code: string | undefined, response?: { status: number; headers?: Record<string, string> }): Error {
+  return Object.assign(errorOfClass('AxiosError'), {
+    name: 'AxiosError',
+    isAxiosError: true,
+    code,
+    config: {},
+    ...(response === undefined
+      ? {}
+      : {
+          status: response.status,
+          response: { status: response.status, statusText: '', headers: axiosHeaders(response.headers ?? {}) },
+        }),
+  });
+}
+
+/** got `source/core/errors.ts`: `name`, `code`, and a non-enumerable `response` (`statusCode`, lower-cased `headers`). */
+function gotError(name: string, errorCode: string, response?: { statusCode: number; headers?: object }): Error {
+  const error = Object.assign(errorOfClass(name), { name, code: errorCode });
+  Object.defineProperty(error, 'response', {
+    value: response === undefined ? undefined : { headers: {}, ...response },
+    enumerable: false,
+  });
+  return error;
+}
+
+/** ky `source/errors/HTTPError.ts`: `name = 'HTTPError'`, `response` (the fetch `Response`), `request`. */
+function kyHttpError(status: number, headers: Record<string, string> = {}): Error {
+  return Object.assign(errorOfClass('HTTPError'), {
+    name: 'HTTPError',
+    response: new Response(null, { status, headers }),
+    request: new Request('https://api.example.com/'),
+  });
+}
+
+const HTTP_CLIENT_CASES: Case[] = [
+  { label: 'axios 503 (`ERR_BAD_RESPONSE`)', error: () => axiosError('ERR_BAD_RESPONSE', { status: 503 }) },
+  {
+    label: 'axios 429, `retry-after: 7`',
+    error: () => axiosError('ERR_BAD_REQUEST', { status: 429, headers: { 'retry-after': '7' } }),
+  },
+  { label: 'axios 400 (`ERR_BAD_REQUEST`)', error: () => axiosError('ERR_BAD_REQUEST', { status: 400 }) },
+  { label: 'axios timeout (`ECONNABORTED`)', error: () => axiosError('ECONNABORTED') },
+  { label: 'axios timeout, `clarifyTimeoutError` (`ETIMEDOUT`)', error: () => axiosError('ETIMEDOUT') },
+  { label: 'axios connection reset (`ECONNRESET`)', error: () => axiosError('ECONNRESET') },
+  { label: 'axios `ERR_NETWORK` (no response)', error: () => axiosError('ERR_NETWORK') },
+  {
+    label: 'axios `CanceledError` (`ERR_CANCELED`: the caller cancelled)',
+    error: () =>
+      Object.assign(errorOfClass('CanceledError', 'canceled'), {
+        name: 'CanceledError',
+        isAxiosError: true,
+        code: 'ERR_CANCELED',
+        __CANCEL__: true,
+      }),
+  },
+  { label: 'axios `ERR_FR_TOO_MANY_REDIRECTS`', error: () => axiosError('ERR_FR_TOO_MANY_REDIRECTS') },
+  {
+    label: 'got `HTTPError` 503',
+    error: () => gotError('HTTPError', 'ERR_NON_2XX_3XX_RESPONSE', { statusCode: 503 }),
+  },
+  {
+    label: 'got `HTTPError` 429, `retry-after: 3`',
+    error: () =>
+      gotError('HTTPError', 'ERR_NON_2XX_3XX_RESPONSE', { statusCode: 429, headers: { 'retry-after': '3' } }),
+  },
+  {
+    label: 'got `TimeoutError` (`ETIMEDOUT`)',
+    error: () => Object.assign(gotError('TimeoutError', 'ETIMEDOUT'), { event: 'request' }),
+  },
+  { label: 'got `RequestError` `ECONNREFUSED`', error: () => gotError('RequestError', 'ECONNREFUSED') },
+  { label: 'got `CancelError` (`ERR_CANCELED`)', error: () => gotError('CancelError', 'ERR_CANCELED') },
+  { label: 'ky `HTTPError` 503', error: () => kyHttpError(503) },
+  { label: 'ky `HTTPError` 429, `Retry-After: 2`', error: () => kyHttpError(429, { 'Retry-After': '2' }) },
+  {
+    label: 'ky `TimeoutError`',
+    error: () => Object.assign(errorOfClass('TimeoutError', 'Request timed out'), { name: 'TimeoutError' }),
+  },
+  {
+    label: 'ky `NetworkError` (cause `fetch failed` <- `ECONNREFUSED`)',
+    error: () =>
+      Object.assign(errorOfClass('NetworkError', 'redacted', { cause: fetchFailed(systemError('ECONNREFUSED')) }), {
+        name: 'NetworkError',
+      }),
+  },
+  { label: 'a `fetch` `Response` thrown as is, 503', error: () => new Response(null, { status: 503 }) },
+  {
+    label: 'a `fetch` `Response` thrown as is, 429, `retry-after: 4`',
+    error: () => new Response(null, { status: 429, headers: { 'retry-after': '4' } }),
+  },
+  { label: 'a `fetch` `Response` thrown as is, 404', error: () => new Response(null, { status: 404 }) },
+  {
+    label: "another client's error with `response.status` and `response.headers` (superagent, ofetch), 502",
+    error: () => Object.assign(new Error('redacted'), { response: { status: 502, headers: {} } }),
+  },
+  { label: 'a plain object `{ status: 503 }`', error: () => ({ status: 503 }) },
 ];
 
 // --- the library's own errors -------------------------------------------------------------------
@@ -306,6 +432,33 @@ export const CLASSIFICATION_SECTIONS: readonly { title: string; intro: string; c
     intro:
       "Transport failures of any client, recognised by `code`, `name` and the cause chain (errors of Node's bundled undici belong to another realm than yours).",
     cases: NETWORK_CASES,
+  },
+  {
+    title: 'Other HTTP clients (axios, got, ky, a thrown `fetch` `Response`)',
+    intro: [
+      '`@RetryNetwork` recognises these by shape, without depending on the clients; the rows are hand-built',
+      "errors of the shapes the clients' sources define. What is read:",
+      '',
+      '- **axios** (`isAxiosError: true`; `lib/core/AxiosError.js`, `settle.js`): the status from `response.status`',
+      "  (or the error's own `status`), Retry-After and request id from `response.headers` (`AxiosHeaders`, read with",
+      '  `.get`); without a response its `code`: `ECONNABORTED` (its `timeout`) and `ETIMEDOUT` are timeouts,',
+      '  `ECONNRESET`, `ECONNREFUSED`, ... network failures, `ERR_NETWORK` one too (refined by a transport code along',
+      "  `cause`); `CanceledError` (`code: ERR_CANCELED`, `__CANCEL__`) is the caller's cancel and is not retried;",
+      '  other `ERR_*` codes are not retried.',
+      '- **got** (`name` `HTTPError`, `RequestError`, `ReadError`, `CancelError`, ...; `source/core/errors.ts`): the',
+      '  status from `response.statusCode`, headers from its lower-cased `response.headers`; `TimeoutError` by its',
+      "  `code` `ETIMEDOUT`; Node's codes as they are; `ERR_CANCELED` is the caller's cancel; other `ERR_*` codes",
+      '  are not retried.',
+      "- **ky** (`source/errors/`): `HTTPError`'s `response` is the `fetch` `Response` (`status`, `headers.get`);",
+      '  `TimeoutError` by its name; `NetworkError` is a connection failure, refined by the code along `cause`.',
+      '- **a `fetch` `Response` thrown by user code**: `ok === false`, an HTTP `status` and `headers.get`.',
+      '- **any other error** (a string `message`) whose `response` has an HTTP `status` or `statusCode` and a',
+      '  `headers` object (superagent, ofetch, wrappers).',
+      '',
+      "`@RetryOpenAI` and `@RetryAzure` leave these to their callers (Node's transport codes aside, which",
+      '`@RetryAzure` knows).',
+    ].join('\n'),
+    cases: HTTP_CLIENT_CASES,
   },
   {
     title: "The library's own errors",
@@ -362,10 +515,14 @@ export function renderClassification(): string {
     '',
     '`classifyError(error)` returns `{ kind, retryable, reason, retryAfterMs?, status?, requestId? }` for any thrown value and',
     'never throws. The decorators retry what their predicate accepts: `@RetryOpenAI` uses `shouldRetryOpenAIError`',
-    '(openai SDK errors only), `@RetryAzure` `shouldRetryAzureError` (adds `RestError`, @azure/identity and Node',
+    "(openai SDK errors, and a response body cut mid-way: undici's `TypeError: terminated`, which the SDK lets",
+    'through unwrapped), `@RetryAzure` `shouldRetryAzureError` (adds `RestError`, @azure/identity and Node',
     'system errors), `@RetryNetwork` `shouldRetryNetworkError` (adds bare undici, `fetch` and AbortSignal errors).',
+    'A stream (an async-generator method) is retried only before its first item, whatever the predicate says.',
     '"not recognised" means the decorator\'s predicate does not know the error, so it is not retried.',
-    "`reason` is drawn from a fixed vocabulary and never echoes the provider's message.",
+    "`reason` is drawn from a fixed vocabulary and never echoes the provider's message. `requestId` (openai's",
+    '`requestID`, or the `x-request-id`, `apim-request-id` or `x-ms-request-id` header) is kept only when it is a',
+    'plain id token (letters, digits and `-_.:`, at most 128 characters); any other value is dropped whole.',
     '',
     "Precedence: the caller's abort, credential errors, the library's open circuit, a provider code that refines",
     'the status, the status, the transport code, then timeout and connection flags; finally an `x-should-retry`',

@@ -1,6 +1,11 @@
 import { credentialErrorFacts, pipelineTimeoutFacts, restErrorFacts } from './adapters/azure-rest-error-facts';
 import { libraryErrorFacts } from './adapters/library-error-facts';
-import { fetchErrorFacts, nodeSystemErrorFacts } from './adapters/network-error-facts';
+import {
+  bodyCutErrorFacts,
+  fetchErrorFacts,
+  httpClientErrorFacts,
+  nodeSystemErrorFacts,
+} from './adapters/network-error-facts';
 import { openAIErrorFacts } from './adapters/openai-error-facts';
 import { readHeader } from '../internal/headers';
 import { parseRetryAfterMs } from './retry-after';
@@ -13,18 +18,20 @@ export type ErrorFactsAdapter = (error: unknown) => ErrorFacts | undefined;
 /**
  * The scopes differ only in which adapters they consult (first match wins).
  * Credential errors come first: @azure/identity's `AuthenticationError` shares a class name
- * with openai's, and a wrapped credential error must win over its wrapper.
+ * with openai's, and a wrapped credential error must win over its wrapper. A body cut mid-stream
+ * (`TypeError: terminated`) is in every scope: the openai SDK lets undici's error through as is.
  */
-const OPENAI_ADAPTERS: readonly ErrorFactsAdapter[] = [libraryErrorFacts, openAIErrorFacts];
+const OPENAI_ADAPTERS: readonly ErrorFactsAdapter[] = [libraryErrorFacts, openAIErrorFacts, bodyCutErrorFacts];
 const AZURE_ADAPTERS: readonly ErrorFactsAdapter[] = [
   libraryErrorFacts,
   credentialErrorFacts,
   openAIErrorFacts,
+  bodyCutErrorFacts,
   restErrorFacts,
   pipelineTimeoutFacts,
   nodeSystemErrorFacts,
 ];
-const NETWORK_ADAPTERS: readonly ErrorFactsAdapter[] = [...AZURE_ADAPTERS, fetchErrorFacts];
+const NETWORK_ADAPTERS: readonly ErrorFactsAdapter[] = [...AZURE_ADAPTERS, httpClientErrorFacts, fetchErrorFacts];
 
 const UNRECOGNISED: ErrorClassification = Object.freeze({
   kind: 'unknown',
@@ -32,13 +39,19 @@ const UNRECOGNISED: ErrorClassification = Object.freeze({
   reason: 'unrecognised error',
 });
 
-/** Request ids are echoed into logs; a hostile server should not be able to flood them. */
-const MAX_REQUEST_ID_LENGTH = 256;
+/**
+ * Request ids reach logs, trace events and errors, so only a plain id token gets through:
+ * letters, digits and `-_.:`, 1 to 128 characters. Anything else (spaces, newlines, quotes,
+ * slashes, unicode, a longer value) is dropped whole, never cut: a server echoing the prompt in
+ * `x-request-id` must not put it into warn lines. Real ids fit (`req_…`, UUIDs, Azure's ids).
+ */
+const REQUEST_ID_TOKEN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
  * Classifies any thrown value: errors of the `openai` SDK (also `AzureOpenAI`'s),
  * `@azure/core-rest-pipeline` `RestError`s, `@azure/identity` credential errors, Node,
- * undici and `fetch` connection errors, and the library's own errors. Unknown shapes give
+ * undici and `fetch` connection errors, errors of axios, got and ky, a thrown `fetch`
+ * `Response`, and the library's own errors. Unknown shapes give
  * `{ kind: 'unknown', retryable: false }`. Never throws.
  *
  * @param nowMs - The current time (epoch ms), to turn an HTTP-date Retry-After into a delay.
@@ -58,7 +71,10 @@ export function classifyError(error: unknown, nowMs: number = Date.now()): Error
   return classifyWith(NETWORK_ADAPTERS, error, nowMs) ?? { ...UNRECOGNISED };
 }
 
-/** openai SDK errors (also AzureOpenAI's), with the network errors they wrap. */
+/**
+ * openai SDK errors (also AzureOpenAI's), with the network errors they wrap, and a response body
+ * cut mid-way (`TypeError: terminated`, which the SDK lets through unwrapped).
+ */
 export function classifyOpenAIError(error: unknown, nowMs: number = Date.now()): ErrorClassification | undefined {
   return classifyWith(OPENAI_ADAPTERS, error, nowMs);
 }
@@ -68,16 +84,20 @@ export function classifyAzureError(error: unknown, nowMs: number = Date.now()): 
   return classifyWith(AZURE_ADAPTERS, error, nowMs);
 }
 
-/** Everything `classifyAzureError` knows plus bare undici errors, `fetch` TypeErrors and AbortSignal DOMExceptions. */
+/**
+ * Everything `classifyAzureError` knows plus bare undici errors, `fetch` TypeErrors, AbortSignal
+ * DOMExceptions, and the errors of axios, got and ky and a thrown `fetch` `Response` (by shape).
+ */
 export function classifyNetworkError(error: unknown, nowMs: number = Date.now()): ErrorClassification | undefined {
   return classifyWith(NETWORK_ADAPTERS, error, nowMs);
 }
 
 /**
  * True when an error of the `openai` SDK (also `AzureOpenAI`'s) is worth another attempt:
- * 408, 409, 429 (not `insufficient_quota`), 5xx except 501/505, connection errors and
- * timeouts; an `x-should-retry` header wins. False for anything else, unknown shapes
- * included. The predicate of `@RetryOpenAI`.
+ * 408, 409, 429 (not `insufficient_quota`), 5xx except 501/505, connection errors,
+ * timeouts, and a body cut mid-way (undici's `TypeError: terminated`, cause `UND_ERR_SOCKET`:
+ * how a stream cut before its first item surfaces); an `x-should-retry` header wins. False
+ * for anything else, unknown shapes included. The predicate of `@RetryOpenAI`.
  *
  * @example
  * ```ts
@@ -104,8 +124,9 @@ export function shouldRetryAzureError(error: unknown): boolean {
 
 /**
  * `shouldRetryAzureError`, plus bare Node, undici and `fetch` connection errors
- * (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, `UND_ERR_SOCKET`, `fetch failed`, ...). The
- * predicate of `@RetryNetwork`.
+ * (`ECONNRESET`, `ECONNREFUSED`, `ETIMEDOUT`, `UND_ERR_SOCKET`, `fetch failed`, ...) and the
+ * errors of axios, got and ky or a thrown `fetch` `Response`, by status (408, 429, 5xx, ...)
+ * and transport code; a cancel (`ERR_CANCELED`) is not retried. The predicate of `@RetryNetwork`.
  *
  * @example
  * ```ts
@@ -136,8 +157,8 @@ export function classifyFacts(facts: ErrorFacts, nowMs: number): ErrorClassifica
     if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
   }
   if (facts.status !== undefined) result.status = facts.status;
-  if (facts.requestId !== undefined && facts.requestId !== '') {
-    result.requestId = facts.requestId.slice(0, MAX_REQUEST_ID_LENGTH);
+  if (typeof facts.requestId === 'string' && REQUEST_ID_TOKEN.test(facts.requestId)) {
+    result.requestId = facts.requestId;
   }
   return result;
 }

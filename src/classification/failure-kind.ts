@@ -39,7 +39,9 @@ export interface ErrorClassification {
   status?: number;
   /**
    * The provider's request id (openai's `requestID`, or the `x-request-id`,
-   * `apim-request-id` or `x-ms-request-id` header), cut to 256 characters: quote it to support.
+   * `apim-request-id` or `x-ms-request-id` header): quote it to support. Present only when it
+   * is a plain id token (letters, digits and `-_.:`, at most 128 characters); any other value
+   * is dropped, never cut, so that header text cannot reach logs, events or errors.
    */
   requestId?: string;
 }

@@ -73,7 +73,7 @@ export function ruleForProviderCode(
 }
 
 /**
- * Transport error codes (Node system errors, undici, Azure's `REQUEST_SEND_ERROR`).
+ * Transport error codes (Node system errors, undici, Azure's `REQUEST_SEND_ERROR`, axios's own).
  * Everything here except ENOTFOUND is retryable: a DNS "no such host" will not heal in seconds,
  * whereas EAI_AGAIN is the resolver's own "try again".
  */
@@ -91,8 +91,13 @@ export const NETWORK_CODE_RULES: Readonly<Record<string, ClassificationRule>> = 
   UND_ERR_CONNECT_TIMEOUT: { kind: 'timeout', retryable: true },
   UND_ERR_HEADERS_TIMEOUT: { kind: 'timeout', retryable: true },
   UND_ERR_BODY_TIMEOUT: { kind: 'timeout', retryable: true },
+  // undici's client closed under a response whose body was being read (only read inside `TypeError: terminated`).
+  UND_ERR_CLOSED: { kind: 'network', retryable: true },
   // core-rest-pipeline's code for a send failure whose socket error had no code.
   REQUEST_SEND_ERROR: { kind: 'network', retryable: true },
+  // axios: its own `timeout` passed (ECONNABORTED); no response at all (ERR_NETWORK).
+  ECONNABORTED: { kind: 'timeout', retryable: true },
+  ERR_NETWORK: { kind: 'network', retryable: true },
 });
 
 export function ruleForNetworkCode(code: string): ClassificationRule | undefined {

@@ -314,15 +314,18 @@ describe('real openai client: transport failures', () => {
     expect(shouldRetryNetworkError(error)).toBe(false);
   });
 
-  it('a body cut mid-stream is a bare TypeError: terminated, which only the network scope recognises', async () => {
+  it('a body cut mid-stream is a bare TypeError: terminated, which every scope retries (issue #12)', async () => {
     const url = scenario(
       'cut',
       reply.cut(200, '{"id":"chatcmpl-1","choi', { 'content-type': 'application/json', 'content-length': '500' }),
     );
     const error = await clients.openai(url);
-    expect(classifyOpenAIError(error)).toBeUndefined();
-    expect(classifyAzureError(error)).toBeUndefined();
-    expect(classifyNetworkError(error)).toEqual({ kind: 'network', retryable: true, reason: 'UND_ERR_SOCKET' });
+    const cut: ErrorClassification = { kind: 'network', retryable: true, reason: 'UND_ERR_SOCKET' };
+    expect(classifyOpenAIError(error)).toEqual(cut);
+    expect(classifyAzureError(error)).toEqual(cut);
+    expect(classifyNetworkError(error)).toEqual(cut);
+    expect(shouldRetryOpenAIError(error)).toBe(true);
+    expect(shouldRetryAzureError(error)).toBe(true);
   });
 });
 
@@ -724,13 +727,13 @@ describe('the policy (classifyFacts)', () => {
       { source: 'openai', status: 400, headers: { 'x-should-retry': 'maybe' } },
       { retryable: false, reason: 'status 400' },
     ],
-    [
-      'long request ids are truncated',
-      { source: 'openai', status: 500, requestId: 'r'.repeat(1000) },
-      { requestId: 'r'.repeat(256) },
-    ],
   ])('%s', (_label, facts, expected) => {
     expect(classifyFacts(facts, NOW)).toMatchObject(expected);
+  });
+
+  it('drops a long request id whole instead of cutting it (issue #12)', () => {
+    const classification = classifyFacts({ source: 'openai', status: 500, requestId: 'r'.repeat(1000) }, NOW);
+    expect(classification).not.toHaveProperty('requestId');
   });
 });
 
