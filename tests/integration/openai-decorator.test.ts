@@ -260,9 +260,16 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
     expect(srv.requests).toHaveLength(1);
     expect(h.retries()).toHaveLength(0);
     expect(h.eventsNamed(TRACE_EVENTS.notRetryable)).toEqual([expect.objectContaining({ attempt: 1, reason })]);
-    expect(h.log.at('debug').map((entry: { message: string }) => entry.message)).toEqual([
-      expect.stringContaining(`is not retried: ${reason}`),
-    ]);
+    // Our credentials refused or the quota spent: someone must act (warn); the rest: debug.
+    const level = /401|insufficient_quota/.test(reason) ? 'warn' : 'debug';
+    const notRetried = (entry: { message: string }) => entry.message.includes('is not retried');
+    expect(
+      h.log
+        .at(level)
+        .filter(notRetried)
+        .map((entry: { message: string }) => entry.message),
+    ).toEqual([expect.stringContaining(`is not retried: ${reason}`)]);
+    expect(h.log.at(level === 'warn' ? 'debug' : 'warn').filter(notRetried)).toEqual([]);
   });
 
   it.each([
