@@ -159,7 +159,7 @@ describe('named configs (configName)', () => {
 
   it('validates every named config at once', () => {
     expect(() => configureResilience({ configs: { a: { maxAttempts: 0 }, b: { jitter: 'x' as never } } })).toThrow(
-      /configs\.a\.maxAttempts must not be less than 1 \(received 0\); configs\.b\.jitter must be one of/
+      /configs\.a\.maxAttempts must not be less than 1 \(received 0\); configs\.b\.jitter must be one of/,
     );
   });
 

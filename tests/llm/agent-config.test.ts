@@ -138,7 +138,10 @@ describe('validation', () => {
         field: 'retryConfig.maxAtempts',
         message: 'retryConfig.maxAtempts is not a retry option (did you mean maxAttempts?)',
       },
-      { field: 'retryConfig.maxAttempts', message: 'retryConfig.maxAttempts must not be greater than 10 (received 11)' },
+      {
+        field: 'retryConfig.maxAttempts',
+        message: 'retryConfig.maxAttempts must not be greater than 10 (received 11)',
+      },
       { field: 'retryConfig.baseDelayMs', message: 'retryConfig.baseDelayMs must not be less than 100 (received 50)' },
     ]);
   });
