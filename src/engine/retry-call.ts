@@ -206,7 +206,7 @@ export class RetryCall implements CallState, GuardedCall {
     this.events.retrying(attempt, error, classification, {
       delayMs: decision.delayMs,
       source: decision.source,
-      formula: () => stages.retry.formula(attempt),
+      formula: () => stages.retry.formula(attempt, decision.source, classification.retryAfterMs),
     });
     // Within the bounds already: the retry stage keeps it before the deadline and under the cap.
     await abortableSleep(decision.delayMs, this.callSignal());

@@ -146,7 +146,12 @@ describe('@RetryOpenAI with the real OpenAI client', () => {
       errorType: 'RateLimitError',
     });
     expect(h.eventsNamed(TRACE_EVENTS.backoffDelay)).toEqual([
-      { attempt: 1, delay_seconds: 2.1, backoff_formula: '1.0 * (2 ** 0)', source: 'retry-after' },
+      {
+        attempt: 1,
+        delay_seconds: 2.1,
+        backoff_formula: 'Retry-After 2.00 s + up to 10% spread',
+        source: 'retry-after',
+      },
     ]);
 
     await jest.advanceTimersByTimeAsync(2099);

@@ -1,6 +1,6 @@
 import type { AttemptFailure, CallState, Stage } from '../stage';
 import { describeBackoffFormula } from './compute-backoff-delay';
-import { decideRetry, type RetrySchedule } from './retry-decision';
+import { decideRetry, RETRY_AFTER_JITTER_FRACTION, type RetrySchedule } from './retry-decision';
 
 /**
  * The retry stage: after a failed attempt, decides whether and when to try again
@@ -35,8 +35,14 @@ export class RetryStage implements Stage {
     failure.decision = decision;
   }
 
-  /** How the backoff after `attempt` was computed, for the debug log line. */
-  formula(attempt: number): string {
+  /**
+   * How the delay after `attempt` was set, for the `retry_backoff_delay` event: the backoff
+   * formula, or the server's Retry-After when that set it (plus its spread).
+   */
+  formula(attempt: number, source: 'backoff' | 'retry-after', retryAfterMs: number | undefined): string {
+    if (source === 'retry-after' && retryAfterMs !== undefined) {
+      return `Retry-After ${(retryAfterMs / 1000).toFixed(2)} s + up to ${RETRY_AFTER_JITTER_FRACTION * 100}% spread`;
+    }
     return describeBackoffFormula(attempt, this.schedule);
   }
 }

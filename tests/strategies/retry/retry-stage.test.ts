@@ -217,7 +217,13 @@ describe('RetryStage with decorrelated jitter', () => {
 });
 
 describe('RetryStage.formula', () => {
-  it('describes the backoff after an attempt for the debug log', () => {
-    expect(new RetryStage(SCHEDULE, noJitter, undefined).formula(3)).toBe('1.0 * (2 ** 2)');
+  it('describes the backoff after an attempt for the retry_backoff_delay event', () => {
+    expect(new RetryStage(SCHEDULE, noJitter, undefined).formula(3, 'backoff', undefined)).toBe('1.0 * (2 ** 2)');
+  });
+
+  it("names the server's Retry-After, not an unrelated backoff formula, when that set the delay", () => {
+    expect(new RetryStage(SCHEDULE, noJitter, undefined).formula(1, 'retry-after', 2500)).toBe(
+      'Retry-After 2.50 s + up to 10% spread',
+    );
   });
 });
