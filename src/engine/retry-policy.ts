@@ -20,6 +20,7 @@ import { isRetryConfigError, RetryConfigError } from '../config/retry-config-err
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { activeInstrumentation } from '../observability/instrumentation';
+import { callerSignalIn } from '../internal/caller-signal';
 import type { AttemptOwner } from './retry-context';
 import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 
@@ -216,6 +217,28 @@ export class RetryPolicy implements AttemptOwner {
     this.leanConfig = config;
     this.leanHit = upstream;
     return upstream;
+  }
+
+  /**
+   * The upstream of a call on `thisArg` with `argc` (at most 3) arguments whose first attempt
+   * may run bare: no caller signal among the arguments, a lean configuration (`leanUpstream`),
+   * and nothing on the key that could hold the attempt back (`Upstream.mayRunBare`).
+   * Undefined when the call takes the supervised path.
+   * @throws RetryConfigError as `leanUpstream` does.
+   */
+  leanFirstAttempt(thisArg: unknown, argc: number, a: unknown, b: unknown, c: unknown): Upstream | undefined {
+    if (
+      argc !== 0 &&
+      ((argc > 2 && callerSignalIn(c) !== undefined) ||
+        (argc > 1 && callerSignalIn(b) !== undefined) ||
+        callerSignalIn(a) !== undefined)
+    ) {
+      return undefined;
+    }
+    const upstream = this.leanUpstream(thisArg);
+    // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
+    // caller of the key) may make even a first attempt wait or fail fast: not lean.
+    return upstream !== undefined && upstream.mayRunBare() ? upstream : undefined;
   }
 
   private decideLean(thisArg: unknown): Upstream | undefined {
