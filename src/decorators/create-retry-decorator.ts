@@ -1,8 +1,14 @@
-import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
+import {
+  executeLean,
+  executeStreamWithRetry,
+  executeWithRetry,
+  LEAN_MAX_ARGS,
+  retryAfterLeanFailure,
+} from '../engine/retry-engine';
 import type { RetryPolicy } from '../engine/retry-policy';
-import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
+import { enableAsyncRetryContext, mentionsRetryContext, runFirstAttempt } from '../engine/retry-context';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
-import { isAsyncFunction, isAsyncGeneratorFunction } from '../internal/is-thenable';
+import { isAsyncFunction, isAsyncGeneratorFunction, isThenable } from '../internal/is-thenable';
 import { buildRetryPolicy } from '../pipeline/build-retry-policy';
 import { failedStream } from '../pipeline/call-shapes';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
@@ -100,31 +106,47 @@ function wrap(original: AnyFunction, policy: RetryPolicy): AnyFunction {
       }
     };
   } else if (isAsyncFunction(original)) {
-    // An async method never throws synchronously: whatever does here is the engine's refusal.
-    wrapper = function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
-      try {
-        // Up to three arguments are passed as such: no array on the success path (a rest
-        // parameter would allocate one on every call).
-        const argc = arguments.length;
-        return argc <= LEAN_MAX_ARGS
-          ? executeLean(policy, original as Method, this, argc, a, b, c)
-          : // eslint-disable-next-line prefer-rest-params -- see above: `arguments` costs nothing until sliced
-            executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
+    wrapper = asyncWrapper(original as Method, policy);
   } else {
     wrapper = function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
       const argc = arguments.length;
       return argc <= LEAN_MAX_ARGS
         ? executeLean(policy, original as Method, this, argc, a, b, c)
-        : // eslint-disable-next-line prefer-rest-params -- see above
+        : // eslint-disable-next-line prefer-rest-params -- see asyncWrapper: `arguments` costs nothing until sliced
           executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
     };
   }
   copyFunctionIdentity(original, wrapper);
   return wrapper;
+}
+
+/**
+ * The wrapper of an `async` method. Its success path is `executeLean`'s, inlined: up to three
+ * arguments are passed as such (a rest parameter would allocate an array on every call), and
+ * the rejection handler of the first attempt holds only the call's own values (`this` and the
+ * arguments), the method and its policy being the wrapper's. An async method never throws
+ * synchronously: whatever does here is the engine's refusal, returned as a rejection.
+ */
+function asyncWrapper(method: Method, policy: RetryPolicy): AnyFunction {
+  return function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
+    // Declared here, not in the `try` block: the rejection handler's context is then one object.
+    const argc = arguments.length;
+    try {
+      const budget = argc > LEAN_MAX_ARGS ? undefined : policy.leanFirstAttempt(this, argc, a, b, c);
+      if (budget === undefined) {
+        // eslint-disable-next-line prefer-rest-params -- `arguments` costs nothing until sliced
+        return executeWithRetry(policy, method, this, Array.prototype.slice.call(arguments));
+      }
+      const result = runFirstAttempt(policy, method, this, argc, a, b, c);
+      if (!isThenable(result)) return result;
+      // A success refunds the key's retry budget, if it has one that is not full.
+      return result.then(budget.needsRefund() ? budget.refundFirstAttempt : undefined, (error: unknown) =>
+        retryAfterLeanFailure(policy, method, this, argc, a, b, c, error),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
 }
 
 interface StandardContext {

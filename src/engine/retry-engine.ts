@@ -1,4 +1,4 @@
-import { callerSignalIn, findCallerSignal } from '../internal/caller-signal';
+import { findCallerSignal } from '../internal/caller-signal';
 import { isThenable } from '../internal/is-thenable';
 import { runFirstAttempt } from './retry-context';
 import { NO_ERROR, RetryCall } from './retry-call';
@@ -25,24 +25,34 @@ export function executeLean(
   b: unknown,
   c: unknown,
 ): unknown {
-  const signal =
-    argc === 0
-      ? undefined
-      : ((argc > 2 ? callerSignalIn(c) : undefined) ?? (argc > 1 ? callerSignalIn(b) : undefined) ?? callerSignalIn(a));
-  const upstream = signal === undefined ? policy.leanUpstream(thisArg) : undefined;
-  // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
-  // caller of the key) may make even a first attempt wait or fail fast: not lean.
-  if (upstream !== undefined && upstream.mayRunBare()) {
+  const budget = policy.leanFirstAttempt(thisArg, argc, a, b, c);
+  if (budget !== undefined) {
     // A synchronous throw propagates as is: a synchronous caller cannot wait for a retry.
     const result = runFirstAttempt(policy, fn, thisArg, argc, a, b, c);
     if (!isThenable(result)) return result;
     // A success refunds the key's retry budget, if it has one that is not full.
-    const budget = upstream.budget;
     return result.then(budget.needsRefund() ? budget.refundFirstAttempt : undefined, (error: unknown) =>
-      new RetryCall(policy, fn, thisArg, argumentList(argc, a, b, c), undefined).retryFrom(1, error),
+      retryAfterLeanFailure(policy, fn, thisArg, argc, a, b, c, error),
     );
   }
   return executeWithRetry(policy, fn, thisArg, argumentList(argc, a, b, c));
+}
+
+/**
+ * The attempts after a lean first attempt (`executeLean`, or a caller's own copy of its success
+ * path) that failed with `error`: the engine's state is built now, the arguments array included.
+ */
+export function retryAfterLeanFailure(
+  policy: RetryPolicy,
+  fn: Method,
+  thisArg: unknown,
+  argc: number,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+  error: unknown,
+): Promise<unknown> {
+  return new RetryCall(policy, fn, thisArg, argumentList(argc, a, b, c), undefined).retryFrom(1, error);
 }
 
 /** Runs one call of a decorated method under supervision (any number of arguments). */

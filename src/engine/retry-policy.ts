@@ -20,9 +20,11 @@ import { isRetryConfigError, RetryConfigError } from '../config/retry-config-err
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { activeInstrumentation } from '../observability/call-instrumentation';
+import { callerSignalIn } from '../internal/caller-signal';
 import type { AttemptOwner } from './retry-context';
 import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 import { wireEngine } from './wiring';
+import type { KeyBudget } from '../strategies/retry-budget/key-budget';
 
 /** A config for the call: fixed, or chosen from the instance and the call's arguments. */
 // `instance: any`: the user's callbacks name their own class (`(agent: ChatAgent) => ...`), which
@@ -219,6 +221,29 @@ export class RetryPolicy implements AttemptOwner {
     this.leanConfig = config;
     this.leanHit = upstream;
     return upstream;
+  }
+
+  /**
+   * The retry budget of the key of a call on `thisArg` with `argc` (at most 3) arguments whose first attempt
+   * may run bare: no caller signal among the arguments, a lean configuration (`leanUpstream`),
+   * and nothing on the key that could hold the attempt back (`Upstream.mayRunBare`).
+   * Undefined when the call takes the supervised path.
+   * @throws RetryConfigError as `leanUpstream` does.
+   */
+  leanFirstAttempt(thisArg: unknown, argc: number, a: unknown, b: unknown, c: unknown): KeyBudget | undefined {
+    if (
+      argc !== 0 &&
+      ((argc > 2 && callerSignalIn(c) !== undefined) ||
+        (argc > 1 && callerSignalIn(b) !== undefined) ||
+        callerSignalIn(a) !== undefined)
+    ) {
+      return undefined;
+    }
+    const upstream = this.leanUpstream(thisArg);
+    // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
+    // caller of the key) may make even a first attempt wait or fail fast: not lean.
+    // What the success path still needs of the key: its budget's success refund.
+    return upstream !== undefined && upstream.mayRunBare() ? upstream.budget : undefined;
   }
 
   private decideLean(thisArg: unknown): Upstream | undefined {

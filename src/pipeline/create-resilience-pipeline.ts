@@ -1,7 +1,7 @@
 import type { RetryOptions } from './retry-options';
-import { executeLean, executeStreamWithRetry, executeWithRetry } from '../engine/retry-engine';
+import { executeStreamWithRetry, executeWithRetry, retryAfterLeanFailure } from '../engine/retry-engine';
 import type { RetryPolicy } from '../engine/retry-policy';
-import { currentRetryContext, type RetryContext } from '../engine/retry-context';
+import { currentRetryContext, runFirstAttempt, type RetryContext } from '../engine/retry-context';
 import { callerSignalIn } from '../internal/caller-signal';
 import {
   shouldRetryAzureError,
@@ -198,11 +198,15 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
       try {
         checkFunction(fn, 'execute');
         const signal = callerSignal(options, 'execute');
-        // The function travels as the attempt's argument: no closure per call.
-        return (
-          signal === undefined
-            ? executeLean(policy, runAttempt, undefined, 1, fn, undefined, undefined)
-            : executeWithRetry(policy, runAttempt, undefined, [fn, signal])
+        if (signal !== undefined) return executeWithRetry(policy, runAttempt, undefined, [fn, signal]) as Promise<T>;
+        // The success path of `executeLean`, inlined: the function travels as the attempt's
+        // argument (no closure per call on success), and the rejection handler holds only `fn`.
+        const budget = policy.leanFirstAttempt(undefined, 1, fn, undefined, undefined);
+        if (budget === undefined) return executeWithRetry(policy, runAttempt, undefined, [fn]) as Promise<T>;
+        const result = runFirstAttempt(policy, runAttempt, undefined, 1, fn, undefined, undefined) as Promise<T>;
+        // A success refunds the key's retry budget, if it has one that is not full.
+        return result.then(budget.needsRefund() ? budget.refundFirstAttempt : undefined, (error: unknown) =>
+          retryAfterLeanFailure(policy, runAttempt, undefined, 1, fn, undefined, undefined, error),
         ) as Promise<T>;
       } catch (error) {
         return Promise.reject(error);
