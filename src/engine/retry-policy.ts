@@ -1,6 +1,7 @@
 import {
   checkLogger,
   checkTracer,
+  configuredLogger,
   configuredTracer,
   environmentDefaults,
   namedConfig,
@@ -15,7 +16,7 @@ import {
   ResolvedRetryConfig,
   resolveRetryConfig,
 } from '../config/resolve-config';
-import { explicitFields, isRetryConfig, RetryConfig, RetryConfigFields } from '../config/retry-config';
+import { explicitFields, isRetryConfig, RetryConfig } from '../config/retry-config';
 import { isRetryConfigError, RetryConfigError } from '../config/retry-config-error';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
@@ -24,49 +25,9 @@ import { callerSignalIn } from '../internal/caller-signal';
 import type { AttemptOwner } from './retry-context';
 import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 import { wireEngine } from './wiring';
+import { warnAboutEnvironment } from '../config/environment-check';
+import type { ConfigOption, RetryPolicySpec } from './retry-policy-spec';
 import type { KeyBudget } from '../strategies/retry-budget/key-budget';
-
-/** A config for the call: fixed, or chosen from the instance and the call's arguments. */
-// `instance: any`: the user's callbacks name their own class (`(agent: ChatAgent) => ...`), which
-// a parameter of type `unknown` would refuse.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ConfigOption = RetryConfig | ((instance: any, args: unknown[]) => RetryConfig | undefined);
-/** The logger and tracer of one instance (a per-agent tracer, say), above the fixed ones. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
-export type ObserversOption = (instance: any) => { logger?: ResilienceLogger; tracer?: Tracer } | undefined;
-
-export interface RetryPolicySpec {
-  /** `ClassName.method` (or the `name` option) for logs; `thisArg` serves standard decorators. */
-  readonly label: (thisArg: unknown) => string;
-  /** Fields given literally in the decorator options (validated; `null` timeouts mean none). */
-  readonly options: Readonly<Partial<RetryConfigFields>>;
-  readonly config?: ConfigOption;
-  readonly shouldRetry: (error: unknown) => boolean;
-  readonly logger?: ResilienceLogger;
-  readonly tracer?: Tracer;
-  readonly observers?: ObserversOption;
-  /** Extra details for the `llm_call_success` event, from the call's result. */
-  readonly successDetails?: (result: unknown) => Record<string, unknown>;
-  /** The upstream whose breaker, budget and cooldown the calls share (default: the label). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
-  readonly key?: string | ((instance: any, args: unknown[]) => string);
-  /** A named config (`configureResilience({ configs })`), in the place of `config`. */
-  readonly configName?: string;
-  /** Attributes for the call's span (e.g. `gen_ai.system`, `gen_ai.request.model`). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
-  readonly spanAttributes?: (instance: any, args: unknown[]) => Record<string, string | number | boolean>;
-  /**
-   * How configuration errors found where the policy is defined name it, e.g.
-   * `@RetryOpenAI on ChatAgent.complete` or `pipeline "chat"`.
-   * @default the label
-   */
-  readonly definedAs?: string;
-  /**
-   * How layering errors name the `options` layer.
-   * @default 'the decorator options'
-   */
-  readonly optionsSource?: string;
-}
 
 /** A resolved config and whether calls with it may take the engine's lean path. */
 interface Resolution {
@@ -147,6 +108,13 @@ export class RetryPolicy implements AttemptOwner {
    * @throws RetryConfigError naming `definedAs`, every field in conflict, its value and layer.
    */
   checkStaticLayers(): void {
+    // A config chosen per call is layered with the environment at the call: a bad LLM_RETRY_*
+    // value surfaces there, at the first call. (The library's own services are defined so, when
+    // the library is imported, and importing must never throw.)
+    if (typeof this.config === 'function' && !environmentIsValid()) return;
+    // The user's own class (the library's services choose their config per call): say once what
+    // the environment holds that the library would ignore, through the logger in force now.
+    if (typeof this.config !== 'function') warnAboutEnvironment(process.env, configuredLogger());
     const version = settingsVersion();
     const named = this.configName === undefined ? undefined : namedConfig(this.configName);
     const staticLayer = this.fixedLayer(named);
@@ -296,6 +264,8 @@ export class RetryPolicy implements AttemptOwner {
 
   /** After a settings change: the static layers again, and every cache emptied. */
   private refresh(thisArg: unknown): void {
+    // Variables the library would ignore are said once, through the logger in force at the first call.
+    warnAboutEnvironment(process.env, configuredLogger());
     const version = settingsVersion();
     let named: RetryConfig | undefined;
     if (this.configName !== undefined) {
@@ -353,8 +323,12 @@ export class RetryPolicy implements AttemptOwner {
     try {
       environment = { source: ENVIRONMENT, fields: environmentDefaults() };
     } catch (error) {
-      if (isRetryConfigError(error)) throw new RetryConfigError(error.issues, what);
-      throw error;
+      if (!isRetryConfigError(error)) throw error;
+      const issues = error.issues.map(({ field, message }) => ({
+        field,
+        message: `${message} (from the environment)`,
+      }));
+      throw new RetryConfigError(issues, what);
     }
     const result = resolveRetryConfig([
       ...layers,
@@ -376,4 +350,14 @@ export function instanceConfigOf(thisArg: unknown): RetryConfig | undefined {
   if (thisArg === null || (typeof thisArg !== 'object' && typeof thisArg !== 'function')) return undefined;
   const config = (thisArg as { retryConfig?: unknown }).retryConfig;
   return isRetryConfig(config) ? config : undefined;
+}
+
+/** True when the `LLM_RETRY_*` variables can be read (each valid on its own). */
+function environmentIsValid(): boolean {
+  try {
+    environmentDefaults();
+    return true;
+  } catch {
+    return false;
+  }
 }

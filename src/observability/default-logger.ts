@@ -39,7 +39,7 @@ export interface ResilienceLogger {
   isLevelEnabled?(level: string): boolean;
 }
 
-const NPM_LEVELS: readonly string[] = Object.keys(winston.config.npm.levels);
+export const NPM_LEVELS: readonly string[] = Object.keys(winston.config.npm.levels);
 
 /** The configured level, or the default when the variable is unset or not an npm level name. */
 export function resolveLogLevel(env: NodeJS.ProcessEnv = process.env): string {

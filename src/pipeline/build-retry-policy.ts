@@ -8,7 +8,8 @@ import {
 import type { RetryConfigFields } from '../config/retry-config';
 import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
 import { checkLogger, checkTracer, recordConfigNameUse } from '../config/resilience-settings';
-import { RetryPolicy, RetryPolicySpec } from '../engine/retry-policy';
+import { RetryPolicy } from '../engine/retry-policy';
+import type { RetryPolicySpec } from '../engine/retry-policy-spec';
 
 // The one path from user options to a checked RetryPolicy, shared by the decorators and
 // createResiliencePipeline: they only add how calls reach the engine (method wrapping, or
