@@ -19,15 +19,17 @@ An OpenAI / Azure OpenAI compatible chat-completions server on 127.0.0.1 that in
 faults, for testing retry logic.
 
 Options:
-  -p, --port <n>          port to listen on (default ${DEFAULT_CLI_PORT}; 0 = any free port)
-  -s, --script <specs>    comma-separated faults for requests 1, 2, 3, ... (then random mode)
-      --fault-rate <r>    share of requests in [0, 1] that get a random fault (default 0)
-      --faults <specs>    what random faults are drawn from (default 429,500,503,reset)
-      --seed <n>          integer seed of the random mode (default 1)
-      --rps <r>           token-bucket rate limit: requests per second (answers 429 beyond it)
-      --burst <n>         token-bucket size (default: rps rounded up); needs --rps
-  -q, --quiet             do not log each request
-  -h, --help              show this help
+  -p, --port <n>              port to listen on (default ${DEFAULT_CLI_PORT}; 0 = any free port)
+  -s, --script <specs>        comma-separated faults for requests 1, 2, 3, ... (then random mode)
+      --fault-rate <r>        share of requests in [0, 1] that get a random fault (default 0)
+      --faults <specs>        what random faults are drawn from (default 429,500,503,reset)
+      --seed <n>              integer seed of the random mode (default 1)
+      --rps <r>               token-bucket rate limit: requests per second (answers 429 beyond it)
+      --burst <n>             token-bucket size (default: rps rounded up); needs --rps
+      --max-body-bytes <n>    largest request body read; larger ones get 413 (default 1048576)
+      --record-limit <n>      how many requests are kept in memory (default 10000)
+  -q, --quiet                 do not log each request
+  -h, --help                  show this help
 
 Fault specs: ${FAULT_SPEC_FORMS.join(', ')}
 
@@ -52,6 +54,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         seed: { type: 'string' },
         rps: { type: 'string' },
         burst: { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+        'record-limit': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -80,6 +84,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         str('burst') !== undefined ? integerFlag('--burst', str('burst')!, 1, 1_000_000) : Math.max(1, Math.ceil(rps));
       options.rateLimit = { rps, burst };
     }
+    if (str('max-body-bytes') !== undefined)
+      options.maxBodyBytes = positiveIntegerFlag('--max-body-bytes', str('max-body-bytes')!);
+    if (str('record-limit') !== undefined)
+      options.recordLimit = positiveIntegerFlag('--record-limit', str('record-limit')!);
     return { kind: 'run', options, quiet: values.quiet === true };
   } catch (error) {
     return { kind: 'error', message: messageOf(error) };
@@ -96,6 +104,13 @@ function integerFlag(flag: string, text: string, min: number, max: number): numb
   const value = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
   if (!(value >= min && value <= max))
     throw new Error(`${flag} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function positiveIntegerFlag(flag: string, text: string): number {
+  const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(value) && value >= 1))
+    throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
   return value;
 }
 

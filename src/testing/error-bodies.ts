@@ -178,3 +178,97 @@ export function invalidFaultError(detail: string): ErrorReply {
     },
   };
 }
+
+/** A request target that is no URL path (`*`, a bare word): nothing to route. */
+export function invalidUrlError(method: string, target: string): ErrorReply {
+  return {
+    status: 400,
+    body: {
+      error: {
+        message: `Invalid URL (${method} ${target.slice(0, 200)})`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'invalid_url',
+      },
+    },
+  };
+}
+
+/** A body above `maxBodyBytes`: answered before (or instead of) reading the rest of it. */
+export function bodyTooLargeError(maxBodyBytes: number): ErrorReply {
+  return {
+    status: 413,
+    body: {
+      error: {
+        message: `The request body is larger than the fault server's limit of ${maxBodyBytes} bytes (maxBodyBytes).`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'request_too_large',
+      },
+    },
+  };
+}
+
+/** `CONNECT` (a proxy tunnel): not something a chat-completions server does. */
+export function methodNotAllowedError(method: string, target: string): ErrorReply {
+  return {
+    status: 405,
+    body: {
+      error: {
+        message: `Method not allowed (${method} ${target.slice(0, 200)})`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'method_not_allowed',
+      },
+    },
+  };
+}
+
+/**
+ * HTTP that Node's parser refused (bad method, header name or value, framing), headers
+ * above Node's size limit (431) or that took too long (408); `code` is the parser's.
+ */
+export function malformedRequestError(code: string | undefined): ErrorReply {
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const what =
+    status === 431 ? 'Request headers too large' : status === 408 ? 'Request timeout' : 'Malformed HTTP request';
+  return {
+    status,
+    body: {
+      error: {
+        message: `${what}${code ? ` (${code})` : ''}.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'malformed_request',
+      },
+    },
+  };
+}
+
+/** The fault server itself failed on this request (a bug, or a hook that broke it): a 500, not a crash. */
+export function internalError(detail: string): ErrorReply {
+  return {
+    status: 500,
+    body: {
+      error: {
+        message: `The fault server failed while handling this request: ${detail}`,
+        type: 'server_error',
+        param: null,
+        code: 'fault_server_error',
+      },
+    },
+  };
+}
+
+/**
+ * What a thrown value says, without throwing itself (a null-prototype object or a
+ * throwing `toString` must not turn an error report into a crash).
+ */
+export function describeThrown(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
+    return String(thrown);
+  } catch {
+    return 'a value that cannot be printed';
+  }
+}

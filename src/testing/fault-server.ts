@@ -6,9 +6,13 @@ import {
   apiKeyOf,
   authError,
   contentFilterError,
+  bodyTooLargeError,
   contextLengthError,
+  describeThrown,
+  internalError,
   invalidBodyError,
   invalidFaultError,
+  invalidUrlError,
   notFoundError,
   quotaError,
   rateLimitError,
@@ -25,7 +29,10 @@ import {
   type FaultSpec,
 } from './fault-spec';
 import { rateLimitHeaders } from './rate-limit-headers';
+import { declaredTooLarge, readBody } from './request-body';
+import { parseRequestTarget } from './request-target';
 import { matchChatRoute, providerOfPath, type Provider } from './routes';
+import { onClientError, onConnect } from './socket-replies';
 import { SSE_DONE, SSE_HEADERS, sseEvent } from './sse';
 import { TimerSet } from './timer-set';
 import { TokenBucket, validateRateLimit, type RateLimitOptions } from './token-bucket';
@@ -83,7 +90,28 @@ export interface FaultServerOptions {
    * (a 400 is not retried, so the mistake shows up at once).
    */
   faultFor?: (request: FaultRequest) => FaultSpec | undefined;
+  /**
+   * The largest request body read, in bytes (a positive integer). A larger declared
+   * `content-length` is answered 413 at once, without reading the body; a chunked body is
+   * counted as it streams and answered 413 the moment it passes the limit. Nothing beyond
+   * the limit is buffered, and the connection is closed after the 413. Recorded as
+   * `'too-large'`.
+   * @default 1048576 (1 MiB)
+   */
+  maxBodyBytes?: number;
+  /**
+   * How many requests `FaultServer.requests` keeps (a positive integer): past it, the
+   * oldest entry is dropped for each new one, so a long soak or a CLI server left running
+   * does not grow without bound.
+   * @default 10000
+   */
+  recordLimit?: number;
 }
+
+/** The default of `FaultServerOptions.maxBodyBytes`: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+/** The default of `FaultServerOptions.recordLimit`. */
+export const DEFAULT_RECORD_LIMIT = 10_000;
 
 /** What `faultFor` sees of a request: everything recorded but the fault. */
 export type FaultRequest = Readonly<Omit<RecordedRequest, 'fault' | 'body'>> & {
@@ -104,13 +132,16 @@ export type FaultRequest = Readonly<Omit<RecordedRequest, 'fault' | 'body'>> & {
 export interface RecordedRequest {
   /** The HTTP method, e.g. `POST`. */
   method: string;
-  /** Path without the query, e.g. `/openai/deployments/gpt-4o/chat/completions`. */
+  /**
+   * Path without the query, e.g. `/openai/deployments/gpt-4o/chat/completions`; the raw
+   * request target when it is no path (`*`, recorded as `'invalid-url'`).
+   */
   path: string;
   /** Query parameters, e.g. `{ 'api-version': '2024-10-21' }`. */
   query: Record<string, string>;
   /** As Node parsed them: lower-case names (`authorization`, `api-key`, ...). */
   headers: http.IncomingHttpHeaders;
-  /** The parsed JSON body, or `undefined` when there was none or it was not JSON. */
+  /** The parsed JSON body, or `undefined` when there was none, it was not JSON or was too large. */
   body: unknown;
   /** Which API the path belongs to: `'azure'` under `/openai/`, else `'openai'`. */
   provider: Provider;
@@ -119,11 +150,13 @@ export interface RecordedRequest {
   /**
    * What the server did: a fault spec (`'ok'`, `'429'`, `'slow:20'`, ...), or
    * `'rate-limited'` (refused by `rateLimit`), `'not-found'` (no such endpoint),
-   * `'invalid-body'` (the body was not a JSON object), `'invalid-fault'` (`faultFor`
-   * returned no valid spec). Only fault specs not decided by `faultFor` use script entries.
+   * `'invalid-url'` (a request target that is no path: 400), `'too-large'` (a body above
+   * `maxBodyBytes`: 413), `'invalid-body'` (the body was not a JSON object),
+   * `'invalid-fault'` (`faultFor` returned no valid spec), `'internal-error'` (the server
+   * failed on the request: 500). Only fault specs not decided by `faultFor` use script entries.
    */
   fault: string;
-  /** `Date.now()` when the request body had arrived. */
+  /** `Date.now()` when the request body had arrived (or was refused as too large). */
   at: number;
   /** The `x-request-id` the response carried (or would have, for `reset` and `hang`). */
   requestId: string;
@@ -151,7 +184,11 @@ export interface FaultServer {
   readonly azureEndpoint: string;
   /** The port it listens on (the one chosen by the OS when `port` was 0). */
   readonly port: number;
-  /** Every request so far, in arrival order; the same array grows as requests arrive. */
+  /**
+   * The requests so far, in arrival order, at most `recordLimit` of them (the oldest are
+   * dropped); the same array grows as requests arrive. HTTP that Node cannot parse and
+   * `CONNECT` are answered (400 / 431 / 405) but not recorded.
+   */
   readonly requests: RecordedRequest[];
   /** Replaces the script and restarts from its first entry. Throws on an invalid spec. */
   setScript(faults: readonly FaultSpec[]): void;
@@ -197,43 +234,76 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   let requestCount = 0;
   let closed = false;
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // A client that goes away mid-reply is part of the job here, not a server error.
     res.on('error', () => undefined);
     req.on('error', () => undefined);
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)));
+    readBody(req, settings.maxBodyBytes, (raw) => guarded(res, () => handle(req, res, raw)));
+  };
+  const server = http.createServer(onRequest);
+  // `Expect: 100-continue` with a body above the limit: a 413 instead of the go-ahead.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!declaredTooLarge(req, settings.maxBodyBytes)) res.writeContinue();
+    onRequest(req, res);
   });
+  server.on('clientError', onClientError);
+  server.on('connect', onConnect);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
 
-  function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
+  /**
+   * Runs part of a reply; a throw becomes a 500 (or, once headers are out, a closed
+   * socket) instead of an uncaught exception that would end the process.
+   */
+  function guarded(res: http.ServerResponse, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      failed(res, error);
+    }
+  }
+
+  function failed(res: http.ServerResponse, error: unknown): void {
+    try {
+      const reply = internalError(describeThrown(error));
+      sendJson(res, reply.status, reply.body, { connection: 'close' });
+    } catch {
+      // Sending failed too: nothing more to say on this connection.
+    }
+    if (!res.writableEnded) res.destroy();
+  }
+
+  /** `raw` is `undefined` when the body was above `maxBodyBytes`. */
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer | undefined): void {
     if (closed) return;
     requestCount += 1;
     const requestId = `req_${requestCount}`;
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const route = matchChatRoute(method, url.pathname);
-    const body = parseJson(raw);
+    const target = parseRequestTarget(req.url ?? '/');
+    const path = target?.path ?? req.url ?? '';
+    const route = target && matchChatRoute(method, target.path);
+    const body = raw === undefined ? undefined : parseJson(raw);
     const record: RecordedRequest = {
       method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      path,
+      query: target?.query ?? {},
       headers: req.headers,
       body,
-      provider: route?.provider ?? providerOfPath(url.pathname),
+      provider: route?.provider ?? providerOfPath(path),
       ...(route?.deployment === undefined ? {} : { deployment: route.deployment }),
       fault: 'ok',
       at: Date.now(),
       requestId,
     };
     const headers: Record<string, string> = { 'x-request-id': requestId };
+    let recorded = false;
     const finish = (fault: string, reply?: ErrorReply): void => {
       record.fault = fault;
+      recorded = true;
       requests.push(record);
+      if (requests.length > settings.recordLimit) requests.splice(0, requests.length - settings.recordLimit);
       try {
         settings.onRequest?.(record);
       } catch {
@@ -241,31 +311,52 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       }
       if (reply) sendJson(res, reply.status, reply.body, { ...headers, ...reply.headers });
     };
-
-    if (!route) {
+    const peekRateLimit = (): void => {
       if (bucket && settings.rateLimit) Object.assign(headers, rateLimitHeaders(settings.rateLimit, bucket.peek()));
-      return finish('not-found', notFoundError(method, url.pathname));
-    }
-    if (bucket && settings.rateLimit) {
-      const state = bucket.take();
-      Object.assign(headers, rateLimitHeaders(settings.rateLimit, state));
-      if (!state.allowed) {
-        return finish(
-          'rate-limited',
-          rateLimitError(state.retryAfterMs, Number(headers['x-ratelimit-limit-requests'])),
-        );
+    };
+    const respond = (): void => {
+      if (raw === undefined) {
+        peekRateLimit();
+        const reply = bodyTooLargeError(settings.maxBodyBytes);
+        // The rest of the body is not read: the connection cannot carry another request.
+        return finish('too-large', { ...reply, headers: { connection: 'close' } });
       }
-    }
-    if (!isObject(body)) return finish('invalid-body', invalidBodyError());
+      if (!target) {
+        peekRateLimit();
+        return finish('invalid-url', invalidUrlError(method, path));
+      }
+      if (!route) {
+        peekRateLimit();
+        return finish('not-found', notFoundError(method, path));
+      }
+      if (bucket && settings.rateLimit) {
+        const state = bucket.take();
+        Object.assign(headers, rateLimitHeaders(settings.rateLimit, state));
+        if (!state.allowed) {
+          return finish(
+            'rate-limited',
+            rateLimitError(state.retryAfterMs, Number(headers['x-ratelimit-limit-requests'])),
+          );
+        }
+      }
+      if (!isObject(body)) return finish('invalid-body', invalidBodyError());
 
-    const { fault: _undecided, ...seen } = record;
-    const decided = decideFault({ ...seen, body });
-    if (typeof decided === 'string') return finish('invalid-fault', invalidFaultError(decided));
-    const fault = decided ?? schedule.next();
-    finish(fault.spec);
-    const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
-    const meta: ReplyMeta = { id: `chatcmpl-${requestCount}`, model, created: Math.floor(Date.now() / 1000) };
-    apply(fault, { req, res, headers, body, meta, stream: body.stream === true, apiKey: apiKeyOf(req.headers) });
+      const { fault: _undecided, ...seen } = record;
+      const decided = decideFault({ ...seen, body });
+      if (typeof decided === 'string') return finish('invalid-fault', invalidFaultError(decided));
+      const fault = decided ?? schedule.next();
+      finish(fault.spec);
+      const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
+      const meta: ReplyMeta = { id: `chatcmpl-${requestCount}`, model, created: Math.floor(Date.now() / 1000) };
+      apply(fault, { req, res, headers, body, meta, stream: body.stream === true, apiKey: apiKeyOf(req.headers) });
+    };
+    try {
+      respond();
+    } catch (error) {
+      // Once recorded, a reply may be under way: `guarded` sends the 500 or closes the socket.
+      if (recorded) throw error;
+      finish('internal-error', { ...internalError(describeThrown(error)), headers: { connection: 'close' } });
+    }
   }
 
   /** `faultFor`'s verdict: a fault, `undefined` (the schedule decides), or what went wrong. */
@@ -275,7 +366,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     try {
       spec = settings.faultFor(request);
     } catch (error) {
-      return `it threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+      return `it threw ${describeThrown(error)}`;
     }
     if (spec === undefined) return undefined;
     return parseFaultSpec(spec) ?? invalidSpecMessage(spec, 'faultFor');
@@ -298,7 +389,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       case 'ok':
         return replyOk(ctx);
       case 'slow': {
-        const cancel = timers.timeout(fault.delayMs, () => replyOk(ctx));
+        const cancel = timers.timeout(fault.delayMs, () => guarded(ctx.res, () => replyOk(ctx)));
         ctx.res.on('close', cancel);
         return;
       }
@@ -362,7 +453,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       }
       ctx.res.write(events[index]);
       // One event per turn: the client sees a stream, and close() or an abort can stop it midway.
-      timers.immediate(() => step(index + 1));
+      timers.immediate(() => guarded(ctx.res, () => step(index + 1)));
     };
     step(0);
   }
@@ -398,6 +489,9 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       resolve();
     });
   });
+  // Once listening, a server error (an accept failing, e.g. out of file descriptors) must
+  // not become an uncaught exception: the server keeps serving the connections it can.
+  server.on('error', () => undefined);
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
 
@@ -433,6 +527,8 @@ interface ResolvedOptions {
   port: number;
   onRequest?: (request: RecordedRequest) => void;
   faultFor?: (request: FaultRequest) => FaultSpec | undefined;
+  maxBodyBytes: number;
+  recordLimit: number;
 }
 
 /** Validates everything up front so a bad option fails the setup, naming the value. */
@@ -457,6 +553,8 @@ function resolveOptions(options: FaultServerOptions): ResolvedOptions {
   if (options.faultFor !== undefined && typeof options.faultFor !== 'function') {
     throw new TypeError('faultFor must be a function');
   }
+  const maxBodyBytes = positiveInteger(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes');
+  const recordLimit = positiveInteger(options.recordLimit ?? DEFAULT_RECORD_LIMIT, 'recordLimit');
   return {
     script: parseFaultSpecs(options.script ?? [], 'script'),
     faultRate,
@@ -466,7 +564,16 @@ function resolveOptions(options: FaultServerOptions): ResolvedOptions {
     port,
     onRequest: options.onRequest,
     faultFor: options.faultFor,
+    maxBodyBytes,
+    recordLimit,
   };
+}
+
+function positiveInteger(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }
 
 function parseJson(raw: Buffer): unknown {

@@ -43,6 +43,8 @@ describe('parseCliArgs', () => {
     [['--fault-rate', '1'], { port: 8080, faultRate: 1 }],
     [['--fault-rate', '.25'], { port: 8080, faultRate: 0.25 }],
     [['--seed=-3'], { port: 8080, seed: -3 }],
+    [['--max-body-bytes', '65536'], { port: 8080, maxBodyBytes: 65536 }],
+    [['--record-limit=100'], { port: 8080, recordLimit: 100 }],
   ])('%j', (argv, options) => {
     expect(parseCliArgs(argv)).toEqual({ kind: 'run', quiet: false, options });
   });
@@ -72,6 +74,11 @@ describe('parseCliArgs', () => {
     [['--rps', '1e3'], /--rps/],
     [['--rps', '5', '--burst', '0'], /--burst/],
     [['--burst', '5'], /--burst needs --rps/],
+    [['--max-body-bytes', '0'], /--max-body-bytes must be a positive integer, got "0"/],
+    [['--max-body-bytes', '1.5'], /--max-body-bytes must be a positive integer, got "1.5"/],
+    [['--max-body-bytes', '1MB'], /--max-body-bytes/],
+    [['--record-limit=-1'], /--record-limit must be a positive integer, got "-1"/],
+    [['--record-limit', '99999999999999999999'], /--record-limit/],
   ])('%j is an error naming the flag', (argv, message) => {
     const command = parseCliArgs(argv);
     expect(command.kind).toBe('error');
@@ -150,7 +157,17 @@ describe('main (in-process)', () => {
     expect(await run(['--help'], sinks)).toEqual({ exitCode: 0 });
     const text = io.out.join('\n');
     expect(text).toMatch(/^Usage: llm-resilience-fault-server/);
-    for (const flag of ['--port', '--script', '--fault-rate', '--faults', '--seed', '--rps', '--burst'])
+    for (const flag of [
+      '--port',
+      '--script',
+      '--fault-rate',
+      '--faults',
+      '--seed',
+      '--rps',
+      '--burst',
+      '--max-body-bytes',
+      '--record-limit',
+    ])
       expect(text).toContain(flag);
     expect(text).toContain('stream-cut:<n>');
   });
