@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
 // In an app: 'llm-resilience' and 'llm-resilience/nestjs'.
 import { LLMProvider } from '../../src';
-import { ResilienceModule, ResilienceModuleOptions } from '../../src/integrations/nestjs';
+import { ResilienceExceptionFilter, ResilienceModule, ResilienceModuleOptions } from '../../src/integrations/nestjs';
 import { AgentService } from './agent.service';
 import { ChatController } from './chat.controller';
 
@@ -39,6 +40,11 @@ function resilienceOptions(config: ConfigService): ResilienceModuleOptions {
     }),
   ],
   controllers: [ChatController],
-  providers: [AgentService],
+  providers: [
+    AgentService,
+    // What a controller does not handle itself: the LLM refusing our key is a 502, a rate
+    // limit a 503 with Retry-After, never a plain 500 or the provider's text.
+    { provide: APP_FILTER, useClass: ResilienceExceptionFilter },
+  ],
 })
 export class AppModule {}

@@ -60,7 +60,10 @@ describe('invalid options fail the boot with every issue listed', () => {
     expect(error.issues.map((issue) => issue.field).sort()).toEqual([...expectedFields].sort());
     expect(error.message).toMatch(/^ResilienceModule: /);
     for (const field of expectedFields) expect(error.message).toContain(field);
-    expect(error.message).toContain('retries is not a ResilienceModule option;');
+    expect(error.message).toContain(
+      'retries is not a ResilienceModule option (did you mean maxAttempts? It counts attempts, the first included: ' +
+        'retries 3 = maxAttempts 4; it goes in defaults: { maxAttempts: 4 });',
+    );
     expect(error.message).toContain('stateStore must be a state store');
   });
 
@@ -108,7 +111,8 @@ describe('invalid options fail the boot with every issue listed', () => {
   it('a logger or tracer of the wrong shape', async () => {
     const error = await bootError({ logger: { warn() {} } as never, tracer: {} as never });
     expect(error.issues.map((issue) => issue.field)).toEqual(['logger', 'tracer']);
-    expect(error.message).toMatch(/logger must be a winston logger \(missing error, info, debug\)/);
+    expect(error.message).toContain('logger must be a winston logger (missing error, info, debug; received an object)');
+    expect(error.message).toContain('tracer must have a logEvent(event, details) method (received an object)');
   });
 
   it('configs, agents or the options themselves of the wrong type', async () => {
@@ -147,7 +151,7 @@ describe('invalid options fail the boot with every issue listed', () => {
 describe('wrong calls fail at once', () => {
   it('forRoot with something other than an object', () => {
     expect(() => ResilienceModule.forRoot(null as never)).toThrow(
-      new TypeError('ResilienceModule.forRoot: options must be an object, got null'),
+      new TypeError('ResilienceModule.forRoot: options must be an object (received null)'),
     );
     expect(() => ResilienceModule.forRoot()).not.toThrow();
   });
@@ -168,7 +172,7 @@ describe('wrong calls fail at once', () => {
 
   it('@InjectAgentConfig without a name', () => {
     expect(() => InjectAgentConfig('')).toThrow(
-      '@InjectAgentConfig: the agent name must be a non-empty string, got string',
+      '@InjectAgentConfig: the agent name must be a non-empty string (received "")',
     );
   });
 });

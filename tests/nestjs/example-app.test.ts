@@ -89,4 +89,15 @@ describe('POST /title (@RetryOpenAI({ configName: "gpt-4o" }))', () => {
     expect(response.text).not.toContain('4111');
     expect(llmRequests(server)).toHaveLength(2 + 2);
   });
+
+  it('502 when the LLM refuses the key (ResilienceExceptionFilter as APP_FILTER): no key, no prompt', async () => {
+    const { server, url } = await exampleApp(['401']);
+    const response = await post(`${url}/title`, { message: PROMPT });
+    expect(response).toMatchObject({
+      status: 502,
+      body: { statusCode: 502, error: 'Bad Gateway', message: 'Upstream authentication failed' },
+    });
+    expect(response.text).not.toMatch(/sk-example|4111/);
+    expect(llmRequests(server)).toHaveLength(1);
+  });
 });

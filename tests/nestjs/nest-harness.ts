@@ -86,14 +86,19 @@ export async function compile(
   return moduleRef;
 }
 
-/** Boots an HTTP app on a free port; `logger` is the app's logger (Nest's `Logger` writes to it). */
+/**
+ * Boots an HTTP app on a free port; `logger` is the app's logger (Nest's `Logger` writes to it).
+ * `configure` runs before the app listens (e.g. `app.useGlobalFilters(...)`).
+ */
 export async function startApp(
   metadata: ModuleMetadata,
   logger: CapturingLogger = new CapturingLogger(),
+  configure?: (app: INestApplication) => void,
 ): Promise<{ app: INestApplication; url: string; logger: CapturingLogger }> {
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
   const app = moduleRef.createNestApplication({ logger });
   cleanUps.push(() => app.close());
+  configure?.(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: await app.getUrl(), logger };
 }

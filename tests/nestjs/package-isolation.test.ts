@@ -69,6 +69,7 @@ it('llm-resilience/nestjs: require and import give one copy, sharing the setting
       'NestLoggerAdapter',
       'RESILIENCE_LOGGER_CONTEXT',
       'RESILIENCE_MODULE_OPTIONS',
+      'ResilienceExceptionFilter',
       'ResilienceModule',
       'agentConfigToken',
     ],

@@ -39,4 +39,5 @@ export type { ResilienceModuleRootOptions, ResilienceModuleAsyncOptions } from '
 export type { ResilienceModuleOptions, ResilienceOptionsFactory } from './resilience-options.interface';
 export { InjectAgentConfig, agentConfigToken } from './inject-agent-config.decorator';
 export { NestLoggerAdapter } from './nest-logger.adapter';
+export { ResilienceExceptionFilter } from './resilience-exception.filter';
 export { RESILIENCE_LOGGER_CONTEXT } from './resilience.constants';

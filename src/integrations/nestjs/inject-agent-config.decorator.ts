@@ -32,7 +32,7 @@ export function agentConfigToken(name: string): string {
  */
 export function InjectAgentConfig(name: string): PropertyDecorator & ParameterDecorator {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new TypeError(messages.invalidAgentName(messages.describe(name)));
+    throw new TypeError(messages.invalidAgentName(name));
   }
   // `forRootAsync` learns its agents' names only at boot, after Nest has read its
   // providers: it provides every name asked for here, in classes defined before it is called.

@@ -16,3 +16,6 @@ export const RESILIENCE_OPTION_KEYS: readonly string[] = [
   'agents',
   'stateStore',
 ];
+
+/** @internal The context of the lines `ResilienceExceptionFilter` writes through Nest's `Logger`. */
+export const RESILIENCE_EXCEPTION_FILTER_CONTEXT = 'ResilienceExceptionFilter';

@@ -80,7 +80,10 @@ export class ResilienceModule extends ConfigurableModuleClass {
    */
   static forRoot(options: ResilienceModuleRootOptions = {}): DynamicModule {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new TypeError(messages.forRootOptionsNotObject(messages.describe(options)));
+      throw new TypeError(messages.forRootOptionsNotObject(options));
+    }
+    if (options.isGlobal !== undefined && typeof options.isGlobal !== 'boolean') {
+      throw new TypeError(messages.isGlobalNotBoolean('forRoot', options.isGlobal));
     }
     const agents = typeof options.agents === 'object' && options.agents !== null ? Object.keys(options.agents) : [];
     return withAgentProviders(super.forRoot(options), agents);
@@ -103,7 +106,10 @@ export class ResilienceModule extends ConfigurableModuleClass {
    */
   static forRootAsync(options: ResilienceModuleAsyncOptions): DynamicModule {
     if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-      throw new TypeError(messages.asyncOptionsNotObject(messages.describe(options)));
+      throw new TypeError(messages.asyncOptionsNotObject(options));
+    }
+    if (options.isGlobal !== undefined && typeof options.isGlobal !== 'boolean') {
+      throw new TypeError(messages.isGlobalNotBoolean('forRootAsync', options.isGlobal));
     }
     const given = ASYNC_SOURCES.filter((source) => options[source] !== undefined);
     if (given.length !== 1) throw new TypeError(messages.asyncOptionsNeedOneSource(given));
