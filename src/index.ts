@@ -25,7 +25,7 @@ export { Retry } from './decorators/retry';
 export { RetryOpenAI } from './decorators/retry-openai';
 export { RetryAzure } from './decorators/retry-azure';
 export { RetryNetwork } from './decorators/retry-network';
-export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator } from './pipeline/retry-options';
+export type { RetryOptions, GenericRetryOptions, RetryMethodDecorator, RetryInfo } from './pipeline/retry-options';
 // The same engine without decorators: execute(fn) and stream(fn) under one retry policy.
 export { createResiliencePipeline } from './pipeline/create-resilience-pipeline';
 export type { ResiliencePipeline, ResiliencePipelineOptions } from './pipeline/create-resilience-pipeline';

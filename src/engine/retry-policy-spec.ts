@@ -23,6 +23,14 @@ export interface RetryPolicySpec {
   readonly logger?: ResilienceLogger;
   readonly tracer?: Tracer;
   readonly observers?: ObserversOption;
+  /** Told before each retry's wait (the `onRetry` option); never awaited, never breaks the call. */
+  readonly onRetry?: (info: {
+    attempt: number;
+    delayMs: number;
+    kind: string;
+    status?: number;
+    error: unknown;
+  }) => void;
   /** Extra details for the `llm_call_success` event, from the call's result. */
   readonly successDetails?: (result: unknown) => Record<string, unknown>;
   /** The upstream whose breaker, budget and cooldown the calls share (default: the label). */

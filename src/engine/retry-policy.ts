@@ -53,6 +53,7 @@ export class RetryPolicy implements AttemptOwner {
   readonly config: RetryPolicySpec['config'];
   readonly shouldRetry: RetryPolicySpec['shouldRetry'];
   readonly successDetails: RetryPolicySpec['successDetails'];
+  readonly onRetry: RetryPolicySpec['onRetry'];
   readonly spanAttributes: RetryPolicySpec['spanAttributes'];
   private readonly key: RetryPolicySpec['key'];
   private readonly configName: string | undefined;
@@ -92,6 +93,7 @@ export class RetryPolicy implements AttemptOwner {
     this.config = spec.config;
     this.shouldRetry = spec.shouldRetry;
     this.successDetails = spec.successDetails;
+    this.onRetry = spec.onRetry;
     this.logger = spec.logger;
     this.tracer = spec.tracer;
     this.observers = spec.observers;

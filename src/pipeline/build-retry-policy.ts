@@ -24,6 +24,7 @@ export const POLICY_OPTION_KEYS: readonly string[] = [
   'observers',
   'name',
   'successDetails',
+  'onRetry',
   'key',
   'spanAttributes',
 ];
@@ -69,6 +70,7 @@ export function buildRetryPolicy(definition: PolicyDefinition): RetryPolicy {
     tracer: given.tracer as RetryPolicySpec['tracer'],
     observers: given.observers as RetryPolicySpec['observers'],
     successDetails: given.successDetails as RetryPolicySpec['successDetails'],
+    onRetry: given.onRetry as RetryPolicySpec['onRetry'],
     key: given.key as RetryPolicySpec['key'],
     spanAttributes: given.spanAttributes as RetryPolicySpec['spanAttributes'],
     configName: given.configName as string | undefined,
@@ -96,7 +98,7 @@ function validateRetryOptions(definition: PolicyDefinition): Readonly<Partial<Re
       `${prefix} config must be a RetryConfig or a function (instance, args) => RetryConfig | undefined`,
     );
   }
-  for (const key of ['observers', 'successDetails', 'spanAttributes']) {
+  for (const key of ['observers', 'successDetails', 'spanAttributes', 'onRetry']) {
     if (given[key] !== undefined && typeof given[key] !== 'function') {
       throw new TypeError(`${prefix} ${key} must be a function`);
     }

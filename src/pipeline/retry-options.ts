@@ -15,6 +15,20 @@ import type { RetryConfig, RetryConfigFields } from '../config/retry-config';
  * @RetryOpenAI({ configName: 'chat', key: 'openai:gpt-4o', name: 'Support.answer', maxAttempts: 4 })
  * ```
  */
+/** What `onRetry` is told before each retry's wait. */
+export interface RetryInfo {
+  /** The attempt that failed (1-based); the next one is `attempt + 1`. */
+  readonly attempt: number;
+  /** How long the call waits before the next attempt (ms). */
+  readonly delayMs: number;
+  /** What failed, as `classifyError` names it (`rate_limit`, `server`, `network`, `timeout`, ...). */
+  readonly kind: string;
+  /** The HTTP status, when the error carries one. */
+  readonly status?: number;
+  /** The attempt's error (as thrown: may carry provider text). */
+  readonly error: unknown;
+}
+
 export interface RetryOptions extends Partial<RetryConfigFields> {
   /**
    * A config for this method, or a function of the instance and the call's arguments
@@ -56,6 +70,16 @@ export interface RetryOptions extends Partial<RetryConfigFields> {
   name?: string;
   /** Extra details for the `llm_call_success` event, computed from the call's result. */
   successDetails?: (result: any) => Record<string, unknown>;
+  /**
+   * Called before each retry's wait, with what failed and how long the call will wait: for
+   * metrics, or a message to the user. Not awaited; what it throws is ignored (it never
+   * changes the call). The error is the attempt's own (it may hold provider text: do not show it).
+   * @example
+   * ```ts
+   * @RetryOpenAI({ onRetry: ({ attempt, delayMs, kind }) => metrics.increment('llm.retry', { kind }) })
+   * ```
+   */
+  onRetry?: (info: RetryInfo) => void;
   /**
    * The upstream this method calls: every decorated method and service with the same key
    * shares one circuit breaker, retry budget and rate-limit cooldown. A function of the

@@ -98,6 +98,7 @@ const everyOption: Required<RetryOptions> = {
   logger: console,
   tracer: { logEvent: () => undefined },
   observers: () => ({ logger: console }),
+  onRetry: ({ attempt, delayMs, kind, status }) => void [attempt, delayMs, kind, status],
   name: 'Agent.call',
   successDetails: () => ({ tokens: 1 }),
   key: (_instance, args) => String(args[0]),
