@@ -209,6 +209,19 @@ function topLevelOptions(): OptionDoc[] {
       // `true` has no meaning for a bulkhead (no default concurrency suits every upstream).
       env: `${code(env('bulkhead'))}: \`false\`/\`0\`/\`no\`, any case, or a JSON object of options`,
     },
+    {
+      name: 'key',
+      defaultText:
+        "`ClassName.method`, plus the instance's openai client (base URL's origin and path, Azure deployment, a short hash of the API key)",
+      rule: "a non-empty string of at most 200 characters; a decorator's `key` option (a string, or a function of the instance and arguments) wins over it",
+      probes: [
+        { input: { key: 'openai|eu' }, accepted: true },
+        { input: { key: '' }, accepted: false },
+        { input: { key: 'x'.repeat(201) }, accepted: false },
+        { input: { key: 7 }, accepted: false },
+      ],
+      env: code(env('key')),
+    },
   ];
 }
 
@@ -375,6 +388,7 @@ function envProblems(): string[] {
     circuitBreaker: ['{"failureThreshold":3}', { failureThreshold: 3 }],
     retryBudget: ['false', false],
     bulkhead: ['{"maxConcurrency":4}', { maxConcurrency: 4 }],
+    key: ['openai|eu', 'openai|eu'],
   };
   const problems: string[] = [];
   // Values the table says are refused.

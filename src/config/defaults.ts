@@ -64,6 +64,8 @@ export const RETRY_DEFAULTS = Object.freeze({
   retryBudget: undefined as RetryBudgetOptions | boolean | undefined,
   /** Off unless set to `{ maxConcurrency, queueLimit? }` (queueLimit default 100). */
   bulkhead: undefined as BulkheadSettings | false | undefined,
+  /** The upstream key: `ClassName.method`, plus the instance's client (base URL, deployment, key hash). */
+  key: undefined as string | undefined,
 });
 
 // The retry stage's own constant, listed here with every other default.
@@ -103,6 +105,8 @@ export const RETRY_ENV_VARS = Object.freeze({
   retryBudget: 'LLM_RETRY_RETRY_BUDGET',
   /** `bulkhead`: `false` (also `0`, `no`), or the options as JSON. */
   bulkhead: 'LLM_RETRY_BULKHEAD',
+  /** `key`: the upstream key of every call that does not set one. */
+  key: 'LLM_RETRY_KEY',
 });
 
 // The default logger's level and its variable live with the logger (observability sits below config).

@@ -22,6 +22,8 @@ export interface ResolvedRetryConfig {
   readonly circuitBreaker?: Readonly<CircuitBreakerOptions> | boolean;
   readonly retryBudget?: Readonly<RetryBudgetOptions> | boolean;
   readonly bulkhead?: Readonly<BulkheadSettings> | false;
+  /** The upstream key a config layer set (absent: the decorator's `key` option or the default). */
+  readonly key?: string;
 }
 
 /** One layer of a call's configuration, as a validated set of fields plus where it comes from. */

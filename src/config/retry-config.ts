@@ -4,8 +4,11 @@ import {
   IsInt,
   IsNumber,
   IsOptional,
+  IsString,
   Max,
+  MaxLength,
   Min,
+  MinLength,
   ValidateBy,
   ValidationArguments,
   validateSync,
@@ -101,6 +104,16 @@ export interface RetryConfigFields {
    * @default undefined (off)
    */
   bulkhead?: BulkheadSettings | false;
+  /**
+   * The upstream key of the calls (what shares a circuit breaker, retry budget, cooldown and
+   * pacing): a per-agent config can bring its own. A decorator's `key` option wins over it.
+   * At most 200 characters; a URL in it is better given as origin and path only.
+   * Unset, the key is derived: `ClassName.method`, plus the instance's openai client (its base
+   * URL's origin and path, Azure deployment and a short hash of its API key), so that agents of
+   * one class that reach different upstreams never share state.
+   * @default undefined (derived)
+   */
+  key?: string;
 }
 
 /** The name of one `RetryConfigFields` field, e.g. `'maxAttempts'`. */
@@ -219,6 +232,11 @@ export class RetryConfig implements RetryConfigFields {
    * @default undefined (off)
    */
   readonly bulkhead?: Readonly<BulkheadSettings> | false;
+  /**
+   * {@inheritDoc RetryConfigFields.key}
+   * @default undefined (derived)
+   */
+  readonly key?: string;
 
   /** @internal The fields this config was given explicitly, as a frozen layer (`null`: none). */
   declare readonly [LAYER]: Readonly<Partial<RetryConfigFields>>;
@@ -383,6 +401,9 @@ const RULE_WORDING: Record<string, (field: string) => string> = {
   isNumber: (field) => `${field} must be a finite number`,
   isIn: (field) => `${field} must be one of ${JITTER_MODES.join(', ')}`,
   isBoolean: (field) => `${field} must be true or false`,
+  isString: (field) => `${field} must be a string`,
+  minLength: (field) => `${field} must not be empty`,
+  maxLength: (field) => `${field} must be at most 200 characters`,
 };
 
 /** Every rule the config breaks (first broken rule per field), as issues. */
@@ -423,6 +444,8 @@ function parseEnvValue(field: RetryConfigField, raw: string): Parsed {
         return { ok: false, rule: 'must be true, false or a JSON object of options' };
       }
     }
+    case 'key':
+      return { ok: true, value: raw };
     case 'respectRetryAfter': {
       const word = parseSwitch(raw);
       return word === undefined
@@ -470,6 +493,7 @@ const RULES: Partial<Record<RetryConfigField, PropertyDecorator[]>> = {
   maxRetryAfterMs: [IsNumber(finite), Min(0), Max(3_600_000)],
   attemptTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(3_600_000)],
   totalTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(86_400_000)],
+  key: [IsOptional(), IsString(), MinLength(1), MaxLength(200)],
 };
 for (const field of RETRY_CONFIG_FIELDS) {
   for (const rule of RULES[field] ?? []) rule(RetryConfig.prototype, field);

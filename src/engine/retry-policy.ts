@@ -25,6 +25,7 @@ import { callerSignalIn } from '../internal/caller-signal';
 import type { AttemptOwner } from './retry-context';
 import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 import { wireEngine } from './wiring';
+import { instanceKeySuffix } from './instance-key';
 import { warnAboutEnvironment } from '../config/environment-check';
 import type { ConfigOption, RetryPolicySpec } from './retry-policy-spec';
 import type { KeyBudget } from '../strategies/retry-budget/key-budget';
@@ -128,8 +129,10 @@ export class RetryPolicy implements AttemptOwner {
   /** The key of a call: the `key` option, or the method's label. */
   keyFor(thisArg: unknown, args: unknown[]): string {
     const key = this.key;
-    if (key === undefined) return this.label(thisArg);
-    return typeof key === 'function' ? key(thisArg, args) : key;
+    if (key !== undefined) return typeof key === 'function' ? key(thisArg, args) : key;
+    // A config layer's key (a per-agent RetryConfig), else the method's label plus what tells the
+    // instance's upstream apart (engine/instance-key.ts).
+    return this.resolvedConfigFor(thisArg, args).key ?? this.label(thisArg) + instanceKeySuffix(thisArg);
   }
 
   /**

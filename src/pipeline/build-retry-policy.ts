@@ -125,7 +125,8 @@ function validateRetryOptions(definition: PolicyDefinition): Readonly<Partial<Re
 
   const literal: Record<string, unknown> = {};
   for (const field of RETRY_CONFIG_FIELDS) {
-    if (given[field] !== undefined) literal[field] = given[field];
+    // `key` is the policy's own option (a string or a function), checked above, not a layer field.
+    if (field !== 'key' && given[field] !== undefined) literal[field] = given[field];
   }
   try {
     return explicitFields(new RetryConfig(literal));

@@ -5,16 +5,6 @@ import type { RetryConfig, RetryConfigFields } from '../config/retry-config';
 /* eslint-disable @typescript-eslint/no-explicit-any -- the callbacks name the user's own class
    (`(agent: ChatAgent) => ...`), which a parameter of type `unknown` would refuse. */
 
-/**
- * Options of `@RetryOpenAI`, `@RetryAzure` and `@RetryNetwork`: any `RetryConfig` field (the
- * strongest configuration layer) plus where the rest of the configuration, the logs and the
- * events come from.
- *
- * @example
- * ```ts
- * @RetryOpenAI({ configName: 'chat', key: 'openai:gpt-4o', name: 'Support.answer', maxAttempts: 4 })
- * ```
- */
 /** What `onRetry` is told before each retry's wait. */
 export interface RetryInfo {
   /** The attempt that failed (1-based); the next one is `attempt + 1`. */
@@ -29,7 +19,17 @@ export interface RetryInfo {
   readonly error: unknown;
 }
 
-export interface RetryOptions extends Partial<RetryConfigFields> {
+/**
+ * Options of `@RetryOpenAI`, `@RetryAzure` and `@RetryNetwork`: any `RetryConfig` field (the
+ * strongest configuration layer) plus where the rest of the configuration, the logs and the
+ * events come from.
+ *
+ * @example
+ * ```ts
+ * @RetryOpenAI({ configName: 'chat', key: 'openai:gpt-4o', name: 'Support.answer', maxAttempts: 4 })
+ * ```
+ */
+export interface RetryOptions extends Omit<Partial<RetryConfigFields>, 'key'> {
   /**
    * A config for this method, or a function of the instance and the call's arguments
    * returning one (a per-agent config kept elsewhere, or passed in). Below the literal

@@ -399,6 +399,7 @@ describe('RetryConfig.fromEnv', () => {
     LLM_RETRY_CIRCUIT_BREAKER: '{"failureThreshold":3}',
     LLM_RETRY_RETRY_BUDGET: 'no',
     LLM_RETRY_BULKHEAD: '{"maxConcurrency":4}',
+    LLM_RETRY_KEY: 'openai|eu',
   };
 
   it('reads every variable', () => {
@@ -415,6 +416,7 @@ describe('RetryConfig.fromEnv', () => {
       circuitBreaker: { failureThreshold: 3 },
       retryBudget: false,
       bulkhead: { maxConcurrency: 4 },
+      key: 'openai|eu',
     });
   });
 

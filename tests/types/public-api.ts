@@ -132,6 +132,7 @@ expectTrue<
       circuitBreaker?: CircuitBreakerOptions | boolean;
       retryBudget?: RetryBudgetOptions | boolean;
       bulkhead?: BulkheadSettings | false;
+      key?: string;
     }
   >
 >();
@@ -173,6 +174,7 @@ expectTrue<
       readonly totalTimeoutMs?: number;
       readonly circuitBreaker?: Readonly<CircuitBreakerOptions> | boolean;
       readonly retryBudget?: Readonly<RetryBudgetOptions> | boolean;
+      readonly key?: string;
       readonly bulkhead?: Readonly<BulkheadSettings> | false;
     }
   >
