@@ -229,6 +229,16 @@ export function environmentDefaults(): Partial<RetryConfigFields> {
   return (state.env ??= explicitFields(RetryConfig.fromEnv()));
 }
 
+/** @internal True when the `LLM_RETRY_*` variables can be read (each valid on its own). */
+export function environmentIsValid(): boolean {
+  try {
+    environmentDefaults();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** @internal The store replicas share upstream state through, if any. */
 export function configuredStateStore(): SharedStateStore | undefined {
   return state.stateStore;

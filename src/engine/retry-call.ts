@@ -19,7 +19,7 @@ import { notAttempted } from './not-attempted';
 import { stagesFor, type CallStages } from './call-stages';
 import { AttemptContext, runInRetryContext } from './retry-context';
 import type { RetryPolicy } from './retry-policy';
-import { warnIfIgnoredInstanceConfig } from './instance-config-warning';
+import { warnIfIgnoredInstanceConfig } from './instance-config';
 import { warnIfSecondRetryLayer } from './second-retry-layer';
 
 /** No attempt has failed yet (an error may be any value, `undefined` included). */

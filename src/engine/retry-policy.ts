@@ -4,6 +4,7 @@ import {
   configuredLogger,
   configuredTracer,
   environmentDefaults,
+  environmentIsValid,
   namedConfig,
   namedConfigNames,
   processDefaults,
@@ -27,6 +28,7 @@ import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 import { wireEngine } from './wiring';
 import { instanceKeySuffix } from './instance-key';
 import { warnAboutEnvironment } from '../config/environment-check';
+import { instanceConfigOf } from './instance-config';
 import type { ConfigOption, RetryPolicySpec } from './retry-policy-spec';
 import type { KeyBudget } from '../strategies/retry-budget/key-budget';
 
@@ -348,21 +350,5 @@ export class RetryPolicy implements AttemptOwner {
     const config = (this.config as Exclude<ConfigOption, RetryConfig>)(thisArg, args);
     if (config === undefined || isRetryConfig(config)) return config;
     throw new TypeError(`${this.label(thisArg)}: the config option's function must return a RetryConfig or undefined`);
-  }
-}
-
-export function instanceConfigOf(thisArg: unknown): RetryConfig | undefined {
-  if (thisArg === null || (typeof thisArg !== 'object' && typeof thisArg !== 'function')) return undefined;
-  const config = (thisArg as { retryConfig?: unknown }).retryConfig;
-  return isRetryConfig(config) ? config : undefined;
-}
-
-/** True when the `LLM_RETRY_*` variables can be read (each valid on its own). */
-function environmentIsValid(): boolean {
-  try {
-    environmentDefaults();
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,4 +1,4 @@
-import { isRetryConfig } from '../config/retry-config';
+import { isRetryConfig, type RetryConfig } from '../config/retry-config';
 import type { ResilienceLogger } from '../observability/default-logger';
 
 const warnedInstanceConfigs = new WeakSet<object>();
@@ -14,4 +14,11 @@ export function warnIfIgnoredInstanceConfig(thisArg: unknown, label: string, log
     `${label}: this.retryConfig is not a RetryConfig and is ignored; build it with new RetryConfig({...}) or RetryConfig.from(...)`,
     { method: label },
   );
+}
+
+/** The instance's own `retryConfig`, when it is a RetryConfig. */
+export function instanceConfigOf(thisArg: unknown): RetryConfig | undefined {
+  if (thisArg === null || (typeof thisArg !== 'object' && typeof thisArg !== 'function')) return undefined;
+  const config = (thisArg as { retryConfig?: unknown }).retryConfig;
+  return isRetryConfig(config) ? config : undefined;
 }
