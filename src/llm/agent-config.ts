@@ -1,5 +1,6 @@
 import { inspect, InspectOptions } from 'node:util';
 import { IsEnum, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
+import { describeReceived } from '../config/retry-config';
 import { RetryConfig, RetryConfigFields, unknownFieldIssues } from '../config/retry-config';
 import { isPlainObject } from '../internal/option-checks';
 import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from '../config/retry-config-error';
@@ -157,7 +158,9 @@ export class AgentConfig {
     Object.defineProperty(this, BRAND, { value: true, enumerable: false });
 
     for (const error of validateSync(this, { stopAtFirstError: true, forbidUnknownValues: false })) {
-      for (const message of Object.values(error.constraints ?? {})) issues.push({ field: error.property, message });
+      for (const [rule, stock] of Object.entries(error.constraints ?? {})) {
+        issues.push({ field: error.property, message: ruleMessage(error.property, rule, stock, error.value) });
+      }
     }
     issues.push(...crossFieldIssues(this, input));
 
@@ -410,6 +413,31 @@ function urlCredentialMessage(field: string, value: unknown): string {
       ? 'must not contain credentials (user:password@)'
       : `must not carry a credential in its query string (${credential ?? 'a key'})`;
   return `${field} ${rule}: got ${maskUrl(url)}; pass the key as apiKey (or azureADTokenProvider)`;
+}
+
+/** Our wording of class-validator's stock rules: the field, the rule and what was received. */
+const RULE_WORDING: Record<string, (field: string) => string> = {
+  isEnum: (field) => `${field} must be one of ${Object.values(LLMProvider).join(', ')}`,
+  isString: (field) => `${field} must be a string`,
+  isNotEmpty: (field) => `${field} must not be empty`,
+};
+
+/** Fields whose value is never quoted in a message (a key, or a URL that may carry one). */
+const UNQUOTED: ReadonlySet<string> = new Set(['apiKey', 'baseURL', 'endpoint', 'key', 'azureADTokenProvider']);
+
+function ruleMessage(field: string, rule: string, stock: string, value: unknown): string {
+  const wording = RULE_WORDING[rule];
+  // Our own rules (URLs, credentials) already say what they need to, without the value.
+  if (wording === undefined) return stock;
+  const received = UNQUOTED.has(field) ? describeWithoutValue(value) : describeReceived(value);
+  return `${wording(field)} (received ${received})`;
+}
+
+/** What a secret-bearing field received, by type and length only. */
+function describeWithoutValue(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (value === undefined || value === null) return String(value);
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 // The rules, applied without decorator syntax so that this file compiles in either decorator mode.

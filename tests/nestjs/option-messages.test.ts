@@ -131,7 +131,7 @@ describe('wrong types, option by option: field, rule, value received', () => {
       'agents.support.baseURL must be an http(s) URL (received a string that is not a URL)',
       'agents.support.azureADTokenProvider must be a function returning a promise of a token (received a string (27 characters))',
       'agents.azure.endpoint must be an http(s) URL (received a "ftp:" URL)',
-      'agents.other.apiKey must be a string (received 42)',
+      'agents.other.apiKey must be a string (received a number)',
       expect.stringMatching(
         /^agents\.proxy\.baseURL must not contain credentials .*: got https:\/\/\*\*\*@proxy\.example\/v1;/,
       ),

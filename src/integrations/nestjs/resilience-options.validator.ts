@@ -137,18 +137,8 @@ function checked<T>(check: () => T, field: string, value: unknown, issues: Retry
 }
 
 // ---------------------------------------------------------------------------------------------
-// Messages of the core validators, restated: our wording, and the value received
+// Messages of the core validators (already in our wording), restated with the value received
 // ---------------------------------------------------------------------------------------------
-
-/** class-validator's stock wording (what AgentConfig's rules may still say) -> ours. */
-const STOCK_WORDING: ReadonlyArray<readonly [RegExp, string]> = [
-  [/ must be a number conforming to the specified constraints/, ' must be a finite number'],
-  [/ must be one of the following values: /, ' must be one of '],
-  [/ must be an integer number/, ' must be an integer'],
-  [/ must be a boolean value/, ' must be true or false'],
-  [/ should not be empty/, ' must not be empty'],
-  [/ must be a valid enum value/, ' must be one of the allowed values'],
-];
 
 /** Rules about several fields, or a missing one: there is no single value to quote. */
 const NO_SINGLE_VALUE = /is required when|mutually exclusive|: got /;
@@ -166,7 +156,6 @@ const URL_FIELDS: ReadonlySet<string> = new Set(['baseURL', 'endpoint']);
  */
 function restated(issue: RetryConfigIssue, root: unknown, wholeField?: string): RetryConfigIssue {
   let message = issue.message;
-  for (const [stock, ours] of STOCK_WORDING) message = message.replace(stock, ours);
   const segments = pathSegments(issue.field);
   const last = segments[segments.length - 1] ?? issue.field;
   const value = issue.field === wholeField ? root : valueAt(root, segments);
