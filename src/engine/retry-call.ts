@@ -16,6 +16,7 @@ import { upstreamFor } from '../upstreams/per-key-state';
 import { CallEvents, startInstrumentation } from './call-events';
 import { classifyFailure, headersOf } from './classify-failure';
 import { notAttempted } from './not-attempted';
+import { giveUpIfNotReplayable } from './replayable-arguments';
 import { stagesFor, type CallStages } from './call-stages';
 import { AttemptContext, runInRetryContext } from './retry-context';
 import type { RetryPolicy } from './retry-policy';
@@ -197,7 +198,13 @@ export class RetryCall implements CallState, GuardedCall {
     this.failedWith = error;
     const stages = this.stages();
     const failure: AttemptFailure = { error, classification, headers: headersOf(error), decision: UNDECIDED };
-    for (const stage of stages.list) stage.afterFailure?.(this, failure);
+    for (const stage of stages.list) {
+      stage.afterFailure?.(this, failure);
+      // A retry would resend an argument the attempt consumed (a read stream): give up instead,
+      // before the budget pays for it. A stream (StreamCall) keeps its own rules.
+      if (stage === stages.retry && failure.decision.retry && this.constructor === RetryCall)
+        failure.decision = giveUpIfNotReplayable(this.args, this.label(), this.logger()) ?? failure.decision;
+    }
     const decision = failure.decision;
     if (!decision.retry) {
       const reason = decision.reason === 'not_retryable' ? classification.reason : decision.reason;

@@ -9,6 +9,7 @@ import { AgentConfig, AgentConfigInput } from './agent-config';
 import { checkJsonSchema, JsonSchema } from './json-schema-check';
 import { isSchemaValidationError, SchemaValidationError, StreamInterruptedError } from './llm-errors';
 import {
+  attemptRequestOptions,
   genAiAttributesOfFirstArgument,
   LLMServiceFactory,
   observersOf,
@@ -154,7 +155,10 @@ export class LLMExecutor {
     const signal = supervisedAttemptSignal() ?? options.signal;
     const stream = await this.factory
       .clientFor(agent)
-      .chat.completions.create({ ...requestBody(agent, messages, options), stream: true }, { signal });
+      .chat.completions.create(
+        { ...requestBody(agent, messages, options), stream: true },
+        attemptRequestOptions(signal),
+      );
     let delivered = 0;
     try {
       for await (const chunk of stream) {
@@ -181,7 +185,7 @@ export class LLMExecutor {
       .clientFor(agent)
       .chat.completions.create(
         { ...requestBody(agent, messages, options), ...extra, stream: false },
-        { signal },
+        attemptRequestOptions(signal),
       ) as Promise<ChatCompletion>;
   }
 }

@@ -4,6 +4,7 @@ import { checkLogger } from '../config/resilience-settings';
 import { RetryConfigError } from '../config/retry-config-error';
 import { RetryAzure } from '../decorators/retry-azure';
 import { RetryOpenAI } from '../decorators/retry-openai';
+import { currentRetryContext } from '../engine/retry-context';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { AgentConfig, AgentConfigInput } from './agent-config';
@@ -46,6 +47,22 @@ export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }
   logger: self.logger,
   tracer: self.tracer,
 });
+
+/** The options of one request the library's services make: the attempt's signal and retry count. */
+export interface AttemptRequestOptions {
+  signal: AbortSignal | undefined;
+  headers: { 'x-stainless-retry-count': string };
+}
+
+/**
+ * The request options of the running attempt: `signal`, and `x-stainless-retry-count` set to
+ * the attempt number minus one, as the SDK sets it when it retries itself (its own retries are
+ * off). Read in the synchronous part of the attempt, without switching the async context on.
+ */
+export function attemptRequestOptions(signal: AbortSignal | undefined): AttemptRequestOptions {
+  const attempt = currentRetryContext()?.attempt ?? 1;
+  return { signal, headers: { 'x-stainless-retry-count': String(attempt - 1) } };
+}
 
 /**
  * A `fetch` that shows every response's rate-limit headers to the key's shared state, so

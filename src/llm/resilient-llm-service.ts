@@ -19,7 +19,12 @@ import { explicitFields, RetryConfig } from '../config/retry-config';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { AgentExecutionError } from './agent-execution-error';
 import { requestBody, shouldRetryLLMError } from './llm-executor';
-import { genAiAttributesOfFirstArgument, LLMServiceFactory, observersOf } from './llm-service-factory';
+import {
+  attemptRequestOptions,
+  genAiAttributesOfFirstArgument,
+  LLMServiceFactory,
+  observersOf,
+} from './llm-service-factory';
 import { safeMessageFor, SafeMessages } from './safe-messages';
 
 /** One chat completion request of `ResilientLLMService`. */
@@ -206,7 +211,7 @@ export class ResilientLLMService {
       .clientFor(agent)
       .chat.completions.create(
         { ...requestBody(agent, request.messages, request), stream: false },
-        { signal },
+        attemptRequestOptions(signal),
       ) as Promise<ChatCompletion>;
   }
 

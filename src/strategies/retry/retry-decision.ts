@@ -14,7 +14,13 @@ export interface RetrySchedule extends BackoffSettings {
   readonly maxRetryAfterMs: number;
 }
 
-export type GiveUpReason = 'not_retryable' | 'max_attempts' | 'retry_after_exceeds_max' | 'deadline' | 'retry_budget';
+export type GiveUpReason =
+  | 'not_retryable'
+  | 'max_attempts'
+  | 'retry_after_exceeds_max'
+  | 'deadline'
+  | 'retry_budget'
+  | 'argument_not_replayable';
 
 export type RetryDecision =
   | { retry: true; delayMs: number; source: 'backoff' | 'retry-after'; backoffMs: number }
