@@ -1,7 +1,7 @@
 /**
  * The plain TypeScript example, both parts in turn (what `npm run examples` and CI run):
  *
- *   npm run demo          # llm-demo.ts: an agent built from the LLM services, against the fault server
+ *   npm run demo          # llm-demo.ts: the Quick Start decorator, then the LLM services, against the fault server
  *   npm run demo:network  # network-retry-demo.ts: @RetryOpenAI and @RetryNetwork on plain classes
  *
  * Exits non-zero when either part did not behave as it describes.

@@ -18,18 +18,22 @@ const ENV_KEYS = {
   AZURE_OPENAI_API_KEY: 'azure-env-sentinel-never-used-0123456789',
 };
 /** The fake keys the examples give their clients: sent to the fault server, never printed. */
-const EXAMPLE_KEYS = ['sk-demo-not-a-real-key', 'sk-local-fault-server'];
+const EXAMPLE_KEYS = ['sk-demo', 'sk-demo-not-a-real-key', 'sk-local-fault-server'];
 
 /** Key lines of each example's stdout (strings are substrings; every one must appear). */
 const EXPECTED: Record<string, ReadonlyArray<string | RegExp>> = {
   'plain-typescript': [
     '=== llm-demo.ts (npm run demo) ===',
     /^Fault server at http:\/\/127\.0\.0\.1:\d+\/v1$/m,
-    '  => Echo: Summarise our refund policy',
-    '  => Echo: What is 2 + 2?',
-    '  => Echo: Say hello',
-    "  => ❌ I'm currently experiencing technical difficulties. The LLM service quota is exhausted. Please try again in a few moments.",
-    '  => Echo: Stream a greeting',
+    '=== Part 1: the decorator ===',
+    '=> recovered: Echo: What is our refund window?',
+    '=> threw AuthenticationError: HTTP 401',
+    '=== Part 2: the service layer ===',
+    '=> recovered: Echo: Summarise our refund policy',
+    '=> recovered: Echo: What is 2 + 2?',
+    '=> recovered: Echo: Say hello',
+    "=> failed (handled): ❌ I'm currently experiencing technical difficulties. The LLM service quota is exhausted. Please try again in a few moments.",
+    '=> recovered: Echo: Stream a greeting',
     'Summary',
     '=== network-retry-demo.ts (npm run demo:network) ===',
     /^ {2}=> "Hello from the flaky server!" after \d+ ms$/m,
@@ -193,16 +197,121 @@ describe.each(Object.keys(EXPECTED))('examples/%s', (name) => {
   });
 });
 
-it('npm run demo (plain-typescript/llm-demo.js on its own) exits 0 with its summary', () => {
-  const { code, stdout, stderr } = runs.get(DEMO)!;
-  expect({
-    code,
-    stderr: stderr.split('\n').filter((line) => line.startsWith('Unexpected:') || line.startsWith('demo failed')),
-  }).toEqual({
-    code: 0,
-    stderr: [],
+describe('npm run demo (plain-typescript/llm-demo.js on its own)', () => {
+  const run = () => runs.get(DEMO)!;
+  const stdout = () => run().stdout;
+  /** The lines of one scenario ("1a ...") up to the blank line that ends it. */
+  const scenario = (id: string) => {
+    const lines = stdout().split('\n');
+    const start = lines.findIndex((line) => line.startsWith(`${id} `));
+    if (start < 0) throw new Error(`no scenario ${id} in the demo's output`);
+    const end = lines.indexOf('', start);
+    return lines.slice(start, end < 0 ? undefined : end).join('\n');
+  };
+
+  it('exits 0, with nothing unexpected on stderr, under 30 s', () => {
+    const { code, signal, stderr, ms } = run();
+    expect({ code, signal, stderr: stderr.split('\n').filter((line) => line && !line.startsWith('(node:')) }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: [],
+    });
+    // About 6 s alone; the examples run beside it here.
+    expect(ms).toBeLessThan(30_000);
+    expect(stdout()).toMatch(/^Fault server at http:\/\/127\.0\.0\.1:\d+\/v1\n/);
+    expect(stdout()).not.toContain('network-retry-demo');
   });
-  expect(stdout).toMatch(/^Fault server at http:\/\/127\.0\.0\.1:\d+\/v1\n/);
-  expect(stdout).toContain('Summary');
-  expect(stdout).not.toContain('network-retry-demo');
+
+  it('shows the decorator first, then the service layer, then the summary of all twelve scenarios', () => {
+    const out = stdout();
+    const part1 = out.indexOf('=== Part 1: the decorator ===');
+    const part2 = out.indexOf('=== Part 2: the service layer ===');
+    const summary = out.indexOf('\nSummary\n');
+    expect(part1).toBeGreaterThan(0);
+    expect(part2).toBeGreaterThan(part1);
+    expect(summary).toBeGreaterThan(part2);
+    expect(out.slice(part1, part2)).toContain('Quick Start class (examples/plain-typescript/chat-agent.ts)');
+    for (const id of ['1a', '1b', '1c', '1d', '1e', '1f', '1g', '2a', '2b', '2c', '2d', '2e']) {
+      expect(out.slice(summary)).toContain(`'${id} `);
+    }
+  });
+
+  it('1a: a 429 with Retry-After 1.5 s recovers, and the wait line says Retry-After set it (no backoff formula)', () => {
+    const lines = scenario('1a');
+    expect(lines).toMatch(/^ +wait 1\.\d\d s \(set by the server: Retry-After 1\.50 s \+ up to 10% spread\)$/m);
+    expect(lines).toMatch(
+      /^ +warn \[llm-resilience\] Retrying ChatAgent\.complete in 1\.\d\ds \(attempt 1\/4 failed: rate_limit 429, request req_\d+\)$/m,
+    );
+    expect(lines).not.toMatch(/^ +wait .*(backoff|\*\*)/m);
+    expect(lines).toContain('=> recovered: Echo: What is our refund window?');
+    expect(lines).toMatch(/\(2 request\(s\), waited 1\.\d\d s, took \d+\.\d\d s\)/);
+  });
+
+  it('1b: 503, 503, ok recovers after two backoff waits', () => {
+    const lines = scenario('1b');
+    expect(
+      lines.match(/^ +wait \d\.\d\d s \(backoff, full jitter: random up to 0\.25 \* \(2 \*\* [01]\) s\)$/gm),
+    ).toHaveLength(2);
+    expect(lines).not.toContain('Retry-After');
+    expect(lines).toContain('=> recovered: Echo: Name three primary colours');
+    expect(lines).toContain('(3 request(s)');
+  });
+
+  it('1c: a 401 is not retried: one request, no wait, a warning with the reason', () => {
+    const lines = scenario('1c');
+    expect(lines).toMatch(
+      /^ +warn \[llm-resilience\] ChatAgent\.complete failed at attempt 1\/4 and is not retried: status 401 \(auth 401/m,
+    );
+    expect(lines).not.toMatch(/^ +wait /m);
+    expect(lines).toContain('=> threw AuthenticationError: HTTP 401');
+    expect(lines).toContain('(1 request(s), waited 0.00 s');
+  });
+
+  it('1d: a Retry-After of an hour, beyond maxRetryAfterMs, fails fast: one request, no wait', () => {
+    const lines = scenario('1d');
+    expect(lines).toContain('not retried: retry_after_exceeds_max (rate_limit)');
+    expect(lines).toMatch(/^ +warn \[llm-resilience\] .* is not retried: retry_after_exceeds_max/m);
+    expect(lines).not.toMatch(/^ +wait /m);
+    expect(lines).toContain('=> threw RateLimitError: HTTP 429');
+    expect(lines).toMatch(/\(1 request\(s\), waited 0\.00 s, took 0\.\d\d s\)/);
+  });
+
+  it('1e: a stream cut after its first chunk: the chunk reached the caller, not retried', () => {
+    const lines = scenario('1e');
+    expect(lines).toContain('the caller got chunk 1: "Echo:"');
+    expect(lines).toContain('not retried: stream_started');
+    expect(lines).not.toMatch(/^ +wait /m);
+    expect(lines).toContain('=> threw TypeError: terminated');
+    expect(lines).toContain('(1 request(s), 1 chunk(s) before that');
+    expect(lines.indexOf('the caller got chunk 1')).toBeLessThan(lines.indexOf('failed: TypeError'));
+  });
+
+  it('1f and 1g: a hanging attempt is abandoned and retried; the total timeout ends the call at its deadline', () => {
+    const hang = scenario('1f');
+    expect(hang).toContain('attempt 1/4: failed: AttemptTimeoutError (timeout)');
+    expect(hang).toContain('=> recovered: Echo: Are you there?');
+    expect(hang).toContain('(2 request(s)');
+    const deadline = scenario('1g');
+    expect(deadline).toContain(
+      '=> threw RetryTimeoutError: ChatAgent.complete did not complete within its total timeout of 1500 ms',
+    );
+    expect(deadline).toContain('(1 request(s)');
+  });
+
+  it('part 2: the service layer scenarios, each ending as before', () => {
+    expect(scenario('2a')).toMatch(/set by the server: Retry-After 0\.20 s/);
+    expect(scenario('2a')).toContain('=> recovered: Echo: Summarise our refund policy');
+    expect(scenario('2b')).toContain('=> recovered: Echo: What is 2 + 2?');
+    expect(scenario('2c')).toContain('=> recovered: Echo: Say hello');
+    expect(scenario('2d')).toContain('=> failed (handled): ❌');
+    expect(scenario('2e')).toContain('=> recovered: Echo: Stream a greeting');
+  });
+
+  it('prints no API key', () => {
+    const { stdout: out, stderr } = run();
+    for (const key of [...Object.values(ENV_KEYS), ...EXAMPLE_KEYS]) {
+      expect(out).not.toContain(key);
+      expect(stderr).not.toContain(key);
+    }
+  });
 });
