@@ -33,6 +33,7 @@ export type { ResiliencePipeline, ResiliencePipelineOptions } from './pipeline/c
 export { getRetryContext } from './engine/retry-context';
 // What this process knows of one upstream key (health endpoints, tests), and forgetting it.
 export { getUpstreamState, resetUpstream } from './upstreams/upstream-state';
+export { upstreamKeyOf } from './decorators/upstream-key-of';
 export type { UpstreamState } from './upstreams/upstream-state';
 export type { RetryContext } from './engine/retry-context';
 export type {

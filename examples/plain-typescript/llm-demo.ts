@@ -24,6 +24,7 @@ import {
   LLMExecutor,
   LLMProvider,
   resetUpstream,
+  upstreamKeyOf,
   ResilientLLMService,
   RetryConfig,
 } from '../../src';
@@ -68,13 +69,16 @@ const decoratorScenarios: Array<Scenario<string>> = [
     faults: ['429:3600000', 'ok'],
     expected: { outcome: 'threw RateLimitError', requests: 1, waits: [], tookMs: [0, 10_000] },
     run: async (baseURL, { say }) => {
+      const agent = new ChatAgent(baseURL, quickStartConfig());
       try {
-        return await new ChatAgent(baseURL, quickStartConfig()).complete('Tell me a joke');
+        return await agent.complete('Tell me a joke');
       } finally {
-        const until = getUpstreamState('ChatAgent.complete')?.cooldownUntilMs;
+        // The key of the agent's method: ChatAgent.complete plus its client (base URL, key hash).
+        const key = upstreamKeyOf(agent, 'complete')!;
+        const until = getUpstreamState(key)?.cooldownUntilMs;
         if (until !== undefined) {
           say(
-            `the key ChatAgent.complete now cools down for ${Math.round((until - Date.now()) / 60_000)} min: ` +
+            `the key ${key} now cools down for ${Math.round((until - Date.now()) / 60_000)} min: ` +
               'its calls fail fast without a request (the demo forgets it with resetUpstream)',
           );
         }
@@ -191,8 +195,9 @@ export async function runLlmDemo({ live = false }: { live?: boolean } = {}): Pro
       rows.push(
         ...(await runScenarios(1, decoratorScenarios, server.openaiBaseURL, narrator, server, () => {
           // Each scenario starts afresh: forget the keys' cooldown and retry budget.
-          resetUpstream('ChatAgent.complete');
-          resetUpstream('ChatAgent.stream');
+          const agent = new ChatAgent(server.openaiBaseURL, quickStartConfig());
+          resetUpstream(upstreamKeyOf(agent, 'complete')!);
+          resetUpstream(upstreamKeyOf(agent, 'stream')!);
         })),
       );
     } else {

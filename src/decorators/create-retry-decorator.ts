@@ -8,6 +8,7 @@ import {
 import type { RetryPolicy } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext, runFirstAttempt } from '../engine/retry-context';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
+import { rememberPolicy } from './upstream-key-of';
 import { isAsyncFunction, isAsyncGeneratorFunction, isThenable } from '../internal/is-thenable';
 import { buildRetryPolicy } from '../pipeline/build-retry-policy';
 import { failedStream } from '../pipeline/call-shapes';
@@ -117,6 +118,7 @@ function wrap(original: AnyFunction, policy: RetryPolicy): AnyFunction {
     };
   }
   copyFunctionIdentity(original, wrapper);
+  rememberPolicy(wrapper, policy);
   return wrapper;
 }
 

@@ -15,12 +15,13 @@ import { RetryBudgetStage } from '../strategies/retry-budget/retry-budget-stage'
 import { RetryStage } from '../strategies/retry/retry-stage';
 import type { Stage } from '../strategies/stage';
 import type { Upstream } from '../upstreams/per-key-state';
+import { ReplayGuardStage } from './replayable-arguments';
 
 /** One call's stages, in the order they run (see strategies/stage.ts). */
 export interface CallStages {
   /** The upstream key the stages work on. */
   readonly key: string;
-  /** rate limit → bulkhead → circuit breaker → retry → retry budget (those that apply). */
+  /** rate limit → bulkhead → circuit breaker → retry → replay guard → retry budget (those that apply). */
   readonly list: readonly Stage[];
   /** The circuit-breaker stage, if the key has a breaker (a probe's timeout comes from it). */
   readonly breaker: CircuitBreakerStage | undefined;
@@ -62,6 +63,8 @@ export function stagesFor(
   config: ResolvedRetryConfig,
   random: () => number,
   deadlineMs: number | undefined,
+  /** The call's arguments, for the replay guard (undefined: no guard, as for a stream). */
+  replayedArgs?: readonly unknown[],
 ): CallStages {
   const options = optionsOf(config);
   const list: Stage[] = [new RateLimitStage(upstream, config.respectRetryAfter, random)];
@@ -77,6 +80,8 @@ export function stagesFor(
   }
   const retry = new RetryStage(config, random, deadlineMs);
   list.push(retry);
+  // Right after the decision, before the budget pays: a consumed argument cannot be resent.
+  if (replayedArgs !== undefined && replayedArgs.length > 0) list.push(new ReplayGuardStage(replayedArgs));
   if (options.retryBudget !== undefined) {
     list.push(new RetryBudgetStage(upstream.budget, upstream.budget.budget(options.retryBudget)));
   }

@@ -1,11 +1,11 @@
 import { isErrored, Readable } from 'node:stream';
-import type { ResilienceLogger } from '../observability/default-logger';
 import type { RetryDecision } from '../strategies/retry/retry-decision';
+import type { AttemptFailure, CallState, Stage } from '../strategies/stage';
 
 /**
  * Arguments that cannot be sent twice. A request body that is a stream is consumed by the
  * attempt that sends it: a retry would send nothing (or fail with a connection error that
- * hides the attempt's real failure). After a failed attempt the retry loop asks
+ * hides the attempt's real failure). After a failed attempt the replay guard (a stage) asks
  * `unreplayableArgument` whether the call's arguments can still be sent; when one cannot,
  * the call ends with the attempt's own error (`argument_not_replayable`).
  *
@@ -44,32 +44,21 @@ export function unreplayableArgument(args: readonly unknown[]): string | undefin
   return undefined;
 }
 
-const NOT_REPLAYABLE_REASON = 'argument_not_replayable';
 /** Giving up on a call (`argument_not_replayable`), the reason of its `retry_not_retryable` event. */
-const NOT_REPLAYABLE: RetryDecision = Object.freeze({ retry: false, reason: NOT_REPLAYABLE_REASON });
+const NOT_REPLAYABLE: RetryDecision = Object.freeze({ retry: false, reason: 'argument_not_replayable' });
 
 /**
- * @internal For the retry loop, after the retry stage decided to retry: when an argument
- * cannot be sent again, says which at `warn` (the method and the argument's kind only) and
- * returns the decision to give up; undefined when the call may be retried.
+ * The replay guard, a stage right after the retry stage: a retry it decided is given up when
+ * one of the call's arguments cannot be sent again (before the retry budget pays for it). The
+ * not-retried line (at `warn`) and the `retry_not_retryable` event carry the reason. Not used
+ * for streams (an async-generator method), whose rules stand apart.
  */
-export function giveUpIfNotReplayable(
-  args: readonly unknown[],
-  method: string,
-  logger: ResilienceLogger,
-): RetryDecision | undefined {
-  const argument = unreplayableArgument(args);
-  if (argument === undefined) return undefined;
-  try {
-    logger.warn(`${method}: not retried, ${argument} cannot be sent again (${NOT_REPLAYABLE_REASON})`, {
-      method,
-      reason: NOT_REPLAYABLE_REASON,
-      argument,
-    });
-  } catch {
-    // A logger must never change how the call ends.
+export class ReplayGuardStage implements Stage {
+  constructor(private readonly args: readonly unknown[]) {}
+
+  afterFailure(_call: CallState, failure: AttemptFailure): void {
+    if (failure.decision.retry && unreplayableArgument(this.args) !== undefined) failure.decision = NOT_REPLAYABLE;
   }
-  return NOT_REPLAYABLE;
 }
 
 /** `' (what)'` or `', property p (what)'` for `value` or what it holds, else undefined. */

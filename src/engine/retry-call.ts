@@ -16,7 +16,6 @@ import { upstreamFor } from '../upstreams/per-key-state';
 import { CallEvents, startInstrumentation } from './call-events';
 import { classifyFailure, headersOf } from './classify-failure';
 import { notAttempted } from './not-attempted';
-import { giveUpIfNotReplayable } from './replayable-arguments';
 import { stagesFor, type CallStages } from './call-stages';
 import { AttemptContext, runInRetryContext } from './retry-context';
 import type { RetryPolicy } from './retry-policy';
@@ -198,13 +197,7 @@ export class RetryCall implements CallState, GuardedCall {
     this.failedWith = error;
     const stages = this.stages();
     const failure: AttemptFailure = { error, classification, headers: headersOf(error), decision: UNDECIDED };
-    for (const stage of stages.list) {
-      stage.afterFailure?.(this, failure);
-      // A retry would resend an argument the attempt consumed (a read stream): give up instead,
-      // before the budget pays for it. A stream (StreamCall) keeps its own rules.
-      if (stage === stages.retry && failure.decision.retry && this.constructor === RetryCall)
-        failure.decision = giveUpIfNotReplayable(this.args, this.label(), this.logger()) ?? failure.decision;
-    }
+    for (const stage of stages.list) stage.afterFailure?.(this, failure);
     const decision = failure.decision;
     if (!decision.retry) {
       const reason = decision.reason === 'not_retryable' ? classification.reason : decision.reason;
@@ -326,11 +319,16 @@ export class RetryCall implements CallState, GuardedCall {
     return this.resolved;
   }
 
+  /** The arguments a retry sends again (the replay guard checks them); none for a stream. */
+  protected replayedArgs(): readonly unknown[] | undefined {
+    return this.args;
+  }
+
   /** The call's stages on its key, built when first needed (with the config). */
   private stages(): CallStages {
     if (this.callStages === undefined) {
       const upstream = upstreamFor(this.policy.keyFor(this.thisArg, this.args));
-      const stages = stagesFor(upstream, this.config(), configuredRandom(), this.deadlineMs);
+      const stages = stagesFor(upstream, this.config(), configuredRandom(), this.deadlineMs, this.replayedArgs());
       // The first options given for a key win: say so (once per key) when a caller asks for others.
       if (stages.breakerConflict && !upstream.reportedConflicts.has('circuitBreaker')) {
         upstream.reportedConflicts.add('circuitBreaker');

@@ -12,6 +12,11 @@ import { RetryCall } from './retry-call';
  * failure is reported (`stream_started`) and rethrown.
  */
 export class StreamCall extends RetryCall {
+  /** A stream's arguments are not checked by the replay guard (see the item rule above). */
+  protected override replayedArgs(): undefined {
+    return undefined;
+  }
+
   /** An async-generator method: retried only while no item has reached the caller. */
   async *stream(): AsyncGenerator<unknown, unknown, undefined> {
     if (this.signal?.aborted) throw this.signal.reason;

@@ -31,8 +31,9 @@ export function logDeadline(logger: ResilienceLogger, facts: FailureFacts, total
 
 /**
  * A failure not retried. Said at `warn` when operations must see it — our credentials were
- * refused (`auth`), the quota is spent (`quota_exhausted`), or the upstream asked to wait
- * longer than `maxRetryAfterMs` — else at `debug` (the caller gets the error and decides).
+ * refused (`auth`), the quota is spent (`quota_exhausted`), the upstream asked to wait longer
+ * than `maxRetryAfterMs`, or an argument the attempt consumed cannot be resent — else at
+ * `debug` (the caller gets the error and decides).
  */
 export function logNotRetried(logger: ResilienceLogger, facts: FailureFacts, reason: string): void {
   const text = `${facts.method} failed at attempt ${facts.attempt}/${facts.maxAttempts} and is not retried: ${reason} (${describe(facts)})`;
@@ -43,7 +44,7 @@ export function logNotRetried(logger: ResilienceLogger, facts: FailureFacts, rea
 const ACTIONABLE_KINDS: ReadonlySet<string> = new Set(['auth', 'quota_exhausted']);
 
 function mustBeSeen(kind: string, reason: string): boolean {
-  return ACTIONABLE_KINDS.has(kind) || reason === 'retry_after_exceeds_max';
+  return ACTIONABLE_KINDS.has(kind) || reason === 'retry_after_exceeds_max' || reason === 'argument_not_replayable';
 }
 
 /**

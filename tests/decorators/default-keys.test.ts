@@ -2,7 +2,15 @@
 // deployment, API key) never share per-key state; agents configured alike do. A per-agent
 // RetryConfig may bring its own key; the decorator's key may be a function of the instance.
 import OpenAI, { AzureOpenAI, RateLimitError } from 'openai';
-import { configureResilience, getUpstreamState, resetResilience, RetryConfig, RetryOpenAI } from '../../src';
+import {
+  configureResilience,
+  getUpstreamState,
+  resetResilience,
+  resetUpstream,
+  RetryConfig,
+  RetryOpenAI,
+  upstreamKeyOf,
+} from '../../src';
 
 beforeEach(() => {
   resetResilience();
@@ -110,6 +118,22 @@ describe('the default key', () => {
     expect(findState(/\|gpt-4o\|/)).toMatch(
       /^AzureAgent\.complete\|https:\/\/res\.openai\.azure\.com\/openai\|gpt-4o\|k:[0-9a-f]{8}$/,
     );
+  });
+});
+
+describe('upstreamKeyOf', () => {
+  it("tells the key of an instance's decorated method, the one getUpstreamState and resetUpstream take", async () => {
+    const agent = new ChatAgent({ baseURL: 'https://eu.example.test/v1', apiKey: 'sk-eu-1' });
+    const key = upstreamKeyOf(agent, 'complete')!;
+    expect(key).toMatch(/^ChatAgent\.complete\|https:\/\/eu\.example\.test\/v1\|k:[0-9a-f]{8}$/);
+    await coolDown(agent);
+    expect(getUpstreamState(key)?.cooldownUntilMs).toBeGreaterThan(Date.now());
+    expect(resetUpstream(key)).toBe(true);
+    expect(await goesAtOnce(agent)).toBe(true);
+  });
+
+  it('is undefined for a method the library does not decorate', () => {
+    expect(upstreamKeyOf({ complete: () => 'x' }, 'complete')).toBeUndefined();
   });
 });
 

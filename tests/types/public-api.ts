@@ -110,6 +110,7 @@ expectTrue<
     | 'shouldRetryAzureError'
     | 'shouldRetryNetworkError'
     | 'shouldRetryOpenAIError'
+    | 'upstreamKeyOf'
     | 'warnIfSdkRetries'
   >
 >();
