@@ -18,6 +18,11 @@ export interface RetryContext {
 export interface AttemptOwner {
   /** The resolved `maxAttempts` of a call on `thisArg` with `args` (read from the policy's cache). */
   maxAttemptsFor(thisArg: unknown, args?: unknown[]): number;
+  /**
+   * The context of every lean first attempt with no `this` (a pipeline's): nothing in it
+   * depends on the call and nothing can abort it, so one serves them all (built when first asked).
+   */
+  sharedFirstContext?: FirstAttemptContext;
 }
 
 /**
@@ -132,8 +137,7 @@ export function runFirstAttempt(
   b: unknown,
   c: unknown,
 ): unknown {
-  if (asyncContext)
-    return storage.run(new FirstAttemptContext(owner, thisArg), callWithFew, fn, thisArg, argc, a, b, c);
+  if (asyncContext) return storage.run(firstContext(owner, thisArg), callWithFew, fn, thisArg, argc, a, b, c);
   const outerOwner = slotOwner;
   const outerThis = slotThis;
   slotOwner = owner;
@@ -210,5 +214,11 @@ export function getRetryContext(): RetryContext | undefined {
 function syncSlot(): AnyAttemptContext | undefined {
   const owner = slotOwner;
   if (owner === undefined || isAttemptContext(owner)) return owner;
-  return (slotOwner = new FirstAttemptContext(owner, slotThis));
+  return (slotOwner = firstContext(owner, slotThis));
+}
+
+/** A lean first attempt's context: the owner's shared one when there is no `this` (see AttemptOwner). */
+function firstContext(owner: AttemptOwner, thisArg: unknown): FirstAttemptContext {
+  if (thisArg !== undefined) return new FirstAttemptContext(owner, thisArg);
+  return (owner.sharedFirstContext ??= new FirstAttemptContext(owner, undefined));
 }

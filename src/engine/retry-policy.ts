@@ -23,7 +23,7 @@ import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { activeInstrumentation } from '../observability/call-instrumentation';
 import { callerSignalIn } from '../internal/caller-signal';
-import type { AttemptOwner } from './retry-context';
+import type { AttemptOwner, FirstAttemptContext } from './retry-context';
 import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 import { wireEngine } from './wiring';
 import { instanceKeySuffix } from './instance-key';
@@ -57,6 +57,8 @@ export class RetryPolicy implements AttemptOwner {
   readonly shouldRetry: RetryPolicySpec['shouldRetry'];
   readonly successDetails: RetryPolicySpec['successDetails'];
   readonly onRetry: RetryPolicySpec['onRetry'];
+  /** See AttemptOwner: the context of the lean first attempts with no `this` (a pipeline's). */
+  sharedFirstContext: FirstAttemptContext | undefined = undefined;
   readonly spanAttributes: RetryPolicySpec['spanAttributes'];
   private readonly key: RetryPolicySpec['key'];
   private readonly configName: string | undefined;

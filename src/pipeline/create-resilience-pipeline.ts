@@ -201,7 +201,8 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
         if (signal !== undefined) return executeWithRetry(policy, runAttempt, undefined, [fn, signal]) as Promise<T>;
         // The success path of `executeLean`, inlined: the function travels as the attempt's
         // argument (no closure per call on success), and the rejection handler holds only `fn`.
-        const budget = policy.leanFirstAttempt(undefined, 1, fn, undefined, undefined);
+        // No arguments to scan for a signal: the caller's comes in `options` (checked above).
+        const budget = policy.leanFirstAttempt(undefined, 0, undefined, undefined, undefined);
         if (budget === undefined) return executeWithRetry(policy, runAttempt, undefined, [fn]) as Promise<T>;
         const result = runFirstAttempt(policy, runAttempt, undefined, 1, fn, undefined, undefined) as Promise<T>;
         // A success refunds the key's retry budget, if it has one that is not full.
