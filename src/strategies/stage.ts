@@ -8,7 +8,7 @@ import type { RetryDecision } from './retry/retry-decision';
  * The contract between the retry loop and the strategies. A call runs its stages in one
  * fixed order (see docs/architecture.md):
  *
- *   rate limit → bulkhead → circuit breaker → retry → retry budget
+ *   rate limit → bulkhead → circuit breaker → retry → (replay guard) → retry budget
  *
  * with the timeout stage (strategies/timeout) around each attempt. Before an attempt, each
  * stage may wait (within the call's bounds: strategies/bounded-wait) or end the call; after

@@ -11,6 +11,7 @@ import {
   RetryOpenAI,
   upstreamKeyOf,
 } from '../../src';
+import { knownKeys } from '../../src/upstreams/per-key-state';
 
 beforeEach(() => {
   resetResilience();
@@ -174,12 +175,9 @@ describe('a key chosen by the user', () => {
 
 /** The one known key matching `pattern` (found through getUpstreamState on the candidates). */
 function findState(pattern: RegExp): string | undefined {
-  return knownKeys().find((key) => pattern.test(key));
+  return allKeys().find((key) => pattern.test(key));
 }
 
-function knownKeys(): string[] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { knownKeys: keys } =
-    require('../../src/upstreams/per-key-state') as typeof import('../../src/upstreams/per-key-state');
-  return [...keys()].map((upstream) => upstream.key);
+function allKeys(): string[] {
+  return [...knownKeys()].map((upstream) => upstream.key);
 }
