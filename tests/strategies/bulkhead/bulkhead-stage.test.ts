@@ -1,33 +1,7 @@
-import { WaitRefusal, type WaitBounds } from '../../../src/strategies/bounded-wait';
+import { WaitRefusal } from '../../../src/strategies/bounded-wait';
 import { Bulkhead, BulkheadRejectedError } from '../../../src/strategies/bulkhead/bulkhead';
 import { BulkheadStage } from '../../../src/strategies/bulkhead/bulkhead-stage';
-import type { CircuitTransition } from '../../../src/strategies/circuit-breaker/circuit-breaker';
-import type { CallState } from '../../../src/strategies/stage';
-
-const NOW = 1_700_000_000_000;
-
-/** A call as the stage sees it: bounds to set, and the reports it receives recorded. */
-class FakeCall implements CallState {
-  attempt = 1;
-  attemptTimeoutMs: number | undefined = undefined;
-  readonly transitions: CircuitTransition[] = [];
-  budgetExhaustions = 0;
-
-  constructor(public bounds: WaitBounds = { signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 }) {}
-
-  waitBounds(): WaitBounds {
-    return this.bounds;
-  }
-  lastError(): unknown {
-    return undefined;
-  }
-  circuitTransition(transition: CircuitTransition): void {
-    this.transitions.push(transition);
-  }
-  budgetExhausted(): void {
-    this.budgetExhaustions++;
-  }
-}
+import { FakeCall, NOW, track } from '../support';
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -37,21 +11,6 @@ function deferred<T>() {
     reject = rej;
   });
   return { promise, resolve, reject };
-}
-
-/** Settles `promise` into a value that can be inspected synchronously. */
-function track(promise: Promise<void>) {
-  const state: { settled: boolean; error: unknown } = { settled: false, error: undefined };
-  promise.then(
-    () => {
-      state.settled = true;
-    },
-    (error: unknown) => {
-      state.settled = true;
-      state.error = error;
-    },
-  );
-  return state;
 }
 
 /** The attempt of `stage` takes a free slot synchronously. */

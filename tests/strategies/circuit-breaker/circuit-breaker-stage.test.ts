@@ -1,7 +1,6 @@
 import type { ErrorClassification } from '../../../src/classification/failure-kind';
 import type { CircuitProbeClaim, SharedStateStore } from '../../../src/ports/shared-state-store';
 import { WaitRefusal, type WaitBounds } from '../../../src/strategies/bounded-wait';
-import type { CircuitTransition } from '../../../src/strategies/circuit-breaker/circuit-breaker';
 import {
   validateCircuitBreakerOptions,
   type ResolvedCircuitBreakerOptions,
@@ -10,35 +9,16 @@ import { CircuitBreakerStage } from '../../../src/strategies/circuit-breaker/cir
 import { CircuitOpenError } from '../../../src/strategies/circuit-breaker/circuit-open-error';
 import { KeyCircuit } from '../../../src/strategies/circuit-breaker/key-circuit';
 import { StageRejection, type AttemptFailure, type CallState, type KeyIdentity } from '../../../src/strategies/stage';
+import { FakeCall as BaseCall, NOW, OPEN_BOUNDS } from '../support';
 
-const NOW = 1_700_000_000_000;
-const KEY = 'azure-gpt';
-
-/** A call as the stage sees it: bounds to set, and the reports it receives recorded. */
-class FakeCall implements CallState {
-  attempt = 1;
-  lastFailure: unknown = undefined;
-  readonly transitions: CircuitTransition[] = [];
-  budgetExhaustions = 0;
-
-  constructor(
-    public attemptTimeoutMs: number | undefined = undefined,
-    public bounds: WaitBounds = { signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 },
-  ) {}
-
-  waitBounds(): WaitBounds {
-    return this.bounds;
-  }
-  lastError(): unknown {
-    return this.lastFailure;
-  }
-  circuitTransition(transition: CircuitTransition): void {
-    this.transitions.push(transition);
-  }
-  budgetExhausted(): void {
-    this.budgetExhaustions++;
+class FakeCall extends BaseCall {
+  constructor(attemptTimeoutMs: number | undefined = undefined, bounds: WaitBounds = OPEN_BOUNDS) {
+    super(bounds);
+    this.attemptTimeoutMs = attemptTimeoutMs;
   }
 }
+
+const KEY = 'azure-gpt';
 
 const OPTIONS: ResolvedCircuitBreakerOptions = validateCircuitBreakerOptions({
   failureThreshold: 2,

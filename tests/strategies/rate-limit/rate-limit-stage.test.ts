@@ -1,39 +1,14 @@
 import type { ErrorClassification } from '../../../src/classification/failure-kind';
 import type { SharedStateStore } from '../../../src/ports/shared-state-store';
-import { WaitRefusal, type WaitBounds } from '../../../src/strategies/bounded-wait';
-import type { CircuitTransition } from '../../../src/strategies/circuit-breaker/circuit-breaker';
+import { WaitRefusal } from '../../../src/strategies/bounded-wait';
 import { ColdStartGate } from '../../../src/strategies/rate-limit/cold-start';
 import { KeyCooldown, MAX_COOLDOWN_MS } from '../../../src/strategies/rate-limit/cooldown';
 import { RateLimitStage, type RateLimitedKey } from '../../../src/strategies/rate-limit/rate-limit-stage';
 import { KeyPacing } from '../../../src/strategies/rate-limit/request-pacing';
-import type { AttemptFailure, CallState } from '../../../src/strategies/stage';
+import type { AttemptFailure } from '../../../src/strategies/stage';
+import { FakeCall, NOW, track } from '../support';
 
-const NOW = 1_700_000_000_000;
 const KEY = 'openai';
-
-/** A call as the stage sees it: bounds to set, and the reports it receives recorded. */
-class FakeCall implements CallState {
-  attempt = 1;
-  attemptTimeoutMs: number | undefined = undefined;
-  lastFailure: unknown = undefined;
-  readonly transitions: CircuitTransition[] = [];
-  budgetExhaustions = 0;
-
-  constructor(public bounds: WaitBounds = { signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 }) {}
-
-  waitBounds(): WaitBounds {
-    return this.bounds;
-  }
-  lastError(): unknown {
-    return this.lastFailure;
-  }
-  circuitTransition(transition: CircuitTransition): void {
-    this.transitions.push(transition);
-  }
-  budgetExhausted(): void {
-    this.budgetExhaustions++;
-  }
-}
 
 /** A store that records what it is told (the optional parts the rate limit uses included). */
 function recordingStore() {
@@ -78,21 +53,6 @@ function failure(classification: Partial<ErrorClassification>, headers?: unknown
 
 const noSpread = () => 0;
 const fullSpread = () => 0.999_999;
-
-/** Settles `promise` into a value that can be inspected synchronously after timers ran. */
-function track(promise: Promise<void>) {
-  const state: { settled: boolean; error: unknown } = { settled: false, error: undefined };
-  promise.then(
-    () => {
-      state.settled = true;
-    },
-    (error: unknown) => {
-      state.settled = true;
-      state.error = error;
-    },
-  );
-  return state;
-}
 
 beforeEach(() => {
   jest.useFakeTimers();

@@ -1,36 +1,13 @@
 import type { ErrorClassification } from '../../../src/classification/failure-kind';
 import type { SharedStateStore } from '../../../src/ports/shared-state-store';
-import type { WaitBounds } from '../../../src/strategies/bounded-wait';
-import type { CircuitTransition } from '../../../src/strategies/circuit-breaker/circuit-breaker';
 import type { RetryDecision } from '../../../src/strategies/retry/retry-decision';
 import { KeyBudget } from '../../../src/strategies/retry-budget/key-budget';
 import { validateRetryBudgetOptions } from '../../../src/strategies/retry-budget/retry-budget-options';
 import { RetryBudgetStage } from '../../../src/strategies/retry-budget/retry-budget-stage';
 import type { AttemptFailure, CallState } from '../../../src/strategies/stage';
+import { FakeCall } from '../support';
 
 const KEY = 'openai';
-
-/** A call as the stage sees it, recording the reports it receives. */
-class FakeCall implements CallState {
-  attempt = 1;
-  attemptTimeoutMs: number | undefined = undefined;
-  readonly transitions: CircuitTransition[] = [];
-  budgetExhaustions = 0;
-  readonly bounds: WaitBounds = { signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 };
-
-  waitBounds(): WaitBounds {
-    return this.bounds;
-  }
-  lastError(): unknown {
-    return undefined;
-  }
-  circuitTransition(transition: CircuitTransition): void {
-    this.transitions.push(transition);
-  }
-  budgetExhausted(): void {
-    this.budgetExhaustions++;
-  }
-}
 
 const OPTIONS = (() => {
   const { value } = validateRetryBudgetOptions({ capacity: 20, retryCost: 5, timeoutCost: 10, successRefund: 1 });

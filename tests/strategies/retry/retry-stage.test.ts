@@ -1,32 +1,13 @@
 import type { ErrorClassification } from '../../../src/classification/failure-kind';
-import type { WaitBounds } from '../../../src/strategies/bounded-wait';
-import type { CircuitTransition } from '../../../src/strategies/circuit-breaker/circuit-breaker';
 import type { RetryDecision, RetrySchedule } from '../../../src/strategies/retry/retry-decision';
 import { RetryStage } from '../../../src/strategies/retry/retry-stage';
-import type { AttemptFailure, CallState } from '../../../src/strategies/stage';
+import type { AttemptFailure } from '../../../src/strategies/stage';
+import { FakeCall as BaseCall, NOW } from '../support';
 
-const NOW = 1_700_000_000_000;
-
-/** A call as the stage sees it: the attempt to set, and the reports it receives recorded. */
-class FakeCall implements CallState {
-  attemptTimeoutMs: number | undefined = undefined;
-  readonly transitions: CircuitTransition[] = [];
-  budgetExhaustions = 0;
-  readonly bounds: WaitBounds = { signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 };
-
-  constructor(public attempt = 1) {}
-
-  waitBounds(): WaitBounds {
-    return this.bounds;
-  }
-  lastError(): unknown {
-    return undefined;
-  }
-  circuitTransition(transition: CircuitTransition): void {
-    this.transitions.push(transition);
-  }
-  budgetExhausted(): void {
-    this.budgetExhaustions++;
+class FakeCall extends BaseCall {
+  constructor(attempt = 1) {
+    super();
+    this.attempt = attempt;
   }
 }
 
