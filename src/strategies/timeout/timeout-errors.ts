@@ -1,7 +1,7 @@
 import { BRANDS, hasBrand } from '../../internal/brands';
 
-const TIMEOUT_BRAND = BRANDS.retryTimeout;
-const ATTEMPT_TIMEOUT_BRAND = BRANDS.attemptTimeout;
+const TIMEOUT_BRAND: typeof BRANDS.retryTimeout = BRANDS.retryTimeout;
+const ATTEMPT_TIMEOUT_BRAND: typeof BRANDS.attemptTimeout = BRANDS.attemptTimeout;
 
 /**
  * The call ran out of its `totalTimeoutMs` before any attempt had failed (the first
