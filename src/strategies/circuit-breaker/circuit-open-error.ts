@@ -24,6 +24,7 @@ import { constructorName } from '../../internal/error-shape';
  * ```
  */
 export class CircuitOpenError extends Error {
+  /** @internal Brand checked by `isCircuitOpenError`. */
   readonly [BRANDS.circuitOpen] = true;
   constructor(
     /** The upstream key whose circuit is open. */

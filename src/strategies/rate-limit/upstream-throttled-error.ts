@@ -28,6 +28,7 @@ const THROTTLED_WHAT: Record<UpstreamThrottledReason, string> = {
  * ```
  */
 export class UpstreamThrottledError extends Error {
+  /** @internal Brand checked by `isUpstreamThrottledError`. */
   readonly [BRANDS.upstreamThrottled] = true;
   /** Always `'rate_limit'`: what `classifyError` calls it too (not retryable). */
   readonly kind = 'rate_limit' as const;

@@ -1,7 +1,7 @@
 import { BRANDS, hasBrand } from '../../internal/brands';
 
-const TIMEOUT_BRAND = BRANDS.retryTimeout;
-const ATTEMPT_TIMEOUT_BRAND = BRANDS.attemptTimeout;
+const TIMEOUT_BRAND: typeof BRANDS.retryTimeout = BRANDS.retryTimeout;
+const ATTEMPT_TIMEOUT_BRAND: typeof BRANDS.attemptTimeout = BRANDS.attemptTimeout;
 
 /**
  * The call ran out of its `totalTimeoutMs` before any attempt had failed (the first
@@ -18,6 +18,7 @@ const ATTEMPT_TIMEOUT_BRAND = BRANDS.attemptTimeout;
  * ```
  */
 export class RetryTimeoutError extends Error {
+  /** @internal Brand checked by `isRetryTimeoutError`. */
   readonly [TIMEOUT_BRAND] = true;
   constructor(
     /** The decorated method's name in logs (`name` option, default `ClassName.method`). */
@@ -46,6 +47,7 @@ export class RetryTimeoutError extends Error {
  * ```
  */
 export class AttemptTimeoutError extends Error {
+  /** @internal Brand checked by `isAttemptTimeoutError`. */
   readonly [ATTEMPT_TIMEOUT_BRAND] = true;
   constructor(
     /** The decorated method's name in logs (`name` option, default `ClassName.method`). */
