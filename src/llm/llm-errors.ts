@@ -111,6 +111,7 @@ export function isStreamInterruptedError(error: unknown): error is StreamInterru
  * ```
  */
 export class TokenProviderError extends Error {
+  /** @internal Brand by which the classifier recognises this error, also from another copy of the library. */
   readonly [BRANDS.tokenProvider] = true;
   constructor(cause: unknown) {
     super('The Azure AD token provider failed', { cause });

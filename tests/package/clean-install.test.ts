@@ -54,9 +54,23 @@ describe('a clean install of the packed tarball', () => {
     });
   });
 
-  it('ships no sources, tests or TypeScript build info: dist/, README.md, package.json (and a licence)', () => {
+  it('ships dist/, LICENSE, package.json and what README.md links to; no tests or TypeScript build info', () => {
     const shipped = fs.readdirSync(path.join(app, 'node_modules', 'llm-resilience')).sort();
-    expect(shipped.filter((name) => !/^licen[cs]e/i.test(name))).toEqual(['README.md', 'dist', 'package.json']);
+    expect(shipped).toEqual([
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'bench',
+      'dist',
+      'docs',
+      'examples',
+      'package.json',
+      'src',
+    ]);
+    // src/: only the file README links to (the defaults); docs/: the Markdown pages, not docs/api.
+    expect(fs.readdirSync(path.join(app, 'node_modules', 'llm-resilience', 'src'), { recursive: true }).sort()).toEqual(
+      ['config', path.join('config', 'defaults.ts')],
+    );
   });
 });
 
@@ -184,7 +198,7 @@ describe('subpaths', () => {
       const run = runNode(app, args);
       expect(run.status).not.toBe(0);
       expect(run.stderr).toContain(
-        'llm-resilience/nestjs needs the optional peer dependencies @nestjs/common and @nestjs/core (10 or 11); ' +
+        'llm-resilience/nestjs needs the optional peer dependencies @nestjs/common and @nestjs/core (10, 11 or 12); ' +
           'not installed: @nestjs/common, @nestjs/core. Run: npm install @nestjs/common @nestjs/core',
       );
     }

@@ -1,5 +1,5 @@
 // `llm-resilience/nestjs`: the NestJS integration. Needs @nestjs/common and @nestjs/core
-// (10 or 11); the rest of the library never loads them. The decorators themselves
+// (10, 11 or 12); the rest of the library never loads them. The decorators themselves
 // (`@RetryOpenAI`, ...) come from `llm-resilience`.
 
 // The peers are loaded here, before the exports below need them (statements run in source
@@ -21,7 +21,7 @@ try {
 }
 if (missingPeers.length > 0) {
   throw new Error(
-    `llm-resilience/nestjs needs the optional peer dependencies @nestjs/common and @nestjs/core (10 or 11); ` +
+    `llm-resilience/nestjs needs the optional peer dependencies @nestjs/common and @nestjs/core (10, 11 or 12); ` +
       `not installed: ${missingPeers.join(', ')}. Run: npm install @nestjs/common @nestjs/core`,
   );
 }
