@@ -20,6 +20,8 @@ import type { CircuitTransition } from '../strategies/circuit-breaker/circuit-br
 export interface CallEventsSource {
   /** The method's (or pipeline's) name in logs. */
   label(): string;
+  /** What the call is about, added to the text of its lines (e.g. the agent and model), if anything. */
+  detail(): string | undefined;
   /** The call's resolved `maxAttempts`. */
   maxAttempts(): number;
   /** The logger for this call (the instance's, the decorator's or the configured one). */
@@ -196,6 +198,7 @@ export class CallEvents {
   private facts(attempt: number, error: unknown, classification: ErrorClassification): FailureFacts {
     return {
       method: this.source.label(),
+      detail: this.source.detail(),
       attempt,
       maxAttempts: this.source.maxAttempts(),
       errorType: errorTypeOf(error),

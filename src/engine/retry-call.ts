@@ -303,6 +303,17 @@ export class RetryCall implements CallState, GuardedCall {
     return (this.labelText ??= this.policy.label(this.thisArg));
   }
 
+  /** The call's `labelDetail` (e.g. the agent and model), for the text of its log lines. */
+  detail(): string | undefined {
+    let detail: unknown;
+    try {
+      detail = this.policy.labelDetail?.(this.thisArg, this.args);
+    } catch {
+      // A detail that cannot be told is left out.
+    }
+    return typeof detail === 'string' && detail !== '' ? detail.slice(0, 120) : undefined;
+  }
+
   maxAttempts(): number {
     return this.config().maxAttempts;
   }

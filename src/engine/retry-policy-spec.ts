@@ -31,6 +31,9 @@ export interface RetryPolicySpec {
     status?: number;
     error: unknown;
   }) => void;
+  /** A detail of one call added to the text of its log lines (e.g. the agent and model). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see ConfigOption
+  readonly labelDetail?: (instance: any, args: unknown[]) => string | undefined;
   /** Extra details for the `llm_call_success` event, from the call's result. */
   readonly successDetails?: (result: unknown) => Record<string, unknown>;
   /** The upstream whose breaker, budget and cooldown the calls share (default: the label). */

@@ -57,6 +57,7 @@ export class RetryPolicy implements AttemptOwner {
   readonly shouldRetry: RetryPolicySpec['shouldRetry'];
   readonly successDetails: RetryPolicySpec['successDetails'];
   readonly onRetry: RetryPolicySpec['onRetry'];
+  readonly labelDetail: RetryPolicySpec['labelDetail'];
   /** See AttemptOwner: the context of the lean first attempts with no `this` (a pipeline's). */
   sharedFirstContext: FirstAttemptContext | undefined = undefined;
   readonly spanAttributes: RetryPolicySpec['spanAttributes'];
@@ -99,6 +100,7 @@ export class RetryPolicy implements AttemptOwner {
     this.shouldRetry = spec.shouldRetry;
     this.successDetails = spec.successDetails;
     this.onRetry = spec.onRetry;
+    this.labelDetail = spec.labelDetail;
     this.logger = spec.logger;
     this.tracer = spec.tracer;
     this.observers = spec.observers;

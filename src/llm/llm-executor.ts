@@ -11,6 +11,7 @@ import { isSchemaValidationError, SchemaValidationError, StreamInterruptedError 
 import {
   attemptRequestOptions,
   genAiAttributesOfFirstArgument,
+  agentOfFirstArgument,
   LLMServiceFactory,
   observersOf,
   retryConfigOfFirstArgument,
@@ -90,6 +91,7 @@ export class LLMExecutor {
     key: upstreamKeyOfFirstArgument,
     observers: observersOf,
     spanAttributes: genAiAttributesOfFirstArgument,
+    labelDetail: agentOfFirstArgument,
   })
   async executeText(
     config: AgentConfig | AgentConfigInput,
@@ -111,6 +113,7 @@ export class LLMExecutor {
     key: upstreamKeyOfFirstArgument,
     observers: observersOf,
     spanAttributes: genAiAttributesOfFirstArgument,
+    labelDetail: agentOfFirstArgument,
   })
   async executeWithSchema<T = unknown>(
     config: AgentConfig | AgentConfigInput,
@@ -145,6 +148,7 @@ export class LLMExecutor {
     key: upstreamKeyOfFirstArgument,
     observers: observersOf,
     spanAttributes: genAiAttributesOfFirstArgument,
+    labelDetail: agentOfFirstArgument,
   })
   async *executeStream(
     config: AgentConfig | AgentConfigInput,

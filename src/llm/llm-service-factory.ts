@@ -42,6 +42,11 @@ export const genAiAttributesOfFirstArgument = (_self: unknown, args: unknown[]) 
     'gen_ai.request.model': agent.model,
   };
 };
+/** The agent and model of a call, for its log lines (`labelDetail`). */
+export const agentOfFirstArgument = (_self: unknown, args: unknown[]): string | undefined => {
+  const agent = AgentConfig.from(args[0]);
+  return agent.name === undefined ? `model ${agent.model}` : `agent ${agent.name}, model ${agent.model}`;
+};
 /** A service instance's own logger and tracer, if it was given any. */
 export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }) => ({
   logger: self.logger,

@@ -20,6 +20,7 @@ import { AgentConfig, AgentConfigInput } from './agent-config';
 import { AgentExecutionError } from './agent-execution-error';
 import { requestBody, shouldRetryLLMError } from './llm-executor';
 import {
+  agentOfFirstArgument,
   attemptRequestOptions,
   genAiAttributesOfFirstArgument,
   LLMServiceFactory,
@@ -195,6 +196,7 @@ export class ResilientLLMService {
     config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
     key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
     spanAttributes: genAiAttributesOfFirstArgument,
+    labelDetail: agentOfFirstArgument,
     observers: observersOf,
     successDetails: (completion: ChatCompletion) => ({
       response_length: completion?.choices?.[0]?.message?.content?.length ?? 0,

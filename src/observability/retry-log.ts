@@ -8,6 +8,8 @@ import { redactText } from './redact-secrets';
  */
 export interface FailureFacts {
   method: string;
+  /** What the call is about, for the line's text only (e.g. `agent support, model gpt-4o`). */
+  detail?: string;
   attempt: number;
   maxAttempts: number;
   errorType: string;
@@ -15,17 +17,17 @@ export interface FailureFacts {
 }
 
 export function logRetry(logger: ResilienceLogger, facts: FailureFacts, delayMs: number): void {
-  const text = `Retrying ${facts.method} in ${(delayMs / 1000).toFixed(2)}s (attempt ${facts.attempt}/${facts.maxAttempts} failed: ${describe(facts)})`;
+  const text = `Retrying ${named(facts)} in ${(delayMs / 1000).toFixed(2)}s (attempt ${facts.attempt}/${facts.maxAttempts} failed: ${describe(facts)})`;
   write(logger, 'warn', text, meta(facts, Math.round(delayMs)));
 }
 
 export function logExhausted(logger: ResilienceLogger, facts: FailureFacts): void {
-  const text = `Giving up on ${facts.method} after ${facts.attempt} attempts (${describe(facts)})`;
+  const text = `Giving up on ${named(facts)} after ${facts.attempt} attempts (${describe(facts)})`;
   write(logger, 'error', text, meta(facts));
 }
 
 export function logDeadline(logger: ResilienceLogger, facts: FailureFacts, totalTimeoutMs: number): void {
-  const text = `Giving up on ${facts.method} at attempt ${facts.attempt}/${facts.maxAttempts}: total timeout of ${totalTimeoutMs} ms leaves no room for another attempt (${describe(facts)})`;
+  const text = `Giving up on ${named(facts)} at attempt ${facts.attempt}/${facts.maxAttempts}: total timeout of ${totalTimeoutMs} ms leaves no room for another attempt (${describe(facts)})`;
   write(logger, 'error', text, meta(facts));
 }
 
@@ -36,7 +38,7 @@ export function logDeadline(logger: ResilienceLogger, facts: FailureFacts, total
  * `debug` (the caller gets the error and decides).
  */
 export function logNotRetried(logger: ResilienceLogger, facts: FailureFacts, reason: string): void {
-  const text = `${facts.method} failed at attempt ${facts.attempt}/${facts.maxAttempts} and is not retried: ${reason} (${describe(facts)})`;
+  const text = `${named(facts)} failed at attempt ${facts.attempt}/${facts.maxAttempts} and is not retried: ${reason} (${describe(facts)})`;
   write(logger, mustBeSeen(facts.classification.kind, reason) ? 'warn' : 'debug', text, { ...meta(facts), reason });
 }
 
@@ -63,6 +65,11 @@ export function logNotAttempted(
 
 export function logRecovered(logger: ResilienceLogger, method: string, attempt: number, maxAttempts: number): void {
   write(logger, 'debug', `${method} succeeded at attempt ${attempt}/${maxAttempts}`, { method, attempt, maxAttempts });
+}
+
+/** The method as a line names it: with the call's detail, when it has one. */
+function named(facts: FailureFacts): string {
+  return facts.detail === undefined ? facts.method : `${facts.method} (${facts.detail})`;
 }
 
 /** A request id comes from a response header: scrub it like any other text from outside. */

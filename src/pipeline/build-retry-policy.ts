@@ -25,6 +25,7 @@ export const POLICY_OPTION_KEYS: readonly string[] = [
   'name',
   'successDetails',
   'onRetry',
+  'labelDetail',
   'key',
   'spanAttributes',
 ];
@@ -71,6 +72,7 @@ export function buildRetryPolicy(definition: PolicyDefinition): RetryPolicy {
     observers: given.observers as RetryPolicySpec['observers'],
     successDetails: given.successDetails as RetryPolicySpec['successDetails'],
     onRetry: given.onRetry as RetryPolicySpec['onRetry'],
+    labelDetail: given.labelDetail as RetryPolicySpec['labelDetail'],
     key: given.key as RetryPolicySpec['key'],
     spanAttributes: given.spanAttributes as RetryPolicySpec['spanAttributes'],
     configName: given.configName as string | undefined,
@@ -98,7 +100,7 @@ function validateRetryOptions(definition: PolicyDefinition): Readonly<Partial<Re
       `${prefix} config must be a RetryConfig or a function (instance, args) => RetryConfig | undefined`,
     );
   }
-  for (const key of ['observers', 'successDetails', 'spanAttributes', 'onRetry']) {
+  for (const key of ['observers', 'successDetails', 'spanAttributes', 'onRetry', 'labelDetail']) {
     if (given[key] !== undefined && typeof given[key] !== 'function') {
       throw new TypeError(`${prefix} ${key} must be a function`);
     }

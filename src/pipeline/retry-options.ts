@@ -81,6 +81,17 @@ export interface RetryOptions extends Omit<Partial<RetryConfigFields>, 'key'> {
    */
   onRetry?: (info: RetryInfo) => void;
   /**
+   * A detail of one call added to the method's name in the text of its log lines, e.g. the agent
+   * and model (`Retrying LLMExecutor.executeText (agent support, model gpt-4o-mini) in 1.20s`);
+   * the `method` field, events and spans keep the plain name. Never put prompt text or a
+   * credential in it; what it throws is ignored.
+   * @example
+   * ```ts
+   * @RetryOpenAI({ labelDetail: (agent: ChatAgent) => `model ${agent.model}` })
+   * ```
+   */
+  labelDetail?: (instance: any, args: unknown[]) => string | undefined;
+  /**
    * The upstream this method calls: every decorated method and service with the same key
    * shares one circuit breaker, retry budget and rate-limit cooldown. A function of the
    * instance and the call's arguments picks it per call.

@@ -346,6 +346,16 @@ describe('one test per fault kind', () => {
     ]);
   });
 
+  it('retry lines name the agent and the model in their text (issue #12 item 13); the method field stays plain', async () => {
+    const server = await env.startServer({ script: ['503', 'ok'] });
+    await ask(service(), openaiConfig(server, { name: 'support' }));
+    const [line] = env.log.at('warn');
+    expect(line.message).toMatch(
+      /^Retrying ResilientLLMService\.resilientChatCompletion \(agent support, model [\w.-]+\) in \d+\.\d\ds \(attempt 1\/3 failed: server 503/,
+    );
+    expect(line.method).toBe('ResilientLLMService.resilientChatCompletion');
+  });
+
   it('safe messages can be overridden per kind', async () => {
     const server = await env.startServer({ script: ['503', '503', '401'] });
     const custom = new ResilientLLMService({

@@ -99,6 +99,7 @@ const everyOption: Required<RetryOptions> = {
   tracer: { logEvent: () => undefined },
   observers: () => ({ logger: console }),
   onRetry: ({ attempt, delayMs, kind, status }) => void [attempt, delayMs, kind, status],
+  labelDetail: () => 'model gpt-4o',
   name: 'Agent.call',
   successDetails: () => ({ tokens: 1 }),
   key: (_instance, args) => String(args[0]),
