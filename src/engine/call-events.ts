@@ -1,4 +1,6 @@
 import type { ErrorClassification } from '../classification/failure-kind';
+import { isThenable } from '../internal/is-thenable';
+import type { RetryPolicySpec } from './retry-policy-spec';
 import type { ResilienceLogger } from '../observability/default-logger';
 import { activeInstrumentation, type CallInfo, type CallInstrumentation } from '../observability/call-instrumentation';
 import {
@@ -45,6 +47,8 @@ export class CallEvents {
     private instrument: CallInstrumentation | undefined,
     /** For the deadline log line. */
     private readonly totalTimeoutMs: number | undefined,
+    /** The `onRetry` option: told before each retry's wait; what it throws (or rejects with) is ignored. */
+    private readonly onRetry?: RetryPolicySpec['onRetry'],
   ) {}
 
   attemptStarted(attempt: number): void {
@@ -81,6 +85,25 @@ export class CallEvents {
     }
     logRetry(this.source.logger(), facts, delay.delayMs);
     this.instrument?.backoff(attempt, delay.delayMs, delay.source);
+    if (this.onRetry !== undefined) this.tellOnRetry(this.onRetry, attempt, delay.delayMs, classification, error);
+  }
+
+  private tellOnRetry(
+    onRetry: NonNullable<RetryPolicySpec['onRetry']>,
+    attempt: number,
+    delayMs: number,
+    classification: ErrorClassification,
+    error: unknown,
+  ): void {
+    try {
+      const { kind, status } = classification;
+      const result: unknown = onRetry(
+        status === undefined ? { attempt, delayMs, kind, error } : { attempt, delayMs, kind, status, error },
+      );
+      if (isThenable(result)) result.then(undefined, () => undefined);
+    } catch {
+      // A hook must never break the call it reports on.
+    }
   }
 
   /**

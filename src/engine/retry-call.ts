@@ -3,7 +3,6 @@ import { configuredLogger, configuredRandom } from '../config/resilience-setting
 import type { ResolvedRetryConfig } from '../config/resolve-config';
 import type { AnyFunction } from '../internal/any-function';
 import { isThenable } from '../internal/is-thenable';
-import type { ErrorClassification } from '../classification/failure-kind';
 import { followSignal } from '../internal/signal-fanout';
 import type { ResilienceLogger } from '../observability/default-logger';
 import { abortableSleep, isWaitRefusal, type WaitBounds, type WaitRefusal } from '../strategies/bounded-wait';
@@ -67,7 +66,7 @@ export class RetryCall implements CallState, GuardedCall {
       key: policy.keyFor(thisArg, args),
       attributes: policy.spanAttributes?.(thisArg, args),
     }));
-    this.events = new CallEvents(this, policy.currentTracer(thisArg), instrument, this.totalTimeoutMs);
+    this.events = new CallEvents(this, policy.currentTracer(thisArg), instrument, this.totalTimeoutMs, policy.onRetry);
   }
 
   // --- CallState: what the stages see ----------------------------------------------------
@@ -209,24 +208,8 @@ export class RetryCall implements CallState, GuardedCall {
       source: decision.source,
       formula: () => stages.retry.formula(attempt, decision.source, classification.retryAfterMs),
     });
-    this.tellOnRetry(attempt, decision.delayMs, classification, error);
     // Within the bounds already: the retry stage keeps it before the deadline and under the cap.
     await abortableSleep(decision.delayMs, this.callSignal());
-  }
-
-  /** The `onRetry` option, told before the wait; what it throws (or rejects with) is ignored. */
-  private tellOnRetry(attempt: number, delayMs: number, classification: ErrorClassification, error: unknown): void {
-    const onRetry = this.policy.onRetry;
-    if (onRetry === undefined) return;
-    try {
-      const { kind, status } = classification;
-      const result: unknown = onRetry(
-        status === undefined ? { attempt, delayMs, kind, error } : { attempt, delayMs, kind, status, error },
-      );
-      if (isThenable(result)) result.then(undefined, () => undefined);
-    } catch {
-      // A hook must never break the call it reports on.
-    }
   }
 
   succeeded(attempt: number, result: unknown): void {
