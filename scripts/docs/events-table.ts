@@ -39,16 +39,20 @@ const EVENT_WHEN: Record<EventKey, string> = {
 
 /** The library's log lines, recognised by their text; `when` is the only hand-written part. */
 const LOG_LINES: readonly { id: string; pattern: RegExp; when: string }[] = [
-  { id: 'retry', pattern: /^Retrying \S+ in \d+\.\d\ds \(attempt/, when: 'a failed attempt will be retried' },
-  { id: 'exhausted', pattern: /^Giving up on \S+ after \d+ attempts/, when: 'attempts ran out' },
+  {
+    id: 'retry',
+    pattern: /^Retrying \S+(?: \([^)]*\))? in \d+\.\d\ds \(attempt/,
+    when: 'a failed attempt will be retried',
+  },
+  { id: 'exhausted', pattern: /^Giving up on \S+(?: \([^)]*\))? after \d+ attempts/, when: 'attempts ran out' },
   {
     id: 'deadline',
-    pattern: /^Giving up on \S+ at attempt .*total timeout/,
+    pattern: /^Giving up on \S+(?: \([^)]*\))? at attempt .*total timeout/,
     when: '`totalTimeoutMs` leaves no room for another attempt',
   },
   {
     id: 'not-retried',
-    pattern: /^\S+ failed at attempt \d+\/\d+ and is not retried: /,
+    pattern: /^\S+(?: \([^)]*\))? failed at attempt \d+\/\d+ and is not retried: /,
     when: 'a failure is not retried (the caller gets it); at `warn` instead when someone must act: `auth`, `quota_exhausted`, a Retry-After beyond `maxRetryAfterMs`',
   },
   { id: 'recovered', pattern: /^\S+ succeeded at attempt \d+\/\d+$/, when: 'a call succeeded after a retry' },
