@@ -1,4 +1,5 @@
 import { classifyError } from '../classification/classify-error';
+import { warnAboutEnvironment } from '../config/environment-check';
 import { configuredLogger, configuredRandom } from '../config/resilience-settings';
 import type { ResolvedRetryConfig } from '../config/resolve-config';
 import type { AnyFunction } from '../internal/any-function';
@@ -58,6 +59,9 @@ export class RetryCall implements CallState, GuardedCall {
     readonly signal: AbortSignal | undefined,
   ) {
     this.resolved = policy.resolvedConfigFor(thisArg, args);
+    // Once per process (a flag after the first look): what the environment holds that the library
+    // would ignore, also for a process that only calls the library's services.
+    warnAboutEnvironment(process.env, configuredLogger());
     this.attemptTimeoutMs = this.resolved.attemptTimeoutMs;
     this.totalTimeoutMs = this.resolved.totalTimeoutMs;
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;

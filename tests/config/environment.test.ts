@@ -3,15 +3,18 @@
 // the variable, the rule and that it came from the environment; a variable or log level the
 // library would silently ignore gets one warning naming the nearest valid one.
 // Each case runs the built package (dist) in a child process with its own environment.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { ROOT } from '../support/node-process';
 
+function cleanEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LLM_')));
+}
+
 function run(script: string, env: Record<string, string>): string {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('LLM_')));
   return execFileSync(process.execPath, ['-e', script], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...clean, ...env, NODE_OPTIONS: '' },
+    env: { ...cleanEnv(), ...env, NODE_OPTIONS: '' },
     timeout: 20_000,
   }).trim();
 }
@@ -96,6 +99,27 @@ describe('what the environment holds but the library would ignore', () => {
     expect(warnings({ LLM_RESILIENCE_LOG_LEVEL: 'warning' })).toEqual([
       'llm-resilience: LLM_RESILIENCE_LOG_LEVEL="warning" is not a log level and is ignored (the default warn is used); did you mean warn?',
     ]);
+  });
+
+  it("is said also by a process that only calls the library's services (the default logger, on stderr)", () => {
+    const result = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const lib = require('llm-resilience');
+        const config = new lib.AgentConfig({ provider: 'openai', model: 'gpt-4o-mini', apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1', retryConfig: { maxAttempts: 1 } });
+        new lib.LLMExecutor().executeText(config, [{ role: 'user', content: 'hi' }]).catch(() => console.log('done'));`,
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...cleanEnv(), LLM_RETRY_MAX_ATEMPTS: '4', NODE_OPTIONS: '' },
+        timeout: 20_000,
+      },
+    );
+    expect(result.stdout.trim()).toBe('done');
+    expect(result.stderr).toContain('LLM_RETRY_MAX_ATEMPTS is not one of the library');
+    expect(result.stderr).toContain('did you mean LLM_RETRY_MAX_ATTEMPTS?');
   });
 
   it('nothing is said about a clean environment', () => {
