@@ -242,13 +242,13 @@ function safely(details: (() => Record<string, unknown> | undefined) | undefined
 
 /**
  * The call's span and metrics when an instrumentation (OpenTelemetry) is in use, else
- * undefined; `info` is read only then. A broken instrumentation never breaks the call.
+ * undefined; the call's info is read only then. A broken instrumentation never breaks the call.
  */
-export function startInstrumentation(info: () => CallInfo): CallInstrumentation | undefined {
+export function startInstrumentation(call: { callInfo(): CallInfo }): CallInstrumentation | undefined {
   const instrumentation = activeInstrumentation();
   if (instrumentation === undefined) return undefined;
   try {
-    return instrumentation.startCall(info());
+    return instrumentation.startCall(call.callInfo());
   } catch {
     return undefined;
   }

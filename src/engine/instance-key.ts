@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { originAndPath } from '../internal/origin-and-path';
 
 /**
  * The part of a default key that tells instances of one class apart by the upstream their
@@ -45,21 +46,10 @@ function clientPart(value: unknown): string {
   if (typeof value !== 'object' || value === null) return '';
   const client = value as { baseURL?: unknown; apiKey?: unknown; deploymentName?: unknown; chat?: unknown };
   if (typeof client.baseURL !== 'string' || typeof client.chat !== 'object') return '';
-  let part = `|${originAndPath(client.baseURL)}`;
+  let part = `|${originAndPath(client.baseURL) ?? 'unparsable-url'}`;
   if (typeof client.deploymentName === 'string' && client.deploymentName !== '') part += `|${client.deploymentName}`;
   if (typeof client.apiKey === 'string' && client.apiKey !== '' && client.apiKey !== '<Missing Key>') {
     part += `|k:${createHash('sha256').update(client.apiKey).digest('hex').slice(0, 8)}`;
   }
   return part;
-}
-
-/** A URL reduced to origin and path: no credentials, query or fragment ever reach a key. */
-function originAndPath(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const path = parsed.pathname.replace(/\/+$/, '');
-    return `${parsed.protocol}//${parsed.host}${path}`;
-  } catch {
-    return 'unparsable-url';
-  }
 }

@@ -13,6 +13,7 @@ import { StageRejection, type AttemptFailure, type CallState } from '../strategi
 import { type AttemptGuard, FinalOutcome, type GuardedCall, guardAttempt } from '../strategies/timeout/attempt-guard';
 import { RetryTimeoutError } from '../strategies/timeout/timeout-errors';
 import { upstreamFor } from '../upstreams/per-key-state';
+import type { CallInfo } from '../observability/call-instrumentation';
 import { CallEvents, startInstrumentation } from './call-events';
 import { classifyFailure, headersOf } from './classify-failure';
 import { notAttempted } from './not-attempted';
@@ -59,17 +60,12 @@ export class RetryCall implements CallState, GuardedCall {
     readonly signal: AbortSignal | undefined,
   ) {
     this.resolved = policy.resolvedConfigFor(thisArg, args);
-    // Once per process (a flag after the first look): what the environment holds that the library
-    // would ignore, also for a process that only calls the library's services.
+    // What the environment holds that the library would ignore: looked at once per process.
     warnAboutEnvironment(process.env, configuredLogger());
     this.attemptTimeoutMs = this.resolved.attemptTimeoutMs;
     this.totalTimeoutMs = this.resolved.totalTimeoutMs;
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
-    const instrument = startInstrumentation(() => ({
-      method: this.label(),
-      key: policy.keyFor(thisArg, args),
-      attributes: policy.spanAttributes?.(thisArg, args),
-    }));
+    const instrument = startInstrumentation(this);
     this.events = new CallEvents(this, policy.currentTracer(thisArg), instrument, this.totalTimeoutMs, policy.onRetry);
   }
 
@@ -101,7 +97,18 @@ export class RetryCall implements CallState, GuardedCall {
   /** True when the first attempt may have to wait or be refused (so it cannot start synchronously). */
   hasGates(): boolean {
     const now = Date.now();
-    return this.stages().list.some((stage) => stage.holdsAttempts?.(now) === true);
+    for (const stage of this.stages().list) if (stage.holdsAttempts?.(now) === true) return true;
+    return false;
+  }
+
+  /** What the call's span is told when it starts (asked only when an instrumentation is in use). */
+  callInfo(): CallInfo {
+    const { policy, thisArg, args } = this;
+    return {
+      method: this.label(),
+      key: policy.keyFor(thisArg, args),
+      attributes: policy.spanAttributes?.(thisArg, args),
+    };
   }
 
   /**

@@ -275,8 +275,6 @@ export class RetryPolicy implements AttemptOwner {
 
   /** After a settings change: the static layers again, and every cache emptied. */
   private refresh(thisArg: unknown): void {
-    // Variables the library would ignore are said once, through the logger in force at the first call.
-    warnAboutEnvironment(process.env, configuredLogger());
     const version = settingsVersion();
     let named: RetryConfig | undefined;
     if (this.configName !== undefined) {

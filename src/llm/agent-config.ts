@@ -1,6 +1,7 @@
 import { inspect, InspectOptions } from 'node:util';
 import { IsEnum, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
 import { describeReceived } from '../config/retry-config';
+import { originAndPath } from '../internal/origin-and-path';
 import { RetryConfig, RetryConfigFields, unknownFieldIssues } from '../config/retry-config';
 import { isPlainObject } from '../internal/option-checks';
 import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from '../config/retry-config-error';
@@ -220,7 +221,10 @@ export class AgentConfig {
    */
   get upstreamKey(): string {
     const url = this.endpoint ?? this.baseURL;
-    return this.key ?? `${this.provider}|${url === undefined ? 'default' : urlOriginAndPath(url)}|${this.model}`;
+    return (
+      this.key ??
+      `${this.provider}|${url === undefined ? 'default' : (originAndPath(url) ?? maskUrl(url).replace(/[?#].*$/s, ''))}|${this.model}`
+    );
   }
 
   /** The fallbacks as complete configs, in order, each with what it inherits from this one. */
@@ -393,16 +397,6 @@ function maskUrl(url: string): string {
     )
     .join('&');
   return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${query ? `?${query}` : ''}${parsed.hash ? '#***' : ''}`;
-}
-
-/** `https://host/path` of `url`, with no user info, query or fragment (the key's form of a URL). */
-function urlOriginAndPath(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
-  } catch {
-    return maskUrl(url).replace(/[?#].*$/s, '');
-  }
 }
 
 function urlCredentialMessage(field: string, value: unknown): string {
