@@ -58,6 +58,15 @@ export type { CircuitBreakerOptions } from './strategies/circuit-breaker/circuit
 export { RETRY_BUDGET_DEFAULTS } from './strategies/retry-budget/retry-budget-options';
 export type { RetryBudgetOptions, ResolvedRetryBudgetOptions } from './strategies/retry-budget/retry-budget-options';
 export { BulkheadRejectedError, isBulkheadRejectedError } from './strategies/bulkhead/bulkhead-rejected-error';
+export {
+  StreamInterruptedError,
+  isStreamInterruptedError,
+  StreamEventError,
+  isStreamEventError,
+  StreamTimeoutError,
+  isStreamTimeoutError,
+} from './strategies/stream-commit';
+export type { FailureEventType, StreamInterruption, StreamPosition } from './strategies/stream-commit';
 export type { BulkheadSettings } from './config/defaults';
 
 export { redactSecrets } from './observability/redact-secrets';
@@ -79,13 +88,7 @@ export { warnIfSdkRetries } from './llm/warn-if-sdk-retries';
 export { LLMExecutor } from './llm/llm-executor';
 export type { LLMCallOptions, LLMExecutorOptions } from './llm/llm-executor';
 export type { JsonSchema } from './llm/json-schema-check';
-export {
-  SchemaValidationError,
-  StreamInterruptedError,
-  isSchemaValidationError,
-  TokenProviderError,
-  isStreamInterruptedError,
-} from './llm/llm-errors';
+export { SchemaValidationError, isSchemaValidationError, TokenProviderError } from './llm/llm-errors';
 export { ResilientLLMService } from './llm/resilient-llm-service';
 export type { ChatRequest, ResilientLLMServiceOptions } from './llm/resilient-llm-service';
 export { AgentOrchestrator, RESILIENT_LLM_FAILURE } from './llm/agent-orchestrator';

@@ -87,9 +87,10 @@ const decoratorScenarios: Array<Scenario<string>> = [
   },
   {
     title: 'stream cut after its first chunk: not retried',
-    shows: 'Once a chunk has reached the caller a retry would repeat it: the failure goes to the caller.',
+    shows:
+      'Once a chunk has reached the caller a retry would repeat it: the caller gets a StreamInterruptedError (the cut is its cause).',
     faults: ['stream-cut:1', 'ok'],
-    expected: { outcome: 'threw TypeError', requests: 1, waits: [] },
+    expected: { outcome: 'threw StreamInterruptedError', requests: 1, waits: [] },
     run: async (baseURL, { received, say }) => {
       for await (const chunk of new ChatAgent(baseURL, quickStartConfig()).stream('Stream a haiku')) {
         received.push(chunk);

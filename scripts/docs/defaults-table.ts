@@ -12,6 +12,7 @@ import {
   RETRY_AFTER_JITTER_FRACTION,
   RETRY_DEFAULTS,
   RETRY_ENV_VARS,
+  envVarOf,
 } from '../../src/config/defaults';
 import { RETRY_CONFIG_FIELDS, RetryConfig, RetryConfigField } from '../../src/config/retry-config';
 import { isRetryConfigError, RetryConfigIssue } from '../../src/config/retry-config-error';
@@ -106,7 +107,7 @@ function numberProbes(field: string, rule: NumberRule, base: Record<string, unkn
 }
 
 function topLevelOptions(): OptionDoc[] {
-  const env = (field: RetryConfigField) => RETRY_ENV_VARS[field];
+  const env = (field: RetryConfigField) => envVarOf(field) ?? '';
   const number = (field: RetryConfigField, rule: NumberRule, note?: string): OptionDoc => ({
     name: field,
     defaultText: literal(RETRY_DEFAULTS[field]),
@@ -221,6 +222,27 @@ function topLevelOptions(): OptionDoc[] {
         { input: { key: 7 }, accepted: false },
       ],
       env: code(env('key')),
+    },
+    number(
+      'firstItemTimeoutMs',
+      { integer: false, min: 1, max: 3_600_000 },
+      '`null`: none, over weaker layers; streams: an attempt with no content item within it is a retryable timeout',
+    ),
+    number(
+      'idleTimeoutMs',
+      { integer: false, min: 1, max: 3_600_000 },
+      '`null`: none, over weaker layers; streams: no item for this long after the commit point ends the stream (`StreamInterruptedError`)',
+    ),
+    {
+      name: 'streamCommit',
+      defaultText:
+        "the content rule (`@RetryOpenAI`, `@RetryAzure`, `provider: 'openai' | 'azure'`), else the first item",
+      rule: 'a function `(item) => boolean`: true for the item that commits a stream',
+      probes: [
+        { input: { streamCommit: () => true }, accepted: true },
+        { input: { streamCommit: true }, accepted: false },
+      ],
+      env: 'none (a function)',
     },
   ];
 }
@@ -389,6 +411,9 @@ function envProblems(): string[] {
     retryBudget: ['false', false],
     bulkhead: ['{"maxConcurrency":4}', { maxConcurrency: 4 }],
     key: ['openai|eu', 'openai|eu'],
+    firstItemTimeoutMs: ['2500', 2500],
+    idleTimeoutMs: ['30000', 30_000],
+    streamCommit: ['', undefined],
   };
   const problems: string[] = [];
   // Values the table says are refused.
@@ -406,7 +431,8 @@ function envProblems(): string[] {
   }
   for (const field of RETRY_CONFIG_FIELDS) {
     const [raw, expected] = samples[field];
-    const variable = RETRY_ENV_VARS[field];
+    const variable = envVarOf(field);
+    if (variable === undefined) continue;
     try {
       const value = RetryConfig.fromEnv({ [variable]: raw })[field];
       if (JSON.stringify(value) !== JSON.stringify(expected)) {

@@ -8,7 +8,7 @@ import {
   LOG_LEVEL_ENV_VAR,
   RETRY_AFTER_JITTER_FRACTION,
   RETRY_DEFAULTS,
-  RETRY_ENV_VARS,
+  envVarOf,
 } from '../../src/config/defaults';
 import { RETRY_CONFIG_FIELDS } from '../../src/config/retry-config';
 import { CIRCUIT_BREAKER_DEFAULTS } from '../../src/strategies/circuit-breaker/circuit-breaker-options';
@@ -60,9 +60,10 @@ export function checkReadmeDefaults(readme: string): string[] {
       continue;
     }
     const [, defaultCell, ruleCell, envCell] = row;
-    if (stripTicks(envCell) !== RETRY_ENV_VARS[field]) {
+    const variable = envVarOf(field) ?? '';
+    if (stripTicks(envCell) !== variable) {
       problems.push(
-        `README defaults table: ${field} names variable ${envCell || '(none)'}, the code reads ${RETRY_ENV_VARS[field]}`,
+        `README defaults table: ${field} names variable ${envCell || '(none)'}, the code reads ${variable || '(none)'}`,
       );
     }
     const value = RETRY_DEFAULTS[field];
@@ -72,7 +73,7 @@ export function checkReadmeDefaults(readme: string): string[] {
     } else if (typeof value === 'string') {
       if (stripTicks(defaultCell) !== `'${value}'`)
         problems.push(`README defaults table: ${field} default is ${defaultCell}, the code says '${value}'`);
-    } else if (field === 'attemptTimeoutMs' || field === 'totalTimeoutMs') {
+    } else if (field.endsWith('TimeoutMs')) {
       if (defaultCell !== 'none')
         problems.push(`README defaults table: ${field} default is ${defaultCell}, the code has none`);
     }

@@ -7,10 +7,11 @@ import {
   nodeSystemErrorFacts,
 } from './adapters/network-error-facts';
 import { openAIErrorFacts } from './adapters/openai-error-facts';
+import { BRANDS, hasBrand } from '../internal/brands';
 import { readHeader } from '../internal/headers';
 import { parseRetryAfterMs } from './retry-after';
 import type { ErrorClassification, ErrorFacts, FailureKind } from './failure-kind';
-import { ruleForNetworkCode, ruleForProviderCode, ruleForStatus } from './status-table';
+import { ruleForNetworkCode, ruleForProviderCode, ruleForStatus, ruleForStreamEventCode } from './status-table';
 
 /** Extracts facts from the error shapes it knows, or `undefined` for any other value. */
 export type ErrorFactsAdapter = (error: unknown) => ErrorFacts | undefined;
@@ -175,6 +176,12 @@ function decide(facts: ErrorFacts): Verdict {
   if (facts.isCircuitOpen) return { kind: 'circuit_open', retryable: false, reason: 'circuit open' };
   // Already waited on as long as the caller allows: another attempt now would only wait again.
   if (facts.isUpstreamThrottled) return { kind: 'rate_limit', retryable: false, reason: 'upstream throttled' };
+  if (facts.streamEventCode !== undefined) {
+    const rule = ruleForStreamEventCode(facts.streamEventCode);
+    return rule
+      ? { ...rule, reason: facts.streamEventCode }
+      : { kind: 'unknown', retryable: false, reason: 'stream event' };
+  }
 
   // Reasons echo only codes found in our tables, never free text from the provider.
   const codeRule = ruleForProviderCode([facts.providerCode, facts.providerType, facts.innerCode], facts.status);
@@ -201,6 +208,11 @@ function classifyWith(
   nowMs: number,
 ): ErrorClassification | undefined {
   try {
+    // A stream broken after its commit point: what broke it, never retried (the caller saw part of it).
+    if (hasBrand(error, BRANDS.streamInterrupted)) {
+      const cause = classifyWith(adapters, (error as Error).cause, nowMs) ?? UNRECOGNISED;
+      return { ...cause, retryable: false, reason: `stream interrupted (${cause.reason})` };
+    }
     for (const adapter of adapters) {
       const facts = adapter(error);
       if (facts) return classifyFacts(facts, Number.isFinite(nowMs) ? nowMs : Date.now());

@@ -78,4 +78,6 @@ export interface ErrorFacts {
   isCircuitOpen?: boolean;
   /** The library held the call back: the upstream's cooldown or pacing outlasts the call's bounds. */
   isUpstreamThrottled?: boolean;
+  /** A stream's failure event (`response.failed`, `error`): its code, `''` when it had none. */
+  streamEventCode?: string;
 }

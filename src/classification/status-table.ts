@@ -73,6 +73,26 @@ export function ruleForProviderCode(
 }
 
 /**
+ * Codes of a stream's failure events (a Responses `response.failed`'s `response.error.code`, an
+ * `error` event's `code`, a `response.incomplete` reason): the stream was a 200, so the code is
+ * all there is. Any other code is `unknown`, not retried.
+ */
+export const STREAM_EVENT_CODE_RULES: Readonly<Record<string, ClassificationRule>> = deepFreeze({
+  server_error: { kind: 'server', retryable: true },
+  rate_limit_exceeded: { kind: 'rate_limit', retryable: true },
+  insufficient_quota: { kind: 'quota_exhausted', retryable: false },
+  invalid_prompt: { kind: 'bad_request', retryable: false },
+  content_filter: { kind: 'content_filter', retryable: false },
+  context_length_exceeded: { kind: 'context_length', retryable: false },
+});
+
+export function ruleForStreamEventCode(code: string): ClassificationRule | undefined {
+  return Object.prototype.hasOwnProperty.call(STREAM_EVENT_CODE_RULES, code)
+    ? STREAM_EVENT_CODE_RULES[code]
+    : undefined;
+}
+
+/**
  * Transport error codes (Node system errors, undici, Azure's `REQUEST_SEND_ERROR`, axios's own).
  * Everything here except ENOTFOUND is retryable: a DNS "no such host" will not heal in seconds,
  * whereas EAI_AGAIN is the resolver's own "try again".

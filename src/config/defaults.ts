@@ -66,6 +66,15 @@ export const RETRY_DEFAULTS = Object.freeze({
   bulkhead: undefined as BulkheadSettings | false | undefined,
   /** The upstream key: `ClassName.method`, plus the instance's client (base URL, deployment, key hash). */
   key: undefined as string | undefined,
+  /** Streams: no timeout for the first content item (the attempt timeout still applies). */
+  firstItemTimeoutMs: undefined as number | undefined,
+  /** Streams: no timeout between items once committed. */
+  idleTimeoutMs: undefined as number | undefined,
+  /**
+   * Streams: the first content item commits (`@RetryOpenAI`, `@RetryAzure`, `provider: 'openai' | 'azure'`),
+   * else the first item.
+   */
+  streamCommit: undefined as ((item: unknown) => boolean) | undefined,
 });
 
 // The retry stage's own constant, listed here with every other default.
@@ -107,7 +116,19 @@ export const RETRY_ENV_VARS = Object.freeze({
   bulkhead: 'LLM_RETRY_BULKHEAD',
   /** `key`: the upstream key of every call that does not set one. */
   key: 'LLM_RETRY_KEY',
+  /** `firstItemTimeoutMs`: a number (ms). */
+  firstItemTimeoutMs: 'LLM_RETRY_FIRST_ITEM_TIMEOUT_MS',
+  /** `idleTimeoutMs`: a number (ms). */
+  idleTimeoutMs: 'LLM_RETRY_IDLE_TIMEOUT_MS',
+  // `streamCommit` is a function: it has no variable.
 });
+
+/** The variable of a `RetryConfig` field, or undefined for one the environment cannot set (`streamCommit`). */
+export function envVarOf(field: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(RETRY_ENV_VARS, field)
+    ? RETRY_ENV_VARS[field as keyof typeof RETRY_ENV_VARS]
+    : undefined;
+}
 
 // The default logger's level and its variable live with the logger (observability sits below config).
 export { DEFAULT_LOG_LEVEL, LOG_LEVEL_ENV_VAR } from '../observability/default-logger';

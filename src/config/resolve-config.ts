@@ -1,4 +1,4 @@
-import { BulkheadSettings, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
+import { BulkheadSettings, envVarOf, JitterMode, RETRY_DEFAULTS } from './defaults';
 import { RETRY_CONFIG_FIELDS, RetryConfigField, RetryConfigFields } from './retry-config';
 import { RetryConfigIssue } from './retry-config-error';
 import type { CircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
@@ -24,6 +24,12 @@ export interface ResolvedRetryConfig {
   readonly bulkhead?: Readonly<BulkheadSettings> | false;
   /** The upstream key a config layer set (absent: the decorator's `key` option or the default). */
   readonly key?: string;
+  /** Streams: the longest wait for the first content item (ms). */
+  readonly firstItemTimeoutMs?: number;
+  /** Streams: the longest wait for an item once committed (ms). */
+  readonly idleTimeoutMs?: number;
+  /** Streams: which item commits the stream (absent: the decorator's or pipeline's rule). */
+  readonly streamCommit?: (item: unknown) => boolean;
 }
 
 /** One layer of a call's configuration, as a validated set of fields plus where it comes from. */
@@ -73,7 +79,7 @@ export function resolveRetryConfig(
 
 function sourceOf(layer: ConfigLayer | undefined, field: RetryConfigField): string {
   if (layer === undefined) return 'the built-in default';
-  return layer.source === ENVIRONMENT ? RETRY_ENV_VARS[field] : layer.source;
+  return layer.source === ENVIRONMENT ? (envVarOf(field) ?? field) : layer.source;
 }
 
 /**

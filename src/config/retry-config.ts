@@ -13,7 +13,7 @@ import {
   ValidationArguments,
   validateSync,
 } from 'class-validator';
-import { BulkheadSettings, JITTER_MODES, JitterMode, RETRY_DEFAULTS, RETRY_ENV_VARS } from './defaults';
+import { BulkheadSettings, envVarOf, JITTER_MODES, JitterMode, RETRY_DEFAULTS } from './defaults';
 import { closestName, isPlainObject } from '../internal/option-checks';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { validateCircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
@@ -114,6 +114,34 @@ export interface RetryConfigFields {
    * @default undefined (derived)
    */
   key?: string;
+  /**
+   * Streams: an attempt with no content item (see `streamCommit`) within this many ms of its
+   * start is abandoned as a retryable timeout (ms, 1..3600000); its request is aborted. `null`
+   * means "none" and wins over weaker layers.
+   * @default undefined (none)
+   */
+  firstItemTimeoutMs?: number | null;
+  /**
+   * Streams: once committed, a stream with no item for this many ms (the caller's own time
+   * between items does not count) ends with a `StreamInterruptedError` whose cause is a
+   * `StreamTimeoutError` (ms, 1..3600000); its request is aborted. `null` means "none".
+   * @default undefined (none)
+   */
+  idleTimeoutMs?: number | null;
+  /**
+   * Streams: true for the item that commits a stream (the first one handed to the caller).
+   * Items before it are held back and retried with their attempt; after it a failure is a
+   * `StreamInterruptedError`. Default: the content rule for `@RetryOpenAI`, `@RetryAzure` and
+   * pipelines with `provider: 'openai' | 'azure'` (first text, refusal or tool-call delta);
+   * the first item for the others. No environment variable.
+   * @default undefined (the decorator's or pipeline's rule)
+   * @example
+   * ```ts
+   * @RetryNetwork({ streamCommit: (event: { type: string }) => event.type === 'token' })
+   * ```
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the items are the user's own type
+  streamCommit?: (item: any) => boolean;
 }
 
 /** The name of one `RetryConfigFields` field, e.g. `'maxAttempts'`. */
@@ -124,7 +152,12 @@ export const RETRY_CONFIG_FIELDS = Object.freeze(Object.keys(RETRY_DEFAULTS)) as
 
 const FIELD_SET: ReadonlySet<string> = new Set(RETRY_CONFIG_FIELDS);
 /** Fields where `null` means "none" (and, as a layer, overrides the layers below). */
-const NULLABLE_FIELDS: ReadonlySet<string> = new Set(['attemptTimeoutMs', 'totalTimeoutMs']);
+const NULLABLE_FIELDS: ReadonlySet<string> = new Set([
+  'attemptTimeoutMs',
+  'totalTimeoutMs',
+  'firstItemTimeoutMs',
+  'idleTimeoutMs',
+]);
 /** Fields switched off with `false`, where `null` would be ambiguous and is refused. */
 const SWITCH_RULES: Partial<Record<RetryConfigField, string>> = {
   circuitBreaker: 'true, false or an object of circuit breaker options',
@@ -237,6 +270,22 @@ export class RetryConfig implements RetryConfigFields {
    * @default undefined (derived)
    */
   readonly key?: string;
+  /**
+   * Streams: the longest wait for the first content item (ms); `undefined` when none.
+   * @default undefined (none)
+   */
+  readonly firstItemTimeoutMs?: number = RETRY_DEFAULTS.firstItemTimeoutMs;
+  /**
+   * Streams: the longest wait for an item once committed (ms); `undefined` when none.
+   * @default undefined (none)
+   */
+  readonly idleTimeoutMs?: number = RETRY_DEFAULTS.idleTimeoutMs;
+  /**
+   * {@inheritDoc RetryConfigFields.streamCommit}
+   * @default undefined (the decorator's or pipeline's rule)
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see RetryConfigFields.streamCommit
+  readonly streamCommit?: (item: any) => boolean;
 
   /** @internal The fields this config was given explicitly, as a frozen layer (`null`: none). */
   declare readonly [LAYER]: Readonly<Partial<RetryConfigFields>>;
@@ -299,7 +348,8 @@ export class RetryConfig implements RetryConfigFields {
     const values: Partial<Record<RetryConfigField, unknown>> = {};
     const issues: RetryConfigIssue[] = [];
     for (const field of RETRY_CONFIG_FIELDS) {
-      const variable = RETRY_ENV_VARS[field];
+      const variable = envVarOf(field);
+      if (variable === undefined) continue;
       const raw = env[variable]?.trim();
       if (raw === undefined || raw === '') continue;
       const parsed = parseEnvValue(field, raw);
@@ -314,8 +364,8 @@ export class RetryConfig implements RetryConfigFields {
       // Name the variables, not the fields, in every message (cross-field ones name two).
       const fieldNames = new RegExp(`\\b(${RETRY_CONFIG_FIELDS.join('|')})\\b`, 'g');
       const rangeIssues = (error as RetryConfigError).issues.map((issue) => ({
-        field: RETRY_ENV_VARS[issue.field as RetryConfigField] ?? issue.field,
-        message: issue.message.replace(fieldNames, (field) => RETRY_ENV_VARS[field as RetryConfigField]),
+        field: envVarOf(issue.field) ?? issue.field,
+        message: issue.message.replace(fieldNames, (field) => envVarOf(field) ?? field),
       }));
       throw new RetryConfigError(rangeIssues);
     }
@@ -494,6 +544,18 @@ const RULES: Partial<Record<RetryConfigField, PropertyDecorator[]>> = {
   attemptTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(3_600_000)],
   totalTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(86_400_000)],
   key: [IsOptional(), IsString(), MinLength(1), MaxLength(200)],
+  firstItemTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(3_600_000)],
+  idleTimeoutMs: [IsOptional(), IsNumber(finite), Min(1), Max(3_600_000)],
+  streamCommit: [
+    IsOptional(),
+    ValidateBy({
+      name: 'isFunction',
+      validator: {
+        validate: (value: unknown) => typeof value === 'function',
+        defaultMessage: () => 'streamCommit must be a function (item) => boolean',
+      },
+    }),
+  ],
 };
 for (const field of RETRY_CONFIG_FIELDS) {
   for (const rule of RULES[field] ?? []) rule(RetryConfig.prototype, field);

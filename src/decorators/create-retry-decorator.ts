@@ -14,6 +14,7 @@ import { buildRetryPolicy } from '../pipeline/build-retry-policy';
 import { failedStream } from '../pipeline/call-shapes';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 import type { AnyFunction } from '../internal/any-function';
+import type { StreamItemRules } from '../strategies/stream-commit/stream-items';
 
 /**
  * Builds a retry method decorator around a retry predicate. Every option is validated, and
@@ -26,6 +27,7 @@ export function createRetryDecorator(
   decoratorName: string,
   shouldRetry: ((error: unknown) => boolean) | undefined,
   options: RetryOptions | GenericRetryOptions | undefined,
+  streamItems?: StreamItemRules,
 ): RetryMethodDecorator {
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
     throw new TypeError(`@${decoratorName}: options must be an object`);
@@ -81,6 +83,7 @@ export function createRetryDecorator(
       label,
       usedBy: where,
       optionsSource: 'the decorator options',
+      streamItems,
     });
   }
 

@@ -1,4 +1,5 @@
 import { shouldRetryAzureError } from '../classification/classify-error';
+import { OPENAI_STREAM_ITEMS } from '../strategies/stream-commit/openai-stream-items';
 import { createRetryDecorator } from './create-retry-decorator';
 import type { RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 
@@ -28,5 +29,5 @@ import type { RetryMethodDecorator, RetryOptions } from '../pipeline/retry-optio
  * ```
  */
 export function RetryAzure(options?: RetryOptions): RetryMethodDecorator {
-  return createRetryDecorator('RetryAzure', shouldRetryAzureError, options);
+  return createRetryDecorator('RetryAzure', shouldRetryAzureError, options, OPENAI_STREAM_ITEMS);
 }

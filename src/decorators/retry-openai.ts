@@ -1,4 +1,5 @@
 import { shouldRetryOpenAIError } from '../classification/classify-error';
+import { OPENAI_STREAM_ITEMS } from '../strategies/stream-commit/openai-stream-items';
 import { createRetryDecorator } from './create-retry-decorator';
 import type { RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
 
@@ -27,5 +28,5 @@ import type { RetryMethodDecorator, RetryOptions } from '../pipeline/retry-optio
  * ```
  */
 export function RetryOpenAI(options?: RetryOptions): RetryMethodDecorator {
-  return createRetryDecorator('RetryOpenAI', shouldRetryOpenAIError, options);
+  return createRetryDecorator('RetryOpenAI', shouldRetryOpenAIError, options, OPENAI_STREAM_ITEMS);
 }

@@ -316,7 +316,7 @@ export class RetryCall implements CallState, GuardedCall {
     return this.policy.currentLogger(this.thisArg) ?? configuredLogger();
   }
 
-  private config(): ResolvedRetryConfig {
+  protected config(): ResolvedRetryConfig {
     if (!this.warnedConfig) {
       this.warnedConfig = true;
       warnIfIgnoredInstanceConfig(this.thisArg, this.label(), this.logger());

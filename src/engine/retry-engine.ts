@@ -2,7 +2,7 @@ import { findCallerSignal } from '../internal/caller-signal';
 import { isThenable } from '../internal/is-thenable';
 import { runFirstAttempt } from './retry-context';
 import { NO_ERROR, RetryCall } from './retry-call';
-import { StreamCall } from './stream-call';
+import { StreamCall, type StreamResume } from './stream-call';
 import { RetryPolicy } from './retry-policy';
 import type { AnyFunction } from '../internal/any-function';
 
@@ -80,12 +80,16 @@ function argumentList(argc: number, a: unknown, b: unknown, c: unknown): unknown
   return argc === 0 ? [] : argc === 1 ? [a] : argc === 2 ? [a, b] : [a, b, c];
 }
 
-/** Runs an async-generator method: retried only until its first item reaches the caller. */
+/**
+ * Runs an async-generator method: retried only until its commit point (its first content
+ * item reaches the caller); after it, re-attached with `resume` when given and possible.
+ */
 export function executeStreamWithRetry(
   policy: RetryPolicy,
   fn: Method,
   thisArg: unknown,
   args: unknown[],
+  resume?: StreamResume,
 ): AsyncGenerator {
-  return new StreamCall(policy, fn, thisArg, args, findCallerSignal(args)).stream();
+  return new StreamCall(policy, fn, thisArg, args, findCallerSignal(args), resume).stream();
 }

@@ -1,6 +1,7 @@
 import type { RetryConfig, RetryConfigFields } from '../config/retry-config';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
+import type { StreamItemRules } from '../strategies/stream-commit/stream-items';
 
 // What a decorator or a pipeline hands the engine to build its RetryPolicy (retry-policy.ts).
 
@@ -55,4 +56,9 @@ export interface RetryPolicySpec {
    * @default 'the decorator options'
    */
   readonly optionsSource?: string;
+  /**
+   * What the items of its streams are: which commits, which reports a failure.
+   * @default FIRST_ITEM_COMMITS
+   */
+  readonly streamItems?: StreamItemRules;
 }

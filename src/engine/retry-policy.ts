@@ -31,6 +31,7 @@ import { warnAboutEnvironment } from '../config/environment-check';
 import { instanceConfigOf } from './instance-config';
 import type { ConfigOption, RetryPolicySpec } from './retry-policy-spec';
 import type { KeyBudget } from '../strategies/retry-budget/key-budget';
+import { FIRST_ITEM_COMMITS, type StreamItemRules } from '../strategies/stream-commit/stream-items';
 
 /** A resolved config and whether calls with it may take the engine's lean path. */
 interface Resolution {
@@ -61,6 +62,7 @@ export class RetryPolicy implements AttemptOwner {
   /** See AttemptOwner: the context of the lean first attempts with no `this` (a pipeline's). */
   sharedFirstContext: FirstAttemptContext | undefined = undefined;
   readonly spanAttributes: RetryPolicySpec['spanAttributes'];
+  readonly streamItems: StreamItemRules;
   private readonly key: RetryPolicySpec['key'];
   private readonly configName: string | undefined;
   private readonly logger: RetryPolicySpec['logger'];
@@ -106,6 +108,7 @@ export class RetryPolicy implements AttemptOwner {
     this.observers = spec.observers;
     this.key = spec.key;
     this.spanAttributes = spec.spanAttributes;
+    this.streamItems = spec.streamItems ?? FIRST_ITEM_COMMITS;
     this.configName = spec.configName;
     this.definedAs = spec.definedAs;
     this.optionsLayer = { source: spec.optionsSource ?? 'the decorator options', fields: spec.options };

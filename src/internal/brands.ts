@@ -12,6 +12,9 @@ const RETRY_TIMEOUT: unique symbol = Symbol.for('llm-resilience.RetryTimeoutErro
 const TOKEN_PROVIDER: unique symbol = Symbol.for('llm-resilience.TokenProviderError');
 const CIRCUIT_OPEN: unique symbol = Symbol.for('llm-resilience.CircuitOpenError');
 const UPSTREAM_THROTTLED: unique symbol = Symbol.for('llm-resilience.UpstreamThrottledError');
+const STREAM_TIMEOUT: unique symbol = Symbol.for('llm-resilience.StreamTimeoutError');
+const STREAM_EVENT: unique symbol = Symbol.for('llm-resilience.StreamEventError');
+const STREAM_INTERRUPTED: unique symbol = Symbol.for('llm-resilience.StreamInterruptedError');
 
 export const BRANDS = Object.freeze({
   attemptTimeout: ATTEMPT_TIMEOUT,
@@ -19,6 +22,9 @@ export const BRANDS = Object.freeze({
   tokenProvider: TOKEN_PROVIDER,
   circuitOpen: CIRCUIT_OPEN,
   upstreamThrottled: UPSTREAM_THROTTLED,
+  streamTimeout: STREAM_TIMEOUT,
+  streamEvent: STREAM_EVENT,
+  streamInterrupted: STREAM_INTERRUPTED,
 } as const);
 
 export function hasBrand(value: unknown, brand: symbol): boolean {

@@ -1,7 +1,9 @@
 import { BRANDS } from '../internal/brands';
 
+// Streams break in the engine (strategies/stream-commit): the LLM layer's streams report the same error.
+export { StreamInterruptedError, isStreamInterruptedError } from '../strategies/stream-commit/stream-interrupted-error';
+
 const SCHEMA_BRAND = Symbol.for('llm-resilience.SchemaValidationError');
-const STREAM_BRAND = Symbol.for('llm-resilience.StreamInterruptedError');
 
 /**
  * The model's answer was not JSON matching the schema. Retried (the model may do better
@@ -45,33 +47,6 @@ export class SchemaValidationError extends Error {
 }
 
 /**
- * A stream broke after chunks had reached the caller: not retried (the caller saw part of it).
- * The error that broke it is the `cause`.
- *
- * @example
- * ```ts
- * try {
- *   for await (const delta of executor.executeStream(config, messages)) send(delta);
- * } catch (error) {
- *   if (isStreamInterruptedError(error)) send('\n[interrupted: ask again for a complete answer]');
- *   else throw error;
- * }
- * ```
- */
-export class StreamInterruptedError extends Error {
-  /** @internal Brand checked by `isStreamInterruptedError`. */
-  readonly [STREAM_BRAND] = true;
-  constructor(
-    /** Text deltas the caller had received when the stream broke. */
-    readonly deliveredChunks: number,
-    cause: unknown,
-  ) {
-    super(`The LLM stream broke after ${deliveredChunks} chunk${deliveredChunks === 1 ? '' : 's'}`, { cause });
-    this.name = 'StreamInterruptedError';
-  }
-}
-
-/**
  * True for a `SchemaValidationError`, also one from another copy of the library.
  *
  * @example
@@ -81,18 +56,6 @@ export class StreamInterruptedError extends Error {
  */
 export function isSchemaValidationError(error: unknown): error is SchemaValidationError {
   return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[SCHEMA_BRAND] === true;
-}
-
-/**
- * True for a `StreamInterruptedError`, also one from another copy of the library.
- *
- * @example
- * ```ts
- * if (isStreamInterruptedError(error)) send('\n[interrupted]');
- * ```
- */
-export function isStreamInterruptedError(error: unknown): error is StreamInterruptedError {
-  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[STREAM_BRAND] === true;
 }
 
 /**

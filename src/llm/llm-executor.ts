@@ -7,7 +7,7 @@ import type { Tracer } from '../observability/tracer';
 import { shouldRetryNetworkError } from '../classification/classify-error';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { checkJsonSchema, JsonSchema } from './json-schema-check';
-import { isSchemaValidationError, SchemaValidationError, StreamInterruptedError } from './llm-errors';
+import { isSchemaValidationError, SchemaValidationError } from './llm-errors';
 import {
   attemptRequestOptions,
   genAiAttributesOfFirstArgument,
@@ -140,7 +140,7 @@ export class LLMExecutor {
 
   /**
    * Text deltas as they arrive. Retried only until the first delta reaches the caller;
-   * a break after that raises `StreamInterruptedError { deliveredChunks }`.
+   * a break after that raises `StreamInterruptedError { itemsReceived, partialText }`.
    */
   @Retry({
     shouldRetry: shouldRetryLLMError,
@@ -163,17 +163,10 @@ export class LLMExecutor {
         { ...requestBody(agent, messages, options), stream: true },
         attemptRequestOptions(signal),
       );
-    let delivered = 0;
-    try {
-      for await (const chunk of stream) {
-        const delta = chunk.choices[0]?.delta?.content;
-        if (!delta) continue;
-        delivered++;
-        yield delta;
-      }
-    } catch (error) {
-      if (delivered > 0) throw new StreamInterruptedError(delivered, error);
-      throw error;
+    // A break after the first delta becomes a StreamInterruptedError in the engine (the commit point).
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta?.content;
+      if (delta) yield delta;
     }
   }
 

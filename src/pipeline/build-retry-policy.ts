@@ -10,6 +10,7 @@ import { RetryConfigError, isRetryConfigError } from '../config/retry-config-err
 import { checkLogger, checkTracer, recordConfigNameUse } from '../config/resilience-settings';
 import { RetryPolicy } from '../engine/retry-policy';
 import type { RetryPolicySpec } from '../engine/retry-policy-spec';
+import type { StreamItemRules } from '../strategies/stream-commit/stream-items';
 
 // The one path from user options to a checked RetryPolicy, shared by the decorators and
 // createResiliencePipeline: they only add how calls reach the engine (method wrapping, or
@@ -48,6 +49,8 @@ export interface PolicyDefinition {
   readonly usedBy: string;
   /** How layering errors name the options' layer (`the decorator options`, `the pipeline options`). */
   readonly optionsSource: string;
+  /** What the items of its streams are (default: any async iterable's: the first item commits). */
+  readonly streamItems?: StreamItemRules;
 }
 
 /**
@@ -78,6 +81,7 @@ export function buildRetryPolicy(definition: PolicyDefinition): RetryPolicy {
     configName: given.configName as string | undefined,
     definedAs,
     optionsSource: definition.optionsSource,
+    streamItems: definition.streamItems,
   });
   policy.checkStaticLayers();
   return policy;

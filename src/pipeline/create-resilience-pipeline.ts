@@ -10,6 +10,8 @@ import {
 } from '../classification/classify-error';
 import { buildRetryPolicy } from './build-retry-policy';
 import { failedStream } from './call-shapes';
+import { OPENAI_STREAM_ITEMS } from '../strategies/stream-commit/openai-stream-items';
+import type { StreamPosition } from '../strategies/stream-commit/stream-progress';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the option callbacks keep the decorators'
    signatures (`instance: any`), so that one options object serves both. */
@@ -82,18 +84,42 @@ export interface ResiliencePipeline {
   ): Promise<T>;
   /**
    * Streams the items of the async iterable `fn` returns, retrying (a fresh call of `fn`) only
-   * until the first item reaches the caller; after that a failure propagates unchanged.
+   * until the stream's commit point: its first content item (`streamCommit`; with `provider:
+   * 'openai' | 'azure'`, the first text, refusal or tool-call delta of a Chat Completions or
+   * Responses stream, whose lifecycle events are held back until then; otherwise the first
+   * item). A failure after it is a `StreamInterruptedError`, unless `resume` re-attaches.
    *
    * @param fn - One attempt: a function of the attempt's context returning an async iterable
    * (an SDK stream, an async generator).
-   * @param options - `signal`: the caller's cancellation, as for `execute`.
+   * @param options - `signal`: the caller's cancellation, as for `execute`; `resume`: how to
+   * re-attach to a committed stream that broke.
    * @typeParam T - The items.
+   * @example
+   * ```ts
+   * // A background Responses stream, resumed where it broke (no repeated, no missing event).
+   * const events = chat.stream(
+   *   ({ signal }) => client.responses.create({ ...body, background: true, stream: true }, { signal }),
+   *   {
+   *     resume: ({ responseId, sequenceNumber }, { signal }) =>
+   *       client.responses.retrieve(responseId, { stream: true, starting_after: sequenceNumber }, { signal }),
+   *   },
+   * );
+   * ```
    */
   stream<T>(
     fn: (context: RetryContext) => AsyncIterable<T>,
     options?: {
       /** The caller's cancellation: ends a wait or the stream at once; never retried. */
       signal?: AbortSignal;
+      /**
+       * Re-attaches to a committed stream that broke (a cut, an idle timeout: not the response's
+       * own failure event), from the last item the caller received: for the Responses API's
+       * background mode, `client.responses.retrieve(responseId, { stream: true, starting_after:
+       * sequenceNumber })`. Runs as further attempts under the pipeline's policy and deadline;
+       * items at or before `sequenceNumber` are skipped. Only for streams whose items name their
+       * response and sequence numbers (`provider: 'openai' | 'azure'`).
+       */
+      resume?: (from: StreamPosition, context: RetryContext) => AsyncIterable<T>;
     },
   ): AsyncGenerator<T>;
 }
@@ -170,6 +196,7 @@ export function createResiliencePipeline(options?: ResiliencePipelineOptions): R
     label: () => label,
     usedBy: definedAs,
     optionsSource: 'the pipeline options',
+    streamItems: provider === 'openai' || provider === 'azure' ? OPENAI_STREAM_ITEMS : undefined,
   });
   return Object.freeze(pipelineOf(policy, definedAs));
 }
@@ -184,7 +211,8 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
   const callerSignal = (options: unknown, method: string): AbortSignal | undefined => {
     if (options === undefined) return undefined;
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`${definedAs}: ${method}(fn, options): options must be an object { signal? }`);
+      const shape = method === 'stream' ? '{ signal?, resume? }' : '{ signal? }';
+      throw new TypeError(`${definedAs}: ${method}(fn, options): options must be an object ${shape}`);
     }
     const { signal } = options as { signal?: unknown };
     if (signal === undefined) return undefined;
@@ -213,12 +241,20 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
         return Promise.reject(error);
       }
     },
-    stream<T>(fn: (context: RetryContext) => AsyncIterable<T>, options?: { signal?: AbortSignal }): AsyncGenerator<T> {
+    stream<T>(
+      fn: (context: RetryContext) => AsyncIterable<T>,
+      options?: { signal?: AbortSignal; resume?: (from: StreamPosition, context: RetryContext) => AsyncIterable<T> },
+    ): AsyncGenerator<T> {
       try {
         checkFunction(fn, 'stream');
         const signal = callerSignal(options, 'stream');
+        const resume = options?.resume;
+        if (resume !== undefined && typeof resume !== 'function') {
+          throw new TypeError(`${definedAs}: stream(fn, { resume }): resume must be a function (from, context) => ...`);
+        }
         const args = signal === undefined ? [fn] : [fn, signal];
-        return executeStreamWithRetry(policy, startStream, undefined, args) as AsyncGenerator<T>;
+        const reattach = resume && ((from: StreamPosition) => resume(from, attemptContext()));
+        return executeStreamWithRetry(policy, startStream, undefined, args, reattach) as AsyncGenerator<T>;
       } catch (error) {
         return failedStream(error);
       }

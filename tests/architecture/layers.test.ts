@@ -97,7 +97,15 @@ describe('the strategy folders', () => {
   const folders = readdirSync(strategies).filter((name) => statSync(join(strategies, name)).isDirectory());
 
   it('are the ones the pipeline runs', () => {
-    expect(folders.sort()).toEqual(['bulkhead', 'circuit-breaker', 'rate-limit', 'retry', 'retry-budget', 'timeout']);
+    expect(folders.sort()).toEqual([
+      'bulkhead',
+      'circuit-breaker',
+      'rate-limit',
+      'retry',
+      'retry-budget',
+      'stream-commit',
+      'timeout',
+    ]);
   });
 
   it.each(folders)('%s has a hub (index.ts) and its own options, state or stage files', (folder) => {

@@ -400,6 +400,8 @@ describe('RetryConfig.fromEnv', () => {
     LLM_RETRY_RETRY_BUDGET: 'no',
     LLM_RETRY_BULKHEAD: '{"maxConcurrency":4}',
     LLM_RETRY_KEY: 'openai|eu',
+    LLM_RETRY_FIRST_ITEM_TIMEOUT_MS: '8000',
+    LLM_RETRY_IDLE_TIMEOUT_MS: '20000',
   };
 
   it('reads every variable', () => {
@@ -417,6 +419,8 @@ describe('RetryConfig.fromEnv', () => {
       retryBudget: false,
       bulkhead: { maxConcurrency: 4 },
       key: 'openai|eu',
+      firstItemTimeoutMs: 8000,
+      idleTimeoutMs: 20_000,
     });
   });
 

@@ -1,4 +1,4 @@
-import { getRetryContext, Retry } from '../../src';
+import { getRetryContext, isStreamInterruptedError, Retry } from '../../src';
 import { isTransient, TransientError } from '../support/errors';
 import { useRetryTestEnvironment } from '../support/retry-test-environment';
 
@@ -29,7 +29,7 @@ describe('async-generator methods (streaming)', () => {
     expect(env.log.at('warn')).toHaveLength(1);
   });
 
-  it('never retries once an item has reached the caller: the failure propagates unchanged', async () => {
+  it('never retries once an item has reached the caller: a StreamInterruptedError whose cause is the failure', async () => {
     let calls = 0;
     const broken = new TransientError('cut');
     class Agent {
@@ -44,7 +44,12 @@ describe('async-generator methods (streaming)', () => {
     const consume = (async () => {
       for await (const item of new Agent().stream()) received.push(item);
     })();
-    await expect(consume).rejects.toBe(broken);
+    const error = await consume.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isStreamInterruptedError(error)).toBe(true);
+    expect(error).toMatchObject({ cause: broken, itemsReceived: 1, partialText: 'first' });
     expect(received).toEqual(['first']);
     expect(calls).toBe(1);
     expect(env.log.at('warn')).toHaveLength(0);

@@ -281,9 +281,11 @@ describe('npm run demo (plain-typescript/llm-demo.js on its own)', () => {
     expect(lines).toContain('the caller got chunk 1: "Echo:"');
     expect(lines).toContain('not retried: stream_started');
     expect(lines).not.toMatch(/^ +wait /m);
-    expect(lines).toContain('=> threw TypeError: terminated');
+    expect(lines).toContain(
+      '=> threw StreamInterruptedError: The stream of ChatAgent.stream broke after 1 item (network)',
+    );
     expect(lines).toContain('(1 request(s), 1 chunk(s) before that');
-    expect(lines.indexOf('the caller got chunk 1')).toBeLessThan(lines.indexOf('failed: TypeError'));
+    expect(lines.indexOf('the caller got chunk 1')).toBeLessThan(lines.indexOf('failed: StreamInterruptedError'));
   });
 
   it('1f and 1g: a hanging attempt is abandoned and retried; the total timeout ends the call at its deadline', () => {

@@ -534,8 +534,9 @@ describe('@RetryOpenAI on a streaming (async generator) method', () => {
     const error = await rejectionOf(drive(h, collect(new ChatAgent(client(srv.url)).streamAnswer('hi'), received)));
 
     expect(received).toEqual(['Hel']);
-    // undici's `TypeError: terminated` (the body was cut), unchanged.
-    expect((error as Error).message).toBe('terminated');
+    // A StreamInterruptedError whose cause is undici's `TypeError: terminated` (the body was cut).
+    expect(error).toMatchObject({ name: 'StreamInterruptedError', itemsReceived: 1, partialText: 'Hel' });
+    expect(((error as Error).cause as Error).message).toBe('terminated');
     await jest.advanceTimersByTimeAsync(60_000);
     await settleIo();
     expect(srv.requests).toHaveLength(1);

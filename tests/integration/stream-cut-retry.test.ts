@@ -93,7 +93,8 @@ describe.each<[string, (chat: Chat) => AsyncGenerator<string>]>([
     const { items, error } = await drain(stream(chatFor(server)));
 
     expect(items.length).toBeGreaterThan(0);
-    expect(error).toMatchObject({ name: 'TypeError', message: 'terminated' });
+    expect(error).toMatchObject({ name: 'StreamInterruptedError', kind: 'network', itemsReceived: items.length });
+    expect(error.cause).toMatchObject({ name: 'TypeError', message: 'terminated' });
     expect(server.requests).toHaveLength(1);
     expect(env.tracer.named(TRACE_EVENTS.notRetryable)).toEqual([
       expect.objectContaining({ attempt: 1, reason: 'stream_started' }),

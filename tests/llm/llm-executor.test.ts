@@ -226,8 +226,8 @@ describe('executeStream', () => {
     expect(items).toEqual(['Echo:', ' one']);
     expect(error).toBeInstanceOf(StreamInterruptedError);
     expect(isStreamInterruptedError(error)).toBe(true);
-    expect(error.deliveredChunks).toBe(2);
-    expect(error.message).toBe('The LLM stream broke after 2 chunks');
+    expect(error).toMatchObject({ itemsReceived: 2, deliveredChunks: 2, partialText: 'Echo: one', kind: 'network' });
+    expect(error.message).toBe('The stream of LLMExecutor.executeStream broke after 2 items (network)');
     expect(error.cause).toBeDefined();
     expect(server.requests).toHaveLength(1);
     expect(env.tracer.named('retry_not_retryable')).toEqual([

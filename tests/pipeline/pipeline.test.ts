@@ -10,6 +10,7 @@ import {
   createResiliencePipeline,
   isCircuitOpenError,
   isRetryTimeoutError,
+  isStreamInterruptedError,
   Retry,
   RetryConfigError,
   type RetryContext,
@@ -264,7 +265,7 @@ describe('stream', () => {
     expect(attempts).toEqual([1, 2]);
   });
 
-  it('does not retry once an item reached the caller: the failure propagates unchanged', async () => {
+  it('does not retry once an item reached the caller: a StreamInterruptedError whose cause is the failure', async () => {
     const pipeline = createResiliencePipeline({ name: 'stream', shouldRetry: isTransient });
     const broken = new TransientError('cut');
     let attempts = 0;
@@ -277,7 +278,9 @@ describe('stream', () => {
         seen.push(item);
       }
     })();
-    expect(await settle(done)).toBe(broken);
+    const error = await settle(done);
+    expect(isStreamInterruptedError(error)).toBe(true);
+    expect(error).toMatchObject({ cause: broken, itemsReceived: 2, partialText: 'ab' });
     expect(seen).toEqual(['a', 'b']);
     expect(attempts).toBe(1);
     expect(events.filter(([name]) => name === 'retry_not_retryable').map(([, details]) => details.reason)).toEqual([

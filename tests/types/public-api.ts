@@ -82,6 +82,8 @@ expectTrue<
     | 'RetryTimeoutError'
     | 'SchemaValidationError'
     | 'StreamInterruptedError'
+    | 'StreamEventError'
+    | 'StreamTimeoutError'
     | 'TRACE_EVENTS'
     | 'TokenProviderError'
     | 'UpstreamThrottledError'
@@ -101,6 +103,8 @@ expectTrue<
     | 'isRetryTimeoutError'
     | 'isSchemaValidationError'
     | 'isStreamInterruptedError'
+    | 'isStreamEventError'
+    | 'isStreamTimeoutError'
     | 'isUpstreamThrottledError'
     | 'missingConfigNames'
     | 'parseRetryAfterMs'
@@ -134,6 +138,10 @@ expectTrue<
       retryBudget?: RetryBudgetOptions | boolean;
       bulkhead?: BulkheadSettings | false;
       key?: string;
+      firstItemTimeoutMs?: number | null;
+      idleTimeoutMs?: number | null;
+
+      streamCommit?: (item: any) => boolean;
     }
   >
 >();
@@ -177,6 +185,10 @@ expectTrue<
       readonly retryBudget?: Readonly<RetryBudgetOptions> | boolean;
       readonly key?: string;
       readonly bulkhead?: Readonly<BulkheadSettings> | false;
+      readonly firstItemTimeoutMs?: number;
+      readonly idleTimeoutMs?: number;
+
+      readonly streamCommit?: (item: any) => boolean;
     }
   >
 >();
