@@ -1,7 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-import { completionBody, completionChunks, replyContent, type ReplyMeta } from './completion';
+import type { ReplyMeta } from './completion';
+import { embeddingDimensions, embeddingInputs } from './embeddings';
 import {
   apiKeyOf,
   authError,
@@ -9,13 +10,16 @@ import {
   bodyTooLargeError,
   contextLengthError,
   describeThrown,
+  failedCodeError,
   internalError,
   invalidBodyError,
   invalidFaultError,
+  invalidRequestError,
   invalidUrlError,
   notFoundError,
   quotaError,
   rateLimitError,
+  responseNotFoundError,
   serverError,
   type ErrorReply,
 } from './error-bodies';
@@ -29,11 +33,21 @@ import {
   type FaultSpec,
 } from './fault-spec';
 import { rateLimitHeaders } from './rate-limit-headers';
+import {
+  chatReply,
+  embeddingsReply,
+  modelsReply,
+  responsesReply,
+  retrieveReply,
+  ResponseStore,
+  type ApiReply,
+} from './replies';
 import { declaredTooLarge, readBody } from './request-body';
 import { parseRequestTarget } from './request-target';
-import { matchChatRoute, providerOfPath, type Provider } from './routes';
+import { matchRoute, providerOfPath, type FaultApi, type Provider, type Route } from './routes';
 import { onClientError, onConnect } from './socket-replies';
-import { SSE_DONE, SSE_HEADERS, sseEvent } from './sse';
+import { SSE_HEADERS } from './sse';
+import { streamSteps, type Step } from './stream-script';
 import { TimerSet } from './timer-set';
 import { TokenBucket, validateRateLimit, type RateLimitOptions } from './token-bucket';
 
@@ -81,7 +95,7 @@ export interface FaultServerOptions {
   /** Called for each request once its fault is decided (the CLI logs with it). Errors are ignored. */
   onRequest?: (request: RecordedRequest) => void;
   /**
-   * Decides a chat request's fault from the request itself, before the script and random
+   * Decides a request's fault from the request itself, before the script and random
    * mode: return a fault spec, or `undefined` to leave the request to them (a decided
    * request uses no script entry and no PRNG draw). For soaks that give each logical call
    * its own fault plan (keyed by a tag in the prompt): with concurrent calls, which call
@@ -102,7 +116,8 @@ export interface FaultServerOptions {
   /**
    * How many requests `FaultServer.requests` keeps (a positive integer): past it, the
    * oldest entry is dropped for each new one, so a long soak or a CLI server left running
-   * does not grow without bound.
+   * does not grow without bound. Also how many background responses are kept for
+   * `GET /v1/responses/{id}`.
    * @default 10000
    */
   recordLimit?: number;
@@ -115,7 +130,10 @@ export const DEFAULT_RECORD_LIMIT = 10_000;
 
 /** What `faultFor` sees of a request: everything recorded but the fault. */
 export type FaultRequest = Readonly<Omit<RecordedRequest, 'fault' | 'body'>> & {
-  /** The parsed JSON body: always an object here (other bodies are answered with a 400 first). */
+  /**
+   * The parsed JSON body: always an object here (other bodies are answered with a 400
+   * first); `{}` for the `GET`s (`models`, `retrieve`).
+   */
   readonly body: Record<string, unknown>;
 };
 
@@ -145,6 +163,14 @@ export interface RecordedRequest {
   body: unknown;
   /** Which API the path belongs to: `'azure'` under `/openai/`, else `'openai'`. */
   provider: Provider;
+  /**
+   * Which endpoint answered: `'chat'`, `'responses'`, `'retrieve'` (`GET /v1/responses/{id}`),
+   * `'embeddings'` or `'models'`. Absent when none did (`'not-found'`, `'invalid-url'`, and
+   * `'too-large'` bodies to an unknown path).
+   */
+  api?: FaultApi;
+  /** The response id of a `retrieve`. */
+  responseId?: string;
   /** The Azure deployment from the path (absent for OpenAI and Azure's `/openai/v1`). */
   deployment?: string;
   /**
@@ -152,8 +178,11 @@ export interface RecordedRequest {
    * `'rate-limited'` (refused by `rateLimit`), `'not-found'` (no such endpoint),
    * `'invalid-url'` (a request target that is no path: 400), `'too-large'` (a body above
    * `maxBodyBytes`: 413), `'invalid-body'` (the body was not a JSON object),
-   * `'invalid-fault'` (`faultFor` returned no valid spec), `'internal-error'` (the server
-   * failed on the request: 500). Only fault specs not decided by `faultFor` use script entries.
+   * `'invalid-fault'` (`faultFor` returned no valid spec), `'invalid-request'` (a request
+   * the API refuses: embeddings without a valid `input` or `dimensions`, a `starting_after`
+   * that is no integer: 400), `'internal-error'` (the server failed on the request: 500).
+   * A `retrieve` of an id the server does not keep is a 404 recorded as `'not-found'`. Only
+   * fault specs not decided by `faultFor` use script entries.
    */
   fault: string;
   /** `Date.now()` when the request body had arrived (or was refused as too large). */
@@ -205,9 +234,13 @@ export interface FaultServer {
  */
 const CUT_DELAY_MS = 10;
 
+/** The fault of a plain reply. */
+const OK: Fault = { kind: 'ok', spec: 'ok' };
+
 /**
- * Starts an OpenAI / Azure OpenAI compatible chat-completions server on 127.0.0.1 that
- * injects faults by script or at random. Rejects (before listening) on invalid options,
+ * Starts an OpenAI / Azure OpenAI compatible server on 127.0.0.1 (chat completions, the
+ * Responses API with background responses, embeddings, models) that injects faults by
+ * script or at random. Rejects (before listening) on invalid options,
  * naming the bad value.
  *
  * @example
@@ -231,6 +264,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   const timers = new TimerSet();
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
+  const store = new ResponseStore(settings.recordLimit);
   let requestCount = 0;
   let closed = false;
 
@@ -283,7 +317,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     const method = req.method ?? 'GET';
     const target = parseRequestTarget(req.url ?? '/');
     const path = target?.path ?? req.url ?? '';
-    const route = target && matchChatRoute(method, target.path);
+    const route = target && matchRoute(method, target.path);
     const body = raw === undefined ? undefined : parseJson(raw);
     const record: RecordedRequest = {
       method,
@@ -292,7 +326,9 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       headers: req.headers,
       body,
       provider: route?.provider ?? providerOfPath(path),
+      ...(route ? { api: route.api } : {}),
       ...(route?.deployment === undefined ? {} : { deployment: route.deployment }),
+      ...(route?.responseId === undefined ? {} : { responseId: route.responseId }),
       fault: 'ok',
       at: Date.now(),
       requestId,
@@ -339,16 +375,19 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
           );
         }
       }
-      if (!isObject(body)) return finish('invalid-body', invalidBodyError());
+      const isGet = method === 'GET';
+      if (!isGet && !isObject(body)) return finish('invalid-body', invalidBodyError());
+      const json = isObject(body) ? body : {};
+      const problem = checkRequest(route, json, record.query);
+      if (problem) return finish(problem.fault, problem.reply);
 
       const { fault: _undecided, ...seen } = record;
-      const decided = decideFault({ ...seen, body });
+      const decided = decideFault({ ...seen, body: json });
       if (typeof decided === 'string') return finish('invalid-fault', invalidFaultError(decided));
       const fault = decided ?? schedule.next();
       finish(fault.spec);
-      const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
-      const meta: ReplyMeta = { id: `chatcmpl-${requestCount}`, model, created: Math.floor(Date.now() / 1000) };
-      apply(fault, { req, res, headers, body, meta, stream: body.stream === true, apiKey: apiKeyOf(req.headers) });
+      const reply = buildReply(route, json, record.query, fault, requestCount);
+      apply(fault, { req, res, headers, reply, apiKey: apiKeyOf(req.headers) });
     };
     try {
       respond();
@@ -356,6 +395,66 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       // Once recorded, a reply may be under way: `guarded` sends the 500 or closes the socket.
       if (recorded) throw error;
       finish('internal-error', { ...internalError(describeThrown(error)), headers: { connection: 'close' } });
+    }
+  }
+
+  /** A request the API itself refuses (before any fault), or `undefined`. */
+  function checkRequest(
+    route: Route,
+    body: Record<string, unknown>,
+    query: Record<string, string>,
+  ): { fault: string; reply: ErrorReply } | undefined {
+    if (route.api === 'embeddings') {
+      const inputs = embeddingInputs(body);
+      if (typeof inputs === 'string') return { fault: 'invalid-request', reply: invalidRequestError(inputs, 'input') };
+      const dimensions = embeddingDimensions(body);
+      if (typeof dimensions === 'string') {
+        return { fault: 'invalid-request', reply: invalidRequestError(dimensions, 'dimensions') };
+      }
+    }
+    if (route.api === 'retrieve') {
+      const after = query.starting_after;
+      if (after !== undefined && !/^\d{1,15}$/.test(after)) {
+        const message = `Invalid 'starting_after': expected an integer, got ${JSON.stringify(after.slice(0, 50))}.`;
+        return { fault: 'invalid-request', reply: invalidRequestError(message, 'starting_after') };
+      }
+      if (!store.get(route.responseId ?? '')) {
+        return { fault: 'not-found', reply: responseNotFoundError(route.responseId ?? '') };
+      }
+    }
+    return undefined;
+  }
+
+  /** What the endpoint answers (`ok`, and the shapes its faults take); keeps background responses. */
+  function buildReply(
+    route: Route,
+    body: Record<string, unknown>,
+    query: Record<string, string>,
+    fault: Fault,
+    n: number,
+  ): ApiReply {
+    const stream = body.stream === true;
+    const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
+    const created = Math.floor(Date.now() / 1000);
+    switch (route.api) {
+      case 'chat': {
+        const meta: ReplyMeta = { id: `chatcmpl-${n}`, model, created };
+        return chatReply(meta, body, stream);
+      }
+      case 'responses': {
+        const meta = { id: `resp_${n}`, itemId: `msg_${n}`, model, createdAt: created, background: body.background === true };
+        const { reply, stored } = responsesReply(meta, body, stream, fault);
+        if (stored) store.set(stored);
+        return reply;
+      }
+      case 'retrieve': {
+        const after = query.starting_after === undefined ? undefined : Number(query.starting_after);
+        return retrieveReply(store.get(route.responseId ?? '')!, query.stream === 'true', after);
+      }
+      case 'embeddings':
+        return embeddingsReply(body, model, embeddingInputs(body) as string[], embeddingDimensions(body) as number);
+      case 'models':
+        return modelsReply();
     }
   }
 
@@ -376,9 +475,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     req: http.IncomingMessage;
     res: http.ServerResponse;
     headers: Record<string, string>;
-    body: Record<string, unknown>;
-    meta: ReplyMeta;
-    stream: boolean;
+    reply: ApiReply;
     apiKey: string | undefined;
   }
 
@@ -388,11 +485,8 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     switch (fault.kind) {
       case 'ok':
         return replyOk(ctx);
-      case 'slow': {
-        const cancel = timers.timeout(fault.delayMs, () => guarded(ctx.res, () => replyOk(ctx)));
-        ctx.res.on('close', cancel);
-        return;
-      }
+      case 'slow':
+        return pause(ctx, fault.delayMs, () => replyOk(ctx));
       case 'rate-limit':
         return error(rateLimitError(fault.retryAfterMs));
       case 'quota':
@@ -410,48 +504,64 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       case 'hang':
         // Nothing: the client gives up (timeout, abort) or close() destroys the socket.
         return;
+    }
+    // The faults about the body: the stream's shape, or what a JSON reply makes of them.
+    if (ctx.reply.stream) return streamReply(ctx, fault);
+    switch (fault.kind) {
       case 'stream-cut':
-        return ctx.stream ? streamReply(ctx, fault.chunks) : cutJsonReply(ctx);
+        return cutJsonReply(ctx);
       case 'malformed-json':
-        return ctx.stream ? malformedStreamReply(ctx) : malformedJsonReply(ctx);
+        return malformedJsonReply(ctx);
+      case 'response-failed':
+        return ctx.reply.faultJson(fault) === undefined
+          ? error(failedCodeError(fault.code))
+          : sendJson(ctx.res, 200, ctx.reply.faultJson(fault), ctx.headers);
+      case 'error-event':
+        return error(serverError(500));
+      case 'quota-stream':
+        return error(quotaError());
+      case 'incomplete':
+        return sendJson(ctx.res, 200, ctx.reply.faultJson(fault) ?? ctx.reply.json(), ctx.headers);
+      case 'stall-first':
+      case 'stall':
+        return stalledJsonReply(ctx, fault.delayMs, fault.kind === 'stall');
     }
   }
 
-  function replyOk(ctx: ReplyContext): void {
-    if (ctx.stream) return streamReply(ctx);
-    sendJson(ctx.res, 200, completionBody(ctx.meta, ctx.body, replyContent(ctx.body)), ctx.headers);
+  /** Runs `then` after `ms`, unless the client went away first. */
+  function pause(ctx: ReplyContext, ms: number, then: () => void): void {
+    const cancel = timers.timeout(ms, () => guarded(ctx.res, then));
+    ctx.res.on('close', cancel);
   }
 
-  /** Streams the reply one event per event-loop turn; with `cutAfter`, stops after that many content chunks and cuts. */
-  function streamReply(ctx: ReplyContext, cutAfter?: number): void {
-    const { role, contents, final, usage } = completionChunks(ctx.meta, ctx.body, replyContent(ctx.body));
-    const events =
-      cutAfter === undefined
-        ? [...[role, ...contents, final, ...usage].map(sseEvent), SSE_DONE]
-        : [role, ...contents.slice(0, cutAfter)].map(sseEvent);
+  function replyOk(ctx: ReplyContext): void {
+    if (ctx.reply.stream) return streamReply(ctx, OK);
+    sendJson(ctx.res, 200, ctx.reply.json(), ctx.headers);
+  }
+
+  /** Streams the reply one event per event-loop turn, shaped by the fault (cut, ended early, paused). */
+  function streamReply(ctx: ReplyContext, fault: Fault): void {
+    const { steps, cut } = streamSteps(ctx.reply.stream!, fault);
     ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
     ctx.res.flushHeaders();
-    writeEvents(ctx, events, cutAfter !== undefined);
+    writeSteps(ctx, steps, cut);
   }
 
-  function malformedStreamReply(ctx: ReplyContext): void {
-    const { role } = completionChunks(ctx.meta, ctx.body, replyContent(ctx.body));
-    ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
-    writeEvents(
-      ctx,
-      [sseEvent(role), `data: {"id":"${ctx.meta.id}","object":"chat.completion.chunk","choices":[{\n\n`, SSE_DONE],
-      false,
-    );
-  }
-
-  function writeEvents(ctx: ReplyContext, events: string[], cut: boolean): void {
+  function writeSteps(ctx: ReplyContext, steps: Step[], cut: boolean): void {
+    const finishStream = (): void => {
+      if (cut) cutLater(ctx);
+      else ctx.res.end();
+    };
     const step = (index: number): void => {
       if (closed || ctx.res.destroyed) return;
-      if (index === events.length - 1) {
-        ctx.res.write(events[index], () => (cut ? cutLater(ctx) : ctx.res.end()));
+      if (index >= steps.length) return finishStream();
+      const current = steps[index];
+      if (typeof current !== 'string') return pause(ctx, current.pauseMs, () => step(index + 1));
+      if (index === steps.length - 1) {
+        ctx.res.write(current, finishStream);
         return;
       }
-      ctx.res.write(events[index]);
+      ctx.res.write(current);
       // One event per turn: the client sees a stream, and close() or an abort can stop it midway.
       timers.immediate(() => guarded(ctx.res, () => step(index + 1)));
     };
@@ -464,7 +574,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
 
   /** Headers with the full Content-Length, half the body, then a cut. */
   function cutJsonReply(ctx: ReplyContext): void {
-    const text = JSON.stringify(completionBody(ctx.meta, ctx.body, replyContent(ctx.body)));
+    const text = JSON.stringify(ctx.reply.json());
     ctx.res.writeHead(200, {
       ...ctx.headers,
       'content-type': 'application/json',
@@ -473,9 +583,25 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     ctx.res.write(text.slice(0, Math.floor(text.length / 2)), () => cutLater(ctx));
   }
 
+  /** Headers at once, then (after half the body when `midway`) `ms` of silence, then the rest. */
+  function stalledJsonReply(ctx: ReplyContext, ms: number, midway: boolean): void {
+    const text = JSON.stringify(ctx.reply.json());
+    const half = midway ? Math.floor(text.length / 2) : 0;
+    ctx.res.writeHead(200, {
+      ...ctx.headers,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+    });
+    if (half > 0) ctx.res.write(text.slice(0, half));
+    else ctx.res.flushHeaders();
+    pause(ctx, ms, () => {
+      ctx.res.end(text.slice(half));
+    });
+  }
+
   /** A complete 200 response whose body is JSON cut short (valid HTTP, invalid JSON). */
   function malformedJsonReply(ctx: ReplyContext): void {
-    const text = JSON.stringify(completionBody(ctx.meta, ctx.body, replyContent(ctx.body)));
+    const text = JSON.stringify(ctx.reply.json());
     sendRaw(ctx.res, 200, text.slice(0, Math.floor(text.length / 2)), {
       ...ctx.headers,
       'content-type': 'application/json',
