@@ -33,7 +33,11 @@ export function embeddingInputs(body: Record<string, unknown>): string[] | strin
 export function embeddingDimensions(body: Record<string, unknown>): number | string {
   const { dimensions } = body;
   if (dimensions === undefined || dimensions === null) return DEFAULT_EMBEDDING_DIMENSIONS;
-  if (Number.isInteger(dimensions) && (dimensions as number) >= 1 && (dimensions as number) <= MAX_EMBEDDING_DIMENSIONS) {
+  if (
+    Number.isInteger(dimensions) &&
+    (dimensions as number) >= 1 &&
+    (dimensions as number) <= MAX_EMBEDDING_DIMENSIONS
+  ) {
     return dimensions as number;
   }
   return `'dimensions' must be an integer in 1..${MAX_EMBEDDING_DIMENSIONS}`;
@@ -58,7 +62,9 @@ export function embeddingsBody(body: Record<string, unknown>, model: string, inp
       return {
         object: 'embedding',
         index,
-        embedding: base64 ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64') : [...vector],
+        embedding: base64
+          ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString('base64')
+          : [...vector],
       };
     }),
     model,

@@ -442,7 +442,13 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
         return chatReply(meta, body, stream);
       }
       case 'responses': {
-        const meta = { id: `resp_${n}`, itemId: `msg_${n}`, model, createdAt: created, background: body.background === true };
+        const meta = {
+          id: `resp_${n}`,
+          itemId: `msg_${n}`,
+          model,
+          createdAt: created,
+          background: body.background === true,
+        };
         const { reply, stored } = responsesReply(meta, body, stream, fault);
         if (stored) store.set(stored);
         return reply;

@@ -55,8 +55,10 @@ export function responsesReply(
 ): { reply: ApiReply; stored?: StoredResponse } {
   const text = responseText(body);
   const script = responseStreamScript(meta, body, text);
-  const ending = fault.kind === 'response-failed' || fault.kind === 'incomplete' ? faultedFrames(script, fault) : undefined;
-  const finalOf = (frames: Frame[]): unknown => (JSON.parse(frames[frames.length - 1].data) as { response: unknown }).response;
+  const ending =
+    fault.kind === 'response-failed' || fault.kind === 'incomplete' ? faultedFrames(script, fault) : undefined;
+  const finalOf = (frames: Frame[]): unknown =>
+    (JSON.parse(frames[frames.length - 1].data) as { response: unknown }).response;
   const queued = responseObject(meta, body, { status: 'queued' });
   const reply: ApiReply = {
     json: () => (meta.background ? queued : completedResponse(meta, body, text)),

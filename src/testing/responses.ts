@@ -203,9 +203,7 @@ export function responseStreamScript(meta: ResponseMeta, body: Record<string, un
     frames,
     start: { seq: 0, text: '' },
     endings: {
-      failed: (at, code) => [
-        single('response.failed', at, { response: failedResponse(meta, body, at.text, code) }),
-      ],
+      failed: (at, code) => [single('response.failed', at, { response: failedResponse(meta, body, at.text, code) })],
       error: (at) => [
         jsonFrame(errorEventData(at.seq, 'server_error', 'server_error', STREAM_ERROR_MESSAGE), {
           event: 'error',

@@ -91,11 +91,7 @@ export function deltaCount(script: StreamScript): number {
 }
 
 /** The frames of a stream that ends early at `index` with `ending`. */
-export function endedAt(
-  script: StreamScript,
-  index: number,
-  ending: (at: StreamPosition) => Frame[],
-): Frame[] {
+export function endedAt(script: StreamScript, index: number, ending: (at: StreamPosition) => Frame[]): Frame[] {
   return [...script.frames.slice(0, index), ...ending(positionAt(script, index))];
 }
 

@@ -348,13 +348,19 @@ describe('stream faults on Responses', () => {
       expect(events.map((event) => event.sequence_number)).toEqual(events.map((_event, index) => index));
       expect(deltasOf(events)).toEqual(DELTAS.slice(0, 4));
       const json = await openai().responses.create(PARAMS);
-      expect(json).toMatchObject({ status: 'incomplete', incomplete_details: { reason }, output_text: 'Echo: What is the' });
+      expect(json).toMatchObject({
+        status: 'incomplete',
+        incomplete_details: { reason },
+        output_text: 'Echo: What is the',
+      });
     },
   );
 
   test('quota-stream: 200 SSE, then insufficient_quota as the first event', async () => {
     await start({ script: ['quota-stream'] });
-    const { data: stream, response } = await openai().responses.create({ ...PARAMS, stream: true }).withResponse();
+    const { data: stream, response } = await openai()
+      .responses.create({ ...PARAMS, stream: true })
+      .withResponse();
     expect(response.status).toBe(200);
     const { events, error } = await drain(stream);
     expect(events).toEqual([]);
