@@ -5,22 +5,16 @@ import type { ReplyMeta } from './completion';
 import { embeddingDimensions, embeddingInputs } from './embeddings';
 import {
   apiKeyOf,
-  authError,
-  contentFilterError,
   bodyTooLargeError,
-  contextLengthError,
   describeThrown,
-  failedCodeError,
   internalError,
   invalidBodyError,
   invalidFaultError,
   invalidRequestError,
   invalidUrlError,
   notFoundError,
-  quotaError,
   rateLimitError,
   responseNotFoundError,
-  serverError,
   type ErrorReply,
 } from './error-bodies';
 import { FaultSchedule } from './fault-schedule';
@@ -45,9 +39,8 @@ import {
 import { declaredTooLarge, readBody } from './request-body';
 import { parseRequestTarget } from './request-target';
 import { matchRoute, providerOfPath, type FaultApi, type Provider, type Route } from './routes';
+import { createReplyWriter, sendJson } from './reply-writer';
 import { onClientError, onConnect } from './socket-replies';
-import { SSE_HEADERS } from './sse';
-import { streamSteps, type Step } from './stream-script';
 import { TimerSet } from './timer-set';
 import { TokenBucket, validateRateLimit, type RateLimitOptions } from './token-bucket';
 
@@ -226,18 +219,6 @@ export interface FaultServer {
 }
 
 /**
- * After the last bytes before a cut are flushed, wait this long before destroying the
- * socket. A client's fetch body is a WHATWG stream, and erroring one drops whatever is
- * still queued in it: without the pause, data and FIN can arrive together and the client
- * may see the error without the chunks that preceded it, so "cut after N chunks" would
- * not be deterministic.
- */
-const CUT_DELAY_MS = 10;
-
-/** The fault of a plain reply. */
-const OK: Fault = { kind: 'ok', spec: 'ok' };
-
-/**
  * Starts an OpenAI / Azure OpenAI compatible server on 127.0.0.1 (chat completions, the
  * Responses API with background responses, embeddings, models) that injects faults by
  * script or at random. Rejects (before listening) on invalid options,
@@ -265,6 +246,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
   const store = new ResponseStore(settings.recordLimit);
+  const apply = createReplyWriter({ timers, isClosed: () => closed, guarded });
   let requestCount = 0;
   let closed = false;
 
@@ -477,143 +459,6 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     return parseFaultSpec(spec) ?? invalidSpecMessage(spec, 'faultFor');
   }
 
-  interface ReplyContext {
-    req: http.IncomingMessage;
-    res: http.ServerResponse;
-    headers: Record<string, string>;
-    reply: ApiReply;
-    apiKey: string | undefined;
-  }
-
-  function apply(fault: Fault, ctx: ReplyContext): void {
-    const error = (reply: ErrorReply) =>
-      sendJson(ctx.res, reply.status, reply.body, { ...ctx.headers, ...reply.headers });
-    switch (fault.kind) {
-      case 'ok':
-        return replyOk(ctx);
-      case 'slow':
-        return pause(ctx, fault.delayMs, () => replyOk(ctx));
-      case 'rate-limit':
-        return error(rateLimitError(fault.retryAfterMs));
-      case 'quota':
-        return error(quotaError());
-      case 'server-error':
-        return error(serverError(fault.status));
-      case 'auth':
-        return error(authError(ctx.apiKey));
-      case 'content-filter':
-        return error(contentFilterError());
-      case 'context-length':
-        return error(contextLengthError());
-      case 'reset':
-        return resetSocket(ctx.req.socket);
-      case 'hang':
-        // Nothing: the client gives up (timeout, abort) or close() destroys the socket.
-        return;
-    }
-    // The faults about the body: the stream's shape, or what a JSON reply makes of them.
-    if (ctx.reply.stream) return streamReply(ctx, fault);
-    switch (fault.kind) {
-      case 'stream-cut':
-        return cutJsonReply(ctx);
-      case 'malformed-json':
-        return malformedJsonReply(ctx);
-      case 'response-failed':
-        return ctx.reply.faultJson(fault) === undefined
-          ? error(failedCodeError(fault.code))
-          : sendJson(ctx.res, 200, ctx.reply.faultJson(fault), ctx.headers);
-      case 'error-event':
-        return error(serverError(500));
-      case 'quota-stream':
-        return error(quotaError());
-      case 'incomplete':
-        return sendJson(ctx.res, 200, ctx.reply.faultJson(fault) ?? ctx.reply.json(), ctx.headers);
-      case 'stall-first':
-      case 'stall':
-        return stalledJsonReply(ctx, fault.delayMs, fault.kind === 'stall');
-    }
-  }
-
-  /** Runs `then` after `ms`, unless the client went away first. */
-  function pause(ctx: ReplyContext, ms: number, then: () => void): void {
-    const cancel = timers.timeout(ms, () => guarded(ctx.res, then));
-    ctx.res.on('close', cancel);
-  }
-
-  function replyOk(ctx: ReplyContext): void {
-    if (ctx.reply.stream) return streamReply(ctx, OK);
-    sendJson(ctx.res, 200, ctx.reply.json(), ctx.headers);
-  }
-
-  /** Streams the reply one event per event-loop turn, shaped by the fault (cut, ended early, paused). */
-  function streamReply(ctx: ReplyContext, fault: Fault): void {
-    const { steps, cut } = streamSteps(ctx.reply.stream!, fault);
-    ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
-    ctx.res.flushHeaders();
-    writeSteps(ctx, steps, cut);
-  }
-
-  function writeSteps(ctx: ReplyContext, steps: Step[], cut: boolean): void {
-    const finishStream = (): void => {
-      if (cut) cutLater(ctx);
-      else ctx.res.end();
-    };
-    const step = (index: number): void => {
-      if (closed || ctx.res.destroyed) return;
-      if (index >= steps.length) return finishStream();
-      const current = steps[index];
-      if (typeof current !== 'string') return pause(ctx, current.pauseMs, () => step(index + 1));
-      if (index === steps.length - 1) {
-        ctx.res.write(current, finishStream);
-        return;
-      }
-      ctx.res.write(current);
-      // One event per turn: the client sees a stream, and close() or an abort can stop it midway.
-      timers.immediate(() => guarded(ctx.res, () => step(index + 1)));
-    };
-    step(0);
-  }
-
-  function cutLater(ctx: ReplyContext): void {
-    timers.timeout(CUT_DELAY_MS, () => ctx.req.socket.destroy());
-  }
-
-  /** Headers with the full Content-Length, half the body, then a cut. */
-  function cutJsonReply(ctx: ReplyContext): void {
-    const text = JSON.stringify(ctx.reply.json());
-    ctx.res.writeHead(200, {
-      ...ctx.headers,
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(text)),
-    });
-    ctx.res.write(text.slice(0, Math.floor(text.length / 2)), () => cutLater(ctx));
-  }
-
-  /** Headers at once, then (after half the body when `midway`) `ms` of silence, then the rest. */
-  function stalledJsonReply(ctx: ReplyContext, ms: number, midway: boolean): void {
-    const text = JSON.stringify(ctx.reply.json());
-    const half = midway ? Math.floor(text.length / 2) : 0;
-    ctx.res.writeHead(200, {
-      ...ctx.headers,
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(text)),
-    });
-    if (half > 0) ctx.res.write(text.slice(0, half));
-    else ctx.res.flushHeaders();
-    pause(ctx, ms, () => {
-      ctx.res.end(text.slice(half));
-    });
-  }
-
-  /** A complete 200 response whose body is JSON cut short (valid HTTP, invalid JSON). */
-  function malformedJsonReply(ctx: ReplyContext): void {
-    const text = JSON.stringify(ctx.reply.json());
-    sendRaw(ctx.res, 200, text.slice(0, Math.floor(text.length / 2)), {
-      ...ctx.headers,
-      'content-type': 'application/json',
-    });
-  }
-
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, '127.0.0.1', () => {
@@ -719,20 +564,4 @@ function parseJson(raw: Buffer): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-  sendRaw(res, status, JSON.stringify(body), { ...headers, 'content-type': 'application/json' });
-}
-
-function sendRaw(res: http.ServerResponse, status: number, text: string, headers: Record<string, string>): void {
-  if (res.destroyed || res.headersSent) return;
-  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
-  res.end(text);
-}
-
-/** A TCP RST when the platform supports it (what "connection reset by peer" really is), else a plain close. */
-function resetSocket(socket: Socket): void {
-  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  else socket.destroy();
 }
