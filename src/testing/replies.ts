@@ -1,9 +1,15 @@
 import { chatStreamScript, completionBody, finishReasonOf, replyContent, type ReplyMeta } from './completion';
 import { embeddingsBody, modelsBody } from './embeddings';
 import type { Fault } from './fault-spec';
-import { completedResponse, responseObject, responseStreamScript, responseText, type ResponseMeta } from './responses';
+import {
+  completedResponse,
+  responseObject,
+  responseStreamScript,
+  responseText,
+  truncatedText,
+  type ResponseMeta,
+} from './responses';
 import { faultedFrames, type Frame, type StreamScript } from './stream-script';
-import { truncatedText } from './responses';
 
 /**
  * What each API answers, as data the server writes under any fault: the JSON of an `ok`

@@ -410,6 +410,48 @@ describe('stream faults on Responses', () => {
     expect(await failure(openai().responses.create(PARAMS))).toBeInstanceOf(InternalServerError);
   });
 
+  test('responses.stream(): error-event and stream-cut reject finalResponse()', async () => {
+    await start({ script: ['error-event:1', 'stream-cut:1', 'quota-stream'] });
+    const errored = await failure(openai().responses.stream(PARAMS).finalResponse());
+    expect(errored).toBeInstanceOf(APIError);
+    expect(errored.code).toBe('server_error');
+    // The stream helper wraps the plain TypeError: its message reads 'TypeError: terminated'.
+    expect((await failure(openai().responses.stream(PARAMS).finalResponse())).message).toMatch(/terminated$/);
+    expect(await failure(openai().responses.stream(PARAMS).finalResponse())).toMatchObject({
+      code: 'insufficient_quota',
+    });
+  });
+
+  test('faults on a replay count the replayed deltas', async () => {
+    await start({ script: ['stream-cut:2', 'stream-cut:2', 'error-event:1'] });
+    const client = openai();
+    const first = await drain(await client.responses.create({ ...PARAMS, background: true, stream: true }));
+    const id = (first.events[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+    const after = first.events.at(-1)!.sequence_number;
+    const second = await drain(await client.responses.retrieve(id, { stream: true, starting_after: after }));
+    expect(second.error.message).toBe('terminated');
+    expect(deltasOf(second.events)).toEqual(DELTAS.slice(2, 4));
+    const again = second.events.at(-1)!.sequence_number;
+    const third = await drain(await client.responses.retrieve(id, { stream: true, starting_after: again }));
+    expect(deltasOf(third.events)).toEqual(DELTAS.slice(4, 5));
+    expect(third.error).toBeInstanceOf(APIError);
+    expect(third.events.map((event) => event.sequence_number)).toEqual([again + 1]);
+  });
+
+  test('faultFor sees the api; random mode draws the new specs', async () => {
+    await start({
+      faultFor: (request) => (request.api === 'responses' ? 'response-failed:0:from_fault_for' : undefined),
+      faultRate: 1,
+      faults: ['stall:0:1'],
+    });
+    expect(await openai().responses.create(PARAMS)).toMatchObject({ error: { code: 'from_fault_for' } });
+    expect((await openai().embeddings.create({ model: 'm', input: 'x', dimensions: 2 })).data).toHaveLength(1);
+    expect(server.requests.map((request) => [request.api, request.fault])).toEqual([
+      ['responses', 'response-failed:0:from_fault_for'],
+      ['embeddings', 'stall:0:1'],
+    ]);
+  });
+
   test('a background response failed by response-failed is kept failed', async () => {
     await start({ script: ['response-failed:3'] });
     const client = openai();
