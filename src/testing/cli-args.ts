@@ -15,8 +15,9 @@ export const DEFAULT_CLI_PORT = 8080;
 
 export const USAGE = `Usage: llm-resilience-fault-server [options]
 
-An OpenAI / Azure OpenAI compatible chat-completions server on 127.0.0.1 that injects
-faults, for testing retry logic.
+An OpenAI / Azure OpenAI compatible server on 127.0.0.1 (chat completions, the Responses
+API with background responses, embeddings, models) that injects faults, for testing
+retry logic.
 
 Options:
   -p, --port <n>              port to listen on (default ${DEFAULT_CLI_PORT}; 0 = any free port)
@@ -27,11 +28,22 @@ Options:
       --rps <r>               token-bucket rate limit: requests per second (answers 429 beyond it)
       --burst <n>             token-bucket size (default: rps rounded up); needs --rps
       --max-body-bytes <n>    largest request body read; larger ones get 413 (default 1048576)
-      --record-limit <n>      how many requests are kept in memory (default 10000)
+      --record-limit <n>      how many requests (and background responses) are kept in memory (default 10000)
   -q, --quiet                 do not log each request
   -h, --help                  show this help
 
 Fault specs: ${FAULT_SPEC_FORMS.join(', ')}
+  <n> counts content chunks (chat) or output_text deltas (Responses); <code> is [a-z_]+
+  (default server_error). Stream faults on requests that do not stream: response-failed is
+  a 200 failed response (Responses) or a 500 with the code, error-event a 500, quota-stream
+  the 429 insufficient_quota, incomplete a truncated reply, stall(-first) a pause in the body.
+
+Endpoints (OpenAI, then Azure):
+  POST /v1/chat/completions    /openai/deployments/<d>/chat/completions, /openai/v1/chat/completions
+  POST /v1/responses           /openai/responses, /openai/v1/responses
+  GET  /v1/responses/<id>      (background responses; ?stream=true&starting_after=<n> replays events)
+  POST /v1/embeddings          /openai/deployments/<d>/embeddings, /openai/v1/embeddings
+  GET  /v1/models              /openai/models, /openai/v1/models
 
 Clients:
   new OpenAI({ baseURL: 'http://127.0.0.1:<port>/v1', apiKey: 'sk-test', maxRetries: 0 })
@@ -39,6 +51,7 @@ Clients:
 
 Example:
   llm-resilience-fault-server --port 8080 --script 429,503,ok --fault-rate 0.3 --faults 429,503,reset --seed 7 --rps 50 --burst 10
+  llm-resilience-fault-server --script stream-cut:3,response-failed:2:server_error,stall:1:5000,incomplete:max_output_tokens
 `;
 
 export function parseCliArgs(argv: readonly string[]): CliCommand {

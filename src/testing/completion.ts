@@ -1,4 +1,6 @@
+import type { IncompleteReason } from './fault-spec';
 import { exampleFromSchema } from './json-schema-example';
+import { jsonFrame, type Frame, type StreamScript } from './stream-script';
 
 /**
  * The reply of an `ok` request, derived from the request only, so tests can predict it:
@@ -77,8 +79,13 @@ export function usageOf(body: Record<string, unknown>, content: string) {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
 
-/** A `chat.completion` object as OpenAI returns it. */
-export function completionBody(meta: ReplyMeta, body: Record<string, unknown>, content: string) {
+/** A `chat.completion` object as OpenAI returns it (`finishReason` for the `incomplete:<reason>` fault). */
+export function completionBody(
+  meta: ReplyMeta,
+  body: Record<string, unknown>,
+  content: string,
+  finishReason: 'stop' | 'length' | 'content_filter' = 'stop',
+) {
   return {
     id: meta.id,
     object: 'chat.completion',
@@ -90,7 +97,7 @@ export function completionBody(meta: ReplyMeta, body: Record<string, unknown>, c
         index: 0,
         message: { role: 'assistant', content, refusal: null },
         logprobs: null,
-        finish_reason: 'stop',
+        finish_reason: finishReason,
       },
     ],
     usage: usageOf(body, content),
@@ -131,4 +138,51 @@ export function completionChunks(meta: ReplyMeta, body: Record<string, unknown>,
         ]
       : [];
   return { role, contents, final, usage };
+}
+
+/** The chat `finish_reason` of an `incomplete:<reason>` fault. */
+export function finishReasonOf(reason: IncompleteReason): 'length' | 'content_filter' {
+  return reason === 'max_output_tokens' ? 'length' : 'content_filter';
+}
+
+/**
+ * A chunk carrying only an `error`, as OpenAI sends one when a chat stream fails midway
+ * (openai-node throws an `APIError` with no status for it).
+ */
+export function chatErrorChunk(type: string, code: string, message: string) {
+  return { error: { message, type, param: null, code } };
+}
+
+/** The SSE frames of a streamed chat reply, and how stream faults end it early. */
+export function chatStreamScript(meta: ReplyMeta, body: Record<string, unknown>, content: string): StreamScript {
+  const { role, contents, final, usage } = completionChunks(meta, body, content);
+  const pieces = splitIntoChunks(content);
+  const done: Frame = { data: '[DONE]', tail: true };
+  const error = (type: string, code: string, message: string): Frame[] => [
+    jsonFrame(chatErrorChunk(type, code, message)),
+  ];
+  return {
+    frames: [
+      jsonFrame(role),
+      ...contents.map((chunk, i) => jsonFrame(chunk, { delta: pieces[i] })),
+      ...[final, ...usage].map((chunk) => jsonFrame(chunk, { tail: true })),
+      done,
+    ],
+    start: { seq: 0, text: '' },
+    endings: {
+      failed: (_at, code) => error('server_error', code, `The response failed (${code}).`),
+      error: () => error('server_error', 'server_error', 'The server had an error while processing your request.'),
+      quota: () =>
+        error(
+          'insufficient_quota',
+          'insufficient_quota',
+          'You exceeded your current quota, please check your plan and billing details.',
+        ),
+      incomplete: (at, reason) => {
+        const { final: last, usage: usageChunks } = completionChunks(meta, body, at.text);
+        const finish = { ...last, choices: [{ ...last.choices[0], finish_reason: finishReasonOf(reason) }] };
+        return [...[finish, ...usageChunks].map((chunk) => jsonFrame(chunk, { tail: true })), done];
+      },
+    },
+  };
 }

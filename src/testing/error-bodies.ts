@@ -149,6 +149,34 @@ export function notFoundError(method: string, path: string): ErrorReply {
   };
 }
 
+/** A request the API refuses as it is (a missing `input`, a bad `dimensions`, ...). */
+export function invalidRequestError(message: string, param: string | null): ErrorReply {
+  return { status: 400, body: { error: { message, type: 'invalid_request_error', param, code: null } } };
+}
+
+/** `GET /v1/responses/{id}` of an id the server does not keep (only background responses are kept). */
+export function responseNotFoundError(id: string): ErrorReply {
+  return {
+    status: 404,
+    body: {
+      error: {
+        message: `Response with id '${id.slice(0, 200)}' not found.`,
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      },
+    },
+  };
+}
+
+/** `response-failed` on a request with no response status to fail: a 500 carrying the code. */
+export function failedCodeError(code: string): ErrorReply {
+  return {
+    status: 500,
+    body: { error: { message: `The response failed (${code}).`, type: 'server_error', param: null, code } },
+  };
+}
+
 export function invalidBodyError(): ErrorReply {
   return {
     status: 400,

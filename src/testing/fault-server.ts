@@ -1,22 +1,20 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-import { completionBody, completionChunks, replyContent, type ReplyMeta } from './completion';
+import type { ReplyMeta } from './completion';
+import { embeddingDimensions, embeddingInputs } from './embeddings';
 import {
   apiKeyOf,
-  authError,
-  contentFilterError,
   bodyTooLargeError,
-  contextLengthError,
   describeThrown,
   internalError,
   invalidBodyError,
   invalidFaultError,
+  invalidRequestError,
   invalidUrlError,
   notFoundError,
-  quotaError,
   rateLimitError,
-  serverError,
+  responseNotFoundError,
   type ErrorReply,
 } from './error-bodies';
 import { FaultSchedule } from './fault-schedule';
@@ -29,11 +27,20 @@ import {
   type FaultSpec,
 } from './fault-spec';
 import { rateLimitHeaders } from './rate-limit-headers';
+import {
+  chatReply,
+  embeddingsReply,
+  modelsReply,
+  responsesReply,
+  retrieveReply,
+  ResponseStore,
+  type ApiReply,
+} from './replies';
 import { declaredTooLarge, readBody } from './request-body';
 import { parseRequestTarget } from './request-target';
-import { matchChatRoute, providerOfPath, type Provider } from './routes';
+import { matchRoute, providerOfPath, type FaultApi, type Provider, type Route } from './routes';
+import { createReplyWriter, sendJson } from './reply-writer';
 import { onClientError, onConnect } from './socket-replies';
-import { SSE_DONE, SSE_HEADERS, sseEvent } from './sse';
 import { TimerSet } from './timer-set';
 import { TokenBucket, validateRateLimit, type RateLimitOptions } from './token-bucket';
 
@@ -81,7 +88,7 @@ export interface FaultServerOptions {
   /** Called for each request once its fault is decided (the CLI logs with it). Errors are ignored. */
   onRequest?: (request: RecordedRequest) => void;
   /**
-   * Decides a chat request's fault from the request itself, before the script and random
+   * Decides a request's fault from the request itself, before the script and random
    * mode: return a fault spec, or `undefined` to leave the request to them (a decided
    * request uses no script entry and no PRNG draw). For soaks that give each logical call
    * its own fault plan (keyed by a tag in the prompt): with concurrent calls, which call
@@ -102,7 +109,8 @@ export interface FaultServerOptions {
   /**
    * How many requests `FaultServer.requests` keeps (a positive integer): past it, the
    * oldest entry is dropped for each new one, so a long soak or a CLI server left running
-   * does not grow without bound.
+   * does not grow without bound. Also how many background responses are kept for
+   * `GET /v1/responses/{id}`.
    * @default 10000
    */
   recordLimit?: number;
@@ -115,7 +123,10 @@ export const DEFAULT_RECORD_LIMIT = 10_000;
 
 /** What `faultFor` sees of a request: everything recorded but the fault. */
 export type FaultRequest = Readonly<Omit<RecordedRequest, 'fault' | 'body'>> & {
-  /** The parsed JSON body: always an object here (other bodies are answered with a 400 first). */
+  /**
+   * The parsed JSON body: always an object here (other bodies are answered with a 400
+   * first); `{}` for the `GET`s (`models`, `retrieve`).
+   */
   readonly body: Record<string, unknown>;
 };
 
@@ -145,6 +156,14 @@ export interface RecordedRequest {
   body: unknown;
   /** Which API the path belongs to: `'azure'` under `/openai/`, else `'openai'`. */
   provider: Provider;
+  /**
+   * Which endpoint answered: `'chat'`, `'responses'`, `'retrieve'` (`GET /v1/responses/{id}`),
+   * `'embeddings'` or `'models'`. Absent when none did (`'not-found'`, `'invalid-url'`, and
+   * `'too-large'` bodies to an unknown path).
+   */
+  api?: FaultApi;
+  /** The response id of a `retrieve`. */
+  responseId?: string;
   /** The Azure deployment from the path (absent for OpenAI and Azure's `/openai/v1`). */
   deployment?: string;
   /**
@@ -152,8 +171,11 @@ export interface RecordedRequest {
    * `'rate-limited'` (refused by `rateLimit`), `'not-found'` (no such endpoint),
    * `'invalid-url'` (a request target that is no path: 400), `'too-large'` (a body above
    * `maxBodyBytes`: 413), `'invalid-body'` (the body was not a JSON object),
-   * `'invalid-fault'` (`faultFor` returned no valid spec), `'internal-error'` (the server
-   * failed on the request: 500). Only fault specs not decided by `faultFor` use script entries.
+   * `'invalid-fault'` (`faultFor` returned no valid spec), `'invalid-request'` (a request
+   * the API refuses: embeddings without a valid `input` or `dimensions`, a `starting_after`
+   * that is no integer: 400), `'internal-error'` (the server failed on the request: 500).
+   * A `retrieve` of an id the server does not keep is a 404 recorded as `'not-found'`. Only
+   * fault specs not decided by `faultFor` use script entries.
    */
   fault: string;
   /** `Date.now()` when the request body had arrived (or was refused as too large). */
@@ -197,17 +219,9 @@ export interface FaultServer {
 }
 
 /**
- * After the last bytes before a cut are flushed, wait this long before destroying the
- * socket. A client's fetch body is a WHATWG stream, and erroring one drops whatever is
- * still queued in it: without the pause, data and FIN can arrive together and the client
- * may see the error without the chunks that preceded it, so "cut after N chunks" would
- * not be deterministic.
- */
-const CUT_DELAY_MS = 10;
-
-/**
- * Starts an OpenAI / Azure OpenAI compatible chat-completions server on 127.0.0.1 that
- * injects faults by script or at random. Rejects (before listening) on invalid options,
+ * Starts an OpenAI / Azure OpenAI compatible server on 127.0.0.1 (chat completions, the
+ * Responses API with background responses, embeddings, models) that injects faults by
+ * script or at random. Rejects (before listening) on invalid options,
  * naming the bad value.
  *
  * @example
@@ -231,6 +245,8 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
   const timers = new TimerSet();
   const sockets = new Set<Socket>();
   const requests: RecordedRequest[] = [];
+  const store = new ResponseStore(settings.recordLimit);
+  const apply = createReplyWriter({ timers, isClosed: () => closed, guarded });
   let requestCount = 0;
   let closed = false;
 
@@ -283,7 +299,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     const method = req.method ?? 'GET';
     const target = parseRequestTarget(req.url ?? '/');
     const path = target?.path ?? req.url ?? '';
-    const route = target && matchChatRoute(method, target.path);
+    const route = target && matchRoute(method, target.path);
     const body = raw === undefined ? undefined : parseJson(raw);
     const record: RecordedRequest = {
       method,
@@ -292,7 +308,9 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       headers: req.headers,
       body,
       provider: route?.provider ?? providerOfPath(path),
+      ...(route ? { api: route.api } : {}),
       ...(route?.deployment === undefined ? {} : { deployment: route.deployment }),
+      ...(route?.responseId === undefined ? {} : { responseId: route.responseId }),
       fault: 'ok',
       at: Date.now(),
       requestId,
@@ -339,16 +357,19 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
           );
         }
       }
-      if (!isObject(body)) return finish('invalid-body', invalidBodyError());
+      const isGet = method === 'GET';
+      if (!isGet && !isObject(body)) return finish('invalid-body', invalidBodyError());
+      const json = isObject(body) ? body : {};
+      const problem = checkRequest(route, json, record.query);
+      if (problem) return finish(problem.fault, problem.reply);
 
       const { fault: _undecided, ...seen } = record;
-      const decided = decideFault({ ...seen, body });
+      const decided = decideFault({ ...seen, body: json });
       if (typeof decided === 'string') return finish('invalid-fault', invalidFaultError(decided));
       const fault = decided ?? schedule.next();
       finish(fault.spec);
-      const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
-      const meta: ReplyMeta = { id: `chatcmpl-${requestCount}`, model, created: Math.floor(Date.now() / 1000) };
-      apply(fault, { req, res, headers, body, meta, stream: body.stream === true, apiKey: apiKeyOf(req.headers) });
+      const reply = buildReply(route, json, record.query, fault, requestCount);
+      apply(fault, { req, res, headers, reply, apiKey: apiKeyOf(req.headers) });
     };
     try {
       respond();
@@ -356,6 +377,72 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
       // Once recorded, a reply may be under way: `guarded` sends the 500 or closes the socket.
       if (recorded) throw error;
       finish('internal-error', { ...internalError(describeThrown(error)), headers: { connection: 'close' } });
+    }
+  }
+
+  /** A request the API itself refuses (before any fault), or `undefined`. */
+  function checkRequest(
+    route: Route,
+    body: Record<string, unknown>,
+    query: Record<string, string>,
+  ): { fault: string; reply: ErrorReply } | undefined {
+    if (route.api === 'embeddings') {
+      const inputs = embeddingInputs(body);
+      if (typeof inputs === 'string') return { fault: 'invalid-request', reply: invalidRequestError(inputs, 'input') };
+      const dimensions = embeddingDimensions(body);
+      if (typeof dimensions === 'string') {
+        return { fault: 'invalid-request', reply: invalidRequestError(dimensions, 'dimensions') };
+      }
+    }
+    if (route.api === 'retrieve') {
+      const after = query.starting_after;
+      if (after !== undefined && !/^\d{1,15}$/.test(after)) {
+        const message = `Invalid 'starting_after': expected an integer, got ${JSON.stringify(after.slice(0, 50))}.`;
+        return { fault: 'invalid-request', reply: invalidRequestError(message, 'starting_after') };
+      }
+      if (!store.get(route.responseId ?? '')) {
+        return { fault: 'not-found', reply: responseNotFoundError(route.responseId ?? '') };
+      }
+    }
+    return undefined;
+  }
+
+  /** What the endpoint answers (`ok`, and the shapes its faults take); keeps background responses. */
+  function buildReply(
+    route: Route,
+    body: Record<string, unknown>,
+    query: Record<string, string>,
+    fault: Fault,
+    n: number,
+  ): ApiReply {
+    const stream = body.stream === true;
+    const model = route.deployment ?? (typeof body.model === 'string' ? body.model : 'unknown');
+    const created = Math.floor(Date.now() / 1000);
+    switch (route.api) {
+      case 'chat': {
+        const meta: ReplyMeta = { id: `chatcmpl-${n}`, model, created };
+        return chatReply(meta, body, stream);
+      }
+      case 'responses': {
+        const meta = {
+          id: `resp_${n}`,
+          itemId: `msg_${n}`,
+          model,
+          createdAt: created,
+          background: body.background === true,
+        };
+        const { reply, stored } = responsesReply(meta, body, stream, fault);
+        if (stored) store.set(stored);
+        return reply;
+      }
+      case 'retrieve': {
+        const after = query.starting_after === undefined ? undefined : Number(query.starting_after);
+        return retrieveReply(store.get(route.responseId ?? '')!, query.stream === 'true', after);
+      }
+      case 'embeddings':
+        return embeddingsReply(body, model, embeddingInputs(body) as string[], embeddingDimensions(body) as number);
+      case 'models':
+        return modelsReply();
     }
   }
 
@@ -370,116 +457,6 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     }
     if (spec === undefined) return undefined;
     return parseFaultSpec(spec) ?? invalidSpecMessage(spec, 'faultFor');
-  }
-
-  interface ReplyContext {
-    req: http.IncomingMessage;
-    res: http.ServerResponse;
-    headers: Record<string, string>;
-    body: Record<string, unknown>;
-    meta: ReplyMeta;
-    stream: boolean;
-    apiKey: string | undefined;
-  }
-
-  function apply(fault: Fault, ctx: ReplyContext): void {
-    const error = (reply: ErrorReply) =>
-      sendJson(ctx.res, reply.status, reply.body, { ...ctx.headers, ...reply.headers });
-    switch (fault.kind) {
-      case 'ok':
-        return replyOk(ctx);
-      case 'slow': {
-        const cancel = timers.timeout(fault.delayMs, () => guarded(ctx.res, () => replyOk(ctx)));
-        ctx.res.on('close', cancel);
-        return;
-      }
-      case 'rate-limit':
-        return error(rateLimitError(fault.retryAfterMs));
-      case 'quota':
-        return error(quotaError());
-      case 'server-error':
-        return error(serverError(fault.status));
-      case 'auth':
-        return error(authError(ctx.apiKey));
-      case 'content-filter':
-        return error(contentFilterError());
-      case 'context-length':
-        return error(contextLengthError());
-      case 'reset':
-        return resetSocket(ctx.req.socket);
-      case 'hang':
-        // Nothing: the client gives up (timeout, abort) or close() destroys the socket.
-        return;
-      case 'stream-cut':
-        return ctx.stream ? streamReply(ctx, fault.chunks) : cutJsonReply(ctx);
-      case 'malformed-json':
-        return ctx.stream ? malformedStreamReply(ctx) : malformedJsonReply(ctx);
-    }
-  }
-
-  function replyOk(ctx: ReplyContext): void {
-    if (ctx.stream) return streamReply(ctx);
-    sendJson(ctx.res, 200, completionBody(ctx.meta, ctx.body, replyContent(ctx.body)), ctx.headers);
-  }
-
-  /** Streams the reply one event per event-loop turn; with `cutAfter`, stops after that many content chunks and cuts. */
-  function streamReply(ctx: ReplyContext, cutAfter?: number): void {
-    const { role, contents, final, usage } = completionChunks(ctx.meta, ctx.body, replyContent(ctx.body));
-    const events =
-      cutAfter === undefined
-        ? [...[role, ...contents, final, ...usage].map(sseEvent), SSE_DONE]
-        : [role, ...contents.slice(0, cutAfter)].map(sseEvent);
-    ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
-    ctx.res.flushHeaders();
-    writeEvents(ctx, events, cutAfter !== undefined);
-  }
-
-  function malformedStreamReply(ctx: ReplyContext): void {
-    const { role } = completionChunks(ctx.meta, ctx.body, replyContent(ctx.body));
-    ctx.res.writeHead(200, { ...ctx.headers, ...SSE_HEADERS });
-    writeEvents(
-      ctx,
-      [sseEvent(role), `data: {"id":"${ctx.meta.id}","object":"chat.completion.chunk","choices":[{\n\n`, SSE_DONE],
-      false,
-    );
-  }
-
-  function writeEvents(ctx: ReplyContext, events: string[], cut: boolean): void {
-    const step = (index: number): void => {
-      if (closed || ctx.res.destroyed) return;
-      if (index === events.length - 1) {
-        ctx.res.write(events[index], () => (cut ? cutLater(ctx) : ctx.res.end()));
-        return;
-      }
-      ctx.res.write(events[index]);
-      // One event per turn: the client sees a stream, and close() or an abort can stop it midway.
-      timers.immediate(() => guarded(ctx.res, () => step(index + 1)));
-    };
-    step(0);
-  }
-
-  function cutLater(ctx: ReplyContext): void {
-    timers.timeout(CUT_DELAY_MS, () => ctx.req.socket.destroy());
-  }
-
-  /** Headers with the full Content-Length, half the body, then a cut. */
-  function cutJsonReply(ctx: ReplyContext): void {
-    const text = JSON.stringify(completionBody(ctx.meta, ctx.body, replyContent(ctx.body)));
-    ctx.res.writeHead(200, {
-      ...ctx.headers,
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(text)),
-    });
-    ctx.res.write(text.slice(0, Math.floor(text.length / 2)), () => cutLater(ctx));
-  }
-
-  /** A complete 200 response whose body is JSON cut short (valid HTTP, invalid JSON). */
-  function malformedJsonReply(ctx: ReplyContext): void {
-    const text = JSON.stringify(completionBody(ctx.meta, ctx.body, replyContent(ctx.body)));
-    sendRaw(ctx.res, 200, text.slice(0, Math.floor(text.length / 2)), {
-      ...ctx.headers,
-      'content-type': 'application/json',
-    });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -587,20 +564,4 @@ function parseJson(raw: Buffer): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
-  sendRaw(res, status, JSON.stringify(body), { ...headers, 'content-type': 'application/json' });
-}
-
-function sendRaw(res: http.ServerResponse, status: number, text: string, headers: Record<string, string>): void {
-  if (res.destroyed || res.headersSent) return;
-  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(text)) });
-  res.end(text);
-}
-
-/** A TCP RST when the platform supports it (what "connection reset by peer" really is), else a plain close. */
-function resetSocket(socket: Socket): void {
-  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  else socket.destroy();
 }

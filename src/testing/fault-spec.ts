@@ -30,6 +30,14 @@ export type FaultSpec =
   | `stream-cut:${number}`
   | 'malformed-json'
   | `slow:${number}`
+  | `response-failed:${number}`
+  | `response-failed:${number}:${string}`
+  | `error-event:${number}`
+  | 'incomplete:max_output_tokens'
+  | 'incomplete:content_filter'
+  | 'quota-stream'
+  | `stall-first:${number}`
+  | `stall:${number}:${number}`
   | (string & {});
 
 /** What the server does, with the spec it came from (recorded as `RecordedRequest.fault`). */
@@ -45,7 +53,16 @@ export type Fault =
   | { kind: 'hang'; spec: string }
   | { kind: 'stream-cut'; spec: string; chunks: number }
   | { kind: 'malformed-json'; spec: string }
-  | { kind: 'slow'; spec: string; delayMs: number };
+  | { kind: 'slow'; spec: string; delayMs: number }
+  | { kind: 'response-failed'; spec: string; chunks: number; code: string }
+  | { kind: 'error-event'; spec: string; chunks: number }
+  | { kind: 'incomplete'; spec: string; reason: IncompleteReason }
+  | { kind: 'quota-stream'; spec: string }
+  | { kind: 'stall-first'; spec: string; delayMs: number }
+  | { kind: 'stall'; spec: string; chunks: number; delayMs: number };
+
+/** Why an `incomplete:<reason>` response stopped, as the Responses API's `incomplete_details.reason` says. */
+export type IncompleteReason = 'max_output_tokens' | 'content_filter';
 
 /** Every accepted form, in the order error messages and `--help` list them. */
 export const FAULT_SPEC_FORMS: readonly string[] = [
@@ -65,6 +82,13 @@ export const FAULT_SPEC_FORMS: readonly string[] = [
   'stream-cut:<n>',
   'malformed-json',
   'slow:<ms>',
+  'response-failed:<n>[:<code>]',
+  'error-event:<n>',
+  'incomplete:max_output_tokens',
+  'incomplete:content_filter',
+  'quota-stream',
+  'stall-first:<ms>',
+  'stall:<n>:<ms>',
 ];
 
 /** The wait a bare `'429'` asks for: short, so tests that honour it stay fast. */
@@ -79,8 +103,11 @@ export const DEFAULT_RANDOM_FAULTS: readonly FaultSpec[] = ['429', '500', '503',
  */
 export const MAX_FAULT_MS = 86_400_000;
 
-/** Upper bound of `stream-cut:<n>`. */
+/** Upper bound of `<n>` (content chunks before a fault: `stream-cut:<n>`, `stall:<n>:<ms>`, ...). */
 export const MAX_STREAM_CUT_CHUNKS = 10_000;
+
+/** The code of a `response-failed:<n>` written without one. */
+export const DEFAULT_FAILED_CODE = 'server_error';
 
 const SIMPLE: Record<string, (spec: string) => Fault> = {
   ok: (spec) => ({ kind: 'ok', spec }),
@@ -96,13 +123,27 @@ const SIMPLE: Record<string, (spec: string) => Fault> = {
   reset: (spec) => ({ kind: 'reset', spec }),
   hang: (spec) => ({ kind: 'hang', spec }),
   'malformed-json': (spec) => ({ kind: 'malformed-json', spec }),
+  'quota-stream': (spec) => ({ kind: 'quota-stream', spec }),
+  'incomplete:max_output_tokens': (spec) => ({ kind: 'incomplete', spec, reason: 'max_output_tokens' }),
+  'incomplete:content_filter': (spec) => ({ kind: 'incomplete', spec, reason: 'content_filter' }),
 };
 
 const WITH_NUMBER: Record<string, { max: number; make: (spec: string, value: number) => Fault }> = {
   '429': { max: MAX_FAULT_MS, make: (spec, retryAfterMs) => ({ kind: 'rate-limit', spec, retryAfterMs }) },
   'stream-cut': { max: MAX_STREAM_CUT_CHUNKS, make: (spec, chunks) => ({ kind: 'stream-cut', spec, chunks }) },
   slow: { max: MAX_FAULT_MS, make: (spec, delayMs) => ({ kind: 'slow', spec, delayMs }) },
+  'response-failed': {
+    max: MAX_STREAM_CUT_CHUNKS,
+    make: (spec, chunks) => ({ kind: 'response-failed', spec, chunks, code: DEFAULT_FAILED_CODE }),
+  },
+  'error-event': { max: MAX_STREAM_CUT_CHUNKS, make: (spec, chunks) => ({ kind: 'error-event', spec, chunks }) },
+  'stall-first': { max: MAX_FAULT_MS, make: (spec, delayMs) => ({ kind: 'stall-first', spec, delayMs }) },
 };
+
+/** `response-failed:<n>:<code>`: a code of lower-case letters and underscores, at most 64 of them. */
+const FAILED_WITH_CODE = /^response-failed:(\d{1,10}):([a-z_]{1,64})$/;
+/** `stall:<n>:<ms>`. */
+const STALL = /^stall:(\d{1,10}):(\d{1,10})$/;
 
 /**
  * Parses one spec; `undefined` when it is not a valid one. Exact match only (no trimming,
@@ -112,6 +153,18 @@ const WITH_NUMBER: Record<string, { max: number; make: (spec: string, value: num
 export function parseFaultSpec(spec: unknown): Fault | undefined {
   if (typeof spec !== 'string') return undefined;
   if (Object.prototype.hasOwnProperty.call(SIMPLE, spec)) return SIMPLE[spec](spec);
+  const failed = FAILED_WITH_CODE.exec(spec);
+  if (failed) {
+    const chunks = Number(failed[1]);
+    return chunks <= MAX_STREAM_CUT_CHUNKS ? { kind: 'response-failed', spec, chunks, code: failed[2] } : undefined;
+  }
+  const stall = STALL.exec(spec);
+  if (stall) {
+    const [chunks, delayMs] = [Number(stall[1]), Number(stall[2])];
+    return chunks <= MAX_STREAM_CUT_CHUNKS && delayMs <= MAX_FAULT_MS
+      ? { kind: 'stall', spec, chunks, delayMs }
+      : undefined;
+  }
   const match = /^([a-z0-9-]+):(\d{1,10})$/.exec(spec);
   if (!match || !Object.prototype.hasOwnProperty.call(WITH_NUMBER, match[1])) return undefined;
   const { max, make } = WITH_NUMBER[match[1]];
@@ -139,7 +192,7 @@ export function invalidSpecMessage(spec: unknown, where: string): string {
   return (
     `Invalid fault spec ${describe(spec)} in ${where}. ` +
     `Valid specs: ${FAULT_SPEC_FORMS.join(', ')} ` +
-    `(<ms> up to ${MAX_FAULT_MS}, <n> up to ${MAX_STREAM_CUT_CHUNKS}).`
+    `(<ms> up to ${MAX_FAULT_MS}, <n> up to ${MAX_STREAM_CUT_CHUNKS}, <code> lower-case letters and underscores).`
   );
 }
 

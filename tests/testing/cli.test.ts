@@ -9,6 +9,7 @@ import * as ts from 'typescript';
 
 import { main, type CliIo, type CliResult } from '../../src/testing/cli';
 import { parseCliArgs } from '../../src/testing/cli-args';
+import { FAULT_SPEC_FORMS } from '../../src/testing/fault-spec';
 
 const PARAMS = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
 
@@ -169,7 +170,25 @@ describe('main (in-process)', () => {
       '--record-limit',
     ])
       expect(text).toContain(flag);
-    expect(text).toContain('stream-cut:<n>');
+    for (const form of FAULT_SPEC_FORMS) expect(text).toContain(form);
+    for (const endpoint of ['/v1/responses', '/v1/responses/<id>', '/v1/embeddings', '/v1/models', '/openai/responses'])
+      expect(text).toContain(endpoint);
+  });
+
+  test('--script takes the new specs, and a bad one exits 2 naming it', async () => {
+    expect(
+      parseCliArgs(['--script', 'response-failed:2:rate_limit_exceeded, stall:1:50,incomplete:content_filter']),
+    ).toEqual({
+      kind: 'run',
+      options: {
+        port: 8080,
+        script: ['response-failed:2:rate_limit_exceeded', 'stall:1:50', 'incomplete:content_filter'],
+      },
+      quiet: false,
+    });
+    const { io, sinks } = cliIo();
+    expect(await run(['--faults', 'quota-stream,stall:1'], sinks)).toEqual({ exitCode: 2 });
+    expect(io.err[0]).toMatch(/"stall:1" in --faults\[1\]/);
   });
 
   test('a bad flag exits 2 with a message naming it', async () => {

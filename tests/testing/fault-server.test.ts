@@ -191,6 +191,7 @@ describe('recorded requests', () => {
       query: {},
       provider: 'openai',
       body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: MESSAGE }] },
+      api: 'chat',
       fault: 'ok',
       requestId: 'req_1',
     });
@@ -219,11 +220,12 @@ describe('recorded requests', () => {
 
   test('an unknown endpoint is a 404 with a request id, recorded, and uses no script entry', async () => {
     await start({ script: ['503'] });
-    const response = await fetch(`${server.url}/v1/embeddings`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${server.url}/v1/audio/speech`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
     expect(response.headers.get('x-request-id')).toBe('req_1');
-    expect(await response.json()).toMatchObject({ error: { message: 'Invalid URL (POST /v1/embeddings)' } });
+    expect(await response.json()).toMatchObject({ error: { message: 'Invalid URL (POST /v1/audio/speech)' } });
     expect(server.requests[0].fault).toBe('not-found');
+    expect(server.requests[0]).not.toHaveProperty('api');
     expect((await failure(openai().chat.completions.create(PARAMS))).status).toBe(503);
   });
 
@@ -505,7 +507,7 @@ describe('faultFor', () => {
     // Requests of call 1 (2nd, 4th, 5th) get the same faults as the first three of a plain server.
     expect([mixed[1], mixed[3], mixed[4]]).toEqual(undecided);
     expect([mixed[0], mixed[2]]).toEqual([200, 200]);
-    expect(seenKeys[0]).toEqual(['at', 'body', 'headers', 'method', 'path', 'provider', 'query', 'requestId']);
+    expect(seenKeys[0]).toEqual(['api', 'at', 'body', 'headers', 'method', 'path', 'provider', 'query', 'requestId']);
   });
 
   test('an invalid spec or a throw is a 400 invalid_fault_spec, recorded as invalid-fault', async () => {

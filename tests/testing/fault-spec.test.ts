@@ -21,6 +21,19 @@ describe('parseFaultSpec', () => {
     ['malformed-json', { kind: 'malformed-json' }],
     ['slow:25', { kind: 'slow', delayMs: 25 }],
     ['slow:86400000', { kind: 'slow', delayMs: 86_400_000 }],
+    ['response-failed:0', { kind: 'response-failed', chunks: 0, code: 'server_error' }],
+    ['response-failed:3', { kind: 'response-failed', chunks: 3, code: 'server_error' }],
+    ['response-failed:2:rate_limit_exceeded', { kind: 'response-failed', chunks: 2, code: 'rate_limit_exceeded' }],
+    ['response-failed:10000:x', { kind: 'response-failed', chunks: 10_000, code: 'x' }],
+    ['error-event:0', { kind: 'error-event', chunks: 0 }],
+    ['error-event:5', { kind: 'error-event', chunks: 5 }],
+    ['incomplete:max_output_tokens', { kind: 'incomplete', reason: 'max_output_tokens' }],
+    ['incomplete:content_filter', { kind: 'incomplete', reason: 'content_filter' }],
+    ['quota-stream', { kind: 'quota-stream' }],
+    ['stall-first:0', { kind: 'stall-first', delayMs: 0 }],
+    ['stall-first:86400000', { kind: 'stall-first', delayMs: 86_400_000 }],
+    ['stall:0:10', { kind: 'stall', chunks: 0, delayMs: 10 }],
+    ['stall:3:86400000', { kind: 'stall', chunks: 3, delayMs: 86_400_000 }],
   ])('%s', (spec, expected) => {
     expect(parseFaultSpec(spec)).toEqual({ ...expected, spec });
   });
@@ -48,6 +61,35 @@ describe('parseFaultSpec', () => {
     'toString',
     '__proto__',
     'hasOwnProperty:1',
+    'response-failed',
+    'response-failed:',
+    'response-failed:-1',
+    'response-failed:10001',
+    'response-failed:1:',
+    'response-failed:1:Server_Error',
+    'response-failed:1:server-error',
+    'response-failed:1:code1',
+    'response-failed:1:a:b',
+    `response-failed:1:${'a'.repeat(65)}`,
+    'response-failed:x:server_error',
+    'error-event',
+    'error-event:1.5',
+    'error-event:10001',
+    'error-event:1:2',
+    'incomplete',
+    'incomplete:',
+    'incomplete:length',
+    'incomplete:1',
+    'quota-stream:1',
+    'stall-first',
+    'stall-first:86400001',
+    'stall-first:1:2',
+    'stall',
+    'stall:5',
+    'stall:1:',
+    'stall:10001:5',
+    'stall:1:86400001',
+    'stall:1:2:3',
   ])('rejects %j', (spec) => {
     expect(parseFaultSpec(spec)).toBeUndefined();
   });
@@ -69,6 +111,12 @@ describe('parseFaultSpecs', () => {
     } catch (error) {
       for (const form of FAULT_SPEC_FORMS) expect((error as Error).message).toContain(form);
     }
+  });
+
+  test('the message names the new forms and the code rule', () => {
+    expect(() => parseFaultSpecs(['stall:5'], 'faults')).toThrow(
+      /"stall:5" in faults\[0\]\..*response-failed:<n>\[:<code>\], error-event:<n>, incomplete:max_output_tokens, incomplete:content_filter, quota-stream, stall-first:<ms>, stall:<n>:<ms> .*<code> lower-case letters and underscores/,
+    );
   });
 
   test('rejects a non-array', () => {
