@@ -1,6 +1,6 @@
 import { classifyError } from '../classification/classify-error';
 import type { AnyFunction } from '../internal/any-function';
-import { isAsyncIterable } from '../internal/is-thenable';
+import { isAsyncIterable, isThenable } from '../internal/is-thenable';
 import { isStreamEventError } from '../strategies/stream-commit/stream-event-error';
 import { isStreamInterruptedError, StreamInterruptedError } from '../strategies/stream-commit/stream-interrupted-error';
 import { StreamProgress, type StreamPosition } from '../strategies/stream-commit/stream-progress';
@@ -82,8 +82,9 @@ export class StreamCall extends RetryCall {
       let openSource = true;
       let next: Promise<IteratorResult<unknown>> | undefined;
       try {
-        const iterable =
-          from === undefined ? this.invoke(ctx) : runInRetryContext(ctx, this.resume!, undefined, [from]);
+        let iterable = from === undefined ? this.invoke(ctx) : runInRetryContext(ctx, this.resume!, undefined, [from]);
+        // A promise of a stream (the openai SDK's `create({ stream: true })`): part of the attempt.
+        if (isThenable(iterable)) iterable = await this.race(Promise.resolve(iterable), guard, watch);
         if (!isAsyncIterable(iterable)) throw new TypeError(`${this.label()} did not return an async iterable`);
         iterator = iterable[Symbol.asyncIterator]();
         for (;;) {
@@ -182,11 +183,7 @@ export class StreamCall extends RetryCall {
   }
 
   /** The next item, unless the attempt's guard or the stream's watch stops it first. */
-  private race(
-    next: Promise<IteratorResult<unknown>>,
-    guard: AttemptGuard | undefined,
-    watch: StreamWatch | undefined,
-  ): Promise<IteratorResult<unknown>> {
+  private race<T>(next: Promise<T>, guard: AttemptGuard | undefined, watch: StreamWatch | undefined): Promise<T> {
     if (guard === undefined && watch === undefined) return next;
     if (watch === undefined) return Promise.race([next, guard!.stopped]);
     if (guard === undefined) return Promise.race([next, watch.stopped]);
