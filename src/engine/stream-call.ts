@@ -69,7 +69,7 @@ export class StreamCall extends RetryCall {
         this.attemptOver(undefined);
         const error = failure instanceof FinalOutcome ? failure.error : failure;
         this.events.stopped(this.signal?.aborted ? 'aborted' : classifyError(error).kind, error);
-        throw error;
+        throw this.final(error);
       }
       const ctx = this.startAttempt(attempt);
       const from = progress.committed ? progress.position() : undefined;
@@ -134,7 +134,7 @@ export class StreamCall extends RetryCall {
         }
       } catch (failure) {
         const stop = this.stopOutcome(failure);
-        if (stop !== undefined) throw stop.error;
+        if (stop !== undefined) throw this.final(stop.error);
         if (!progress.committed) {
           progress.discardHeld();
           await this.afterFailure(attempt, failure);
@@ -169,6 +169,16 @@ export class StreamCall extends RetryCall {
     const interrupted = isStreamInterruptedError(failure) ? failure : this.interrupted(failure, classification.kind);
     this.events.ended(attempt, interrupted, classification, 'stream_started', true);
     throw interrupted;
+  }
+
+  /**
+   * What the caller gets when the call stops (a refused wait, the deadline, an open circuit):
+   * the error as is before the commit point or for the caller's own abort; a committed stream
+   * (stopped while re-attaching) is an interrupted one.
+   */
+  private final(error: unknown): unknown {
+    if (!this.progress.committed || this.signal?.aborted || isStreamInterruptedError(error)) return error;
+    return this.interrupted(error, classifyError(error).kind);
   }
 
   private interrupted(cause: unknown, kind: ReturnType<typeof classifyFailure>['kind']): StreamInterruptedError {

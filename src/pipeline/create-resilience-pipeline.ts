@@ -90,7 +90,7 @@ export interface ResiliencePipeline {
    * item). A failure after it is a `StreamInterruptedError`, unless `resume` re-attaches.
    *
    * @param fn - One attempt: a function of the attempt's context returning an async iterable
-   * (an SDK stream, an async generator).
+   * (an SDK stream, an async generator) or a promise of one (the SDK's `create({ stream: true })`).
    * @param options - `signal`: the caller's cancellation, as for `execute`; `resume`: how to
    * re-attach to a committed stream that broke.
    * @typeParam T - The items.
@@ -107,7 +107,7 @@ export interface ResiliencePipeline {
    * ```
    */
   stream<T>(
-    fn: (context: RetryContext) => AsyncIterable<T>,
+    fn: (context: RetryContext) => AsyncIterable<T> | PromiseLike<AsyncIterable<T>>,
     options?: {
       /** The caller's cancellation: ends a wait or the stream at once; never retried. */
       signal?: AbortSignal;
@@ -119,7 +119,7 @@ export interface ResiliencePipeline {
        * items at or before `sequenceNumber` are skipped. Only for streams whose items name their
        * response and sequence numbers (`provider: 'openai' | 'azure'`).
        */
-      resume?: (from: StreamPosition, context: RetryContext) => AsyncIterable<T>;
+      resume?: (from: StreamPosition, context: RetryContext) => AsyncIterable<T> | PromiseLike<AsyncIterable<T>>;
     },
   ): AsyncGenerator<T>;
 }
@@ -214,6 +214,12 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
       const shape = method === 'stream' ? '{ signal?, resume? }' : '{ signal? }';
       throw new TypeError(`${definedAs}: ${method}(fn, options): options must be an object ${shape}`);
     }
+    for (const key of Object.keys(options)) {
+      if (key !== 'signal' && !(method === 'stream' && key === 'resume')) {
+        const known = method === 'stream' ? 'signal and resume are' : 'signal is';
+        throw new TypeError(`${definedAs}: ${method}(fn, options): ${key} is not an option (${known})`);
+      }
+    }
     const { signal } = options as { signal?: unknown };
     if (signal === undefined) return undefined;
     const checked = callerSignalIn(signal);
@@ -242,8 +248,11 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
       }
     },
     stream<T>(
-      fn: (context: RetryContext) => AsyncIterable<T>,
-      options?: { signal?: AbortSignal; resume?: (from: StreamPosition, context: RetryContext) => AsyncIterable<T> },
+      fn: (context: RetryContext) => AsyncIterable<T> | PromiseLike<AsyncIterable<T>>,
+      options?: {
+        signal?: AbortSignal;
+        resume?: (from: StreamPosition, context: RetryContext) => AsyncIterable<T> | PromiseLike<AsyncIterable<T>>;
+      },
     ): AsyncGenerator<T> {
       try {
         checkFunction(fn, 'stream');
