@@ -31,7 +31,8 @@ export class ChatAgent {
     return completion.choices[0].message.content ?? '';
   }
 
-  // Retried only until the first item reaches the caller; after that a failure propagates.
+  // Retried only until the first text reaches the caller (its commit point); after that a
+  // failure is a StreamInterruptedError.
   @RetryOpenAI()
   async *stream(question: string): AsyncGenerator<string> {
     const { signal } = getRetryContext()!;
@@ -41,8 +42,6 @@ export class ChatAgent {
     );
     for await (const chunk of stream) {
       const text = chunk.choices[0]?.delta?.content;
-      // Yield text only: the first chunk carries just the role, and an item yielded for it
-      // would count as "the stream has started" before any text did.
       if (text) yield text;
     }
   }

@@ -4,7 +4,8 @@
  *
  *   1. The decorator: the README's Quick Start class (`ChatAgent`, `@RetryOpenAI`), through a
  *      429 with Retry-After, 503s, a 401, a Retry-After beyond the cap, a stream cut after its
- *      first chunk, a hanging attempt and a total timeout.
+ *      first chunk, a hanging attempt and a total timeout; then Responses API streams: one that
+ *      fails before its first token (retried), one cut after it (resumed).
  *   2. The service layer: an agent built from the LLM services (`AgentConfig`,
  *      `ResilientLLMService`, `AgentOrchestrator`, `LLMExecutor`).
  *
@@ -31,6 +32,7 @@ import {
 // In an app: 'llm-resilience/testing'.
 import { startFaultServer } from '../../src/testing';
 import { ChatAgent } from './chat-agent';
+import { ResponsesAgent } from './responses-agent';
 import { Narrator, printSummary, Row, runScenarios, Scenario } from './demo-harness';
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +114,39 @@ const decoratorScenarios: Array<Scenario<string>> = [
     faults: ['slow:10000'],
     expected: { outcome: 'threw RetryTimeoutError', requests: 1, waits: [], tookMs: [1400, 10_000] },
     run: (baseURL) => new ChatAgent(baseURL, quickStartConfig({ totalTimeoutMs: 1500 })).complete('Write a long essay'),
+  },
+  {
+    title: 'Responses stream fails before its first token: retried',
+    shows:
+      'A response.failed (server_error) before any token: the attempt is retried, and the caller sees one stream (one response.created).',
+    faults: ['response-failed:0', 'ok'],
+    expected: { outcome: 'ok', requests: 2, waits: ['backoff'] },
+    run: async (baseURL, { received, say }) => {
+      let created = 0;
+      for await (const event of new ResponsesAgent(baseURL, quickStartConfig()).events('Stream a haiku')) {
+        if (event.type === 'response.created') created++;
+        if (event.type === 'response.output_text.delta') received.push(event.delta);
+      }
+      say(`the caller saw response.created ${created} time(s) and ${received.length} token(s)`);
+      return received.join('');
+    },
+  },
+  {
+    title: 'Responses stream cut after its first tokens: resumed',
+    shows:
+      'A background response whose stream is cut after 2 tokens re-attaches (retrieve, starting_after): no token twice, none missing.',
+    faults: ['stream-cut:2', 'ok'],
+    expected: { outcome: 'ok', requests: 2, waits: ['backoff'] },
+    run: async (baseURL, { received, say }) => {
+      const sequence: number[] = [];
+      for await (const event of new ResponsesAgent(baseURL, quickStartConfig()).background('Stream a haiku')) {
+        sequence.push(event.sequence_number);
+        if (event.type === 'response.output_text.delta') received.push(event.delta);
+      }
+      const inOrder = sequence.every((number, index) => number === index);
+      say(`the caller got events 0..${sequence.length - 1}, each once${inOrder ? '' : ' (NOT in order)'}`);
+      return received.join('');
+    },
   },
 ];
 
@@ -199,6 +234,8 @@ export async function runLlmDemo({ live = false }: { live?: boolean } = {}): Pro
           const agent = new ChatAgent(server.openaiBaseURL, quickStartConfig());
           resetUpstream(upstreamKeyOf(agent, 'complete')!);
           resetUpstream(upstreamKeyOf(agent, 'stream')!);
+          resetUpstream(upstreamKeyOf(new ResponsesAgent(server.openaiBaseURL), 'events')!);
+          resetUpstream('ResponsesAgent.background');
         })),
       );
     } else {

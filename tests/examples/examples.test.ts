@@ -231,7 +231,7 @@ describe('npm run demo (plain-typescript/llm-demo.js on its own)', () => {
     expect(part2).toBeGreaterThan(part1);
     expect(summary).toBeGreaterThan(part2);
     expect(out.slice(part1, part2)).toContain('Quick Start class (examples/plain-typescript/chat-agent.ts)');
-    for (const id of ['1a', '1b', '1c', '1d', '1e', '1f', '1g', '2a', '2b', '2c', '2d', '2e']) {
+    for (const id of ['1a', '1b', '1c', '1d', '1e', '1f', '1g', '1h', '1i', '2a', '2b', '2c', '2d', '2e']) {
       expect(out.slice(summary)).toContain(`'${id} `);
     }
   });
@@ -286,6 +286,17 @@ describe('npm run demo (plain-typescript/llm-demo.js on its own)', () => {
     );
     expect(lines).toContain('(1 request(s), 1 chunk(s) before that');
     expect(lines.indexOf('the caller got chunk 1')).toBeLessThan(lines.indexOf('failed: StreamInterruptedError'));
+  });
+
+  it('1h and 1i: a Responses stream failing before its first token is retried; one cut after it is resumed', () => {
+    const failed = scenario('1h');
+    expect(failed).toContain('attempt 1/4: failed: StreamEventError (server)');
+    expect(failed).toContain('the caller saw response.created 1 time(s)');
+    expect(failed).toContain('=> recovered: Echo: Stream a haiku');
+    const resumed = scenario('1i');
+    expect(resumed).toMatch(/the caller got events 0\.\.\d+, each once$/m);
+    expect(resumed).toContain('=> recovered: Echo: Stream a haiku');
+    expect(resumed).toContain('(2 request(s)');
   });
 
   it('1f and 1g: a hanging attempt is abandoned and retried; the total timeout ends the call at its deadline', () => {
