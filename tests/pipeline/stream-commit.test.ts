@@ -367,6 +367,38 @@ describe('resume after the commit point', () => {
     expect(error).toMatchObject({ sequenceNumber: 4, responseId: 'resp_1' });
   });
 
+  it('re-attaching obeys the deadline: a stalled re-attach is cut at totalTimeoutMs, the stream ends interrupted', async () => {
+    const all = responseEvents('resp_1', ['a', 'b']);
+    const stalled = source<Event>([], 'stall');
+    const pipeline = createResiliencePipeline({ provider: 'openai', totalTimeoutMs: 30_000, maxAttempts: 5 });
+    const { items, error } = await drain(
+      pipeline.stream(source(all.slice(0, 5), cut()).fn, { resume: (_from, context) => stalled.fn(context) }),
+    );
+    expect(items).toHaveLength(5);
+    expect(isStreamInterruptedError(error)).toBe(true);
+    // What broke the stream stays its cause (the cut), as a call cut by its deadline ends with its last error.
+    expect(error).toMatchObject({ kind: 'network', responseId: 'resp_1', sequenceNumber: 4 });
+    // The re-attach's request was aborted by the deadline.
+    expect(stalled.log.aborted).toHaveLength(1);
+  });
+
+  it('the caller’s abort during a re-attach ends the stream with the abort reason', async () => {
+    const controller = new AbortController();
+    const all = responseEvents('resp_1', ['a', 'b']);
+    const stalled = source<Event>([], 'stall');
+    const stream = createResiliencePipeline({ provider: 'openai' }).stream(source(all.slice(0, 5), cut()).fn, {
+      signal: controller.signal,
+      resume: (_from, context) => {
+        setTimeout(() => controller.abort(new Error('user left')), 1_000);
+        return stalled.fn(context);
+      },
+    });
+    const { items, error } = await drain(stream);
+    expect(items).toHaveLength(5);
+    expect(error).toMatchObject({ message: 'user left' });
+    expect(stalled.log.aborted).toHaveLength(1);
+  });
+
   it('refuses a resume that is not a function', () => {
     const pipeline = createResiliencePipeline({ provider: 'openai' });
     return expect(pipeline.stream(source([]).fn, { resume: 'yes' as never }).next()).rejects.toThrow(
