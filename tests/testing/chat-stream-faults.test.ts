@@ -5,27 +5,15 @@
  */
 import OpenAI, { APIError, InternalServerError, RateLimitError } from 'openai';
 
-import { startFaultServer, type FaultServer, type FaultServerOptions, type FaultSpec } from '../../src/testing';
+import { type FaultSpec } from '../../src/testing';
+import { useFaultServerClients } from './sdk-clients';
+
+const faults = useFaultServerClients();
+const { start, openai } = faults;
 
 const MESSAGE = 'What is the capital of France';
 const PARAMS = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: MESSAGE }] };
 const PIECES = ['Echo:', ' What', ' is', ' the', ' capital', ' of', ' France'];
-
-let server: FaultServer;
-
-async function start(options?: FaultServerOptions): Promise<FaultServer> {
-  await server?.close();
-  server = await startFaultServer(options);
-  return server;
-}
-
-afterEach(async () => {
-  await server?.close();
-});
-
-function openai(options: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}): OpenAI {
-  return new OpenAI({ apiKey: 'sk-test', baseURL: server.openaiBaseURL, maxRetries: 0, ...options });
-}
 
 async function failure(promise: Promise<unknown>): Promise<any> {
   try {
@@ -65,7 +53,7 @@ describe('chat streams', () => {
 
   test('error-event on the wire: data with an error object, then the stream ends', async () => {
     await start({ script: ['error-event:0'] });
-    const response = await fetch(`${server.openaiBaseURL}/chat/completions`, {
+    const response = await fetch(`${faults.server.openaiBaseURL}/chat/completions`, {
       method: 'POST',
       body: JSON.stringify({ ...PARAMS, stream: true }),
     });
@@ -150,7 +138,7 @@ describe('chat streams', () => {
   test('stall-first: the status and headers arrive before the body', async () => {
     await start({ script: ['stall-first:60000'] });
     const controller = new AbortController();
-    const response = await fetch(`${server.openaiBaseURL}/chat/completions`, {
+    const response = await fetch(`${faults.server.openaiBaseURL}/chat/completions`, {
       method: 'POST',
       body: JSON.stringify(PARAMS),
       signal: controller.signal,

@@ -2,38 +2,12 @@
  * The fault server's embeddings and models endpoints through the real `openai` SDK (OpenAI,
  * AzureOpenAI and Azure's `/openai/v1`), and the existing faults on them.
  */
-import OpenAI, { APIConnectionError, AzureOpenAI, BadRequestError, InternalServerError, RateLimitError } from 'openai';
+import OpenAI, { APIConnectionError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
 
-import { startFaultServer, type FaultServer, type FaultServerOptions } from '../../src/testing';
+import { OPENAI_KEY, AZURE_KEY, useFaultServerClients } from './sdk-clients';
 
-const OPENAI_KEY = 'sk-test-0123456789abcdefghijklmnopqrstuvwxyz';
-const AZURE_KEY = '0123456789abcdef0123456789abcdef';
-
-let server: FaultServer;
-
-async function start(options?: FaultServerOptions): Promise<FaultServer> {
-  await server?.close();
-  server = await startFaultServer(options);
-  return server;
-}
-
-afterEach(async () => {
-  await server?.close();
-});
-
-function openai(options: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}): OpenAI {
-  return new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.openaiBaseURL, maxRetries: 0, ...options });
-}
-
-function azure(deployment?: string): AzureOpenAI {
-  return new AzureOpenAI({
-    apiKey: AZURE_KEY,
-    endpoint: server.azureEndpoint,
-    apiVersion: '2024-10-21',
-    ...(deployment === undefined ? {} : { deployment }),
-    maxRetries: 0,
-  });
-}
+const faults = useFaultServerClients();
+const { start, openai, azure } = faults;
 
 async function failure(promise: Promise<unknown>): Promise<any> {
   try {
@@ -56,10 +30,9 @@ describe('embeddings', () => {
       input: 'hello',
       encoding_format: 'float',
     });
-    expect(server.requests.map((request) => (request.body as { encoding_format: string }).encoding_format)).toEqual([
-      'base64',
-      'float',
-    ]);
+    expect(
+      faults.server.requests.map((request) => (request.body as { encoding_format: string }).encoding_format),
+    ).toEqual(['base64', 'float']);
     expect(decoded).toMatchObject({
       object: 'list',
       model: 'text-embedding-3-small',
@@ -72,7 +45,7 @@ describe('embeddings', () => {
     expect(norm(vector)).toBeCloseTo(1, 5);
     const again = await client.embeddings.create({ model: 'm', input: 'hello', encoding_format: 'float' });
     expect(again.data[0].embedding).toEqual(floats.data[0].embedding);
-    expect(server.requests[0]).toMatchObject({ path: '/v1/embeddings', api: 'embeddings', provider: 'openai' });
+    expect(faults.server.requests[0]).toMatchObject({ path: '/v1/embeddings', api: 'embeddings', provider: 'openai' });
   });
 
   test('an array of inputs gives one vector each, in order; dimensions sets the length', async () => {
@@ -93,7 +66,7 @@ describe('embeddings', () => {
 
   test('base64 on the wire is little-endian float32', async () => {
     await start();
-    const response = await fetch(`${server.openaiBaseURL}/embeddings`, {
+    const response = await fetch(`${faults.server.openaiBaseURL}/embeddings`, {
       method: 'POST',
       body: JSON.stringify({ model: 'm', input: 'x', dimensions: 4, encoding_format: 'base64' }),
     });
@@ -114,7 +87,7 @@ describe('embeddings', () => {
     const error = await failure(openai().embeddings.create(body as never));
     expect(error).toBeInstanceOf(BadRequestError);
     expect(error.param).toBe(param);
-    expect(server.requests[0].fault).toBe('invalid-request');
+    expect(faults.server.requests[0].fault).toBe('invalid-request');
     expect((await failure(openai().embeddings.create({ model: 'm', input: 'x' }))).status).toBe(503);
   });
 
@@ -131,15 +104,19 @@ describe('embeddings', () => {
     const result = await client().embeddings.create({ model: 'text-embedding-3-small', input: 'hi' });
     expect(result.data[0].embedding).toHaveLength(1536);
     expect(result.model).toBe(deployment);
-    expect(server.requests[0]).toMatchObject({ path, provider: 'azure', deployment, api: 'embeddings' });
-    expect(server.requests[0].headers['api-key']).toBe(AZURE_KEY);
+    expect(faults.server.requests[0]).toMatchObject({ path, provider: 'azure', deployment, api: 'embeddings' });
+    expect(faults.server.requests[0].headers['api-key']).toBe(AZURE_KEY);
   });
 
   test('Azure /openai/v1/embeddings', async () => {
     await start();
-    const client = new OpenAI({ apiKey: AZURE_KEY, baseURL: `${server.url}/openai/v1`, maxRetries: 0 });
+    const client = new OpenAI({ apiKey: AZURE_KEY, baseURL: `${faults.server.url}/openai/v1`, maxRetries: 0 });
     expect((await client.embeddings.create({ model: 'm', input: 'hi' })).data).toHaveLength(1);
-    expect(server.requests[0]).toMatchObject({ path: '/openai/v1/embeddings', provider: 'azure', api: 'embeddings' });
+    expect(faults.server.requests[0]).toMatchObject({
+      path: '/openai/v1/embeddings',
+      provider: 'azure',
+      api: 'embeddings',
+    });
   });
 
   test('faults: 429, 500, reset, stream-cut, malformed-json, response-failed, quota-stream, stall', async () => {
@@ -173,15 +150,20 @@ describe('models', () => {
     const ids: string[] = [];
     for await (const model of openai().models.list()) ids.push(model.id);
     expect(ids).toEqual(expect.arrayContaining(['gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small']));
-    expect(server.requests[0]).toMatchObject({ method: 'GET', path: '/v1/models', api: 'models', body: undefined });
+    expect(faults.server.requests[0]).toMatchObject({
+      method: 'GET',
+      path: '/v1/models',
+      api: 'models',
+      body: undefined,
+    });
   });
 
   test('AzureOpenAI: /openai/models with the api-key header', async () => {
     await start();
     const page = await azure('gpt-4o').models.list();
     expect(page.data[0]).toMatchObject({ object: 'model', owned_by: 'system' });
-    expect(server.requests[0]).toMatchObject({ path: '/openai/models', provider: 'azure', api: 'models' });
-    expect(server.requests[0].headers['api-key']).toBe(AZURE_KEY);
+    expect(faults.server.requests[0]).toMatchObject({ path: '/openai/models', provider: 'azure', api: 'models' });
+    expect(faults.server.requests[0].headers['api-key']).toBe(AZURE_KEY);
   });
 
   test('401 on models masks the key; faultFor sees api and an empty body', async () => {

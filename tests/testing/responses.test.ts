@@ -3,12 +3,15 @@
  * clients, no SDK retries): JSON and streamed responses, background responses re-attached
  * with `retrieve(id, { stream: true, starting_after })`, and each stream fault as the SDK sees it.
  */
-import OpenAI, { APIError, AzureOpenAI, InternalServerError, RateLimitError } from 'openai';
+import OpenAI, { APIError, InternalServerError, RateLimitError } from 'openai';
 
-import { startFaultServer, type FaultServer, type FaultServerOptions, type FaultSpec } from '../../src/testing';
+import { type FaultSpec } from '../../src/testing';
+import { AZURE_KEY, useFaultServerClients } from './sdk-clients';
 
-const OPENAI_KEY = 'sk-test-0123456789abcdefghijklmnopqrstuvwxyz';
-const AZURE_KEY = '0123456789abcdef0123456789abcdef';
+const faults = useFaultServerClients();
+const { start, openai } = faults;
+const azure = (deployment: string | undefined = 'gpt-4o') => faults.azure(deployment, '2025-04-01-preview');
+
 const INPUT = 'What is the capital of France';
 const TEXT = `Echo: ${INPUT}`;
 /** The deltas of TEXT: words with their leading space. */
@@ -17,38 +20,11 @@ const PARAMS = { model: 'gpt-4o-mini', input: INPUT };
 const HEAD = ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added'];
 const TAIL = ['response.output_text.done', 'response.content_part.done', 'response.output_item.done'];
 
-let server: FaultServer;
-
-/** Starts a server (closing the one before, when a test needs a second). */
-async function start(options?: FaultServerOptions): Promise<FaultServer> {
-  await server?.close();
-  server = await startFaultServer(options);
-  return server;
-}
-
-afterEach(async () => {
-  await server?.close();
-});
-
-function openai(options: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}): OpenAI {
-  return new OpenAI({ apiKey: OPENAI_KEY, baseURL: server.openaiBaseURL, maxRetries: 0, ...options });
-}
-
-function azure(deployment: string | undefined = 'gpt-4o'): AzureOpenAI {
-  return new AzureOpenAI({
-    apiKey: AZURE_KEY,
-    endpoint: server.azureEndpoint,
-    apiVersion: '2025-04-01-preview',
-    ...(deployment === undefined ? {} : { deployment }),
-    maxRetries: 0,
-  });
-}
-
 /** Azure's `/openai/v1` API, as the OpenAI client reaches it. */
 function azureV1(): OpenAI {
   return new OpenAI({
     apiKey: AZURE_KEY,
-    baseURL: `${server.azureEndpoint}/openai/v1`,
+    baseURL: `${faults.server.azureEndpoint}/openai/v1`,
     defaultHeaders: { 'api-key': AZURE_KEY },
     maxRetries: 0,
   });
@@ -100,7 +76,12 @@ describe('ok', () => {
     expect(data.id).toMatch(/^resp_/);
     expect(data.output_text).toBe(TEXT);
     expect(request_id).toBe('req_1');
-    expect(server.requests[0]).toMatchObject({ method: 'POST', path: '/v1/responses', api: 'responses', fault: 'ok' });
+    expect(faults.server.requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/v1/responses',
+      api: 'responses',
+      fault: 'ok',
+    });
   });
 
   test('input as a message list (string and input_text parts); text.format json_schema', async () => {
@@ -148,7 +129,7 @@ describe('ok', () => {
 
   test('the SSE text has an event: line naming the type of its data', async () => {
     await start();
-    const response = await fetch(`${server.openaiBaseURL}/responses`, {
+    const response = await fetch(`${faults.server.openaiBaseURL}/responses`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ...PARAMS, stream: true }),
@@ -183,8 +164,8 @@ describe('ok', () => {
     expect(created.output_text).toBe(TEXT);
     const { events } = await drain(await client().responses.create({ ...PARAMS, model: 'gpt-4o', stream: true }));
     expect(deltasOf(events).join('')).toBe(TEXT);
-    expect(server.requests[0]).toMatchObject({ path, provider: 'azure', api: 'responses' });
-    expect(server.requests[0].headers['api-key']).toBe(AZURE_KEY);
+    expect(faults.server.requests[0]).toMatchObject({ path, provider: 'azure', api: 'responses' });
+    expect(faults.server.requests[0].headers['api-key']).toBe(AZURE_KEY);
   });
 });
 
@@ -196,7 +177,7 @@ describe('background responses and retrieve', () => {
     expect(queued).toMatchObject({ status: 'queued', background: true, output: [] });
     const retrieved = await client.responses.retrieve(queued.id);
     expect(retrieved).toMatchObject({ id: queued.id, status: 'completed', background: true, output_text: TEXT });
-    expect(server.requests[1]).toMatchObject({
+    expect(faults.server.requests[1]).toMatchObject({
       method: 'GET',
       path: `/v1/responses/${queued.id}`,
       api: 'retrieve',
@@ -228,7 +209,7 @@ describe('background responses and retrieve', () => {
         'response.completed',
       ]);
       expect(deltasOf(all).join('')).toBe(TEXT);
-      expect(server.requests[1].query).toEqual({ stream: 'true', starting_after: String(lastSeen) });
+      expect(faults.server.requests[1].query).toEqual({ stream: 'true', starting_after: String(lastSeen) });
     },
   );
 
@@ -240,7 +221,11 @@ describe('background responses and retrieve', () => {
     const lastSeen = first.events.at(-1)!.sequence_number;
     const rest = await drain(await client.responses.retrieve(id, { stream: true, starting_after: lastSeen }));
     expect(deltasOf([...first.events, ...rest.events]).join('')).toBe(TEXT);
-    expect(server.requests[1]).toMatchObject({ path: `/openai/responses/${id}`, api: 'retrieve', provider: 'azure' });
+    expect(faults.server.requests[1]).toMatchObject({
+      path: `/openai/responses/${id}`,
+      api: 'retrieve',
+      provider: 'azure',
+    });
   });
 
   test('responses.stream({ response_id }) replays the whole stream into a final response', async () => {
@@ -257,7 +242,7 @@ describe('background responses and retrieve', () => {
     const error = await failure(openai().responses.retrieve('resp_nope'));
     expect(error).toMatchObject({ status: 404 });
     expect(error.message).toContain("Response with id 'resp_nope' not found.");
-    expect(server.requests[0]).toMatchObject({ api: 'retrieve', fault: 'not-found' });
+    expect(faults.server.requests[0]).toMatchObject({ api: 'retrieve', fault: 'not-found' });
     expect((await failure(openai().responses.create(PARAMS))).status).toBe(503);
   });
 
@@ -270,9 +255,9 @@ describe('background responses and retrieve', () => {
   test('starting_after that is no integer is a 400 recorded as invalid-request', async () => {
     await start();
     const { id } = await openai().responses.create({ ...PARAMS, background: true });
-    const response = await fetch(`${server.openaiBaseURL}/responses/${id}?stream=true&starting_after=x`);
+    const response = await fetch(`${faults.server.openaiBaseURL}/responses/${id}?stream=true&starting_after=x`);
     expect(response.status).toBe(400);
-    expect(server.requests[1].fault).toBe('invalid-request');
+    expect(faults.server.requests[1].fault).toBe('invalid-request');
   });
 
   test('faults apply to retrieve too', async () => {
@@ -322,7 +307,7 @@ describe('stream faults on Responses', () => {
 
   test('error-event: the SSE data has type, code, message and sequence_number', async () => {
     await start({ script: ['error-event:1'] });
-    const response = await fetch(`${server.openaiBaseURL}/responses`, {
+    const response = await fetch(`${faults.server.openaiBaseURL}/responses`, {
       method: 'POST',
       body: JSON.stringify({ ...PARAMS, stream: true }),
     });
@@ -446,7 +431,7 @@ describe('stream faults on Responses', () => {
     });
     expect(await openai().responses.create(PARAMS)).toMatchObject({ error: { code: 'from_fault_for' } });
     expect((await openai().embeddings.create({ model: 'm', input: 'x', dimensions: 2 })).data).toHaveLength(1);
-    expect(server.requests.map((request) => [request.api, request.fault])).toEqual([
+    expect(faults.server.requests.map((request) => [request.api, request.fault])).toEqual([
       ['responses', 'response-failed:0:from_fault_for'],
       ['embeddings', 'stall:0:1'],
     ]);
