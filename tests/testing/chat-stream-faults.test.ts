@@ -6,7 +6,7 @@
 import OpenAI, { APIError, InternalServerError, RateLimitError } from 'openai';
 
 import { type FaultSpec } from '../../src/testing';
-import { useFaultServerClients } from './sdk-clients';
+import { useFaultServerClients, failure } from './sdk-clients';
 
 const faults = useFaultServerClients();
 const { start, openai } = faults;
@@ -14,15 +14,6 @@ const { start, openai } = faults;
 const MESSAGE = 'What is the capital of France';
 const PARAMS = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: MESSAGE }] };
 const PIECES = ['Echo:', ' What', ' is', ' the', ' capital', ' of', ' France'];
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function drain(stream: AsyncIterable<OpenAI.Chat.ChatCompletionChunk>) {
   const chunks: OpenAI.Chat.ChatCompletionChunk[] = [];

@@ -4,19 +4,10 @@
  */
 import OpenAI, { APIConnectionError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
 
-import { OPENAI_KEY, AZURE_KEY, useFaultServerClients } from './sdk-clients';
+import { OPENAI_KEY, AZURE_KEY, useFaultServerClients, failure } from './sdk-clients';
 
 const faults = useFaultServerClients();
 const { start, openai, azure } = faults;
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const norm = (vector: ArrayLike<number>) => Math.sqrt(Array.from(vector).reduce((sum, x) => sum + x * x, 0));
 

@@ -13,6 +13,7 @@ import OpenAI, {
 } from 'openai';
 
 import { startFaultServer, type FaultServer, type FaultServerOptions, type FaultSpec } from '../../src/testing';
+import { failure } from './sdk-clients';
 
 const OPENAI_KEY = 'sk-test-0123456789abcdefghijklmnopqrstuvwxyz';
 const AZURE_KEY = '0123456789abcdef0123456789abcdef';
@@ -50,16 +51,6 @@ function azure(target: FaultServer = server): AzureOpenAI {
     deployment: 'gpt-4o',
     maxRetries: 0,
   });
-}
-
-/** The rejection of a promise (fails the test when it resolves). */
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** Iterates a stream; returns the chunks received and the error that ended it, if any. */

@@ -6,7 +6,7 @@
 import OpenAI, { APIError, InternalServerError, RateLimitError } from 'openai';
 
 import { type FaultSpec } from '../../src/testing';
-import { AZURE_KEY, useFaultServerClients } from './sdk-clients';
+import { AZURE_KEY, useFaultServerClients, failure } from './sdk-clients';
 
 const faults = useFaultServerClients();
 const { start, openai } = faults;
@@ -28,15 +28,6 @@ function azureV1(): OpenAI {
     defaultHeaders: { 'api-key': AZURE_KEY },
     maxRetries: 0,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 async function drain<T>(stream: AsyncIterable<T>): Promise<{ events: T[]; error?: any }> {

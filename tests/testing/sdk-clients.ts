@@ -54,3 +54,14 @@ export function useFaultServerClients(): FaultServerClients {
     },
   };
 }
+
+/** The rejection of a promise (fails the test when it resolves). */
+ 
+export async function failure(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
