@@ -80,19 +80,21 @@ export class StreamCall extends RetryCall {
       let delivered = false;
       // Whether the source needs closing when the attempt ends: not once it ended or threw.
       let openSource = true;
-      let next: Promise<IteratorResult<unknown>> | undefined;
+      // What the attempt waits on now (the stream's promise, then each next()): still running if a timeout stops it.
+      let next: Promise<unknown> | undefined;
       try {
         let iterable = from === undefined ? this.invoke(ctx) : runInRetryContext(ctx, this.resume!, undefined, [from]);
         // A promise of a stream (the openai SDK's `create({ stream: true })`): part of the attempt.
-        if (isThenable(iterable)) iterable = await this.race(Promise.resolve(iterable), guard, watch);
+        if (isThenable(iterable)) iterable = await this.race((next = Promise.resolve(iterable)), guard, watch);
         if (!isAsyncIterable(iterable)) throw new TypeError(`${this.label()} did not return an async iterable`);
         iterator = iterable[Symbol.asyncIterator]();
         for (;;) {
-          next = runInRetryContext(ctx, iterator.next, iterator, []) as Promise<IteratorResult<unknown>>;
+          const pending = runInRetryContext(ctx, iterator.next, iterator, []) as Promise<IteratorResult<unknown>>;
+          next = pending;
           let step: IteratorResult<unknown>;
           try {
             watch?.waiting();
-            step = await this.race(next, guard, watch);
+            step = await this.race(pending, guard, watch);
             watch?.received();
           } catch (failure) {
             // The source threw, or a timeout stopped it (its request aborted, its next() pending).
