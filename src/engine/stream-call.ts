@@ -82,6 +82,8 @@ export class StreamCall extends RetryCall {
       let openSource = true;
       // What the attempt waits on now (the stream's promise, then each next()): still running if a timeout stops it.
       let next: Promise<unknown> | undefined;
+      // Whether the attempt failed (else the caller stopped reading, or the stream ended).
+      let ended = false;
       try {
         let iterable = from === undefined ? this.invoke(ctx) : runInRetryContext(ctx, this.resume!, undefined, [from]);
         // A promise of a stream (the openai SDK's `create({ stream: true })`): part of the attempt.
@@ -135,6 +137,7 @@ export class StreamCall extends RetryCall {
           }
         }
       } catch (failure) {
+        ended = true;
         const stop = this.stopOutcome(failure);
         if (stop !== undefined) throw this.final(stop.error);
         if (!progress.committed) {
@@ -145,8 +148,12 @@ export class StreamCall extends RetryCall {
         guard?.dispose();
         watch?.dispose();
         this.attemptOver((guard?.fired || watch?.fired) && next !== undefined ? next : undefined);
-        // The caller stopped early, or a failure event stopped us: close the source too.
-        if (openSource) await closeQuietly(iterator);
+        // The caller stopped early (awaited: its `break` ends when the source is closed), or a
+        // failure event stopped us (not awaited: the call's outcome does not wait on the source).
+        if (openSource) {
+          const closing = closeQuietly(iterator);
+          if (!ended) await closing;
+        }
       }
     }
   }
