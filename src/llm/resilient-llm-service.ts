@@ -394,7 +394,9 @@ export class ResilientLLMService {
   ): Promise<CreateEmbeddingResponse> {
     counter.attempts++;
     const signal = supervisedAttemptSignal() ?? request.signal;
-    return this.factory.clientFor(agent).embeddings.create(embeddingsBody(agent, request), attemptRequestOptions(signal));
+    return this.factory
+      .clientFor(agent)
+      .embeddings.create(embeddingsBody(agent, request), attemptRequestOptions(signal));
   }
 
   /** Exhausted retries, a quota or context-length failure (or the content filter, if asked). */

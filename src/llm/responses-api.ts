@@ -15,14 +15,7 @@ import type { AgentConfig } from './agent-config';
 
 /** The SDK parameters `ResponseRequest` sets itself (or that the service owns). */
 type OwnResponseParams =
-  | 'model'
-  | 'input'
-  | 'instructions'
-  | 'temperature'
-  | 'max_output_tokens'
-  | 'background'
-  | 'stream'
-  | 'stream_options';
+  'model' | 'input' | 'instructions' | 'temperature' | 'max_output_tokens' | 'background' | 'stream' | 'stream_options';
 
 /** One Responses API request of `ResilientLLMService` (`resilientResponse`, `resilientResponseStream`). */
 export interface ResponseRequest {
@@ -70,7 +63,10 @@ export interface EmbeddingsRequest {
 /** The request body of `responses.create` for `agent` (the model, or the Azure deployment). */
 export function responseBody(
   agent: AgentConfig,
-  request: Pick<ResponseRequest, 'input' | 'instructions' | 'temperature' | 'maxOutputTokens' | 'background' | 'params'>,
+  request: Pick<
+    ResponseRequest,
+    'input' | 'instructions' | 'temperature' | 'maxOutputTokens' | 'background' | 'params'
+  >,
 ): ResponseCreateParamsBase {
   return {
     ...request.params,

@@ -446,7 +446,12 @@ describe('api', () => {
         new AgentConfig({ ...base, model: 'built' }),
       ],
     });
-    expect(config.fallbackConfigs().map((fallback) => fallback.api)).toEqual(['responses', 'chat', 'responses', 'responses']);
+    expect(config.fallbackConfigs().map((fallback) => fallback.api)).toEqual([
+      'responses',
+      'chat',
+      'responses',
+      'responses',
+    ]);
   });
 
   it('names a fallback whose api is wrong by its path', () => {

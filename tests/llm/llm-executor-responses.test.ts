@@ -4,14 +4,18 @@
  * (`text.format`), streams of text deltas (retried before the first delta, interrupted or
  * resumed after it), and the message conversion.
  */
-import {
-  isSchemaValidationError,
-  LLMExecutor,
-  StreamInterruptedError,
-  type AgentConfigInput,
-} from '../../src';
+import { isSchemaValidationError, LLMExecutor, StreamInterruptedError, type AgentConfigInput } from '../../src';
 import type { FaultServer } from '../../src/testing';
-import { azureConfig, drain, faultsSeen, openaiConfig, PROMPT, rejectionOf, useLLMTestEnvironment, userMessages } from './helpers';
+import {
+  azureConfig,
+  drain,
+  faultsSeen,
+  openaiConfig,
+  PROMPT,
+  rejectionOf,
+  useLLMTestEnvironment,
+  userMessages,
+} from './helpers';
 
 const env = useLLMTestEnvironment();
 
@@ -27,7 +31,7 @@ const SCHEMA = {
 };
 
 describe('executeText', () => {
-  it("returns output_text, posting the messages as input items to /v1/responses", async () => {
+  it('returns output_text, posting the messages as input items to /v1/responses', async () => {
     const server = await env.startServer({ script: ['503', 'ok'] });
     const executor = new LLMExecutor({ tracer: env.tracer });
     const messages = [
@@ -50,8 +54,10 @@ describe('executeText', () => {
     });
   });
 
-  it("a failed response (server_error) is retried; insufficient_quota is not", async () => {
-    const server = await env.startServer({ script: ['response-failed:0', 'ok', 'response-failed:0:insufficient_quota'] });
+  it('a failed response (server_error) is retried; insufficient_quota is not', async () => {
+    const server = await env.startServer({
+      script: ['response-failed:0', 'ok', 'response-failed:0:insufficient_quota'],
+    });
     const executor = new LLMExecutor({ tracer: env.tracer });
     expect(await executor.executeText(responsesConfig(server), userMessages())).toBe(`Echo: ${PROMPT}`);
     const error = await rejectionOf(executor.executeText(responsesConfig(server), userMessages()));
@@ -59,7 +65,7 @@ describe('executeText', () => {
     expect(server.requests).toHaveLength(3);
   });
 
-  it("works with an AzureOpenAI config (/openai/responses)", async () => {
+  it('works with an AzureOpenAI config (/openai/responses)', async () => {
     const server = await env.startServer();
     const text = await new LLMExecutor().executeText(azureConfig(server, { api: 'responses' }), userMessages('hi'));
     expect(text).toBe('Echo: hi');
@@ -77,9 +83,7 @@ describe('executeText', () => {
   it('a tool message cannot be sent over the Responses API: a TypeError naming the message, no request', async () => {
     const server = await env.startServer();
     const error = await rejectionOf(
-      new LLMExecutor().executeText(responsesConfig(server), [
-        { role: 'tool', content: 'x', tool_call_id: 'call_1' },
-      ]),
+      new LLMExecutor().executeText(responsesConfig(server), [{ role: 'tool', content: 'x', tool_call_id: 'call_1' }]),
     );
     expect(error).toBeInstanceOf(TypeError);
     expect(error.message).toBe("messages[0]: a tool message needs api 'chat'");
@@ -106,11 +110,15 @@ describe('executeWithSchema', () => {
   it('re-asks an off-schema answer, then throws SchemaValidationError', async () => {
     const server = await env.startServer();
     const error = await rejectionOf(
-      new LLMExecutor().executeWithSchema(responsesConfig(server, { retryConfig: { maxAttempts: 2, baseDelayMs: 100 } }), userMessages(), {
-        type: 'object',
-        properties: { n: { type: 'integer' } },
-        required: ['missing'],
-      }),
+      new LLMExecutor().executeWithSchema(
+        responsesConfig(server, { retryConfig: { maxAttempts: 2, baseDelayMs: 100 } }),
+        userMessages(),
+        {
+          type: 'object',
+          properties: { n: { type: 'integer' } },
+          required: ['missing'],
+        },
+      ),
     );
     expect(isSchemaValidationError(error)).toBe(true);
     expect(server.requests).toHaveLength(2);
