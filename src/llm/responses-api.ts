@@ -13,10 +13,6 @@ import type { AgentConfig } from './agent-config';
 // The Responses API and embeddings as the LLM layer calls them: request shapes, bodies, and a
 // failed response read as the failure it reports.
 
-/** The SDK parameters `ResponseRequest` sets itself (or that the service owns). */
-type OwnResponseParams =
-  'model' | 'input' | 'instructions' | 'temperature' | 'max_output_tokens' | 'background' | 'stream' | 'stream_options';
-
 /** One Responses API request of `ResilientLLMService` (`resilientResponse`, `resilientResponseStream`). */
 export interface ResponseRequest {
   /** The input: a user message as a string, or a list of input items, as the `openai` SDK takes them. */
@@ -45,7 +41,17 @@ export interface ResponseRequest {
    * Any other parameter of `client.responses.create` (`text`, `tools`, `reasoning`,
    * `metadata`, `previous_response_id`, ...), passed through as given.
    */
-  params?: Omit<ResponseCreateParamsBase, OwnResponseParams>;
+  params?: Omit<
+    ResponseCreateParamsBase,
+    | 'model'
+    | 'input'
+    | 'instructions'
+    | 'temperature'
+    | 'max_output_tokens'
+    | 'background'
+    | 'stream'
+    | 'stream_options'
+  >;
   /** The caller's cancellation: stops the call, its retries, waits and fallbacks. */
   signal?: AbortSignal;
 }
