@@ -122,6 +122,20 @@ describe('resilientResponse (JSON)', () => {
     }
   });
 
+  it('an answer stopped by the content filter (incomplete:content_filter) is content_filter, not retried', async () => {
+    const server = await env.startServer({ script: ['incomplete:content_filter', 'ok'] });
+    const error = await agentFailure(service().resilientResponse(openaiConfig(server), request()));
+    expect(error.kind).toBe('content_filter');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('an answer cut by max_output_tokens is an answer (status incomplete)', async () => {
+    const server = await env.startServer({ script: ['incomplete:max_output_tokens'] });
+    const response = await service().resilientResponse(openaiConfig(server), request());
+    expect(response.status).toBe('incomplete');
+    expect(response.incomplete_details?.reason).toBe('max_output_tokens');
+  });
+
   it('Azure: posts to /openai/responses with the deployment as the model', async () => {
     const server = await env.startServer({ script: ['500', 'ok'] });
     const response = await service().resilientResponse(azureConfig(server), request());
@@ -249,6 +263,46 @@ describe('resilientResponseStream after the commit point', () => {
     expect(retrieve.method).toBe('GET');
     expect(retrieve.responseId).toBe((items[0] as { response: { id: string } }).response.id);
     expect(retrieve.query).toMatchObject({ stream: 'true', starting_after: String(cutAt) });
+  });
+
+  it('a re-attach that fails (503) is retried under the same policy', async () => {
+    const server = await env.startServer({ script: ['stream-cut:2', '503', 'ok'] });
+    const { items, error } = await drain(
+      service({ resume: true }).resilientResponseStream(openaiConfig(server), request({ background: true })),
+    );
+    expect(error).toBeUndefined();
+    expect(sequenceOf(items)).toEqual(items.map((_, index) => index));
+    expect(textOf(items)).toBe(`Echo: ${PROMPT}`);
+    expect(server.requests.map((r) => [r.api, r.fault])).toEqual([
+      ['responses', 'stream-cut:2'],
+      ['retrieve', '503'],
+      ['retrieve', 'ok'],
+    ]);
+    expect(server.requests[1].query.starting_after).toBe(server.requests[2].query.starting_after);
+  });
+
+  it('re-attaches that fail on every attempt: StreamInterruptedError once attempts run out', async () => {
+    const server = await env.startServer({ script: ['stream-cut:2', '503', '503', 'ok'] });
+    const { items, error } = await drain(
+      service({ resume: true }).resilientResponseStream(openaiConfig(server), request({ background: true })),
+    );
+    expect(error).toBeInstanceOf(StreamInterruptedError);
+    expect(error.partialText).toBe(textOf(items));
+    expect(server.requests.map((r) => r.api)).toEqual(['responses', 'retrieve', 'retrieve']);
+  });
+
+  it('Azure: re-attaches through /openai/responses/:id', async () => {
+    const server = await env.startServer({ script: ['stream-cut:3', 'ok'] });
+    const { items, error } = await drain(
+      service({ resume: true }).resilientResponseStream(azureConfig(server), request({ background: true })),
+    );
+    expect(error).toBeUndefined();
+    expect(sequenceOf(items)).toEqual(items.map((_, index) => index));
+    expect(server.requests.map((r) => [r.provider, r.api])).toEqual([
+      ['azure', 'responses'],
+      ['azure', 'retrieve'],
+    ]);
+    expect(server.requests[1].path).toMatch(/^\/openai\/responses\/resp_/);
   });
 
   it('per-request resume wins over the service option', async () => {
