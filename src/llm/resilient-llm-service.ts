@@ -123,6 +123,13 @@ function serviceRetryConfig(agent: AgentConfig): RetryConfig {
   return config;
 }
 
+/** What a call's failed candidates add up to: attempts, the last failure and its kind. */
+interface FailureTally {
+  attempts: number;
+  kind: FailureKind;
+  lastError: unknown;
+}
+
 /** The policy of `resilientResponseStream` (built when first used, as a decorator's is once per method). */
 let responseStreamPolicyOfService: RetryPolicy | undefined;
 function streamPolicy(): RetryPolicy {
@@ -242,9 +249,7 @@ export class ResilientLLMService {
   ): AsyncGenerator<ResponseStreamEvent, void, undefined> {
     const resume = request.resume ?? this.options.resume === true;
     const candidates = this.candidatesOf(config);
-    let attempts = 0;
-    let lastError: unknown;
-    let kind: FailureKind = 'unknown';
+    const tally: FailureTally = { attempts: 0, kind: 'unknown', lastError: undefined };
     for (let index = 0; index < candidates.length; index++) {
       const counter: AttemptCounter = { attempts: 0 };
       let delivered = false;
@@ -258,15 +263,10 @@ export class ResilientLLMService {
       } catch (error) {
         // Past the commit point the caller has events: no fallback, the error as it is.
         if (delivered || isStreamInterruptedError(error)) throw error;
-        attempts += counter.attempts;
-        lastError = error;
-        kind = request.signal?.aborted ? 'aborted' : classifyError(error).kind;
-        const next = candidates[index + 1];
-        if (next === undefined || request.signal?.aborted || !this.fallbackHelps(kind, error)) break;
-        this.reportFallback(candidates[index], next, kind);
+        if (!this.movesOn(candidates, index, error, counter, tally, request.signal)) break;
       }
     }
-    throw new AgentExecutionError(this.safeMessage(kind, attempts), kind, attempts, lastError);
+    throw this.finalError(tally);
   }
 
   /**
@@ -304,24 +304,48 @@ export class ResilientLLMService {
     call: (agent: AgentConfig, counter: AttemptCounter) => Promise<T>,
   ): Promise<T> {
     const candidates = this.candidatesOf(config);
-    let attempts = 0;
-    let lastError: unknown;
-    let kind: FailureKind = 'unknown';
+    const tally: FailureTally = { attempts: 0, kind: 'unknown', lastError: undefined };
     for (let index = 0; index < candidates.length; index++) {
       const counter: AttemptCounter = { attempts: 0 };
       try {
         return await call(candidates[index], counter);
       } catch (error) {
-        attempts += counter.attempts;
-        lastError = error;
-        // The caller's own abort, whatever reason it was given.
-        kind = signal?.aborted ? 'aborted' : classifyError(error).kind;
-        const next = candidates[index + 1];
-        if (next === undefined || signal?.aborted || !this.fallbackHelps(kind, error)) break;
-        this.reportFallback(candidates[index], next, kind);
+        if (!this.movesOn(candidates, index, error, counter, tally, signal)) break;
       }
     }
-    throw new AgentExecutionError(this.safeMessage(kind, attempts), kind, attempts, lastError);
+    throw this.finalError(tally);
+  }
+
+  /**
+   * Counts a candidate's failure into `tally`; true (and the fallback reported) when the next
+   * candidate is to be tried: there is one, the caller did not abort, and it may help.
+   */
+  private movesOn(
+    candidates: readonly AgentConfig[],
+    index: number,
+    error: unknown,
+    counter: AttemptCounter,
+    tally: FailureTally,
+    signal: AbortSignal | undefined,
+  ): boolean {
+    tally.attempts += counter.attempts;
+    tally.lastError = error;
+    // The caller's own abort, whatever reason it was given.
+    tally.kind = signal?.aborted ? 'aborted' : classifyError(error).kind;
+    const next = candidates[index + 1];
+    if (next === undefined || signal?.aborted || !this.fallbackHelps(tally.kind, error)) return false;
+    this.reportFallback(candidates[index], next, tally.kind);
+    return true;
+  }
+
+  /** The safe error of a call whose every candidate failed. */
+  private finalError(tally: FailureTally): AgentExecutionError {
+    return new AgentExecutionError(
+      this.safeMessage(tally.kind, tally.attempts),
+      tally.kind,
+      tally.attempts,
+      tally.lastError,
+    );
   }
 
   /** One config, retried under its own retry settings. */
