@@ -136,8 +136,8 @@ export class LLMExecutor {
 
   /**
    * The answer as a parsed object matching `jsonSchema` (asked for with `response_format:
-   * json_schema`, or the Responses API's `text.format` `json_schema`). An answer that is not such JSON raises
-   * `SchemaValidationError`, which is retried like a transient failure.
+   * json_schema`, or over the Responses API with `text.format` `json_schema`). An answer that
+   * is not such JSON raises `SchemaValidationError`, which is retried like a transient failure.
    */
   @Retry({
     shouldRetry: shouldRetryOrReask,
