@@ -305,6 +305,25 @@ describe('resilientResponseStream after the commit point', () => {
     expect(server.requests[1].path).toMatch(/^\/openai\/responses\/resp_/);
   });
 
+  it('an idle stream (stall:N:MS beyond idleTimeoutMs) re-attaches too', async () => {
+    const server = await env.startServer({ script: ['stall:2:5000', 'ok'] });
+    const config = openaiConfig(server, { retryConfig: { baseDelayMs: 100, idleTimeoutMs: 150 } });
+    const { items, error } = await drain(
+      service({ resume: true }).resilientResponseStream(config, request({ background: true })),
+    );
+    expect(error).toBeUndefined();
+    expect(sequenceOf(items)).toEqual(items.map((_, index) => index));
+    expect(textOf(items)).toBe(`Echo: ${PROMPT}`);
+    expect(server.requests.map((r) => r.api)).toEqual(['responses', 'retrieve']);
+    expect(env.tracer.names()).toEqual([
+      'retry_attempt_start',
+      'retry_attempt_failed',
+      'retry_backoff_delay',
+      'retry_attempt_start',
+      'llm_call_success',
+    ]);
+  });
+
   it('per-request resume wins over the service option', async () => {
     const server = await env.startServer({ script: ['stream-cut:3', 'ok'] });
     const { items, error } = await drain(
