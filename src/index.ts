@@ -78,7 +78,7 @@ export { TRACE_EVENTS } from './observability/tracer';
 // LLM layer: resilient OpenAI / Azure OpenAI services on top of the decorators.
 export { LLMProvider } from './llm/llm-provider';
 export { AgentConfig, isAgentConfig } from './llm/agent-config';
-export type { AgentConfigInput } from './llm/agent-config';
+export type { AgentConfigInput, LLMApi } from './llm/agent-config';
 export { AgentExecutionError, isAgentExecutionError } from './llm/agent-execution-error';
 export { DEFAULT_SAFE_MESSAGES } from './llm/safe-messages';
 export type { SafeMessage, SafeMessages } from './llm/safe-messages';
@@ -91,5 +91,6 @@ export type { JsonSchema } from './llm/json-schema-check';
 export { SchemaValidationError, isSchemaValidationError, TokenProviderError } from './llm/llm-errors';
 export { ResilientLLMService } from './llm/resilient-llm-service';
 export type { ChatRequest, ResilientLLMServiceOptions } from './llm/resilient-llm-service';
+export type { ResponseRequest, EmbeddingsRequest } from './llm/responses-api';
 export { AgentOrchestrator, RESILIENT_LLM_FAILURE } from './llm/agent-orchestrator';
 export type { AgentOrchestratorOptions, OrchestrationResponse } from './llm/agent-orchestrator';

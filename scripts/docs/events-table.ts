@@ -27,7 +27,8 @@ const EVENT_WHEN: Record<EventKey, string> = {
     "an attempt failed (`error_type` is the error's class name, e.g. `RateLimitError`; `status` only for HTTP failures)",
   backoffDelay:
     "before sleeping until the next attempt; `source` says whether the backoff or the server's Retry-After set the wait",
-  success: "the call succeeded (`response_length` from `ResilientLLMService`, or any decorator's `successDetails`)",
+  success:
+    "the call succeeded (`response_length` from `ResilientLLMService`, `embeddings` from its `resilientEmbeddings`, or any decorator's `successDetails`)",
   maxRetriesExceeded: 'every attempt failed; the last error is rethrown',
   notRetryable: 'a failure ends the call before its attempts run out; `reason` below',
   circuitOpened: "the key's circuit breaker opened: calls fail at once with `CircuitOpenError`",

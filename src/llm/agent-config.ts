@@ -1,5 +1,5 @@
 import { inspect, InspectOptions } from 'node:util';
-import { IsEnum, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
+import { IsEnum, IsIn, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
 import { describeReceived } from '../config/retry-config';
 import { originAndPath } from '../internal/origin-and-path';
 import { RetryConfig, RetryConfigFields, unknownFieldIssues } from '../config/retry-config';
@@ -7,12 +7,27 @@ import { isPlainObject } from '../internal/option-checks';
 import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from '../config/retry-config-error';
 import { LLMProvider } from './llm-provider';
 
+/**
+ * Which OpenAI API an agent's text, schema and stream calls go to: Chat Completions
+ * (`'chat'`) or the Responses API (`'responses'`).
+ */
+export type LLMApi = 'chat' | 'responses';
+
+/** The values of `AgentConfig.api`. */
+const LLM_APIS: readonly LLMApi[] = ['chat', 'responses'];
+
 /** What `new AgentConfig(...)` and `AgentConfig.from(...)` accept. */
 export interface AgentConfigInput {
   /** Which API the agent calls: required (a fallback inherits its primary's). */
   provider?: LLMProvider | `${LLMProvider}`;
   /** OpenAI model, or Azure OpenAI deployment name. */
   model?: string;
+  /**
+   * Which API `LLMExecutor` calls for this agent: Chat Completions or the Responses API
+   * (inherited by fallbacks, like `model`).
+   * @default 'chat'
+   */
+  api?: LLMApi;
   /**
    * An OpenAI-compatible endpoint (OpenAI), or the full Azure base URL. Must not carry a
    * credential (`user:pass@`, `?api-key=`): give it as `apiKey`.
@@ -40,7 +55,7 @@ export interface AgentConfigInput {
   retryConfig?: RetryConfig | Partial<RetryConfigFields>;
   /**
    * Tried in order when this config fails for good; each inherits every field it does not
-   * set (of the same provider: a fallback to another provider inherits only model and
+   * set (of the same provider: a fallback to another provider inherits only model, api and
    * retryConfig; one with its own credential inherits neither of ours).
    */
   fallbacks?: Array<AgentConfigInput | AgentConfig>;
@@ -60,6 +75,7 @@ export interface AgentConfigInput {
 const FIELDS = [
   'provider',
   'model',
+  'api',
   'baseURL',
   'endpoint',
   'apiVersion',
@@ -75,6 +91,7 @@ const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 const INHERITED = [
   'provider',
   'model',
+  'api',
   'baseURL',
   'endpoint',
   'apiVersion',
@@ -119,6 +136,8 @@ export class AgentConfig {
   provider!: LLMProvider;
   /** {@inheritDoc AgentConfigInput.model} */
   model!: string;
+  /** {@inheritDoc AgentConfigInput.api} */
+  api?: LLMApi;
   /** {@inheritDoc AgentConfigInput.baseURL} */
   baseURL?: string;
   /** {@inheritDoc AgentConfigInput.endpoint} */
@@ -412,6 +431,7 @@ function urlCredentialMessage(field: string, value: unknown): string {
 /** Our wording of class-validator's stock rules: the field, the rule and what was received. */
 const RULE_WORDING: Record<string, (field: string) => string> = {
   isEnum: (field) => `${field} must be one of ${Object.values(LLMProvider).join(', ')}`,
+  isIn: (field) => `${field} must be one of ${LLM_APIS.join(', ')}`,
   isString: (field) => `${field} must be a string`,
   isNotEmpty: (field) => `${field} must not be empty`,
 };
@@ -478,6 +498,7 @@ const isFunction = ValidateBy({
 const RULES: Record<string, PropertyDecorator[]> = {
   provider: [IsEnum(LLMProvider)],
   model: [IsString(), IsNotEmpty()],
+  api: [IsOptional(), IsIn(LLM_APIS as LLMApi[])],
   baseURL: [IsOptional(), httpUrl, noUrlCredential],
   endpoint: [IsOptional(), httpUrl, noUrlCredential],
   apiVersion: [IsOptional(), IsString(), IsNotEmpty()],

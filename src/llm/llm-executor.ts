@@ -1,7 +1,9 @@
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Response } from 'openai/resources/responses/responses';
 import { checkLogger, checkTracer } from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
+import type { RetryPolicy } from '../engine/retry-policy';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { shouldRetryNetworkError } from '../classification/classify-error';
@@ -17,6 +19,8 @@ import {
   retryConfigOfFirstArgument,
   upstreamKeyOfFirstArgument,
 } from './llm-service-factory';
+import { responseStreamPolicy, streamResponseEvents } from './response-stream';
+import { checkedResponse, messagesAsResponseInput, outputTextDeltas, responseBody } from './responses-api';
 
 /** Per-call options of `LLMExecutor`. */
 export interface LLMCallOptions {
@@ -24,6 +28,18 @@ export interface LLMCallOptions {
   temperature?: number;
   /** Upper bound of the answer's tokens (`max_tokens`; the model's default when unset). */
   maxTokens?: number;
+  /**
+   * `executeStream` over the Responses API (`api: 'responses'`) only: run the response in
+   * background mode, so that a stream that broke can re-attach (with `resume`).
+   * @default false
+   */
+  background?: boolean;
+  /**
+   * `executeStream` over the Responses API with `background: true`: re-attach a stream that
+   * broke after its first delta instead of raising `StreamInterruptedError`.
+   * @default the executor's `resume` option
+   */
+  resume?: boolean;
   /** The caller's cancellation: stops the call, its retries and its waits. */
   signal?: AbortSignal;
 }
@@ -45,6 +61,12 @@ export interface LLMExecutorOptions {
    * @default the tracer of `configureResilience`, if any
    */
   tracer?: Tracer;
+  /**
+   * Re-attach background Responses streams that broke after their first delta (see
+   * `LLMCallOptions.resume`, which wins per call).
+   * @default false
+   */
+  resume?: boolean;
 }
 
 /**
@@ -57,8 +79,10 @@ export const shouldRetryLLMError = (error: unknown): boolean =>
 const shouldRetryOrReask = (error: unknown) => isSchemaValidationError(error) || shouldRetryLLMError(error);
 
 /**
- * Runs chat completions for an agent config with the config's retry settings: plain text,
- * JSON matching a schema, or a stream of text deltas.
+ * Runs an agent config's calls with the config's retry settings: plain text, JSON matching a
+ * schema, or a stream of text deltas, over the Chat Completions API or, with `api:
+ * 'responses'` in the config, the Responses API (`output_text`, `text.format` JSON schema,
+ * `response.output_text.delta` events).
  *
  * @example
  * ```ts
@@ -77,14 +101,20 @@ export class LLMExecutor {
   readonly logger?: ResilienceLogger;
   /** Receives trace events (the configured tracer when unset). */
   readonly tracer?: Tracer;
+  /** Whether background Responses streams re-attach after a break (unless a call says otherwise). */
+  readonly resume: boolean;
 
   constructor(options: LLMExecutorOptions = {}) {
     this.logger = checkLogger(options.logger, 'LLMExecutor: logger');
     this.tracer = checkTracer(options.tracer, 'LLMExecutor: tracer');
+    if (options.resume !== undefined && typeof options.resume !== 'boolean') {
+      throw new TypeError('LLMExecutor: resume must be a boolean');
+    }
+    this.resume = options.resume ?? false;
     this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
   }
 
-  /** The first choice's text. */
+  /** The answer's text: the first choice's (chat), or the response's `output_text` (responses). */
   @Retry({
     shouldRetry: shouldRetryLLMError,
     config: retryConfigOfFirstArgument,
@@ -98,14 +128,16 @@ export class LLMExecutor {
     messages: ChatCompletionMessageParam[],
     options: LLMCallOptions = {},
   ): Promise<string> {
-    const completion = await this.complete(AgentConfig.from(config), messages, options);
+    const agent = AgentConfig.from(config);
+    if (agent.api === 'responses') return (await this.respond(agent, messages, options)).output_text ?? '';
+    const completion = await this.complete(agent, messages, options);
     return completion.choices[0]?.message?.content ?? '';
   }
 
   /**
-   * The answer as a parsed object matching `jsonSchema` (asked for with
-   * `response_format: json_schema`). An answer that is not such JSON raises
-   * `SchemaValidationError`, which is retried like a transient failure.
+   * The answer as a parsed object matching `jsonSchema` (asked for with `response_format:
+   * json_schema`, or over the Responses API with `text.format` `json_schema`). An answer that
+   * is not such JSON raises `SchemaValidationError`, which is retried like a transient failure.
    */
   @Retry({
     shouldRetry: shouldRetryOrReask,
@@ -123,10 +155,19 @@ export class LLMExecutor {
   ): Promise<T> {
     const name =
       typeof jsonSchema.title === 'string' ? jsonSchema.title.replace(/[^\w-]/g, '_').slice(0, 64) : 'response';
-    const completion = await this.complete(AgentConfig.from(config), messages, options, {
-      response_format: { type: 'json_schema', json_schema: { name, schema: jsonSchema, strict: true } },
-    });
-    const content = completion.choices[0]?.message?.content ?? '';
+    const agent = AgentConfig.from(config);
+    let content: string;
+    if (agent.api === 'responses') {
+      const response = await this.respond(agent, messages, options, {
+        text: { format: { type: 'json_schema', name, schema: jsonSchema, strict: true } },
+      });
+      content = response.output_text ?? '';
+    } else {
+      const completion = await this.complete(agent, messages, options, {
+        response_format: { type: 'json_schema', json_schema: { name, schema: jsonSchema, strict: true } },
+      });
+      content = completion.choices[0]?.message?.content ?? '';
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(content);
@@ -140,9 +181,49 @@ export class LLMExecutor {
 
   /**
    * Text deltas as they arrive. Retried only until the first delta reaches the caller;
-   * a break after that raises `StreamInterruptedError { itemsReceived, partialText }`.
+   * a break after that raises `StreamInterruptedError { itemsReceived, partialText }`, unless
+   * the call runs over the Responses API with `background` and `resume`: then it re-attaches
+   * where it broke and the caller gets every delta once.
    */
+  executeStream(
+    config: AgentConfig | AgentConfigInput,
+    messages: ChatCompletionMessageParam[],
+    options: LLMCallOptions = {},
+  ): AsyncGenerator<string, void, undefined> {
+    let agent: AgentConfig;
+    try {
+      agent = AgentConfig.from(config);
+    } catch (error) {
+      return failed(error);
+    }
+    if (agent.api !== 'responses') return this.chatStream(agent, messages, options);
+    let input: ReturnType<typeof messagesAsResponseInput>;
+    try {
+      input = messagesAsResponseInput(messages);
+    } catch (error) {
+      return failed(error);
+    }
+    const request = {
+      input,
+      temperature: options.temperature,
+      maxOutputTokens: options.maxTokens,
+      background: options.background,
+      signal: options.signal,
+    };
+    const events = streamResponseEvents(
+      executorStreamPolicy(),
+      this,
+      agent,
+      request,
+      { attempts: 0 },
+      options.resume ?? this.resume,
+    );
+    return outputTextDeltas(events);
+  }
+
+  /** `executeStream` over Chat Completions. */
   @Retry({
+    name: 'LLMExecutor.executeStream',
     shouldRetry: shouldRetryLLMError,
     config: retryConfigOfFirstArgument,
     key: upstreamKeyOfFirstArgument,
@@ -150,12 +231,11 @@ export class LLMExecutor {
     spanAttributes: genAiAttributesOfFirstArgument,
     labelDetail: agentOfFirstArgument,
   })
-  async *executeStream(
-    config: AgentConfig | AgentConfigInput,
+  private async *chatStream(
+    agent: AgentConfig,
     messages: ChatCompletionMessageParam[],
-    options: LLMCallOptions = {},
+    options: LLMCallOptions,
   ): AsyncGenerator<string, void, undefined> {
-    const agent = AgentConfig.from(config);
     const signal = supervisedAttemptSignal() ?? options.signal;
     const stream = await this.factory
       .clientFor(agent)
@@ -168,6 +248,26 @@ export class LLMExecutor {
       const delta = chunk.choices[0]?.delta?.content;
       if (delta) yield delta;
     }
+  }
+
+  /** One Responses API call (`stream: false`); a failed response throws its failure. */
+  private async respond(
+    agent: AgentConfig,
+    messages: ChatCompletionMessageParam[],
+    options: LLMCallOptions,
+    params: Record<string, unknown> = {},
+  ): Promise<Response> {
+    const signal = supervisedAttemptSignal() ?? options.signal;
+    const body = responseBody(agent, {
+      input: messagesAsResponseInput(messages),
+      temperature: options.temperature,
+      maxOutputTokens: options.maxTokens,
+      params,
+    });
+    const response = await this.factory
+      .clientFor(agent)
+      .responses.create({ ...body, stream: false }, attemptRequestOptions(signal));
+    return checkedResponse(response);
   }
 
   private complete(
@@ -185,6 +285,22 @@ export class LLMExecutor {
         attemptRequestOptions(signal),
       ) as Promise<ChatCompletion>;
   }
+}
+
+/** The policy of `executeStream` over the Responses API (built when first used). */
+let executorPolicy: RetryPolicy | undefined;
+function executorStreamPolicy(): RetryPolicy {
+  return (executorPolicy ??= responseStreamPolicy(
+    'LLMExecutor.executeStream',
+    (agent) => agent.retryConfig,
+    shouldRetryLLMError,
+  ));
+}
+
+/** A stream that fails with `error` when read (what the method's own generator would do). */
+// eslint-disable-next-line require-yield -- it only throws
+async function* failed(error: unknown): AsyncGenerator<string, void, undefined> {
+  throw error;
 }
 
 /** The request body for `agent`: the model (OpenAI) or deployment name (Azure; also in the URL). */

@@ -1,4 +1,6 @@
 import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { CreateEmbeddingResponse } from 'openai/resources/embeddings';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import {
   checkLogger,
   checkTracer,
@@ -9,6 +11,8 @@ import {
 } from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
+import type { RetryPolicy } from '../engine/retry-policy';
+import { isStreamInterruptedError } from '../strategies/stream-commit/stream-interrupted-error';
 import { bindStateStore } from '../upstreams/replica-sync';
 import { isSharedStateStore, type SharedStateStore } from '../ports/shared-state-store';
 import type { ResilienceLogger } from '../observability/default-logger';
@@ -26,6 +30,16 @@ import {
   LLMServiceFactory,
   observersOf,
 } from './llm-service-factory';
+import { type AttemptCounter, responseStreamPolicy, streamResponseEvents } from './response-stream';
+import {
+  checkedResponse,
+  embeddingCount,
+  embeddingsBody,
+  type EmbeddingsRequest,
+  responseBody,
+  responseLength,
+  type ResponseRequest,
+} from './responses-api';
 import { safeMessageFor, SafeMessages } from './safe-messages';
 
 /** One chat completion request of `ResilientLLMService`. */
@@ -74,6 +88,13 @@ export interface ResilientLLMServiceOptions {
    * keys of the agents this service calls. Default: that configured store, if any.
    */
   stateStore?: SharedStateStore;
+  /**
+   * Re-attach a background Responses stream (`resilientResponseStream` with `background:
+   * true`) that broke after its first content event, instead of raising
+   * `StreamInterruptedError`; a request's own `resume` wins.
+   * @default false
+   */
+  resume?: boolean;
 }
 
 /** Failures a different model or deployment may not have. Auth and bad requests are excluded. */
@@ -102,14 +123,26 @@ function serviceRetryConfig(agent: AgentConfig): RetryConfig {
   return config;
 }
 
-/** Counts the attempts of one config (every attempt runs the decorated method once). */
-interface AttemptCounter {
+/** What a call's failed candidates add up to: attempts, the last failure and its kind. */
+interface FailureTally {
   attempts: number;
+  kind: FailureKind;
+  lastError: unknown;
+}
+
+/** The policy of `resilientResponseStream` (built when first used, as a decorator's is once per method). */
+let responseStreamPolicyOfService: RetryPolicy | undefined;
+function streamPolicy(): RetryPolicy {
+  return (responseStreamPolicyOfService ??= responseStreamPolicy(
+    'ResilientLLMService.resilientResponseStream',
+    serviceRetryConfig,
+    shouldRetryLLMError,
+  ));
 }
 
 /**
- * Chat completions that survive: each agent config's retry settings, then its fallbacks in
- * order, and on final failure an `AgentExecutionError` whose message is safe for end users.
+ * Chat completions, Responses API responses and streams, and embeddings that survive: each
+ * agent config's retry settings, then its fallbacks in order, and on final failure an `AgentExecutionError` whose message is safe for end users.
  * The circuit breaker is on for its calls unless the agent's config, `configureResilience`
  * defaults or the environment set `circuitBreaker`.
  *
@@ -142,6 +175,9 @@ export class ResilientLLMService {
         'ResilientLLMService: stateStore must be a state store, e.g. createRedisStateStore({ client })',
       );
     }
+    if (options.resume !== undefined && typeof options.resume !== 'boolean') {
+      throw new TypeError('ResilientLLMService: resume must be a boolean');
+    }
     this.factory = options.factory ?? new LLMServiceFactory({ logger: this.logger });
     this.options = options;
   }
@@ -165,28 +201,151 @@ export class ResilientLLMService {
    * @throws AgentExecutionError with a safe message, the failure's kind, the attempts made and the original error.
    */
   async resilientChatCompletion(config: AgentConfig | AgentConfigInput, request: ChatRequest): Promise<ChatCompletion> {
+    return this.withFallbacks(config, request.signal, (agent, counter) =>
+      this.completeWithRetries(agent, request, counter),
+    );
+  }
+
+  /**
+   * A Responses API response (`client.responses.create`) for `config`, with the same retries,
+   * fallbacks and errors as `resilientChatCompletion`. A response whose body says it failed
+   * (`status: 'failed'`) is a failure like the stream's `response.failed` event, by its
+   * `error.code`: `server_error` is retried, `insufficient_quota` moves on to a fallback, ...
+   * @throws AgentExecutionError with a safe message, the failure's kind, the attempts made and the original error.
+   * @example
+   * ```ts
+   * const response = await service.resilientResponse(config, { input: 'Hello', instructions: 'Be brief' });
+   * console.log(response.output_text);
+   * ```
+   */
+  async resilientResponse(config: AgentConfig | AgentConfigInput, request: ResponseRequest): Promise<Response> {
+    return this.withFallbacks(config, request.signal, (agent, counter) =>
+      this.respondWithRetries(agent, request, counter),
+    );
+  }
+
+  /**
+   * The events of a Responses API stream for `config`. Lifecycle events are held back until
+   * the first content event (the commit point); before it a failure (an HTTP error, a
+   * `response.failed` or `error` event, a cut, `firstItemTimeoutMs`) is retried, then each
+   * fallback is tried, as for `resilientResponse`: the caller sees one attempt's events only.
+   * After it there is no fallback: a break raises `StreamInterruptedError` (`itemsReceived`,
+   * `partialText`, `responseId`, `sequenceNumber`), unless the request is a background one and
+   * `resume` is on: then the stream re-attaches where it broke (`responses.retrieve(id, {
+   * stream: true, starting_after })`, retried under the same policy and deadline) and the
+   * caller gets every event once, in order.
+   * @throws AgentExecutionError (before the first event reached the caller), StreamInterruptedError (after).
+   * @example
+   * ```ts
+   * const service = new ResilientLLMService({ resume: true });
+   * for await (const event of service.resilientResponseStream(config, { input: prompt, background: true })) {
+   *   if (event.type === 'response.output_text.delta') process.stdout.write(event.delta);
+   * }
+   * ```
+   */
+  async *resilientResponseStream(
+    config: AgentConfig | AgentConfigInput,
+    request: ResponseRequest,
+  ): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+    const resume = request.resume ?? this.options.resume === true;
+    const candidates = this.candidatesOf(config);
+    const tally: FailureTally = { attempts: 0, kind: 'unknown', lastError: undefined };
+    for (let index = 0; index < candidates.length; index++) {
+      const counter: AttemptCounter = { attempts: 0 };
+      let delivered = false;
+      try {
+        const events = streamResponseEvents(streamPolicy(), this, candidates[index], request, counter, resume);
+        for await (const event of events) {
+          delivered = true;
+          yield event;
+        }
+        return;
+      } catch (error) {
+        // Past the commit point the caller has events: no fallback, the error as it is.
+        if (delivered || isStreamInterruptedError(error)) throw error;
+        if (!this.movesOn(candidates, index, error, counter, tally, request.signal)) break;
+      }
+    }
+    throw this.finalError(tally);
+  }
+
+  /**
+   * Embeddings (`client.embeddings.create`) for `config` (an embedding model, or its Azure
+   * deployment), with the same retries, fallbacks and errors as `resilientChatCompletion`.
+   * @throws AgentExecutionError with a safe message, the failure's kind, the attempts made and the original error.
+   * @example
+   * ```ts
+   * const { data } = await service.resilientEmbeddings(embeddingConfig, { input: ['first text', 'second text'] });
+   * const vectors = data.map((entry) => entry.embedding);
+   * ```
+   */
+  async resilientEmbeddings(
+    config: AgentConfig | AgentConfigInput,
+    request: EmbeddingsRequest,
+  ): Promise<CreateEmbeddingResponse> {
+    return this.withFallbacks(config, request.signal, (agent, counter) =>
+      this.embedWithRetries(agent, request, counter),
+    );
+  }
+
+  /** The agent config and its fallbacks, in order (bound to the service's state store, if any). */
+  private candidatesOf(config: AgentConfig | AgentConfigInput): AgentConfig[] {
     const primary = AgentConfig.from(config);
     const candidates = [primary, ...primary.fallbackConfigs()];
     const store = this.options.stateStore;
     if (store !== undefined) for (const candidate of candidates) bindStateStore(candidate.upstreamKey, store);
-    let attempts = 0;
-    let lastError: unknown;
-    let kind: FailureKind = 'unknown';
+    return candidates;
+  }
+
+  /** Runs `call` for each candidate in turn while a fallback may help; the safe error at the end. */
+  private async withFallbacks<T>(
+    config: AgentConfig | AgentConfigInput,
+    signal: AbortSignal | undefined,
+    call: (agent: AgentConfig, counter: AttemptCounter) => Promise<T>,
+  ): Promise<T> {
+    const candidates = this.candidatesOf(config);
+    const tally: FailureTally = { attempts: 0, kind: 'unknown', lastError: undefined };
     for (let index = 0; index < candidates.length; index++) {
       const counter: AttemptCounter = { attempts: 0 };
       try {
-        return await this.completeWithRetries(candidates[index], request, counter);
+        return await call(candidates[index], counter);
       } catch (error) {
-        attempts += counter.attempts;
-        lastError = error;
-        // The caller's own abort, whatever reason it was given.
-        kind = request.signal?.aborted ? 'aborted' : classifyError(error).kind;
-        const next = candidates[index + 1];
-        if (next === undefined || request.signal?.aborted || !this.fallbackHelps(kind, error)) break;
-        this.reportFallback(candidates[index], next, kind);
+        if (!this.movesOn(candidates, index, error, counter, tally, signal)) break;
       }
     }
-    throw new AgentExecutionError(this.safeMessage(kind, attempts), kind, attempts, lastError);
+    throw this.finalError(tally);
+  }
+
+  /**
+   * Counts a candidate's failure into `tally`; true (and the fallback reported) when the next
+   * candidate is to be tried: there is one, the caller did not abort, and it may help.
+   */
+  private movesOn(
+    candidates: readonly AgentConfig[],
+    index: number,
+    error: unknown,
+    counter: AttemptCounter,
+    tally: FailureTally,
+    signal: AbortSignal | undefined,
+  ): boolean {
+    tally.attempts += counter.attempts;
+    tally.lastError = error;
+    // The caller's own abort, whatever reason it was given.
+    tally.kind = signal?.aborted ? 'aborted' : classifyError(error).kind;
+    const next = candidates[index + 1];
+    if (next === undefined || signal?.aborted || !this.fallbackHelps(tally.kind, error)) return false;
+    this.reportFallback(candidates[index], next, tally.kind);
+    return true;
+  }
+
+  /** The safe error of a call whose every candidate failed. */
+  private finalError(tally: FailureTally): AgentExecutionError {
+    return new AgentExecutionError(
+      this.safeMessage(tally.kind, tally.attempts),
+      tally.kind,
+      tally.attempts,
+      tally.lastError,
+    );
   }
 
   /** One config, retried under its own retry settings. */
@@ -215,6 +374,53 @@ export class ResilientLLMService {
         { ...requestBody(agent, request.messages, request), stream: false },
         attemptRequestOptions(signal),
       ) as Promise<ChatCompletion>;
+  }
+
+  /** One config's Responses call, retried under its own retry settings. */
+  @Retry({
+    name: 'ResilientLLMService.resilientResponse',
+    shouldRetry: shouldRetryLLMError,
+    config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
+    key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
+    spanAttributes: genAiAttributesOfFirstArgument,
+    labelDetail: agentOfFirstArgument,
+    observers: observersOf,
+    successDetails: (response: Response) => ({ response_length: responseLength(response) }),
+  })
+  private async respondWithRetries(
+    agent: AgentConfig,
+    request: ResponseRequest,
+    counter: AttemptCounter,
+  ): Promise<Response> {
+    counter.attempts++;
+    const signal = supervisedAttemptSignal() ?? request.signal;
+    const response = await this.factory
+      .clientFor(agent)
+      .responses.create({ ...responseBody(agent, request), stream: false }, attemptRequestOptions(signal));
+    return checkedResponse(response);
+  }
+
+  /** One config's embeddings call, retried under its own retry settings. */
+  @Retry({
+    name: 'ResilientLLMService.resilientEmbeddings',
+    shouldRetry: shouldRetryLLMError,
+    config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
+    key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
+    spanAttributes: genAiAttributesOfFirstArgument,
+    labelDetail: agentOfFirstArgument,
+    observers: observersOf,
+    successDetails: (result: CreateEmbeddingResponse) => ({ embeddings: embeddingCount(result) }),
+  })
+  private embedWithRetries(
+    agent: AgentConfig,
+    request: EmbeddingsRequest,
+    counter: AttemptCounter,
+  ): Promise<CreateEmbeddingResponse> {
+    counter.attempts++;
+    const signal = supervisedAttemptSignal() ?? request.signal;
+    return this.factory
+      .clientFor(agent)
+      .embeddings.create(embeddingsBody(agent, request), attemptRequestOptions(signal));
   }
 
   /** Exhausted retries, a quota or context-length failure (or the content filter, if asked). */

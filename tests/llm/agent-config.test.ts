@@ -99,6 +99,8 @@ describe('validation', () => {
       { azureADTokenProvider: 'a-token' },
       'azureADTokenProvider must be a function returning a promise of a token',
     ],
+    ['api (unknown)', { api: 'completions' }, 'api must be one of chat, responses (received "completions")'],
+    ['api (not a string)', { api: 1 }, 'api must be one of chat, responses (received 1)'],
     ['name (empty)', { name: '' }, 'name must not be empty (received "")'],
     ['name (not a string)', { name: 7 }, 'name must be a string (received 7)'],
     ['retryConfig (not an object)', { retryConfig: 'fast' }, 'retryConfig must be a plain object'],
@@ -417,5 +419,45 @@ describe('fallback inheritance', () => {
     expect(JSON.stringify(config)).not.toContain(OPENAI_KEY);
     expect(inspect(config, { showHidden: true, depth: Infinity })).not.toContain(OPENAI_KEY);
     expect(JSON.stringify(config.fallbackConfigs())).not.toContain(OPENAI_KEY);
+  });
+});
+
+describe('api', () => {
+  const base = { provider: 'openai' as const, model: 'gpt-4o-mini' };
+
+  it("is unset by default (the executor then uses 'chat'), and accepts 'chat' and 'responses'", () => {
+    expect(new AgentConfig(base).api).toBeUndefined();
+    expect(new AgentConfig({ ...base, api: 'chat' }).api).toBe('chat');
+    expect(new AgentConfig({ ...base, api: 'responses' }).api).toBe('responses');
+    expect(JSON.parse(JSON.stringify(new AgentConfig({ ...base, api: 'responses' })))).toMatchObject({
+      api: 'responses',
+    });
+    expect(Object.keys(JSON.parse(JSON.stringify(new AgentConfig(base))))).not.toContain('api');
+  });
+
+  it('is inherited by fallbacks (also of another provider), unless a fallback sets its own', () => {
+    const config = new AgentConfig({
+      ...base,
+      api: 'responses',
+      fallbacks: [
+        { model: 'gpt-4o' },
+        { api: 'chat' },
+        { provider: 'azure_openai', endpoint: 'https://r.openai.azure.com' },
+        new AgentConfig({ ...base, model: 'built' }),
+      ],
+    });
+    expect(config.fallbackConfigs().map((fallback) => fallback.api)).toEqual([
+      'responses',
+      'chat',
+      'responses',
+      'responses',
+    ]);
+  });
+
+  it('names a fallback whose api is wrong by its path', () => {
+    const error = configError({ ...base, fallbacks: [{ api: 'assistants' }] });
+    expect(error.issues).toEqual([
+      { field: 'fallbacks[0].api', message: 'fallbacks[0].api must be one of chat, responses (received "assistants")' },
+    ]);
   });
 });

@@ -148,3 +148,68 @@ describe('other paths', () => {
     ]);
   });
 });
+
+describe('the Responses API and embeddings', () => {
+  it.each(PROVIDERS)(
+    '%s: responses (JSON and stream) and embeddings failures log nothing secret',
+    async (_, configFor) => {
+      const server = await env.startServer({
+        script: [
+          // resilientResponse: a failed body, a 500, then a 401
+          'response-failed:0',
+          '500',
+          '401',
+          // resilientResponseStream: an error event, a cut before the commit point, the quota event
+          'error-event:0',
+          'stream-cut:0',
+          'quota-stream',
+          // resilientEmbeddings: 429 three times
+          '429:5',
+          '429:5',
+          '429:5',
+        ],
+      });
+      const service = new ResilientLLMService({ tracer: env.tracer });
+      const config = configFor(server);
+      const rendered: Array<[string, string]> = [];
+      rendered.push(...renderError(await rejectionOf(service.resilientResponse(config, { input: PROMPT }))));
+      const stream = await drain(service.resilientResponseStream(config, { input: PROMPT, instructions: PROMPT }));
+      expect(stream.items).toEqual([]);
+      rendered.push(...renderError(stream.error));
+      rendered.push(...renderError(await rejectionOf(service.resilientEmbeddings(config, { input: [PROMPT] }))));
+      expect(server.requests).toHaveLength(9);
+      const labels = env.log.transport.lines().join('\n');
+      for (const label of ['resilientResponse', 'resilientResponseStream', 'resilientEmbeddings']) {
+        expect(labels).toContain(`ResilientLLMService.${label}`);
+      }
+      await expectNothingLeaked(rendered);
+    },
+  );
+
+  it('a stream interrupted after its first delta, and one resumed: nothing secret', async () => {
+    const server = await env.startServer({ script: ['stream-cut:1', 'stream-cut:1', 'ok'] });
+    const service = new ResilientLLMService({ tracer: env.tracer });
+    const cut = await drain(service.resilientResponseStream(openaiConfig(server), { input: PROMPT }));
+    expect(cut.error?.name).toBe('StreamInterruptedError');
+    const resumed = await drain(
+      service.resilientResponseStream(openaiConfig(server), { input: PROMPT, background: true, resume: true }),
+    );
+    expect(resumed.error).toBeUndefined();
+    expect(server.requests.map((r) => r.api)).toEqual(['responses', 'responses', 'retrieve']);
+    await expectNothingLeaked([
+      ['the interruption message', String(cut.error?.message)],
+      ['the interruption JSON', JSON.stringify(cut.error)],
+    ]);
+  });
+
+  it('executor failures over the Responses API (text, schema, stream) log nothing secret', async () => {
+    const server = await env.startServer({ script: ['401', 'response-failed:0:insufficient_quota', 'quota-stream'] });
+    const executor = new LLMExecutor({ tracer: env.tracer });
+    const config = openaiConfig(server, { api: 'responses' });
+    await rejectionOf(executor.executeText(config, userMessages()));
+    await rejectionOf(executor.executeWithSchema(config, userMessages(), { type: 'object', required: ['x'] }));
+    const stream = await drain(executor.executeStream(config, userMessages()));
+    expect(stream.error).toBeDefined();
+    await expectNothingLeaked([['the stream error message', String(stream.error?.message)]]);
+  });
+});

@@ -306,7 +306,14 @@ describe('a TypeScript consumer of the root with no optional peer installed', ()
         'cjs/llm/agent-orchestrator.d.ts TS2307',
         'cjs/llm/llm-executor.d.ts TS2307',
         'cjs/llm/llm-service-factory.d.ts TS2307',
+        // chat completions, embeddings and responses types
         'cjs/llm/resilient-llm-service.d.ts TS2307',
+        'cjs/llm/resilient-llm-service.d.ts TS2307',
+        'cjs/llm/resilient-llm-service.d.ts TS2307',
+        // the same three, in the Responses API and embeddings request types
+        'cjs/llm/responses-api.d.ts TS2307',
+        'cjs/llm/responses-api.d.ts TS2307',
+        'cjs/llm/responses-api.d.ts TS2307',
       ];
       const winston = ['cjs/observability/default-logger.d.ts TS1259', 'cjs/observability/redact-secrets.d.ts TS1259'];
       expect(errors.sort()).toEqual(name === 'node10' ? [...openai, ...winston].sort() : openai);

@@ -35,6 +35,11 @@ import {
   shouldRetryNetworkError,
   shouldRetryOpenAIError,
   type AgentConfigInput,
+  type EmbeddingsRequest,
+  type LLMApi,
+  type ResilientLLMServiceOptions,
+  type ResponseRequest,
+  ResilientLLMService,
   type BulkheadSettings,
   type CircuitBreakerOptions,
   type ErrorClassification,
@@ -225,6 +230,34 @@ expectTrue<Equals<ConstructorParameters<typeof AgentConfig>, [input: AgentConfig
 expectTrue<Equals<AgentConfigInput['provider'], LLMProvider | 'openai' | 'azure_openai' | undefined>>();
 expectTrue<Equals<AgentConfigInput['retryConfig'], RetryConfig | Partial<RetryConfigFields> | undefined>>();
 expectTrue<Equals<ReturnType<typeof AgentConfig.from>, AgentConfig>>();
+expectTrue<Equals<LLMApi, 'chat' | 'responses'>>();
+expectTrue<Equals<AgentConfig['api'], LLMApi | undefined>>();
+expectTrue<Equals<AgentConfigInput['api'], LLMApi | undefined>>();
+// @ts-expect-error not an API
+new AgentConfig({ provider: 'openai', model: 'gpt-4o', api: 'assistants' });
+
+// --- ResilientLLMService: Responses API and embeddings --------------------------------------
+expectTrue<
+  Equals<
+    ReturnType<ResilientLLMService['resilientResponse']>,
+    Promise<import('openai/resources/responses/responses').Response>
+  >
+>();
+expectTrue<
+  Equals<
+    ReturnType<ResilientLLMService['resilientResponseStream']>,
+    AsyncGenerator<import('openai/resources/responses/responses').ResponseStreamEvent, void, undefined>
+  >
+>();
+expectTrue<
+  Equals<
+    ReturnType<ResilientLLMService['resilientEmbeddings']>,
+    Promise<import('openai/resources/embeddings').CreateEmbeddingResponse>
+  >
+>();
+expectTrue<Equals<ResponseRequest['input'], string | import('openai/resources/responses/responses').ResponseInput>>();
+expectTrue<Equals<EmbeddingsRequest['input'], string | string[]>>();
+expectTrue<Equals<ResilientLLMServiceOptions['resume'], boolean | undefined>>();
 
 new AgentConfig({
   provider: 'azure_openai',
