@@ -56,7 +56,7 @@ export function useFaultServerClients(): FaultServerClients {
 }
 
 /** The rejection of a promise (fails the test when it resolves). */
- 
+
 export async function failure(promise: Promise<unknown>): Promise<any> {
   try {
     await promise;
