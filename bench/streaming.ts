@@ -13,7 +13,7 @@
  */
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
-import { AgentConfig, createResiliencePipeline, LLMExecutor, LLMProvider } from '../src';
+import { AgentConfig, createResiliencePipeline, LLMExecutor, LLMProvider, ResilientLLMService } from '../src';
 import { startFaultServer } from '../src/testing';
 import { silenceLibraryLogs } from './support/clients';
 import { describeMachine, emitJson, machine, median, quantile, runMain, wantsJson } from './support/report';
@@ -106,7 +106,15 @@ async function main(): Promise<void> {
       baseURL: server.openaiBaseURL,
       apiKey: 'sk-bench',
     });
+    const responsesAgent = AgentConfig.from({
+      provider: LLMProvider.OPENAI,
+      model: MODEL,
+      baseURL: server.openaiBaseURL,
+      apiKey: 'sk-bench',
+      api: 'responses',
+    });
     const executor = new LLMExecutor();
+    const service = new ResilientLLMService();
     const pipeline = createResiliencePipeline({ name: 'bench-responses', provider: 'openai' });
 
     const rawChat = {
@@ -129,6 +137,24 @@ async function main(): Promise<void> {
           ttft: () =>
             ttft(
               () => executor.executeStream(chatAgent, MESSAGES),
+              (delta) => delta !== '',
+            ),
+        },
+      },
+      {
+        raw: rawResponses,
+        library: {
+          name: 'ResilientLLMService.resilientResponseStream',
+          ttft: () => ttft(() => service.resilientResponseStream(responsesAgent, { input: TEXT }), textDelta),
+        },
+      },
+      {
+        raw: rawResponses,
+        library: {
+          name: 'LLMExecutor.executeStream (responses)',
+          ttft: () =>
+            ttft(
+              () => executor.executeStream(responsesAgent, MESSAGES),
               (delta) => delta !== '',
             ),
         },
