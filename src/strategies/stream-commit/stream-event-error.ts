@@ -1,3 +1,4 @@
+import { ruleForStreamEventCode } from '../../classification/status-table';
 import { BRANDS, hasBrand } from '../../internal/brands';
 
 const BRAND: typeof BRANDS.streamEvent = BRANDS.streamEvent;
@@ -19,7 +20,8 @@ export const ID_TOKEN = /^[A-Za-z0-9_.:-]{1,128}$/;
  * → `rate_limit`, `insufficient_quota` → `quota_exhausted`, `invalid_prompt` → `bad_request`,
  * `content_filter` → `content_filter`; any other code → `unknown` (not retried).
  *
- * Safe to log: it keeps the code only when it is a plain token, never the provider's message.
+ * Safe to log: it keeps the code only when it is a plain token (`code`), names it in the message
+ * only when it is one of the codes above, and never keeps the provider's message.
  *
  * @example
  * ```ts
@@ -42,7 +44,9 @@ export class StreamEventError extends Error {
     details: { code?: unknown; responseId?: unknown; sequenceNumber?: unknown } = {},
   ) {
     const code = typeof details.code === 'string' && CODE_TOKEN.test(details.code) ? details.code : undefined;
-    super(`The stream reported ${event}${code === undefined ? '' : ` (${code})`}`);
+    // The message names only codes of the classification table: a server could echo anything in a code.
+    const known = code !== undefined && ruleForStreamEventCode(code) !== undefined;
+    super(`The stream reported ${event}${known ? ` (${code})` : code === undefined ? '' : ' (an unrecognised code)'}`);
     this.name = 'StreamEventError';
     if (code !== undefined) this.code = code;
     if (typeof details.responseId === 'string' && ID_TOKEN.test(details.responseId)) {

@@ -101,6 +101,15 @@ describe('failure events', () => {
     expect(OPENAI_STREAM_ITEMS.failureOf(item)).toBeUndefined();
   });
 
+  it('names in its message only the codes of the table (a server may echo anything in a code)', () => {
+    const echoed = OPENAI_STREAM_ITEMS.failureOf(event('error', { code: 'Project_Nightingale_merger' }));
+    expect(echoed).toMatchObject({ code: 'Project_Nightingale_merger' });
+    expect(echoed!.message).toBe('The stream reported error (an unrecognised code)');
+    expect(OPENAI_STREAM_ITEMS.failureOf(event('error', { code: 'server_error' }))!.message).toBe(
+      'The stream reported error (server_error)',
+    );
+  });
+
   it('keeps the response and position of a response.failed', () => {
     const failure = OPENAI_STREAM_ITEMS.failureOf(
       event('response.failed', { response: { id: 'resp_9', error: { code: 'server_error' } } }),
