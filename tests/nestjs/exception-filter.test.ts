@@ -24,6 +24,7 @@ import {
   RetryOpenAI,
   RetryTimeoutError,
   SchemaValidationError,
+  StreamEventError,
   UpstreamThrottledError,
 } from '../../src';
 import { ResilienceExceptionFilter, ResilienceModule } from '../../src/integrations/nestjs';
@@ -196,6 +197,18 @@ describe.each<Mode>(['useGlobalFilters(new ...)', 'APP_FILTER'])('ResilienceExce
         });
         expect(result.text).not.toMatch(/AgentService|X\.y/);
       }
+    });
+
+    it.each([
+      ['server_error', 502, 'The upstream service failed'],
+      ['insufficient_quota', 503, 'The upstream service quota is exhausted'],
+      [PROMPT.replace(/\W+/g, '_').slice(0, 60), 502, 'The upstream service rejected the request'],
+    ])('StreamEventError (code %s): %i, never the code the server chose', async (code, status, message) => {
+      const { answer, logger } = await app(mode);
+      const result = await answer(new StreamEventError('response.failed', { code, responseId: 'resp_1' }));
+      expect(result).toMatchObject({ status, body: { statusCode: status, message } });
+      expectNothingLeaked(result, logger);
+      expect(JSON.stringify(result)).not.toContain(PROMPT.replace(/\W+/g, '_').slice(0, 20));
     });
 
     it('SchemaValidationError: 502 (the LLM answered, but not what was asked for)', async () => {

@@ -6,6 +6,7 @@ import type { ErrorClassification } from '../../classification/failure-kind';
 import { constructorName } from '../../internal/error-shape';
 import { isAgentExecutionError } from '../../llm/agent-execution-error';
 import { isSchemaValidationError, isStreamInterruptedError } from '../../llm/llm-errors';
+import { isStreamEventError } from '../../strategies/stream-commit/stream-event-error';
 import { isBulkheadRejectedError } from '../../strategies/bulkhead/bulkhead-rejected-error';
 import { isCircuitOpenError } from '../../strategies/circuit-breaker/circuit-open-error';
 import { isUpstreamThrottledError } from '../../strategies/rate-limit/upstream-throttled-error';
@@ -61,6 +62,7 @@ const TEXT = {
  * | connection error (reset, refused, DNS...) | 502 | - | The upstream service could not be reached |
  * | provider 408, client-side timeout | 504 | - | The upstream service did not respond in time |
  * | provider 400, 404, 422, content filter, context length, other statuses | 502 | - | The upstream service rejected the request |
+ * | a stream's failure event (`StreamEventError`): by its code as above; a code not in the table | 502 | - | The upstream service rejected the request |
  * | `SchemaValidationError`, `StreamInterruptedError` | 502 | - | The upstream service returned an invalid answer |
  * | Nest `HttpException` | unchanged | unchanged | unchanged (as Nest answers it) |
  * | an `http-errors` error (`statusCode` and `expose`) | its `statusCode` | - | as Nest answers it |
@@ -248,7 +250,8 @@ function retryAfterMsOf(cause: unknown): number | undefined {
 function providerVerdict(exception: unknown): ErrorClassification | undefined {
   const verdict = classifyError(exception);
   if (verdict.kind !== 'unknown' && verdict.kind !== 'aborted') return verdict;
-  if (verdict.status !== undefined) return verdict;
+  // A stream's failure event with a code we do not know is still the upstream's failure.
+  if (verdict.status !== undefined || isStreamEventError(exception)) return verdict;
   const { status, headers } = (typeof exception === 'object' && exception !== null ? exception : {}) as {
     status?: unknown;
     headers?: unknown;
