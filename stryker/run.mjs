@@ -1,6 +1,7 @@
 // npm run test:mutation [-- group...]: runs Stryker over each group in turn (all by default),
 // then prints the score of every group run. Options through the environment:
-// MUTATION_CONCURRENCY (default 1), MUTATION_INCREMENTAL=1 (reuse reports/mutation/<group>/stryker-incremental.json).
+// MUTATION_CONCURRENCY (default 1), MUTATION_INCREMENTAL=1 (reuse reports/mutation/<group>/stryker-incremental.json),
+// MUTATION_IGNORE_TESTS=a,b (leave out test files whose path matches).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -23,7 +23,11 @@ export default {
   jest: {
     projectType: 'custom',
     configFile: 'stryker/jest.config.cjs',
-    config: { testMatch: group.tests.map((glob) => `<rootDir>/${glob}`) },
+    config: {
+      testMatch: group.tests.map((glob) => `<rootDir>/${glob}`),
+      // MUTATION_IGNORE_TESTS=a,b: leave out test files whose path matches (e.g. to measure what they add).
+      testPathIgnorePatterns: ['/node_modules/', ...(process.env.MUTATION_IGNORE_TESTS?.split(',') ?? [])],
+    },
     enableFindRelatedTests: false,
   },
   ignorePatterns: ['dist', 'build', 'coverage', 'docs', 'bench', 'examples', 'reports', '.ci'],
