@@ -19,7 +19,7 @@ export const GROUPS = {
   retry: {
     description: 'backoff, Retry-After parsing, the retry decision and the retry stage',
     mutate: ['src/classification/retry-after.ts', 'src/strategies/retry/*.ts', '!src/strategies/retry/index.ts'],
-    tests: ['tests/classification/retry-after.test.ts', 'tests/strategies/retry/*.test.ts'],
+    tests: ['tests/classification/retry-after*.test.ts', 'tests/strategies/retry/*.test.ts'],
   },
   'circuit-breaker': {
     description: "the circuit breaker's state machine, failure window and stage",
@@ -49,6 +49,12 @@ export const GROUPS = {
       'src/strategies/bounded-wait.ts',
       'src/strategies/stage.ts',
     ],
-    tests: ['tests/strategies/bounded-wait-sleep.test.ts', 'tests/strategies/timeout/*.test.ts'],
+    tests: [
+      'tests/strategies/bounded-wait-sleep.test.ts',
+      'tests/strategies/timeout/*.test.ts',
+      'tests/waits/bounded-waits.test.ts',
+      'tests/waits/bounded-waits-queues.test.ts',
+      'tests/decorators/cancellation-timeouts.test.ts',
+    ],
   },
 };
