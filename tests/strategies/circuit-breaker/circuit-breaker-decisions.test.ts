@@ -152,3 +152,54 @@ describe('CircuitBreaker: adopting an opening', () => {
     expect(breaker.opensInMs).toBe(900);
   });
 });
+
+describe('CircuitBreaker: probe timeouts', () => {
+  it("a probe's own timeout decides when a full half-open circuit lets the next call try", () => {
+    const { breaker, advance } = halfOpen({ halfOpenMaxCalls: 1, probeTimeoutMs: 30_000 });
+    expect(breaker.acquire(500)).toEqual({ allowed: true, probe: true });
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 500 });
+    advance(499);
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 1 });
+    advance(10_000); // long past the probe's end: still at least 1
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 1 });
+  });
+
+  it.each([0, -5])('a probe timeout of %p means the options', (probeTimeoutMs) => {
+    const { breaker } = halfOpen({ halfOpenMaxCalls: 1, probeTimeoutMs: 4000 });
+    expect(breaker.acquire(probeTimeoutMs)).toEqual({ allowed: true, probe: true });
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 4000 });
+  });
+
+  it('the probe that ends first decides', () => {
+    const { breaker } = halfOpen({ halfOpenMaxCalls: 2 });
+    breaker.acquire(1000);
+    breaker.acquire(300);
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 300 });
+  });
+
+  it('a listener that re-opens the circuit as it turns half-open refuses the call', () => {
+    const { breaker, advance } = setup({ failureThreshold: 1, halfOpenAfterMs: 1000 });
+    breaker.onTransition((event) => {
+      if (event.to === 'half_open') breaker.adoptOpen(2000, 1);
+    });
+    breaker.recordFailure(false);
+    advance(1000);
+    expect(breaker.acquire()).toEqual({ allowed: false, retryAfterMs: 2000 });
+    expect(breaker.probesInFlight).toBe(0);
+  });
+});
+
+describe('CircuitBreaker: transition events', () => {
+  it('only openings carry retryAfterMs', () => {
+    const { breaker, events, advance } = setup({ failureThreshold: 1, halfOpenAfterMs: 1000 });
+    breaker.recordFailure(false);
+    advance(1000);
+    const probe = breaker.acquire();
+    breaker.recordSuccess(probe.allowed && probe.probe);
+    expect(events).toStrictEqual([
+      { from: 'closed', to: 'open', failures: 1, retryAfterMs: 1000 },
+      { from: 'open', to: 'half_open', failures: 0 },
+      { from: 'half_open', to: 'closed', failures: 0 },
+    ]);
+  });
+});
