@@ -80,6 +80,11 @@ describe('RetryBudget: construction', () => {
       new TypeError('RetryBudget: retryBudget.capacity must be a positive integer'),
     );
     expect(() => new RetryBudget(undefined as never)).toThrow(new TypeError('RetryBudget: options are required'));
+    expect(() => new RetryBudget({ capacity: 0, retryCost: 5, timeoutCost: 10, successRefund: -1 })).toThrow(
+      new TypeError(
+        'RetryBudget: retryBudget.capacity must be a positive integer; retryBudget.successRefund must be a non-negative integer',
+      ),
+    );
   });
 
   it('a cost above the capacity is an issue; a cost equal to it is not', () => {
@@ -91,7 +96,7 @@ describe('RetryBudget: construction', () => {
     ]);
     expect(validateRetryBudgetOptions({ capacity: 5, retryCost: 5, timeoutCost: 5 }).issues).toEqual([]);
     // An invalid capacity is reported alone, not compared with the costs.
-    expect(validateRetryBudgetOptions({ capacity: -1, retryCost: 6 }).issues.map((issue) => issue.field)).toEqual([
+    expect(validateRetryBudgetOptions({ capacity: -1, retryCost: 600 }).issues.map((issue) => issue.field)).toEqual([
       'retryBudget.capacity',
     ]);
   });
