@@ -1,5 +1,6 @@
 // Decisions of the circuit breaker that a mutation once changed unnoticed (npm run test:mutation -- circuit-breaker).
 import {
+  CIRCUIT_BREAKER_DEFAULTS,
   CircuitBreaker,
   CircuitBreakerOptions,
   CircuitTransition,
@@ -201,5 +202,46 @@ describe('CircuitBreaker: transition events', () => {
       { from: 'open', to: 'half_open', failures: 0 },
       { from: 'half_open', to: 'closed', failures: 0 },
     ]);
+  });
+});
+
+describe('CircuitBreaker: construction', () => {
+  it('names every issue of hand-built options, or says they are required', () => {
+    const invalid = { ...CIRCUIT_BREAKER_DEFAULTS, failureThreshold: 0, halfOpenMaxCalls: 0 } as never;
+    expect(() => new CircuitBreaker(invalid, () => 0)).toThrow(
+      new TypeError(
+        'CircuitBreaker: circuitBreaker.failureThreshold must be an integer from 1 to 1000; circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+      ),
+    );
+    expect(() => new CircuitBreaker(undefined as never, () => 0)).toThrow(
+      new TypeError('CircuitBreaker: options are required'),
+    );
+    const { value } = validateCircuitBreakerOptions({});
+    expect(() => new CircuitBreaker(value!, 5 as never)).toThrow(
+      new TypeError('CircuitBreaker: now must be a function returning milliseconds'),
+    );
+  });
+
+  it('a broken halfOpenAfterMs is reported alone, not compared with the cap', () => {
+    expect(
+      validateCircuitBreakerOptions({ halfOpenAfterMs: -1, maxHalfOpenAfterMs: 10 }).issues.map((i) => i.field),
+    ).toEqual(['circuitBreaker.halfOpenAfterMs']);
+    expect(validateCircuitBreakerOptions({ halfOpenAfterMs: 2000, maxHalfOpenAfterMs: 1000 }).issues).toEqual([
+      {
+        field: 'circuitBreaker.maxHalfOpenAfterMs',
+        message: 'circuitBreaker.maxHalfOpenAfterMs must be at least circuitBreaker.halfOpenAfterMs (2000)',
+      },
+    ]);
+  });
+
+  it('opensInMs is undefined unless open', () => {
+    const { breaker, advance } = setup({ failureThreshold: 1, halfOpenAfterMs: 1000 });
+    expect(breaker.opensInMs).toBeUndefined();
+    breaker.recordFailure(false);
+    expect(breaker.opensInMs).toBe(1000);
+    advance(999.5);
+    expect(breaker.opensInMs).toBe(1);
+    advance(0.5);
+    expect(breaker.opensInMs).toBeUndefined();
   });
 });
