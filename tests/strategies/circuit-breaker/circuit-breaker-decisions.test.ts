@@ -72,7 +72,7 @@ describe('CircuitBreaker: probe slots', () => {
 
 describe('CircuitBreaker: listeners', () => {
   it('unsubscribing the first listener keeps the second', () => {
-    const { breaker } = setup({ failureThreshold: 1 });
+    const breaker = new CircuitBreaker(validateCircuitBreakerOptions({ failureThreshold: 1 }).value!, () => 0);
     const first: string[] = [];
     const second: string[] = [];
     const unsubscribe = breaker.onTransition((event) => first.push(event.to));

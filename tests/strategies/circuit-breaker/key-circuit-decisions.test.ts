@@ -113,6 +113,8 @@ describe('KeyCircuit: sharing outcomes', () => {
     circuit.share(breaker, 'failure', false);
     expect(circuit.sharedFailing).toBe(true);
     circuit.share(breaker, 'ignored', false);
+    expect(shared).toHaveLength(1); // an ignored outcome says nothing
+    expect(circuit.sharedFailing).toBe(true);
     circuit.share(breaker, 'success', false);
     circuit.share(breaker, 'success', false);
     expect(circuit.sharedFailing).toBe(false);
@@ -120,6 +122,16 @@ describe('KeyCircuit: sharing outcomes', () => {
       ['k', { outcome: 'failure', successes: undefined }],
       ['k', { outcome: 'success' }],
     ]);
+  });
+
+  it('a closing heard from the store means the shared count is 0: the next success sends nothing', () => {
+    const { circuit, shared } = keyCircuit();
+    const { breaker } = circuit.breaker(options({ failureThreshold: 5 }));
+    circuit.share(breaker, 'failure', false);
+    circuit.adoptClosed();
+    expect(circuit.sharedFailing).toBe(false);
+    circuit.share(breaker, 'success', false);
+    expect(shared).toEqual([['k', { outcome: 'failure', successes: undefined }]]);
   });
 
   it('probes are shared as probe_<outcome>', () => {
@@ -194,7 +206,8 @@ describe('CircuitOpenError', () => {
     expect(printed).toContain('retryAfterMs: 250');
     expect(printed).toContain("cause: 'Error (server, status 503)'");
     expect(printed).not.toContain('secret body');
-    expect(printed.split('\n').every((line, index) => index === 0 || /^\s+at |^\s/.test(line))).toBe(true);
+    expect(printed.split('\n').length).toBeGreaterThan(2); // one frame a line
+    expect(inspect(new CircuitOpenError('k5', 7), { colors: true })).toContain('\u001b[33m7\u001b[39m');
 
     const plain = inspect(new CircuitOpenError('k2', 10, { cause: 'text' }));
     expect(plain).toContain("cause: 'string (unknown)'");
