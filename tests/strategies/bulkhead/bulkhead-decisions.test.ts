@@ -29,6 +29,7 @@ describe('Bulkhead: limits', () => {
     });
     expect(isBulkheadRejectedError(rejection)).toBe(true);
     expect(isBulkheadRejectedError(null)).toBe(false);
+    expect(isBulkheadRejectedError(undefined)).toBe(false);
     expect(isBulkheadRejectedError('BulkheadRejectedError')).toBe(false);
     expect(isBulkheadRejectedError({ [Symbol.for('llm-resilience.BulkheadRejectedError')]: 1 })).toBe(false);
   });
