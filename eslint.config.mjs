@@ -12,6 +12,8 @@ export default tseslint.config(
       'build/**',
       'coverage/**',
       'docs/api/**',
+      'reports/**',
+      '.stryker-tmp/**',
       'node_modules/**',
       '**/*.d.ts',
       'tests/package/consumer/**',

@@ -5,7 +5,12 @@
 // predicates. tests/policies/classify-error.test.ts checks the same verdicts against real HTTP.
 
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, OpenAIError } from 'openai';
-import { ContentFilterFinishReasonError, LengthFinishReasonError } from 'openai/core/error';
+import {
+  ContentFilterFinishReasonError,
+  LengthFinishReasonError,
+  OAuthError,
+  SubjectTokenProviderError,
+} from 'openai/core/error';
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import {
   AggregateAuthenticationError,
@@ -106,6 +111,22 @@ const OPENAI_CASES: Case[] = [
   { label: 'the caller aborted (`signal`)', error: () => new APIUserAbortError() },
   { label: '`.parse()`: finish_reason `content_filter`', error: () => new ContentFilterFinishReasonError() },
   { label: '`.parse()`: finish_reason `length`', error: () => new LengthFinishReasonError() },
+  {
+    label: '429 with `insufficient_quota` only as `type` (no `code`)',
+    error: () => openAIHttp(429, { error: { message: 'redacted', type: 'insufficient_quota', code: null } }),
+  },
+  {
+    label: 'an error event in a stream: no status, no cause',
+    error: () => new APIError(undefined, { type: 'server_error', message: 'redacted' }, undefined, new Headers()),
+  },
+  {
+    label: 'workload identity: the OAuth token exchange refused (400 `invalid_grant`)',
+    error: () => new OAuthError(400, { error: 'invalid_grant' }, new Headers()),
+  },
+  {
+    label: 'workload identity: no subject token (token file, IMDS)',
+    error: () => new SubjectTokenProviderError('The token file is empty.', 'kubernetes'),
+  },
 ];
 
 // --- Azure OpenAI through the openai SDK's AzureOpenAI client ----------------------------------
@@ -411,8 +432,18 @@ const LIBRARY_CASES: Case[] = [
 export const CLASSIFICATION_SECTIONS: readonly { title: string; intro: string; cases: Case[] }[] = [
   {
     title: 'OpenAI (`openai` SDK)',
-    intro:
+    intro: [
       "Errors of the `OpenAI` client, classified by shape (status, headers, body `error.code`/`type`, cause chain), never by `instanceof`: openai's CJS and ESM builds have distinct classes.",
+      '',
+      'Decided cases: `error.code`, `error.type` and `error.innererror.code` are each enough to name a provider code',
+      '(tried in that order), so a quota sent only as `type` is `quota_exhausted`, not a retryable rate limit. An SDK',
+      'error with neither a status nor a cause (`LengthFinishReasonError`, a bare `OpenAIError`, an error event in',
+      'a stream) is `unknown` and not retried: only `APIConnectionError`, or an `APIError` with no status and a',
+      '`cause`, is a transport failure (`network`, or `timeout` when a `TimeoutError` is along the cause chain).',
+      'The workload-identity errors (`OAuthError`, `SubjectTokenProviderError`) are credential errors whatever',
+      'their status: `auth`, never retried. A minified build is recognised by the fields `APIError` assigns',
+      '(`status`, `headers`, `error`, `requestID`), whatever its class is called.',
+    ].join('\n'),
     cases: OPENAI_CASES,
   },
   {

@@ -31,6 +31,9 @@ const OPENAI_ERROR_CLASS_NAMES: ReadonlySet<string> = new Set([
   'SubjectTokenProviderError',
 ]);
 
+/** openai's workload-identity errors (`openai/auth`): the token exchange or the subject token failed. */
+const CREDENTIAL_CLASS_NAMES: ReadonlySet<string> = new Set(['OAuthError', 'SubjectTokenProviderError']);
+
 /** The SDK's own fixed texts (not provider text) for a failing `apiKey`/token-provider function. */
 const TOKEN_PROVIDER_FAILURE =
   /^(Failed to get token from 'apiKey' function|Expected 'apiKey' function argument to return a string)/;
@@ -96,6 +99,9 @@ export function openAIErrorFacts(error: unknown): ErrorFacts | undefined {
   if (className === 'OpenAIError' && TOKEN_PROVIDER_FAILURE.test(readString(error, 'message') ?? '')) {
     facts.isCredentialError = true;
   }
+  // Workload identity: the OAuth token exchange refused (400/401/403), or no subject token could
+  // be read (a token file, IMDS). Either fails the same way again: a credential error, whatever the status.
+  if (className !== undefined && CREDENTIAL_CLASS_NAMES.has(className)) facts.isCredentialError = true;
   return facts;
 }
 
