@@ -41,6 +41,11 @@ export const GROUPS = {
     mutate: ['src/strategies/rate-limit/*.ts', '!src/strategies/rate-limit/index.ts'],
     tests: ['tests/strategies/rate-limit/*.test.ts'],
   },
+  'stream-commit': {
+    description: "a stream's commit point: item rules, hold-back, first-item and idle timeouts, stream errors",
+    mutate: ['src/strategies/stream-commit/*.ts', '!src/strategies/stream-commit/index.ts'],
+    tests: ['tests/strategies/stream-commit/*.test.ts', 'tests/pipeline/stream-commit.test.ts'],
+  },
   timeout: {
     description: 'attempt timeouts, bounded waits and the stage contract',
     mutate: [

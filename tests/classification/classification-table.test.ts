@@ -256,9 +256,20 @@ describe('openai SDK errors by class name and cause chain', () => {
     // Decided: an SDK error with no status and no cause is not a transport failure.
     ['LengthFinishReasonError', new LengthFinishReasonError(), only('unknown', false, 'unclassified openai error')],
     ['a bare OpenAIError', new OpenAIError('something'), only('unknown', false, 'unclassified openai error')],
+    // Decided (issue #13): the data of a stream's error event, thrown by the SDK, is classified by its code.
     [
-      'APIError with no status and no cause (a stream error event)',
+      'APIError with no status and no cause (a stream error event, server_error)',
       new APIError(undefined, { type: 'server_error' }, 'stream', new Headers()),
+      only('server', true, 'server_error'),
+    ],
+    [
+      'APIError with no status and no cause (a stream error event, rate_limit_exceeded as code)',
+      new APIError(undefined, { code: 'rate_limit_exceeded' }, 'stream', new Headers()),
+      only('rate_limit', true, 'rate_limit_exceeded'),
+    ],
+    [
+      'APIError with no status and no cause (a stream error event, a code not in the table)',
+      new APIError(undefined, { type: 'mystery' }, 'stream', new Headers()),
       only('unknown', false, 'unclassified openai error'),
     ],
     [
