@@ -33,6 +33,8 @@ describe('the content rule (what commits an OpenAI stream)', () => {
     ['any other object (first item commits)', { token: 'x' }, true],
     ['an object with another type', { type: 'token' }, true],
     ['a number', 7, true],
+    ['null', null, true],
+    ['a chunk with an empty tool-call list', chunk({ tool_calls: [] }), false],
   ])('%s -> %p', (_name, item, commits) => {
     expect(OPENAI_STREAM_ITEMS.commits(item)).toBe(commits);
   });

@@ -30,8 +30,8 @@ describe('StreamProgress', () => {
     progress.discardHeld();
     expect(progress.flush()).toEqual([]);
     progress.accept(progressed);
-    expect(progress.flush()).toEqual([progressed]);
-    expect(progress.flush()).toEqual([]);
+    expect(progress.flush()).toStrictEqual([progressed]);
+    expect(progress.flush()).toStrictEqual([]);
   });
 
   it('counts what the caller received, its text, response and last sequence number', () => {
@@ -47,6 +47,22 @@ describe('StreamProgress', () => {
     expect(progress.position()).toEqual({ responseId: 'resp_1', sequenceNumber: 2 });
     expect(progress.alreadyReceived(delta('lo', 2))).toBe(true);
     expect(progress.alreadyReceived(delta('!', 3))).toBe(false);
+  });
+
+  it('after the commit every item goes straight to the caller, content or not', () => {
+    const progress = new StreamProgress(OPENAI_STREAM_ITEMS);
+    progress.accept(delta('Hi', 2));
+    const completed = { type: 'response.completed', sequence_number: 3 };
+    expect(progress.accept(completed)).toStrictEqual([completed]);
+    expect(progress.flush()).toStrictEqual([]);
+  });
+
+  it('an item without a sequence number keeps the last one', () => {
+    const progress = new StreamProgress(OPENAI_STREAM_ITEMS);
+    progress.delivered(created);
+    progress.delivered(delta('a', 4));
+    progress.delivered('text');
+    expect(progress.position()).toEqual({ responseId: 'resp_1', sequenceNumber: 4 });
   });
 
   it('has no position without a response id (nothing to resume)', () => {

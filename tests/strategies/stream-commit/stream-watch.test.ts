@@ -59,6 +59,43 @@ describe('StreamWatch', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
+  it('starts unfired, and an idle watch is not reset by a second commit', async () => {
+    const { watch, stopped } = watched(undefined, 1000, true);
+    expect(watch.fired).toBe(false);
+    watch.waiting();
+    await jest.advanceTimersByTimeAsync(600);
+    watch.commit();
+    await jest.advanceTimersByTimeAsync(400);
+    expect(stopped()).toMatchObject({ phase: 'idle' });
+  });
+
+  it('without an idle timeout, the commit turns the watch off: waiting starts no timer', () => {
+    const { watch } = watched(1000, undefined);
+    watch.commit();
+    watch.waiting();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('before the commit, waiting starts no idle timer (only the first-item one runs)', () => {
+    const { watch } = watched(1000, 50);
+    watch.waiting();
+    expect(jest.getTimerCount()).toBe(1);
+  });
+
+  it('re-arms for the rest of the idle time when the timer finds a wait that started late', async () => {
+    const { watch, stopped } = watched(undefined, 1000, true);
+    watch.waiting();
+    await jest.advanceTimersByTimeAsync(800);
+    watch.received();
+    await jest.advanceTimersByTimeAsync(100);
+    // A new wait from 900 ms: the timer set at 0 finds it 100 ms old at 1000 ms, and waits 900 more.
+    watch.waiting();
+    await jest.advanceTimersByTimeAsync(999);
+    expect(stopped()).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(stopped()).toMatchObject({ phase: 'idle', timeoutMs: 1000 });
+  });
+
   it('is not needed without either timeout', () => {
     expect(StreamWatch.needed(undefined, undefined)).toBe(false);
     expect(StreamWatch.needed(1, undefined)).toBe(true);
