@@ -3,6 +3,7 @@ import type { Response } from 'openai/resources/responses/responses';
 import { checkLogger, checkTracer } from '../config/resilience-settings';
 import { Retry } from '../decorators/retry';
 import { supervisedAttemptSignal } from '../engine/retry-context';
+import type { RetryConfig } from '../config/retry-config';
 import type { RetryPolicy } from '../engine/retry-policy';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
@@ -10,15 +11,7 @@ import { shouldRetryNetworkError } from '../classification/classify-error';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { checkJsonSchema, JsonSchema } from './json-schema-check';
 import { isSchemaValidationError, SchemaValidationError } from './llm-errors';
-import {
-  attemptRequestOptions,
-  genAiAttributesOfFirstArgument,
-  agentOfFirstArgument,
-  LLMServiceFactory,
-  observersOf,
-  retryConfigOfFirstArgument,
-  upstreamKeyOfFirstArgument,
-} from './llm-service-factory';
+import { agentCallOptions, attemptRequestOptions, LLMServiceFactory } from './llm-service-factory';
 import { responseStreamPolicy, streamResponseEvents } from './response-stream';
 import { checkedResponse, messagesAsResponseInput, outputTextDeltas, responseBody } from './responses-api';
 
@@ -117,11 +110,7 @@ export class LLMExecutor {
   /** The answer's text: the first choice's (chat), or the response's `output_text` (responses). */
   @Retry({
     shouldRetry: shouldRetryLLMError,
-    config: retryConfigOfFirstArgument,
-    key: upstreamKeyOfFirstArgument,
-    observers: observersOf,
-    spanAttributes: genAiAttributesOfFirstArgument,
-    labelDetail: agentOfFirstArgument,
+    ...agentCallOptions(retryConfigOf),
   })
   async executeText(
     config: AgentConfig | AgentConfigInput,
@@ -141,11 +130,7 @@ export class LLMExecutor {
    */
   @Retry({
     shouldRetry: shouldRetryOrReask,
-    config: retryConfigOfFirstArgument,
-    key: upstreamKeyOfFirstArgument,
-    observers: observersOf,
-    spanAttributes: genAiAttributesOfFirstArgument,
-    labelDetail: agentOfFirstArgument,
+    ...agentCallOptions(retryConfigOf),
   })
   async executeWithSchema<T = unknown>(
     config: AgentConfig | AgentConfigInput,
@@ -225,11 +210,7 @@ export class LLMExecutor {
   @Retry({
     name: 'LLMExecutor.executeStream',
     shouldRetry: shouldRetryLLMError,
-    config: retryConfigOfFirstArgument,
-    key: upstreamKeyOfFirstArgument,
-    observers: observersOf,
-    spanAttributes: genAiAttributesOfFirstArgument,
-    labelDetail: agentOfFirstArgument,
+    ...agentCallOptions(retryConfigOf),
   })
   private async *chatStream(
     agent: AgentConfig,
@@ -287,14 +268,15 @@ export class LLMExecutor {
   }
 }
 
+/** An agent's own retry config: the executor's calls run under it. */
+function retryConfigOf(agent: AgentConfig): RetryConfig {
+  return agent.retryConfig;
+}
+
 /** The policy of `executeStream` over the Responses API (built when first used). */
 let executorPolicy: RetryPolicy | undefined;
 function executorStreamPolicy(): RetryPolicy {
-  return (executorPolicy ??= responseStreamPolicy(
-    'LLMExecutor.executeStream',
-    (agent) => agent.retryConfig,
-    shouldRetryLLMError,
-  ));
+  return (executorPolicy ??= responseStreamPolicy('LLMExecutor.executeStream', retryConfigOf, shouldRetryLLMError));
 }
 
 /** A stream that fails with `error` when read (what the method's own generator would do). */

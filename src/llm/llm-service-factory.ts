@@ -1,6 +1,7 @@
 import type { AzureOpenAI, OpenAI } from 'openai';
 import { API_KEY_ENV_VARS, DEFAULT_AZURE_API_VERSION } from '../config/defaults';
 import { checkLogger } from '../config/resilience-settings';
+import type { RetryConfig } from '../config/retry-config';
 import { RetryConfigError } from '../config/retry-config-error';
 import { RetryAzure } from '../decorators/retry-azure';
 import { RetryOpenAI } from '../decorators/retry-openai';
@@ -33,9 +34,9 @@ export type LLMClient = OpenAI | AzureOpenAI;
 /** The retry config of the AgentConfig a factory or service method is called with. */
 export const retryConfigOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).retryConfig;
 /** The upstream key of that AgentConfig: calls to one endpoint and model share their state. */
-export const upstreamKeyOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).upstreamKey;
+const upstreamKeyOfFirstArgument = (_self: unknown, args: unknown[]) => AgentConfig.from(args[0]).upstreamKey;
 /** OpenTelemetry's GenAI semantic-convention attributes of a call with that AgentConfig. */
-export const genAiAttributesOfFirstArgument = (_self: unknown, args: unknown[]) => {
+const genAiAttributesOfFirstArgument = (_self: unknown, args: unknown[]) => {
   const agent = AgentConfig.from(args[0]);
   return {
     'gen_ai.system': agent.provider === LLMProvider.AZURE_OPENAI ? 'az.ai.openai' : 'openai',
@@ -43,7 +44,7 @@ export const genAiAttributesOfFirstArgument = (_self: unknown, args: unknown[]) 
   };
 };
 /** The agent and model of a call, for its log lines (`labelDetail`). */
-export const agentOfFirstArgument = (_self: unknown, args: unknown[]): string | undefined => {
+const agentOfFirstArgument = (_self: unknown, args: unknown[]): string | undefined => {
   const agent = AgentConfig.from(args[0]);
   return agent.name === undefined ? `model ${agent.model}` : `agent ${agent.name}, model ${agent.model}`;
 };
@@ -52,6 +53,21 @@ export const observersOf = (self: { logger?: ResilienceLogger; tracer?: Tracer }
   logger: self.logger,
   tracer: self.tracer,
 });
+
+/**
+ * What every retried call of the library's LLM services shares: the retry config (`configOf`
+ * the AgentConfig the method is called with), the upstream key, the GenAI span attributes,
+ * the agent and model in log lines, and the instance's own logger and tracer.
+ */
+export function agentCallOptions(configOf: (agent: AgentConfig) => RetryConfig) {
+  return {
+    config: (_self: unknown, args: unknown[]) => configOf(AgentConfig.from(args[0])),
+    key: upstreamKeyOfFirstArgument,
+    spanAttributes: genAiAttributesOfFirstArgument,
+    labelDetail: agentOfFirstArgument,
+    observers: observersOf,
+  };
+}
 
 /** The options of one request the library's services make: the attempt's signal and retry count. */
 export interface AttemptRequestOptions {

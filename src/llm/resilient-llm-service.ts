@@ -23,13 +23,7 @@ import { explicitFields, RetryConfig } from '../config/retry-config';
 import { AgentConfig, AgentConfigInput } from './agent-config';
 import { AgentExecutionError } from './agent-execution-error';
 import { requestBody, shouldRetryLLMError } from './llm-executor';
-import {
-  agentOfFirstArgument,
-  attemptRequestOptions,
-  genAiAttributesOfFirstArgument,
-  LLMServiceFactory,
-  observersOf,
-} from './llm-service-factory';
+import { agentCallOptions, attemptRequestOptions, LLMServiceFactory } from './llm-service-factory';
 import { type AttemptCounter, responseStreamPolicy, streamResponseEvents } from './response-stream';
 import {
   checkedResponse,
@@ -352,11 +346,7 @@ export class ResilientLLMService {
   @Retry({
     name: 'ResilientLLMService.resilientChatCompletion',
     shouldRetry: shouldRetryLLMError,
-    config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
-    key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
-    spanAttributes: genAiAttributesOfFirstArgument,
-    labelDetail: agentOfFirstArgument,
-    observers: observersOf,
+    ...agentCallOptions(serviceRetryConfig),
     successDetails: (completion: ChatCompletion) => ({
       response_length: completion?.choices?.[0]?.message?.content?.length ?? 0,
     }),
@@ -380,11 +370,7 @@ export class ResilientLLMService {
   @Retry({
     name: 'ResilientLLMService.resilientResponse',
     shouldRetry: shouldRetryLLMError,
-    config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
-    key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
-    spanAttributes: genAiAttributesOfFirstArgument,
-    labelDetail: agentOfFirstArgument,
-    observers: observersOf,
+    ...agentCallOptions(serviceRetryConfig),
     successDetails: (response: Response) => ({ response_length: responseLength(response) }),
   })
   private async respondWithRetries(
@@ -404,11 +390,7 @@ export class ResilientLLMService {
   @Retry({
     name: 'ResilientLLMService.resilientEmbeddings',
     shouldRetry: shouldRetryLLMError,
-    config: (_self, args) => serviceRetryConfig(args[0] as AgentConfig),
-    key: (_self, args) => (args[0] as AgentConfig).upstreamKey,
-    spanAttributes: genAiAttributesOfFirstArgument,
-    labelDetail: agentOfFirstArgument,
-    observers: observersOf,
+    ...agentCallOptions(serviceRetryConfig),
     successDetails: (result: CreateEmbeddingResponse) => ({ embeddings: embeddingCount(result) }),
   })
   private embedWithRetries(

@@ -7,13 +7,7 @@ import { buildRetryPolicy } from '../pipeline/build-retry-policy';
 import { OPENAI_STREAM_ITEMS } from '../strategies/stream-commit/openai-stream-items';
 import type { StreamPosition } from '../strategies/stream-commit/stream-progress';
 import type { AgentConfig } from './agent-config';
-import {
-  agentOfFirstArgument,
-  attemptRequestOptions,
-  genAiAttributesOfFirstArgument,
-  type LLMServiceFactory,
-  observersOf,
-} from './llm-service-factory';
+import { agentCallOptions, attemptRequestOptions, type LLMServiceFactory } from './llm-service-factory';
 import { responseBody, type ResponseRequest } from './responses-api';
 
 // A Responses API stream under the engine's stream commit point, with the engine's resume: what
@@ -46,13 +40,7 @@ export function responseStreamPolicy(
 ): RetryPolicy {
   return buildRetryPolicy({
     definedAs: label,
-    options: {
-      config: (_self: unknown, args: unknown[]) => configOf(args[0] as AgentConfig),
-      key: (_self: unknown, args: unknown[]) => (args[0] as AgentConfig).upstreamKey,
-      spanAttributes: genAiAttributesOfFirstArgument,
-      labelDetail: agentOfFirstArgument,
-      observers: observersOf,
-    },
+    options: agentCallOptions(configOf),
     extraKeys: [],
     shouldRetry,
     label: () => label,
