@@ -176,23 +176,14 @@ function decide(facts: ErrorFacts): Verdict {
   if (facts.isCircuitOpen) return { kind: 'circuit_open', retryable: false, reason: 'circuit open' };
   // Already waited on as long as the caller allows: another attempt now would only wait again.
   if (facts.isUpstreamThrottled) return { kind: 'rate_limit', retryable: false, reason: 'upstream throttled' };
+  // Reasons echo only codes found in our tables, never free text from the provider.
+  const codeRule = ruleForProviderCode([facts.providerCode, facts.providerType, facts.innerCode], facts.status);
+  if (codeRule) return { kind: codeRule.kind, retryable: codeRule.retryable, reason: codeRule.code };
   if (facts.streamEventCode !== undefined) {
     const rule = ruleForStreamEventCode(facts.streamEventCode);
     return rule
       ? { ...rule, reason: facts.streamEventCode }
       : { kind: 'unknown', retryable: false, reason: 'stream event' };
-  }
-
-  // Reasons echo only codes found in our tables, never free text from the provider.
-  const codeRule = ruleForProviderCode([facts.providerCode, facts.providerType, facts.innerCode], facts.status);
-  if (codeRule) return { kind: codeRule.kind, retryable: codeRule.retryable, reason: codeRule.code };
-  // An openai error with no status and no cause came out of a 200 stream: the SDK throws the
-  // data of an SSE error (`{ error: { code } }`) as an APIError; its code is all there is.
-  if (facts.source === 'openai' && facts.status === undefined && !facts.isConnectionError) {
-    for (const code of [facts.providerCode, facts.providerType]) {
-      const rule = code === undefined ? undefined : ruleForStreamEventCode(code);
-      if (rule) return { ...rule, reason: code! };
-    }
   }
 
   if (facts.status !== undefined) {

@@ -78,6 +78,9 @@ export interface ErrorFacts {
   isCircuitOpen?: boolean;
   /** The library held the call back: the upstream's cooldown or pacing outlasts the call's bounds. */
   isUpstreamThrottled?: boolean;
-  /** A stream's failure event (`response.failed`, `error`): its code, `''` when it had none. */
+  /**
+   * A stream's failure event (`response.failed`, `error`, or the SDK's error thrown from a 200
+   * stream's SSE error): its code, `''` when it had none. Decides after the provider codes.
+   */
   streamEventCode?: string;
 }

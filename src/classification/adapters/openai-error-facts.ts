@@ -1,5 +1,6 @@
 import { readFirstHeader } from '../../internal/headers';
 import type { ErrorFacts } from '../failure-kind';
+import { ruleForStreamEventCode } from '../status-table';
 import { hasCredentialErrorInChain } from './azure-rest-error-facts';
 import { constructorName, hasOwnProperty, readProperty, readString } from '../../internal/error-shape';
 import { findNetworkCode, hasTimeoutInChain } from './network-error-facts';
@@ -91,6 +92,16 @@ export function openAIErrorFacts(error: unknown): ErrorFacts | undefined {
     const networkCode = findNetworkCode(cause);
     if (networkCode !== undefined) facts.networkCode = networkCode;
     if (hasTimeoutInChain(cause)) facts.isTimeout = true;
+  }
+
+  // No status and no cause: the SDK threw the data of a 200 stream's SSE error
+  // (`{ error: { code } }`) as an APIError, and its code is all there is. Only a code of a
+  // stream's failure events counts as one (any other leaves the error unclassified).
+  if (facts.status === undefined && !facts.isConnectionError) {
+    const streamEventCode = [providerCode, providerType].find(
+      (code) => code !== undefined && ruleForStreamEventCode(code) !== undefined,
+    );
+    if (streamEventCode !== undefined) facts.streamEventCode = streamEventCode;
   }
 
   // AzureOpenAI wraps a throwing `azureADTokenProvider` as `OpenAIError { cause }`: any
