@@ -34,6 +34,21 @@ export const FAST_RETRY: Partial<RetryConfigFields> = { baseDelayMs: 100, maxDel
 
 export type TraceEvent = { event: string; details: Record<string, unknown> };
 
+/** The trace events of `n` attempts that failed and were retried. */
+export const retriedEvents = (n: number): string[] =>
+  Array.from({ length: n }, () => ['retry_attempt_start', 'retry_attempt_failed', 'retry_backoff_delay']).flat();
+/** One attempt failed and retried, then a success. */
+export const RETRIED_ONCE_THEN_SUCCESS = [...retriedEvents(1), 'retry_attempt_start', 'llm_call_success'];
+/** The events of `n` attempts, the last of which fails and exhausts them. */
+export const exhaustedEvents = (n: number): string[] => [
+  ...retriedEvents(n - 1),
+  'retry_attempt_start',
+  'retry_attempt_failed',
+  'max_retries_exceeded',
+];
+/** One attempt that failed with an error not worth retrying. */
+export const notRetriedEvents = ['retry_attempt_start', 'retry_attempt_failed', 'retry_not_retryable'];
+
 /** A tracer that keeps every event and error, in order. */
 export class RecordingTracer implements Tracer {
   readonly events: TraceEvent[] = [];

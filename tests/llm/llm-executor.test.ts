@@ -20,6 +20,7 @@ import {
   rejectionOf,
   useLLMTestEnvironment,
   userMessages,
+  RETRIED_ONCE_THEN_SUCCESS,
 } from './helpers';
 import type { FaultServer } from '../../src/testing';
 
@@ -61,13 +62,7 @@ describe('executeText', () => {
     const text = await executor.executeText(openaiConfig(server), userMessages('hello there'));
     expect(text).toBe('Echo: hello there');
     expect(faultsSeen(server)).toEqual(['503', 'ok']);
-    expect(env.tracer.names()).toEqual([
-      'retry_attempt_start',
-      'retry_attempt_failed',
-      'retry_backoff_delay',
-      'retry_attempt_start',
-      'llm_call_success',
-    ]);
+    expect(env.tracer.names()).toEqual(RETRIED_ONCE_THEN_SUCCESS);
     expect(env.tracer.named('retry_attempt_failed')[0]).toEqual({
       attempt: 1,
       error_type: 'InternalServerError',
@@ -203,13 +198,7 @@ describe('executeStream', () => {
     expect(error).toBeUndefined();
     expect(items.join('')).toBe(`Echo: ${words}`);
     expect(faultsSeen(server)).toEqual(['stream-cut:0', 'ok']);
-    expect(env.tracer.names()).toEqual([
-      'retry_attempt_start',
-      'retry_attempt_failed',
-      'retry_backoff_delay',
-      'retry_attempt_start',
-      'llm_call_success',
-    ]);
+    expect(env.tracer.names()).toEqual(RETRIED_ONCE_THEN_SUCCESS);
   });
 
   it('retries a 503 before the stream starts', async () => {

@@ -26,6 +26,8 @@ import {
   rejectionOf,
   useLLMTestEnvironment,
   userMessages,
+  exhaustedEvents,
+  notRetriedEvents,
 } from './helpers';
 
 const env = useLLMTestEnvironment();
@@ -65,15 +67,6 @@ function expectSafe(error: AgentExecutionError, server: FaultServer): void {
 }
 
 const ECHO_LENGTH = `Echo: ${PROMPT}`.length;
-
-/** The events of `n` failed-and-retried attempts, then a last failure that exhausts them. */
-const exhaustedEvents = (n: number) => [
-  ...Array.from({ length: n - 1 }, () => ['retry_attempt_start', 'retry_attempt_failed', 'retry_backoff_delay']).flat(),
-  'retry_attempt_start',
-  'retry_attempt_failed',
-  'max_retries_exceeded',
-];
-const notRetriedEvents = ['retry_attempt_start', 'retry_attempt_failed', 'retry_not_retryable'];
 
 describe('success', () => {
   it('returns the completion after one request, with llm_call_success {attempt, response_length}', async () => {

@@ -21,6 +21,7 @@ import {
   PROMPT,
   rejectionOf,
   useLLMTestEnvironment,
+  RETRIED_ONCE_THEN_SUCCESS,
 } from './helpers';
 
 const env = useLLMTestEnvironment();
@@ -35,6 +36,13 @@ const textOf = (events: ResponseStreamEvent[]) =>
   events.map((event) => (event.type === 'response.output_text.delta' ? event.delta : '')).join('');
 const typesOf = (events: ResponseStreamEvent[]) => events.map((event) => event.type);
 const sequenceOf = (events: ResponseStreamEvent[]) => events.map((event) => event.sequence_number);
+
+/** A stream that arrived whole: no error, each sequence number once and in order, the full echo. */
+function expectWholeEcho(events: ResponseStreamEvent[], error: unknown): void {
+  expect(error).toBeUndefined();
+  expect(sequenceOf(events)).toEqual(events.map((_, index) => index));
+  expect(textOf(events)).toBe(`Echo: ${PROMPT}`);
+}
 
 async function agentFailure(promise: Promise<unknown>): Promise<AgentExecutionError> {
   const error = await rejectionOf(promise);
@@ -252,9 +260,7 @@ describe('resilientResponseStream after the commit point', () => {
     const { items, error } = await drain(
       service({ resume: true }).resilientResponseStream(openaiConfig(server), request({ background: true })),
     );
-    expect(error).toBeUndefined();
-    expect(sequenceOf(items)).toEqual(items.map((_, index) => index));
-    expect(textOf(items)).toBe(`Echo: ${PROMPT}`);
+    expectWholeEcho(items, error);
     expect(typesOf(items).at(-1)).toBe('response.completed');
     expect(server.requests.map((r) => r.api)).toEqual(['responses', 'retrieve']);
     const [created, retrieve] = server.requests;
@@ -270,9 +276,7 @@ describe('resilientResponseStream after the commit point', () => {
     const { items, error } = await drain(
       service({ resume: true }).resilientResponseStream(openaiConfig(server), request({ background: true })),
     );
-    expect(error).toBeUndefined();
-    expect(sequenceOf(items)).toEqual(items.map((_, index) => index));
-    expect(textOf(items)).toBe(`Echo: ${PROMPT}`);
+    expectWholeEcho(items, error);
     expect(server.requests.map((r) => [r.api, r.fault])).toEqual([
       ['responses', 'stream-cut:2'],
       ['retrieve', '503'],
@@ -311,17 +315,9 @@ describe('resilientResponseStream after the commit point', () => {
     const { items, error } = await drain(
       service({ resume: true }).resilientResponseStream(config, request({ background: true })),
     );
-    expect(error).toBeUndefined();
-    expect(sequenceOf(items)).toEqual(items.map((_, index) => index));
-    expect(textOf(items)).toBe(`Echo: ${PROMPT}`);
+    expectWholeEcho(items, error);
     expect(server.requests.map((r) => r.api)).toEqual(['responses', 'retrieve']);
-    expect(env.tracer.names()).toEqual([
-      'retry_attempt_start',
-      'retry_attempt_failed',
-      'retry_backoff_delay',
-      'retry_attempt_start',
-      'llm_call_success',
-    ]);
+    expect(env.tracer.names()).toEqual(RETRIED_ONCE_THEN_SUCCESS);
   });
 
   it('per-request resume wins over the service option', async () => {
@@ -339,9 +335,7 @@ describe('resilientResponseStream after the commit point', () => {
     const { items, error } = await drain(
       service({ resume: true }).resilientResponseStream(openaiConfig(server), request({ background: true })),
     );
-    expect(error).toBeUndefined();
-    expect(sequenceOf(items)).toEqual(items.map((_, index) => index));
-    expect(textOf(items)).toBe(`Echo: ${PROMPT}`);
+    expectWholeEcho(items, error);
     const retrieves = server.requests.filter((r) => r.api === 'retrieve');
     expect(retrieves).toHaveLength(2);
     expect(Number(retrieves[1].query.starting_after)).toBeGreaterThan(Number(retrieves[0].query.starting_after));
