@@ -14,6 +14,7 @@ export const GROUPS = {
       'tests/classification/body-cut.test.ts',
       'tests/classification/http-clients.test.ts',
       'tests/classification/request-id.test.ts',
+      'tests/classification/library-errors.test.ts',
     ],
   },
   retry: {

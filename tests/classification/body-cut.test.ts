@@ -53,6 +53,11 @@ describe('TypeError: terminated (a body cut mid-way) in every scope', () => {
       network('connection error'),
     ],
     [
+      'a SocketError without a code, one cause deep',
+      () => terminated(new Error('wrapped', { cause: Object.assign(new Error('closed'), { name: 'SocketError' }) })),
+      network('connection error'),
+    ],
+    [
       'cause UND_ERR_BODY_TIMEOUT (the body stalled)',
       () => terminated(undiciError('BodyTimeoutError', 'UND_ERR_BODY_TIMEOUT', 'Body Timeout Error')),
       { kind: 'timeout', retryable: true, reason: 'UND_ERR_BODY_TIMEOUT' },
@@ -79,6 +84,16 @@ describe('TypeError: terminated (a body cut mid-way) in every scope', () => {
     [
       "undici's RequestAbortedError (UND_ERR_ABORTED)",
       () => terminated(undiciError('AbortError', 'UND_ERR_ABORTED', 'Request aborted')),
+    ],
+    [
+      'an abort known only by its code (UND_ERR_ABORTED) over a socket error',
+      () =>
+        terminated(
+          Object.assign(new Error('Request aborted', { cause: socketError() }), {
+            name: 'RequestAbortedError',
+            code: 'UND_ERR_ABORTED',
+          }),
+        ),
     ],
     ['another message', () => new TypeError('Cannot read properties of undefined', { cause: socketError() })],
     ['not a TypeError', () => Object.assign(new Error('terminated', { cause: socketError() }), { name: 'RangeError' })],

@@ -130,6 +130,12 @@ function gotError(
   return error;
 }
 
+/** `error` with `cause` set afterwards, as `new Error(message, { cause })` sets it (non-enumerable). */
+function withCause<T extends Error>(error: T, cause: unknown): T {
+  Object.defineProperty(error, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
+  return error;
+}
+
 /** got `source/core/errors.ts` `TimeoutError`: code `ETIMEDOUT` (from `timed-out.ts`) and the `event` that timed out. */
 const gotTimeout = () => Object.assign(gotError('TimeoutError', 'ETIMEDOUT'), { event: 'request' });
 
@@ -228,6 +234,11 @@ const CASES: [string, () => unknown, ErrorClassification][] = [
     verdict('aborted', false, 'aborted by caller'),
   ],
   [
+    'axios Cancel known only by __CANCEL__ (axios 0.x, no code)',
+    () => Object.assign(new AxiosError('canceled'), { name: 'CanceledError', __CANCEL__: true }),
+    verdict('aborted', false, 'aborted by caller'),
+  ],
+  [
     'axios ERR_BAD_RESPONSE without a response (maxContentLength exceeded)',
     () => new AxiosError('maxContentLength size of 10 exceeded', 'ERR_BAD_RESPONSE'),
     verdict('unknown', false, 'unclassified network error'),
@@ -293,6 +304,35 @@ const CASES: [string, () => unknown, ErrorClassification][] = [
     'got RequestError without a transport code',
     () => gotError('RequestError', 'ERR_GOT_REQUEST_ERROR'),
     verdict('unknown', false, 'unclassified network error'),
+  ],
+  // got's other RequestErrors: recognised by name, not retried without a transport code.
+  ...['ReadError', 'UploadError', 'CacheError', 'UnsupportedProtocolError', 'ParseError', 'RetryError'].map(
+    (name): [string, () => unknown, ErrorClassification] => [
+      `got ${name} without a transport code`,
+      () => gotError(name, 'ERR_GOT_SOMETHING'),
+      verdict('unknown', false, 'unclassified network error'),
+    ],
+  ),
+  [
+    'got RequestError with an undici code (UND_ERR_SOCKET)',
+    () => gotError('RequestError', 'UND_ERR_SOCKET'),
+    verdict('network', true, 'UND_ERR_SOCKET'),
+  ],
+  [
+    'got RequestError UND_ERR_CONNECT_TIMEOUT',
+    () => gotError('RequestError', 'UND_ERR_CONNECT_TIMEOUT'),
+    verdict('timeout', true, 'UND_ERR_CONNECT_TIMEOUT'),
+  ],
+  [
+    'got HTTPError 400 with a transport error as its cause: the failed response wins',
+    () => withCause(gotError('HTTPError', 'ERR_NON_2XX_3XX_RESPONSE', { statusCode: 400 }), systemError('ECONNRESET')),
+    verdict('bad_request', false, 'status 400', { status: 400 }),
+  ],
+  [
+    'got ReadError after a 399 head, cause ECONNRESET: the transport failure wins below 400',
+    () =>
+      withCause(gotError('ReadError', 'ERR_READING_RESPONSE_STREAM', { statusCode: 399 }), systemError('ECONNRESET')),
+    verdict('network', true, 'ECONNRESET'),
   ],
 
   // ky
@@ -375,6 +415,16 @@ describe('@RetryNetwork scope: errors of axios, got, ky and a thrown Response', 
       Object.assign(new Error('x'), { response: { status: '503', headers: {} } }),
     ],
     ['isAxiosError not exactly true', Object.assign(new Error('x'), { isAxiosError: 'yes', code: 'ECONNABORTED' })],
+    ['a response with status and headers but no message', { response: { status: 503, headers: {} } }],
+    [
+      'an Error whose response headers are null',
+      Object.assign(new Error('x'), { response: { status: 503, headers: null } }),
+    ],
+    [
+      'an Error whose response headers are a string',
+      Object.assign(new Error('x'), { response: { status: 503, headers: 'retry-after: 1' } }),
+    ],
+    ['an error of another name with a got-like code', gotError('SomeOtherError', 'ERR_GOT_SOMETHING')],
   ])('%s is not recognised', (_label, value) => {
     expect(classifyNetworkError(value, NOW)).toBeUndefined();
     expect(shouldRetryNetworkError(value)).toBe(false);
