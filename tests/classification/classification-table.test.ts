@@ -15,6 +15,7 @@ import {
 } from 'openai/core/error';
 import { RestError, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { CredentialUnavailableError } from '@azure/identity';
+import { PIPELINE_ABORT_IN_FLIGHT } from '../../src/classification/adapters/azure-rest-error-facts';
 import {
   classifyAzureError,
   classifyError,
@@ -309,6 +310,11 @@ describe('openai SDK errors by class name and cause chain', () => {
       only('auth', false, 'credential error'),
     ],
     [
+      "an APIError (a server's stream error event) whose message is the SDK's token text: not a credential error",
+      new APIError(undefined, { message: "Failed to get token from 'apiKey' function" }, undefined, undefined),
+      only('unknown', false, 'unclassified openai error'),
+    ],
+    [
       'OpenAIError: the fixed text not at the start',
       new OpenAIError("Oops: Failed to get token from 'apiKey' function"),
       only('unknown', false, 'unclassified openai error'),
@@ -529,6 +535,26 @@ describe('RestError (@azure/core-rest-pipeline)', () => {
   it('only name RestError is a RestError', () => {
     const error = Object.assign(restError(503), { name: 'OtherError' });
     expect(classifyAzureError(error, NOW)).toBeUndefined();
+  });
+});
+
+describe("core-rest-pipeline's in-flight abort: the request's own timeout", () => {
+  const abortError = (message: string, name = 'AbortError') => Object.assign(new Error(message), { name });
+
+  it('the in-flight abort message is the pipeline timeout: retried', () => {
+    const error = abortError(PIPELINE_ABORT_IN_FLIGHT);
+    expect(classifyAzureError(error, NOW)).toEqual(only('timeout', true, 'timeout'));
+    expect(classifyNetworkError(error, NOW)).toEqual(only('timeout', true, 'timeout'));
+  });
+
+  it('an abort with another message ("Request has already been canceled.") stays the caller\'s', () => {
+    const error = abortError('Request has already been canceled.');
+    expect(classifyAzureError(error, NOW)).toBeUndefined();
+    expect(classifyNetworkError(error, NOW)).toEqual(only('aborted', false, 'aborted by caller'));
+  });
+
+  it('the message under another name is not the pipeline', () => {
+    expect(classifyAzureError(abortError(PIPELINE_ABORT_IN_FLIGHT, 'Error'), NOW)).toBeUndefined();
   });
 });
 
