@@ -1,6 +1,7 @@
 // What every stage's unit tests share: a call as the stages see it, recording what they report.
 import type { WaitBounds } from '../../src/strategies/bounded-wait';
 import type { CircuitTransition } from '../../src/strategies/circuit-breaker/circuit-breaker';
+import type { SharedStateStore } from '../../src/ports/shared-state-store';
 import type { CallState } from '../../src/strategies/stage';
 
 export const NOW = 1_700_000_000_000;
@@ -45,4 +46,14 @@ export function track(promise: Promise<void>): { settled: boolean; error: unknow
     },
   );
   return state;
+}
+
+/** A shared-state store that records what it is told (the optional parts the rate limit uses included). */
+export function recordingStore() {
+  return {
+    shareCooldown: jest.fn<void, [string, number]>(),
+    subscribe: jest.fn(() => () => undefined),
+    announceActive: jest.fn<void, [string]>(),
+    shareRateLimit: jest.fn<void, [string, number]>(),
+  } satisfies SharedStateStore;
 }

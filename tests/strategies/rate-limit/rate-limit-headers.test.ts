@@ -29,6 +29,10 @@ describe('parseDurationMs', () => {
     ['2', 2000],
     ['0', 0],
     ['1.25', 1250],
+    ['.25', 250],
+    ['.25s', 250],
+    // At most 64 characters, surrounding whitespace included.
+    [`${' '.repeat(62)}1s`, 1000],
   ])('%p is %p ms', (text, expected) => {
     expect(parseDurationMs(text)).toBe(expected);
   });
@@ -52,6 +56,9 @@ describe('parseDurationMs', () => {
     ['NaN', 'NaN'],
     ['Infinity', 'Infinity'],
     ['absurdly long', `${'9'.repeat(400)}s`],
+    ['65 characters, even mostly blank', `${' '.repeat(63)}1s`],
+    ['hours twice', '1h1h'],
+    ['hours after minutes', '1m1h'],
   ])('rejects %s', (_label, text) => {
     expect(parseDurationMs(text)).toBeUndefined();
   });
@@ -130,6 +137,17 @@ describe('readRateLimitHeaders', () => {
       },
       { limitRequests: 12_000, remainingRequests: 0, resetRequestsMs: 50 },
     ],
+    [
+      'counts with surrounding blanks (a plain object keeps them)',
+      { 'x-ratelimit-limit-requests': ' 600 ', 'x-ratelimit-remaining-requests': '\t599' },
+      { limitRequests: 600, remainingRequests: 599 },
+    ],
+    [
+      'a count of 64 digits is read; one of 65 is not',
+      { 'x-ratelimit-limit-requests': '1'.repeat(64), 'x-ratelimit-remaining-requests': '1'.repeat(65) },
+      { limitRequests: Number('1'.repeat(64)) },
+    ],
+    ['a count written .5 is a decimal', { 'x-ratelimit-remaining-requests': '.55' }, { remainingRequests: 0.55 }],
     [
       "Azure's -1 for token limits it does not report",
       {

@@ -6,19 +6,9 @@ import { KeyCooldown, MAX_COOLDOWN_MS } from '../../../src/strategies/rate-limit
 import { RateLimitStage, type RateLimitedKey } from '../../../src/strategies/rate-limit/rate-limit-stage';
 import { KeyPacing } from '../../../src/strategies/rate-limit/request-pacing';
 import type { AttemptFailure } from '../../../src/strategies/stage';
-import { FakeCall, NOW, track } from '../support';
+import { FakeCall, NOW, recordingStore, track } from '../support';
 
 const KEY = 'openai';
-
-/** A store that records what it is told (the optional parts the rate limit uses included). */
-function recordingStore() {
-  return {
-    shareCooldown: jest.fn<void, [string, number]>(),
-    subscribe: jest.fn(() => () => undefined),
-    announceActive: jest.fn<void, [string]>(),
-    shareRateLimit: jest.fn<void, [string, number]>(),
-  } satisfies SharedStateStore;
-}
 
 /** A key with real per-key state, wired as the engine's Upstream wires it. */
 function makeKey(store?: SharedStateStore): RateLimitedKey {
@@ -328,6 +318,61 @@ describe('RateLimitStage after a failed attempt', () => {
       failure({ kind: 'bad_request', retryable: false }),
     );
     expect(key.coldStart.warm).toBe(true);
+  });
+});
+
+describe('RateLimitStage decisions', () => {
+  it('a cold key shared through a store sends its first attempt alone: the next waits until it ends', async () => {
+    const key = makeKey(recordingStore());
+    const first = new RateLimitStage(key, true, noSpread);
+    const firstTurn = track(first.beforeAttempt(new FakeCall())!);
+    const secondTurn = track(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())!);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(firstTurn).toEqual({ settled: true, error: undefined });
+    expect(secondTurn.settled).toBe(false);
+    first.afterSuccess();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(secondTurn).toEqual({ settled: true, error: undefined });
+  });
+
+  it('a pacing wait longer than maxUpstreamWaitMs is refused (WaitRefusal pacing/cap), not waited for', async () => {
+    const key = warmKey();
+    key.pacing.observeResponse({ 'x-ratelimit-limit-requests': '600' });
+    key.pacing.limiter!.onRateLimited(120_000, NOW);
+    const call = new FakeCall({ signal: undefined, deadlineMs: undefined, maxUpstreamWaitMs: 60_000 });
+    const turn = track(new RateLimitStage(key, true, noSpread).beforeAttempt(call)!);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(turn.settled).toBe(true);
+    expect(turn.error).toBeInstanceOf(WaitRefusal);
+    expect(turn.error).toMatchObject({ kind: 'pacing', bound: 'cap' });
+  });
+
+  it('a failure other than a rate limit leaves the pacing as it was', () => {
+    const key = warmKey();
+    key.pacing.observeResponse({ 'x-ratelimit-limit-requests': '600' });
+    const before = key.pacing.limiter!.snapshot();
+    new RateLimitStage(key, true, noSpread).afterFailure(
+      new FakeCall(),
+      failure({ kind: 'server', reason: 'status 503', retryAfterMs: 2000 }),
+    );
+    expect(key.pacing.limiter!.snapshot()).toEqual(before);
+    expect(key.cooldown.untilMs).toBe(0);
+  });
+
+  it('a 429 with Retry-After 0 is believed: a cooldown ending now, shared with the store', () => {
+    const store = recordingStore();
+    const key = warmKey(store);
+    new RateLimitStage(key, true, noSpread).afterFailure(new FakeCall(), failure({ retryAfterMs: 0 }));
+    expect(store.shareCooldown.mock.calls).toEqual([[KEY, NOW]]);
+  });
+
+  it('a cooldown that is over neither waits nor refuses, even for a call past its deadline', async () => {
+    const key = makeKey(recordingStore());
+    key.cooldown.extend(NOW);
+    const call = new FakeCall({ signal: undefined, deadlineMs: NOW - 1, maxUpstreamWaitMs: 60_000 });
+    const turn = track(new RateLimitStage(key, true, noSpread).beforeAttempt(call)!);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(turn).toEqual({ settled: true, error: undefined });
   });
 });
 
