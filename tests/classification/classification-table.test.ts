@@ -257,6 +257,12 @@ describe('openai SDK errors by class name and cause chain', () => {
     // Decided: an SDK error with no status and no cause is not a transport failure.
     ['LengthFinishReasonError', new LengthFinishReasonError(), only('unknown', false, 'unclassified openai error')],
     ['a bare OpenAIError', new OpenAIError('something'), only('unknown', false, 'unclassified openai error')],
+    // Only APIConnectionError and the APIError shape are transport failures, not any SDK error with a cause.
+    [
+      'an OpenAIError with a cause that is no credential error',
+      new OpenAIError('something', { cause: new Error('inner') }),
+      only('unknown', false, 'unclassified openai error'),
+    ],
     // Decided (issue #13): the data of a stream's error event, thrown by the SDK, is classified by its code.
     [
       'APIError with no status and no cause (a stream error event, server_error)',
@@ -469,6 +475,11 @@ describe('RestError (@azure/core-rest-pipeline)', () => {
         parsedBody: { error: { code: 'content_filter' } },
         bodyAsText: json({ error: { code: 'context_length_exceeded' } }),
       }),
+      only('content_filter', false, 'content_filter', { status: 400 }),
+    ],
+    [
+      '400, parsedBody null: bodyAsText is read',
+      restError(400, { parsedBody: null, bodyAsText: json({ error: { code: 'content_filter' } }) }),
       only('content_filter', false, 'content_filter', { status: 400 }),
     ],
     [

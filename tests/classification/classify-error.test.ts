@@ -657,6 +657,19 @@ describe('bare Node and fetch errors', () => {
     expect(shouldRetryNetworkError(error)).toBe(scopes.network);
   });
 
+  it('the first known transport code along the chain decides, past links with codes of their own', () => {
+    const wrapped = Object.assign(new Error('wrapper', { cause: systemError('ECONNRESET') }), { code: 'ERR_WRAPPED' });
+    expect(classifyError(fetchFailed(wrapped))).toMatchObject({ kind: 'network', reason: 'ECONNRESET' });
+  });
+
+  it("only the first four of an AggregateError's errors are read (a bound on hostile input)", () => {
+    const others = Array.from({ length: 4 }, () => new Error('no code'));
+    const fifth = new AggregateError([...others, systemError('ECONNREFUSED')], 'all addresses failed');
+    expect(classifyNetworkError(fetchFailed(fifth))).toBeUndefined();
+    const fourth = new AggregateError([...others.slice(1), systemError('ECONNREFUSED')], 'all addresses failed');
+    expect(classifyNetworkError(fetchFailed(fourth))).toMatchObject({ kind: 'network', reason: 'ECONNREFUSED' });
+  });
+
   it('a fetch failed TypeError without a known cause code is not recognised', () => {
     expect(classifyNetworkError(new TypeError('fetch failed', { cause: new Error('bad port') }))).toBeUndefined();
   });

@@ -367,6 +367,16 @@ const CASES: [string, () => unknown, ErrorClassification][] = [
     verdict('rate_limit', true, 'status 429', { status: 429, retryAfterMs: 4000, requestId: 'resp-1' }),
   ],
   [
+    'a Response-like object (ok: false, status 100, Headers)',
+    () => ({ ok: false, status: 100, headers: new Headers() }),
+    verdict('unknown', false, 'status 100', { status: 100 }),
+  ],
+  [
+    'a Response-like object (ok: false, status 599, Headers)',
+    () => ({ ok: false, status: 599, headers: new Headers() }),
+    verdict('server', true, 'status 599', { status: 599 }),
+  ],
+  [
     'a thrown Response 403',
     () => new Response(null, { status: 403 }),
     verdict('auth', false, 'status 403', { status: 403 }),
@@ -425,6 +435,9 @@ describe('@RetryNetwork scope: errors of axios, got, ky and a thrown Response', 
       Object.assign(new Error('x'), { response: { status: 503, headers: 'retry-after: 1' } }),
     ],
     ['an error of another name with a got-like code', gotError('SomeOtherError', 'ERR_GOT_SOMETHING')],
+    ['a Response-like object with status 99', { ok: false, status: 99, headers: new Headers() }],
+    ['a Response-like object with status 600', { ok: false, status: 600, headers: new Headers() }],
+    ['a Response-like object with a string status', { ok: false, status: '503', headers: new Headers() }],
   ])('%s is not recognised', (_label, value) => {
     expect(classifyNetworkError(value, NOW)).toBeUndefined();
     expect(shouldRetryNetworkError(value)).toBe(false);
