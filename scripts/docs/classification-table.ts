@@ -22,6 +22,7 @@ import { CircuitOpenError } from '../../src/strategies/circuit-breaker/circuit-o
 import { TokenProviderError } from '../../src/llm/llm-errors';
 import { errorTypeOf } from '../../src/observability/retry-log';
 import { BulkheadRejectedError } from '../../src/strategies/bulkhead/bulkhead-rejected-error';
+import { PIPELINE_ABORT_IN_FLIGHT } from '../../src/classification/adapters/azure-rest-error-facts';
 import {
   classifyAzureError,
   classifyError,
@@ -234,8 +235,12 @@ const AZURE_SDK_CASES: Case[] = [
   },
   { label: '`RestError` `PARSE_ERROR` on a 200', error: () => restError(200, { code: RestError.PARSE_ERROR }) },
   {
-    label: "core-rest-pipeline `AbortError` (its timeout, or the caller's abort)",
-    error: () => Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }),
+    label: "core-rest-pipeline `AbortError` in flight (the request's own `timeout`)",
+    error: () => Object.assign(new Error(PIPELINE_ABORT_IN_FLIGHT), { name: 'AbortError' }),
+  },
+  {
+    label: "core-rest-pipeline `AbortError` of a request already cancelled (the caller's abort)",
+    error: () => Object.assign(new Error('Request has already been canceled.'), { name: 'AbortError' }),
   },
   {
     label: '@azure/identity `CredentialUnavailableError`',
@@ -443,13 +448,15 @@ export const CLASSIFICATION_SECTIONS: readonly { title: string; intro: string; c
       '(tried in that order), so a quota sent only as `type` is `quota_exhausted`, not a retryable rate limit. An SDK',
       'error with neither a status nor a cause (`LengthFinishReasonError`, a bare `OpenAIError`) is `unknown` and',
       'not retried: only `APIConnectionError`, or an `APIError` with no status and a `cause`, is a transport failure',
-      '(`network`, or `timeout` when a `TimeoutError` is along the cause chain). The one exception is the data of an',
-      'error event in a 200 stream, which the SDK throws as such an `APIError`: its code or type is all there is, and a',
-      'stream event code decides (`server_error` → `server` and `rate_limit_exceeded` → `rate_limit`, both retried;',
-      'any other → `unknown`), as for the `StreamEventError` of a `response.failed` or `error` event.',
-      'The workload-identity errors (`OAuthError`, `SubjectTokenProviderError`) are credential errors whatever',
-      'their status: `auth`, never retried. A minified build is recognised by the fields `APIError` assigns',
-      '(`status`, `headers`, `error`, `requestID`), whatever its class is called.',
+      '(`network`, or `timeout` when a `TimeoutError` is along the cause chain); another SDK error with a `cause` is',
+      'not. The one exception is the data of an error event in a 200 stream, which the SDK throws as an `APIError`',
+      'with no status and no cause: its code or type is all there is, and a stream event code decides (`server_error`',
+      '→ `server` and `rate_limit_exceeded` → `rate_limit`, both retried; any other → `unknown`), as for the',
+      '`StreamEventError` of a `response.failed` or `error` event. Credential errors: a credential error along the',
+      "cause chain, the SDK's own text for a failing `apiKey` function (only on an `OpenAIError`: an `APIError` whose",
+      "message, a server's, reads the same is not one), and the workload-identity errors (`OAuthError`,",
+      '`SubjectTokenProviderError`) whatever their status: `auth`, never retried. A minified build is recognised by',
+      'the fields `APIError` assigns (`status`, `headers`, `error`, `requestID`), whatever its class is called.',
     ].join('\n'),
     cases: OPENAI_CASES,
   },
@@ -468,7 +475,7 @@ export const CLASSIFICATION_SECTIONS: readonly { title: string; intro: string; c
   {
     title: 'Network (Node, undici, `fetch`)',
     intro:
-      "Transport failures of any client, recognised by `code`, `name` and the cause chain (errors of Node's bundled undici belong to another realm than yours).",
+      "Transport failures of any client, recognised by `code`, `name` and the cause chain (errors of Node's bundled undici belong to another realm than yours). The first known transport code along the chain decides, past links with codes of their own; of an `AggregateError` (Node's happy-eyeballs connect) the first four `errors` are read, a bound on hostile input. A wrapper other than `TypeError: fetch failed` (or an HTTP client's error, below) is not looked into.",
     cases: NETWORK_CASES,
   },
   {
@@ -489,7 +496,8 @@ export const CLASSIFICATION_SECTIONS: readonly { title: string; intro: string; c
       '  are not retried.',
       "- **ky** (`source/errors/`): `HTTPError`'s `response` is the `fetch` `Response` (`status`, `headers.get`);",
       '  `TimeoutError` by its name; `NetworkError` is a connection failure, refined by the code along `cause`.',
-      '- **a `fetch` `Response` thrown by user code**: `ok === false`, an HTTP `status` and `headers.get`.',
+      '- **a `fetch` `Response` thrown by user code**: `ok === false`, an HTTP `status` (an integer, 100 to 599)',
+      '  and `headers.get`.',
       '- **any other error** (a string `message`) whose `response` has an HTTP `status` or `statusCode` and a',
       '  `headers` object (superagent, ofetch, wrappers).',
       '',
