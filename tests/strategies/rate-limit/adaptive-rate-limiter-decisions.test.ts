@@ -103,7 +103,7 @@ describe('AdaptiveRateLimiter options: the fractions', () => {
   const rule = (oneAllowed: boolean) => `must be greater than 0 and ${oneAllowed ? 'at most' : 'less than'} 1`;
 
   describe.each(fractions)('%s', (name, oneAllowed) => {
-    it.each([0, -0.5, -1, 1.5, 2, Number.NaN, Infinity, -Infinity])(
+    it.each([0, -0.5, -1, 1.5, 2, Number.NaN, Infinity, -Infinity, '0.5', null])(
       'rejects %p, naming the option and rule',
       (value) => {
         expectRangeError({ [name]: value }, `${name} ${rule(oneAllowed)}`);
@@ -181,6 +181,7 @@ describe('AdaptiveRateLimiter: the request limit', () => {
   it('ignores a response without information, undefined included', () => {
     const limiter = learned200();
     expect(() => limiter.observe(undefined, 1000)).not.toThrow();
+    expect(() => limiter.observe(null as unknown as undefined, 1000)).not.toThrow();
     expect(acquireMany(limiter, 1000, 10).every((wait) => wait === 0)).toBe(true);
   });
 
