@@ -56,4 +56,13 @@ describe('RetryStage.formula', () => {
     );
     expect(stage.formula(2, 'retry-after', undefined)).toBe('0.1 * (2 ** 1)');
   });
+
+  it('a delay the backoff set is named by the backoff formula, even when the error carried a Retry-After', () => {
+    const stage = new RetryStage(
+      { ...SETTINGS, maxAttempts: 3, respectRetryAfter: false, maxRetryAfterMs: 1000 },
+      () => 0,
+      undefined,
+    );
+    expect(stage.formula(2, 'backoff', 1500)).toBe('0.1 * (2 ** 1)');
+  });
 });
