@@ -670,6 +670,11 @@ describe('bare Node and fetch errors', () => {
     expect(classifyNetworkError(fetchFailed(fourth))).toMatchObject({ kind: 'network', reason: 'ECONNREFUSED' });
   });
 
+  it('only undici\'s TypeError reads "fetch failed": another error with that message is not looked into', () => {
+    const error = Object.assign(new Error('fetch failed', { cause: systemError('ECONNREFUSED') }), { name: 'Error' });
+    expect(classifyNetworkError(error)).toBeUndefined();
+  });
+
   it('a fetch failed TypeError without a known cause code is not recognised', () => {
     expect(classifyNetworkError(new TypeError('fetch failed', { cause: new Error('bad port') }))).toBeUndefined();
   });
