@@ -10,19 +10,7 @@ import {
 } from '../../../src/strategies/rate-limit/adaptive-rate-limiter';
 import type { Sleep } from '../../../src/strategies/bounded-wait';
 import { FakeClock } from './simulation';
-
-// targetUtilization 1 keeps the arithmetic readable: 12000 per minute = 200/s = one per 5 ms.
-const exact = (options: AdaptiveRateLimiterOptions = {}) =>
-  new AdaptiveRateLimiter({ targetUtilization: 1, ...options });
-const acquireMany = (limiter: AdaptiveRateLimiter, nowMs: number, count: number) =>
-  Array.from({ length: count }, () => limiter.acquire(nowMs));
-
-/** A limiter that has learned 200/s at t=0 (burst 10); idle for a second, its bucket is full again. */
-function learned200(options: AdaptiveRateLimiterOptions = {}): AdaptiveRateLimiter {
-  const limiter = exact(options);
-  limiter.observe({ limitRequests: 12_000 }, 0);
-  return limiter;
-}
+import { acquireMany, exact, learned200 } from './limiters';
 
 const HOUR_MS = 3_600_000;
 

@@ -3,20 +3,9 @@ import {
   type AdaptiveRateLimiterOptions,
 } from '../../../src/strategies/rate-limit/adaptive-rate-limiter';
 import { FakeClock } from './simulation';
+import { acquireMany, exact, learned200 } from './limiters';
 
-// targetUtilization 1 keeps the arithmetic readable: 12000 per minute = 200/s = one per 5 ms.
-const exact = (options: AdaptiveRateLimiterOptions = {}) =>
-  new AdaptiveRateLimiter({ targetUtilization: 1, ...options });
-const acquireMany = (limiter: AdaptiveRateLimiter, nowMs: number, count: number) =>
-  Array.from({ length: count }, () => limiter.acquire(nowMs));
 const rounded = (values: number[]) => values.map((value) => Math.round(value * 1000) / 1000);
-
-/** A limiter that has learned 200/s at t=0 and been idle for a second (bucket full). */
-function learned200(options: AdaptiveRateLimiterOptions = {}): AdaptiveRateLimiter {
-  const limiter = exact(options);
-  limiter.observe({ limitRequests: 12_000 }, 0);
-  return limiter;
-}
 
 describe('AdaptiveRateLimiter: before any rate information', () => {
   it('does not pace: every acquire is 0', () => {

@@ -306,30 +306,22 @@ describe('waitWithin: a wait of unknown length', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
-  it('a wait that fails is cleaned up too, and its error passes through', async () => {
-    const controller = new AbortController();
-    const listeners = listenerCount(controller.signal);
-    const error = new Error('queue closed');
-    const waiting = waitWithin(
-      'bulkhead',
-      { signal: controller.signal, deadlineMs: NOW + 5000, maxUpstreamWaitMs: 0 },
-      () => Promise.reject(error),
-    );
-    await expect(waiting).rejects.toBe(error);
-    expect(listeners()).toBe(0);
-    expect(jest.getTimerCount()).toBe(0);
-  });
-
-  it('a start that throws rejects with its error, leaving no timer or listener', async () => {
+  it.each<[string, (error: Error) => () => Promise<unknown>]>([
+    ['a wait that fails', (error) => () => Promise.reject(error)],
+    [
+      'a start that throws',
+      (error) => () => {
+        throw error;
+      },
+    ],
+  ])('%s rejects with its error, leaving no timer or listener', async (_label, makeStart) => {
     const controller = new AbortController();
     const listeners = listenerCount(controller.signal);
     const error = new Error('cannot queue');
     const waiting = waitWithin(
       'bulkhead',
       { signal: controller.signal, deadlineMs: NOW + 5000, maxUpstreamWaitMs: 0 },
-      () => {
-        throw error;
-      },
+      makeStart(error),
     );
     await expect(waiting).rejects.toBe(error);
     expect(listeners()).toBe(0);
