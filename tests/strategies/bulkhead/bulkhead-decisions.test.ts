@@ -78,18 +78,4 @@ describe('Bulkhead: waiters', () => {
     expect(granted).toEqual(['first', 'third']);
     expect(bulkhead.stats()).toEqual({ active: 1, queued: 0 });
   });
-
-  it('a granted waiter no longer listens to its signal', async () => {
-    const bulkhead = new Bulkhead({ maxConcurrency: 1, queueLimit: 1 });
-    const release = await bulkhead.acquire();
-    const controller = new AbortController();
-    const waiting = bulkhead.acquire(controller.signal);
-    release();
-    const next = await waiting;
-    controller.abort();
-    await flush();
-    expect(bulkhead.stats()).toEqual({ active: 1, queued: 0 });
-    next();
-    expect(bulkhead.stats()).toEqual({ active: 0, queued: 0 });
-  });
 });

@@ -116,6 +116,7 @@ describe('Bulkhead', () => {
     release();
     const second = await waiting;
     controller.abort();
+    await flush();
     expect(bulkhead.stats()).toEqual({ active: 1, queued: 0 });
     second();
     expect(bulkhead.stats()).toEqual({ active: 0, queued: 0 });
