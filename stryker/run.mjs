@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { count } from './counts.mjs';
 import { GROUPS } from './groups.mjs';
 
 const args = process.argv.slice(2);
@@ -41,20 +42,9 @@ for (const s of scores) {
 }
 process.exit(failed ? 1 : 0);
 
-/** Counts a Stryker JSON report (mutation-testing-report-schema); invalid and ignored mutants left out. */
+/** Counts a group's Stryker JSON report; an empty object when the run wrote none. */
 function summarise(file) {
   if (!existsSync(file)) return {};
   const report = JSON.parse(readFileSync(file, 'utf8'));
-  const count = { killed: 0, survived: 0, noCoverage: 0, timeout: 0 };
-  for (const { mutants } of Object.values(report.files)) {
-    for (const { status } of mutants) {
-      if (status === 'Killed') count.killed += 1;
-      else if (status === 'Survived') count.survived += 1;
-      else if (status === 'NoCoverage') count.noCoverage += 1;
-      else if (status === 'Timeout') count.timeout += 1;
-    }
-  }
-  const total = count.killed + count.survived + count.noCoverage + count.timeout;
-  const detected = count.killed + count.timeout;
-  return { ...count, total, score: total === 0 ? 'n/a' : ((100 * detected) / total).toFixed(1) };
+  return count(Object.values(report.files).flatMap(({ mutants }) => mutants));
 }

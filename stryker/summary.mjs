@@ -2,26 +2,13 @@
 // Markdown, per group and per file, and lists every surviving mutant (for docs/mutation.md).
 // Usage: node stryker/summary.mjs [group...] [--survivors]
 import { existsSync, readFileSync } from 'node:fs';
+import { count } from './counts.mjs';
 import { GROUPS } from './groups.mjs';
 
 const args = process.argv.slice(2);
 const showSurvivors = args.includes('--survivors');
 const names = args.filter((arg) => !arg.startsWith('--'));
 const groups = names.length > 0 ? names : Object.keys(GROUPS);
-
-/** Killed, survived, no coverage and timed out mutants; compile errors and ignored ones left out. */
-export function count(mutants) {
-  const c = { killed: 0, survived: 0, noCoverage: 0, timeout: 0 };
-  for (const { status } of mutants) {
-    if (status === 'Killed') c.killed += 1;
-    else if (status === 'Survived') c.survived += 1;
-    else if (status === 'NoCoverage') c.noCoverage += 1;
-    else if (status === 'Timeout') c.timeout += 1;
-  }
-  c.total = c.killed + c.survived + c.noCoverage + c.timeout;
-  c.score = c.total === 0 ? 'n/a' : ((100 * (c.killed + c.timeout)) / c.total).toFixed(1);
-  return c;
-}
 
 const row = (name, c) =>
   `| ${name} | ${c.killed} | ${c.timeout} | ${c.survived} | ${c.noCoverage} | ${c.total} | ${c.score}% |`;
