@@ -1,9 +1,11 @@
 import type { ResilienceLogger } from '../observability/default-logger';
+import { bumpHoldEpoch } from '../internal/hold-epoch';
 import { createDefaultLogger } from '../observability/default-logger';
 import { isTracer, Tracer } from '../observability/tracer';
 import { isSharedStateStore, SharedStateStore } from '../ports/shared-state-store';
-import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
+import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { explicitFields, RetryConfig, RetryConfigFields } from './retry-config';
+import { ConfigLayer, ENVIRONMENT, ResolvedRetryConfig, resolveRetryConfig } from './resolve-config';
 
 /**
  * Process-wide settings, given to `configureResilience`.
@@ -114,6 +116,7 @@ export function configureResilience(settings: ResilienceSettings): void {
   }
   state = next;
   version++;
+  bumpHoldEpoch();
   for (const listener of configureListeners) listener();
 }
 
@@ -138,6 +141,7 @@ const resetListeners: Array<() => void> = [];
 export function resetResilience(): void {
   state = { defaults: {} };
   version++;
+  bumpHoldEpoch();
   for (const listener of resetListeners) listener();
   for (const listener of configureListeners) listener();
 }
@@ -276,4 +280,27 @@ export function checkTracer(tracer: unknown, what: string): Tracer | undefined {
     throw new TypeError(`${what} must have a logEvent(event, details) method`);
   }
   return tracer;
+}
+
+/**
+ * @internal Layers `layers` (strongest first) over the `configureResilience` defaults and the
+ * environment, and checks them together.
+ * @throws RetryConfigError naming `what`, every field in conflict, its value and its layer.
+ */
+export function resolveOverSettings(layers: Array<ConfigLayer | undefined>, what: string): ResolvedRetryConfig {
+  let environment: ConfigLayer;
+  try {
+    environment = { source: ENVIRONMENT, fields: environmentDefaults() };
+  } catch (error) {
+    if (!isRetryConfigError(error)) throw error;
+    const issues = error.issues.map(({ field, message }) => ({ field, message: `${message} (from the environment)` }));
+    throw new RetryConfigError(issues, what);
+  }
+  const result = resolveRetryConfig([
+    ...layers,
+    { source: 'configureResilience defaults', fields: processDefaults() },
+    environment,
+  ]);
+  if (result.issues !== undefined) throw new RetryConfigError(result.issues, what);
+  return result.config;
 }

@@ -3,26 +3,20 @@ import {
   checkTracer,
   configuredLogger,
   configuredTracer,
-  environmentDefaults,
   environmentIsValid,
   namedConfig,
   namedConfigNames,
-  processDefaults,
+  resolveOverSettings,
   settingsVersion,
 } from '../config/resilience-settings';
-import {
-  ConfigLayer,
-  ENVIRONMENT,
-  needsSupervision,
-  ResolvedRetryConfig,
-  resolveRetryConfig,
-} from '../config/resolve-config';
+import { ConfigLayer, needsSupervision, ResolvedRetryConfig } from '../config/resolve-config';
 import { explicitFields, isRetryConfig, RetryConfig } from '../config/retry-config';
-import { isRetryConfigError, RetryConfigError } from '../config/retry-config-error';
+import { RetryConfigError } from '../config/retry-config-error';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { activeInstrumentation } from '../observability/call-instrumentation';
 import { callerSignalIn } from '../internal/caller-signal';
+import { holdEpoch } from '../internal/hold-epoch';
 import type { AttemptOwner, FirstAttemptContext } from './retry-context';
 import { Upstream, upstreamFor } from '../upstreams/per-key-state';
 import { wireEngine } from './wiring';
@@ -88,10 +82,15 @@ export class RetryPolicy implements AttemptOwner {
    * an OpenTelemetry SDK registered after the class was defined must still be seen.
    */
   private supervisedByDefault: boolean | undefined;
-  /** The last lean decision (`leanUpstream`) and the instance and config it was made for. */
+  /**
+   * The last lean decision (`bareBudget`), the instance, config and `holdEpoch` it was made for:
+   * the upstream if the configuration is lean, and its budget once a first attempt may run bare.
+   */
   private leanOwner: unknown = NOT_DECIDED;
-  private leanConfig: unknown;
-  private leanHit: Upstream | undefined;
+  private leanConfig: unknown = undefined;
+  private leanEpoch = -1;
+  private leanBudget: KeyBudget | undefined = undefined;
+  private leanHit: Upstream | undefined = undefined;
 
   constructor(spec: RetryPolicySpec) {
     // The engine's connections (settings, shared store, OpenTelemetry) are made once, here.
@@ -180,37 +179,10 @@ export class RetryPolicy implements AttemptOwner {
   }
 
   /**
-   * The upstream of a call on `thisArg` that can take the lean path (no trace events,
-   * timers, breaker, bulkhead or custom budget, and a key that does not depend on the
-   * arguments), or undefined when it cannot. Decided without allocating: the configuration
-   * is resolved once per settings change and per instance config, the upstream cached per class.
-   * @throws RetryConfigError as `resolvedConfigFor` does: before the first attempt.
-   */
-  leanUpstream(thisArg: unknown): Upstream | undefined {
-    // The decision depends on the instance (its class: label and key), its `retryConfig` and
-    // the settings: remembered for the last (instance, config, settings) seen, so that repeated
-    // calls on one instance (a service, an agent) decide with one property read and two
-    // comparisons. The instance is compared by identity: with many decorated classes in a
-    // process, reading its class would be one more megamorphic load per call. (One instance
-    // per decorated method stays referenced until the next call: bounded.)
-    const config =
-      thisArg === null || thisArg === undefined ? undefined : (thisArg as { retryConfig?: unknown }).retryConfig;
-    if (thisArg === this.leanOwner && config === this.leanConfig && this.version === settingsVersion()) {
-      return this.leanHit;
-    }
-    const upstream = this.decideLean(thisArg);
-    this.leanOwner = thisArg;
-    this.leanConfig = config;
-    this.leanHit = upstream;
-    return upstream;
-  }
-
-  /**
    * The retry budget of the key of a call on `thisArg` with `argc` (at most 3) arguments whose first attempt
-   * may run bare: no caller signal among the arguments, a lean configuration (`leanUpstream`),
-   * and nothing on the key that could hold the attempt back (`Upstream.mayRunBare`).
+   * may run bare: no caller signal among the arguments, and `bareBudget`.
    * Undefined when the call takes the supervised path.
-   * @throws RetryConfigError as `leanUpstream` does.
+   * @throws RetryConfigError as `bareBudget` does.
    */
   leanFirstAttempt(thisArg: unknown, argc: number, a: unknown, b: unknown, c: unknown): KeyBudget | undefined {
     if (
@@ -221,11 +193,52 @@ export class RetryPolicy implements AttemptOwner {
     ) {
       return undefined;
     }
-    const upstream = this.leanUpstream(thisArg);
+    return this.bareBudget(
+      thisArg,
+      thisArg === null || thisArg === undefined ? undefined : (thisArg as { retryConfig?: unknown }).retryConfig,
+    );
+  }
+
+  /**
+   * The retry budget of the key of a call on `thisArg` (whose `retryConfig` is `config`) when
+   * its first attempt may run bare: a lean configuration (no trace events, timers, breaker,
+   * bulkhead or custom budget, and a key that does not depend on the arguments) and nothing on
+   * the key that could hold the attempt back (`Upstream.mayRunBare`); undefined when the call
+   * takes the supervised path. What the success path still needs of the key: its budget's
+   * success refund.
+   *
+   * Decided without allocating, and remembered for the last (instance, config) seen and the
+   * current `holdEpoch`: repeated calls on one instance (a service, an agent) decide with one
+   * property read and three comparisons. The instance is compared by identity: with many
+   * decorated classes in a process, reading its class would be one more megamorphic load per
+   * call. (One instance per decorated method stays referenced until the next call: bounded.)
+   * @throws RetryConfigError as `resolvedConfigFor` does: before the first attempt.
+   */
+  bareBudget(thisArg: unknown, config: unknown): KeyBudget | undefined {
+    // Small enough to be inlined where it is called: the remembered "yes".
+    return thisArg === this.leanOwner &&
+      config === this.leanConfig &&
+      this.leanEpoch === holdEpoch.value &&
+      this.leanBudget !== undefined
+      ? this.leanBudget
+      : this.decideBare(thisArg, config);
+  }
+
+  private decideBare(thisArg: unknown, config: unknown): KeyBudget | undefined {
+    if (thisArg !== this.leanOwner || config !== this.leanConfig || this.leanEpoch !== holdEpoch.value) {
+      const epoch = holdEpoch.value;
+      const upstream = this.decideLean(thisArg);
+      this.leanOwner = thisArg;
+      this.leanConfig = config;
+      this.leanEpoch = epoch;
+      this.leanHit = upstream;
+      this.leanBudget = undefined;
+    }
     // A cooldown (a 429 seen by another call), pacing or a circuit breaker (created by another
-    // caller of the key) may make even a first attempt wait or fail fast: not lean.
-    // What the success path still needs of the key: its budget's success refund.
-    return upstream !== undefined && upstream.mayRunBare() ? upstream.budget : undefined;
+    // caller of the key) may make even a first attempt wait or fail fast: not lean. Only a "yes"
+    // is remembered: a cooldown that expires or a cold start that ends does not change the epoch.
+    const upstream = this.leanHit;
+    return upstream !== undefined && upstream.mayRunBare() ? (this.leanBudget = upstream.budget) : undefined;
   }
 
   private decideLean(thisArg: unknown): Upstream | undefined {
@@ -302,7 +315,7 @@ export class RetryPolicy implements AttemptOwner {
     this.lastCallConfig = this.lastInstance = this.lastResolution = undefined;
     // resetResilience() forgets every upstream: so does this cache.
     this.leanOwner = NOT_DECIDED;
-    this.leanHit = undefined;
+    this.leanHit = this.leanBudget = undefined;
     this.supervisedByDefault = undefined;
     this.version = version;
   }
@@ -331,24 +344,8 @@ export class RetryPolicy implements AttemptOwner {
 
   /** Layers `layers` over the process defaults and the environment; throws naming `what`. */
   private resolve(layers: Array<ConfigLayer | undefined>, what: string): Resolution {
-    let environment: ConfigLayer;
-    try {
-      environment = { source: ENVIRONMENT, fields: environmentDefaults() };
-    } catch (error) {
-      if (!isRetryConfigError(error)) throw error;
-      const issues = error.issues.map(({ field, message }) => ({
-        field,
-        message: `${message} (from the environment)`,
-      }));
-      throw new RetryConfigError(issues, what);
-    }
-    const result = resolveRetryConfig([
-      ...layers,
-      { source: 'configureResilience defaults', fields: processDefaults() },
-      environment,
-    ]);
-    if (result.issues !== undefined) throw new RetryConfigError(result.issues, what);
-    return { config: result.config, lean: !needsSupervision(result.config) };
+    const config = resolveOverSettings(layers, what);
+    return { config, lean: !needsSupervision(config) };
   }
 
   private callConfig(thisArg: unknown, args: unknown[]): RetryConfig | undefined {

@@ -1,3 +1,4 @@
+import { bumpHoldEpoch } from '../internal/hold-epoch';
 import { configuredStateStore } from '../config/resilience-settings';
 import type { SharedStateStore } from '../ports/shared-state-store';
 import { Bulkhead } from '../strategies/bulkhead/bulkhead';
@@ -89,6 +90,7 @@ export function forgetUpstream(key: string): boolean {
   const upstream = upstreams.get(key);
   if (upstream === undefined) return false;
   upstream.coldStart.warmUp();
+  bumpHoldEpoch();
   return upstreams.delete(key);
 }
 
@@ -96,4 +98,5 @@ export function forgetUpstream(key: string): boolean {
 export function forgetUpstreams(): void {
   for (const upstream of upstreams.values()) upstream.coldStart.warmUp();
   upstreams.clear();
+  bumpHoldEpoch();
 }

@@ -1,3 +1,4 @@
+import { bumpHoldEpoch } from '../../internal/hold-epoch';
 import { sameOptions } from '../../internal/option-checks';
 import type { KeyIdentity } from '../stage';
 import { CircuitBreaker, type CircuitTransition } from './circuit-breaker';
@@ -30,6 +31,7 @@ export class KeyCircuit {
     const breaker = new CircuitBreaker(options, () => Date.now());
     breaker.onTransition((transition) => this.transitions?.push(transition));
     this.breakerState = breaker;
+    bumpHoldEpoch();
     const pending = this.pendingOpen;
     this.pendingOpen = undefined;
     if (pending !== undefined && pending.untilMs > Date.now()) {

@@ -1,3 +1,4 @@
+import { bumpHoldEpoch } from '../../internal/hold-epoch';
 import { unitRandom } from '../../internal/unit-random';
 import type { WaitBounds } from '../bounded-wait';
 
@@ -23,7 +24,10 @@ export class KeyCooldown {
 
   /** Makes the key cool down until `untilMs`; a later deadline already set wins. Non-finite values are ignored. */
   extend(untilMs: number): void {
-    if (Number.isFinite(untilMs) && untilMs > this.untilMs) this.untilMs = untilMs;
+    if (Number.isFinite(untilMs) && untilMs > this.untilMs) {
+      this.untilMs = untilMs;
+      bumpHoldEpoch();
+    }
   }
 
   /** Ms left at `nowMs` (0 when none; an expired cooldown is cleared). */

@@ -1,3 +1,4 @@
+import { bumpHoldEpoch } from '../../internal/hold-epoch';
 import type { KeyIdentity } from '../stage';
 import { AdaptiveRateLimiter } from './adaptive-rate-limiter';
 import { readRateLimitHeaders, type RateLimitInfo } from './rate-limit-headers';
@@ -65,6 +66,7 @@ export class KeyPacing {
     if (this.limiter === undefined) {
       if (info.limitRequests === undefined) return;
       this.limiter = new AdaptiveRateLimiter();
+      bumpHoldEpoch();
       // Announced to the other replicas by the next paced attempt, not here: a limit heard
       // from them does not make this process one of the key's senders.
       this.limiter.setReplicas(this.replicas, Date.now());
