@@ -1,15 +1,10 @@
-import {
-  executeLean,
-  executeStreamWithRetry,
-  executeWithRetry,
-  LEAN_MAX_ARGS,
-  retryAfterLeanFailure,
-} from '../engine/retry-engine';
+import { executeLean, executeStreamWithRetry, executeWithRetry, LEAN_MAX_ARGS } from '../engine/retry-engine';
 import type { RetryPolicy } from '../engine/retry-policy';
-import { enableAsyncRetryContext, mentionsRetryContext, runFirstAttempt } from '../engine/retry-context';
+import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
+import { compiledWrapper } from '../engine/compiled-entry';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
 import { rememberPolicy } from './upstream-key-of';
-import { isAsyncFunction, isAsyncGeneratorFunction, isThenable } from '../internal/is-thenable';
+import { isAsyncFunction, isAsyncGeneratorFunction } from '../internal/is-thenable';
 import { buildRetryPolicy } from '../pipeline/build-retry-policy';
 import { failedStream } from '../pipeline/call-shapes';
 import type { GenericRetryOptions, RetryMethodDecorator, RetryOptions } from '../pipeline/retry-options';
@@ -109,16 +104,9 @@ function wrap(original: AnyFunction, policy: RetryPolicy): AnyFunction {
         return failedStream(error);
       }
     };
-  } else if (isAsyncFunction(original)) {
-    wrapper = asyncWrapper(original as Method, policy);
   } else {
-    wrapper = function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
-      const argc = arguments.length;
-      return argc <= LEAN_MAX_ARGS
-        ? executeLean(policy, original as Method, this, argc, a, b, c)
-        : // eslint-disable-next-line prefer-rest-params -- see asyncWrapper: `arguments` costs nothing until sliced
-          executeWithRetry(policy, original as Method, this, Array.prototype.slice.call(arguments));
-    };
+    const async = isAsyncFunction(original);
+    wrapper = compiledWrapper(original, policy, async) ?? sharedWrapper(original as Method, policy, async);
   }
   copyFunctionIdentity(original, wrapper);
   rememberPolicy(wrapper, policy);
@@ -126,30 +114,23 @@ function wrap(original: AnyFunction, policy: RetryPolicy): AnyFunction {
 }
 
 /**
- * The wrapper of an `async` method. Its success path is `executeLean`'s, inlined: up to three
- * arguments are passed as such (a rest parameter would allocate an array on every call), and
- * the rejection handler of the first attempt holds only the call's own values (`this` and the
- * arguments), the method and its policy being the wrapper's. An async method never throws
- * synchronously: whatever does here is the engine's refusal, returned as a rejection.
+ * The wrapper of a method that returns anything but a stream, where code cannot be compiled
+ * (see engine/compiled-entry.ts; the same behaviour, shared by every method): up to three
+ * arguments are passed as such (a rest parameter would allocate an array on every call). An
+ * async method never throws synchronously: whatever does here is the engine's refusal,
+ * returned as a rejection. Any other method's throw propagates as is.
  */
-function asyncWrapper(method: Method, policy: RetryPolicy): AnyFunction {
+function sharedWrapper(method: Method, policy: RetryPolicy, async: boolean): AnyFunction {
   return function (this: unknown, a?: unknown, b?: unknown, c?: unknown) {
-    // Declared here, not in the `try` block: the rejection handler's context is then one object.
     const argc = arguments.length;
     try {
-      const budget = argc > LEAN_MAX_ARGS ? undefined : policy.leanFirstAttempt(this, argc, a, b, c);
-      if (budget === undefined) {
-        // eslint-disable-next-line prefer-rest-params -- `arguments` costs nothing until sliced
-        return executeWithRetry(policy, method, this, Array.prototype.slice.call(arguments));
-      }
-      const result = runFirstAttempt(policy, method, this, argc, a, b, c);
-      if (!isThenable(result)) return result;
-      // A success refunds the key's retry budget, if it has one that is not full.
-      return result.then(budget.needsRefund() ? budget.refundFirstAttempt : undefined, (error: unknown) =>
-        retryAfterLeanFailure(policy, method, this, argc, a, b, c, error),
-      );
+      return argc <= LEAN_MAX_ARGS
+        ? executeLean(policy, method, this, argc, a, b, c)
+        : // eslint-disable-next-line prefer-rest-params -- `arguments` costs nothing until sliced
+          executeWithRetry(policy, method, this, Array.prototype.slice.call(arguments));
     } catch (error) {
-      return Promise.reject(error);
+      if (async) return Promise.reject(error);
+      throw error;
     }
   };
 }
