@@ -1,7 +1,7 @@
 import type { RetryOptions } from './retry-options';
 import { executeStreamWithRetry, executeWithRetry, retryAfterLeanFailure } from '../engine/retry-engine';
 import type { RetryPolicy } from '../engine/retry-policy';
-import { currentRetryContext, runFirstAttempt, type RetryContext } from '../engine/retry-context';
+import { currentRetryContext, firstContext, runInFirstContext, type RetryContext } from '../engine/retry-context';
 import { callerSignalIn } from '../internal/caller-signal';
 import {
   shouldRetryAzureError,
@@ -230,18 +230,29 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
   return {
     execute<T>(fn: (context: RetryContext) => T | PromiseLike<T>, options?: { signal?: AbortSignal }): Promise<T> {
       try {
-        checkFunction(fn, 'execute');
-        const signal = callerSignal(options, 'execute');
-        if (signal !== undefined) return executeWithRetry(policy, runAttempt, undefined, [fn, signal]) as Promise<T>;
+        if (typeof fn !== 'function') checkFunction(fn, 'execute');
+        if (options !== undefined) {
+          const signal = callerSignal(options, 'execute');
+          if (signal !== undefined) return executeWithRetry(policy, runAttempt, undefined, [fn, signal]) as Promise<T>;
+        }
         // The success path of `executeLean`, inlined: the function travels as the attempt's
         // argument (no closure per call on success), and the rejection handler holds only `fn`.
         // No arguments to scan for a signal: the caller's comes in `options` (checked above).
-        const budget = policy.leanFirstAttempt(undefined, 0, undefined, undefined, undefined);
+        const budget = policy.bareBudget(undefined, undefined);
         if (budget === undefined) return executeWithRetry(policy, runAttempt, undefined, [fn]) as Promise<T>;
-        const result = runFirstAttempt(policy, runAttempt, undefined, 1, fn, undefined, undefined) as Promise<T>;
-        // A success refunds the key's retry budget, if it has one that is not full.
-        return result.then(budget.needsRefund() ? budget.refundFirstAttempt : undefined, (error: unknown) =>
-          retryAfterLeanFailure(policy, runAttempt, undefined, 1, fn, undefined, undefined, error),
+        // `runAttempt`'s work, without its call: `fn` gets the first attempt's context (the one
+        // getRetryContext() finds in it), and a throw is a failed attempt (retried), not a refusal.
+        let result: unknown;
+        try {
+          result = runInFirstContext(firstContext(policy, undefined), fn);
+        } catch (error) {
+          result = Promise.reject(error);
+        }
+        // A native promise comes back as is; a value or another thenable becomes a promise.
+        return (result instanceof Promise && result.constructor === Promise ? result : Promise.resolve(result)).then(
+          budget.needsRefund() ? budget.refundFirstAttempt : undefined,
+          // A success refunds the key's retry budget, if it has one that is not full.
+          (error: unknown) => retryAfterLeanFailure(policy, runAttempt, undefined, 1, fn, undefined, undefined, error),
         ) as Promise<T>;
       } catch (error) {
         return Promise.reject(error);
