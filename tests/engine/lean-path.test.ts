@@ -4,8 +4,17 @@
  * check that the very next call sees it — whichever method or settings change brought it, and
  * also after the key was forgotten and started afresh.
  */
-import { RateLimitError } from 'openai';
-import { configureResilience, isCircuitOpenError, resetUpstream, Retry, RetryOpenAI, type Tracer } from '../../src';
+import { APIError, RateLimitError } from 'openai';
+import {
+  configureResilience,
+  getUpstreamState,
+  isCircuitOpenError,
+  isUpstreamThrottledError,
+  resetUpstream,
+  Retry,
+  RetryOpenAI,
+  type Tracer,
+} from '../../src';
 import { isTransient, TransientError } from '../support/errors';
 import { useRetryTestEnvironment } from '../support/retry-test-environment';
 
@@ -86,6 +95,17 @@ describe('lean path: what appears on the key after a bare first attempt holds th
     expect(started).toHaveLength(1);
   });
 
+  it('after resetUpstream(key), the next call works on the key afresh (the key is known again)', async () => {
+    const { chat, started } = leanService();
+    await callBare(chat, started);
+    expect(getUpstreamState(KEY)).toEqual({ key: KEY });
+    resetUpstream(KEY);
+    expect(getUpstreamState(KEY)).toBeUndefined();
+
+    await expect(chat.complete('q2')).resolves.toBe('answer to q2');
+    expect(getUpstreamState(KEY)).toEqual({ key: KEY });
+  });
+
   it('a tracer configured afterwards receives the next call’s events', async () => {
     const { chat, started } = leanService();
     await callBare(chat, started);
@@ -108,5 +128,29 @@ describe('lean path: what appears on the key after a bare first attempt holds th
     const t = started.length;
     await expect(chat.complete('q2')).resolves.toBe('answer to q2'); // no timer to advance: it ran at once
     expect(started).toHaveLength(t + 1);
+  });
+});
+
+describe('lean path: pacing', () => {
+  it('a rate limit another method learned paces the next call', async () => {
+    const { chat, started } = leanService();
+    await callBare(chat, started);
+    class Other {
+      @RetryOpenAI({ key: KEY, maxAttempts: 1 })
+      async complete() {
+        throw new APIError(
+          503,
+          { message: 'busy' },
+          undefined,
+          new Headers({ 'x-ratelimit-limit-requests': '1', 'x-ratelimit-remaining-requests': '0' }),
+        );
+      }
+    }
+    await expect(new Other().complete()).rejects.toBeInstanceOf(APIError);
+
+    const outcome = await chat.complete('q2').catch((error: unknown) => error);
+    expect(outcome).toMatchObject({ reason: 'pacing' });
+    expect(isUpstreamThrottledError(outcome)).toBe(true);
+    expect(started).toHaveLength(1);
   });
 });
