@@ -7,11 +7,11 @@ import type { RetryPolicy } from './retry-policy';
 
 /**
  * The wrapper of a decorated method (not an async generator), compiled once per method:
- * `executeLean` for up to three arguments (no arguments array), with `leanFirstAttempt` inlined
- * (the instance's `retryConfig` is read here, where the inline cache sees one class); anything else goes to the shared engine
- * functions it is given. An async method never throws synchronously: whatever does here is
- * the engine's refusal, returned as a rejection (`rejects`); any other method's throw
- * propagates as is.
+ * `executeLean` for up to three arguments (no arguments array), with `leanFirstAttempt`
+ * inlined (the instance's `retryConfig` is read here, where the inline cache sees one class);
+ * anything else goes to the shared engine functions it is given. An async method never throws
+ * synchronously: whatever does here is the engine's refusal, returned as a rejection
+ * (`rejects`); any other method's throw propagates as is.
  *
  * Why compiled: V8 keeps one set of inline caches per function literal, shared by every
  * closure made from it. One wrapper shared by every decorated method sees every decorated

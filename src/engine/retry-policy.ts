@@ -209,7 +209,7 @@ export class RetryPolicy implements AttemptOwner {
    *
    * Decided without allocating, and remembered for the last (instance, config) seen and the
    * current `holdEpoch`: repeated calls on one instance (a service, an agent) decide with one
-   * property read and three comparisons. The instance is compared by identity: with many
+   * property read and four comparisons. The instance is compared by identity: with many
    * decorated classes in a process, reading its class would be one more megamorphic load per
    * call. (One instance per decorated method stays referenced until the next call: bounded.)
    * @throws RetryConfigError as `resolvedConfigFor` does: before the first attempt.
