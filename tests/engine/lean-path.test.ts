@@ -63,11 +63,14 @@ async function callBare(chat: { complete(question: string): Promise<string> }, s
   expect(started).toEqual([0]);
 }
 
+/** When the state appears: on the key the method used, or on the key started afresh after it was forgotten. */
+const WHEN: Array<[string, boolean]> = [
+  ['by another method', false],
+  ['after resetUpstream(key) forgot the key', true],
+];
+
 describe('lean path: what appears on the key after a bare first attempt holds the next one', () => {
-  it.each([
-    ['by another method', false],
-    ['after resetUpstream(key) forgot the key', true],
-  ])('a 429 cooldown set %s makes the next call wait for it', async (_when, forget) => {
+  it.each(WHEN)('a 429 cooldown set %s makes the next call wait for it', async (_when, forget) => {
     const { chat, started } = leanService();
     await callBare(chat, started);
     if (forget) expect(resetUpstream(KEY)).toBe(true);
@@ -81,10 +84,7 @@ describe('lean path: what appears on the key after a bare first attempt holds th
     expect(started[1]).toBeGreaterThanOrEqual(2000);
   });
 
-  it.each([
-    ['by another method', false],
-    ['after resetUpstream(key) forgot the key', true],
-  ])('a circuit breaker opened %s refuses the next call without running it', async (_when, forget) => {
+  it.each(WHEN)('a circuit breaker opened %s refuses the next call without running it', async (_when, forget) => {
     const { chat, started } = leanService();
     await callBare(chat, started);
     if (forget) resetUpstream(KEY);
