@@ -172,20 +172,29 @@ export class RetryCall implements CallState, GuardedCall {
    * open circuit, the caller's abort).
    */
   protected async beforeAttempt(): Promise<void> {
-    for (const stage of this.stages().list) {
-      try {
-        const waiting = stage.beforeAttempt?.(this);
+    const stages = this.stages().list;
+    try {
+      // The stages before the last one that held the attempt back take a last look.
+      let lookBack = 0;
+      for (let i = 0; i < stages.length; i++) {
+        const waiting = stages[i].beforeAttempt?.(this);
         // Awaited only when there is something to wait for: each await costs the attempt a turn.
-        if (waiting !== undefined) await waiting;
-      } catch (error) {
-        if (isWaitRefusal(error)) throw this.refused(error);
-        if (error instanceof StageRejection) {
-          this.events.ended(this.attempt, error.error, error.classification, error.reason, true);
-          throw new FinalOutcome(error.error);
-        }
-        // A full queue (BulkheadRejectedError) or the caller's abort while waiting: final.
-        throw new FinalOutcome(error);
+        if (waiting === undefined) continue;
+        await waiting;
+        lookBack = i;
       }
+      for (let i = 0; i < lookBack; i++) {
+        const waiting = stages[i].lastLook?.(this);
+        if (waiting !== undefined) await waiting;
+      }
+    } catch (error) {
+      if (isWaitRefusal(error)) throw this.refused(error);
+      if (error instanceof StageRejection) {
+        this.events.ended(this.attempt, error.error, error.classification, error.reason, true);
+        throw new FinalOutcome(error.error);
+      }
+      // A full queue (BulkheadRejectedError) or the caller's abort while waiting: final.
+      throw new FinalOutcome(error);
     }
   }
 

@@ -63,6 +63,12 @@ export interface Stage {
    */
   beforeAttempt?(call: CallState): Promise<void> | undefined;
   /**
+   * After a later stage held the attempt back (waited), right before it starts: a last look
+   * at what may have changed meanwhile (the rate-limit stage: a cooldown begun by another
+   * call's 429). Returns and throws as `beforeAttempt`.
+   */
+  lastLook?(call: CallState): Promise<void> | undefined;
+  /**
    * The attempt is over for the loop (also when a stage before it refused it). `stillRunning`
    * is an attempt the timeout stage abandoned, which still runs until it settles.
    */

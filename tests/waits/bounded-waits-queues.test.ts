@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import vm from 'node:vm';
-import { isAttemptTimeoutError, isCircuitOpenError, type CircuitOpenError } from '../../src';
+import { isAttemptTimeoutError, isCircuitOpenError, isUpstreamThrottledError, type CircuitOpenError } from '../../src';
 import { waitFor } from '../support/wait-for';
 import {
   AT_ONCE_MS,
@@ -158,6 +158,34 @@ describe('bulkhead queue (maxConcurrency 1)', () => {
     expect((await settleWithin(next, 2000, 'the second call')).ok).toBe(true);
     expect(secondArrivedAt).toBeGreaterThanOrEqual(firstAnsweredAt);
     expect(server.requests).toHaveLength(2);
+  });
+
+  it('a 429 with retry-after 3600 met by the attempt ahead: the queued calls are refused when they get the slot (UpstreamThrottledError, cooldown), never sent', async () => {
+    const held = gate();
+    const server = await serve(async (_request, index) => {
+      if (index === 0) {
+        await held.opened;
+        return replies.rateLimited({ 'retry-after': '3600' });
+      }
+      return replies.ok();
+    });
+    const holder = chatAgent(server, { key: 'bulkhead-cooldown', bulkhead: BULKHEAD, maxAttempts: 1 });
+    const queuedAgent = chatAgent(server, { key: 'bulkhead-cooldown', bulkhead: BULKHEAD });
+    const holding = track(() => holder.complete('holder'));
+    await waitFor(() => server.requests.length === 1, { what: "the holder's request" });
+    const queued = [1, 2, 3].map(() => track(() => queuedAgent.complete('queued')));
+    await turns();
+    expect(queued.some((call) => call.settled())).toBe(false);
+    held.open();
+
+    expect(statusOf(failure(await settleWithin(holding, 2000, 'the holder')))).toBe(429);
+    for (const call of queued) {
+      const error = failure(await settleWithin(call, 2000, 'a queued call'));
+      expect(isUpstreamThrottledError(error) && error.reason === 'cooldown').toBe(true);
+    }
+    expect(queuedAgent.named('retry_attempt_start')).toEqual([]);
+    await turns(10);
+    expect(server.requests).toHaveLength(1);
   });
 });
 

@@ -14,6 +14,7 @@
  * | key cooldown: another call  | here         | here                    | n/a (a)                     | here (+ the key keeps the truth)  |
  * | key cooldown: after own try | (e)          | (e)                     | n/a (a)                     | here (the attempt's own error)    |
  * | key cooldown: a replica     | redis        | redis                   | n/a (a)                     | redis                             |
+ * | key cooldown: pushed later  | n/a (f)      | n/a (f)                 | n/a (a)                     | here, queues (while asleep, queued)|
  * | pacing slot                 | here, redis  | here, redis             | n/a (a)                     | here, redis (+ after own try)     |
  * | limiter pause (tokens low)  | here         | here                    | n/a (a)                     | here                              |
  * | cold-start gate             | redis        | n/a (c)                 | redis                       | n/a (d)                           |
@@ -27,7 +28,8 @@
  *     a gate or a claim has no known end (the gate's 1 s and the store's command timeout are
  *     upper bounds, not ends), so it can only be cut at the deadline; (d) not upstream-dictated:
  *     the library's own protection, so maxRetryAfterMs does not apply; (e) the same sleep as a
- *     cooldown set by another call, covered there.
+ *     cooldown set by another call, covered there; (f) the same sleep again, once the call
+ *     wakes (or leaves the bulkhead queue) and finds the key's cooldown pushed later.
  * The cooldown beyond the cap is also run through each decorator (@RetryOpenAI, @RetryAzure,
  * @RetryNetwork, @Retry): they share the one engine.
  * A probe that is refused (another call or replica holds it) is not a wait: the call fails at
@@ -359,6 +361,45 @@ describe("the key's 429 cooldown, set by another call", () => {
 
     const outcome = await settleWithin(call, 2000);
     expectAttemptError(caller, outcome, 'retry_after_exceeds_max', 503);
+    expect(server.requests).toHaveLength(2);
+  });
+  it('a cooldown pushed beyond the cap while a call waits out a shorter one: refused when it wakes (UpstreamThrottledError), never sent', async () => {
+    const held = gate();
+    const server = await serve(async (_request, index) => {
+      if (index === 0) {
+        await held.opened;
+        return replies.rateLimited({ 'retry-after': '3600' });
+      }
+      return index === 1 ? replies.rateLimited({ 'retry-after-ms': '1500' }) : replies.ok();
+    });
+    const slow = chatAgent(server, { key: 'cooldown-pushed', maxAttempts: 1, maxRetryAfterMs: 1000 });
+    const slowCall = track(() => slow.complete('q'));
+    await waitFor(() => server.requests.length === 1, { what: 'the slow request' });
+    const setter = chatAgent(server, { key: 'cooldown-pushed', maxAttempts: 1 });
+    const set = await settleWithin(
+      track(() => setter.complete('q')),
+      2000,
+      'the call that gets the 1.5 s cooldown',
+    );
+    expect(statusOf(failure(set))).toBe(429);
+
+    const waiter = chatAgent(server, { key: 'cooldown-pushed' }); // maxRetryAfterMs 60 s: waits 1.5 s
+    const waiting = track(() => waiter.complete('q'));
+    await turns();
+    held.open();
+    expect(statusOf(failure(await settleWithin(slowCall, 2000, 'the slow call')))).toBe(429);
+    // The key now cools down for an hour; the waiter, still asleep, learns it when it wakes.
+    expect(waiting.settled()).toBe(false);
+
+    const outcome = await settleWithin(waiting, 3000, 'the waiter');
+    const error = failure(outcome);
+    if (!isUpstreamThrottledError(error)) throw new Error(`expected an UpstreamThrottledError, got ${String(error)}`);
+    expect(error).toMatchObject({ reason: 'cooldown', kind: 'rate_limit' });
+    expect(error.retryAfterMs).toBeGreaterThan(3_590_000);
+    expect(waiter.named('retry_attempt_start')).toEqual([]);
+    expect(waiter.named('retry_not_retryable')).toEqual([
+      expect.objectContaining({ reason: 'retry_after_exceeds_max' }),
+    ]);
     expect(server.requests).toHaveLength(2);
   });
 });

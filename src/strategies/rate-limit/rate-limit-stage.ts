@@ -1,5 +1,5 @@
 import { abortReason } from '../../internal/abort-reason';
-import { abortableSleep, refuseWait, waitWithin } from '../bounded-wait';
+import { abortableSleep, refuseWait, waitWithin, type WaitBounds } from '../bounded-wait';
 import type { AttemptFailure, CallState, KeyIdentity, Stage } from '../stage';
 import type { ColdStartGate } from './cold-start';
 import { KeyCooldown, MAX_COOLDOWN_MS } from './cooldown';
@@ -42,26 +42,45 @@ export class RateLimitStage implements Stage {
     return this.waitTurn(call);
   }
 
+  /**
+   * A cooldown that began (or was pushed later) while a later stage held the attempt back
+   * (the bulkhead queue) is waited out too, or refused, before the attempt starts.
+   */
+  lastLook(call: CallState): Promise<void> | undefined {
+    return this.key.cooldown.leftMs(Date.now()) > 0 ? this.waitOutCooldown(call.waitBounds()) : undefined;
+  }
+
   private async waitTurn(call: CallState): Promise<void> {
     const key = this.key;
     const bounds = call.waitBounds();
     // The caller's abort comes first, before any refusal by the bounds.
     if (bounds.signal?.aborted) throw abortReason(bounds.signal);
-    const now = Date.now();
-    const left = key.cooldown.leftMs(now);
-    if (left > 0) {
-      const refusal = refuseWait('cooldown', left, bounds, true, now);
-      if (refusal !== undefined) throw refusal;
-      await abortableSleep(KeyCooldown.waitWithSpread(left, this.random, bounds, now), bounds.signal);
-    }
+    await this.waitOutCooldown(bounds);
     const gate = key.coldStart;
     if (gate.mustWait()) await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
     const limiter = key.pacing.limiter;
-    if (limiter === undefined) return;
-    key.pacing.announceActive();
-    this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) =>
-      refuseWait('pacing', waitMs, bounds, true, nowMs),
-    );
+    if (limiter !== undefined) {
+      key.pacing.announceActive();
+      this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) =>
+        refuseWait('pacing', waitMs, bounds, true, nowMs),
+      );
+    }
+    // The attempt ahead at the gate, or another call, may have met a 429 while this one waited.
+    await this.waitOutCooldown(bounds);
+  }
+
+  /**
+   * Waits until the key has no cooldown in force, within the call's bounds (or refuses at
+   * once): also one that begins, or is pushed later, while this call sleeps.
+   */
+  private async waitOutCooldown(bounds: WaitBounds): Promise<void> {
+    for (let now = Date.now(), left = this.key.cooldown.leftMs(now); left > 0;) {
+      const refusal = refuseWait('cooldown', left, bounds, true, now);
+      if (refusal !== undefined) throw refusal;
+      await abortableSleep(KeyCooldown.waitWithSpread(left, this.random, bounds, now), bounds.signal);
+      now = Date.now();
+      left = this.key.cooldown.leftMs(now);
+    }
   }
 
   afterSuccess(): void {
