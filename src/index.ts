@@ -38,6 +38,7 @@ export type { UpstreamState } from './upstreams/upstream-state';
 export type { RetryContext } from './engine/retry-context';
 export type {
   CircuitProbeClaim,
+  CircuitProbeLimits,
   SharedBudgetOptions,
   SharedCircuitOptions,
   SharedCircuitOutcome,

@@ -121,6 +121,14 @@ export interface SharedBudgetOptions {
   retryCost: number;
 }
 
+/** How far ahead a replica believes the shared circuit state (`claimCircuitProbe`). */
+export interface CircuitProbeLimits {
+  /** The longest the shared circuit may still stay open (ms from now). */
+  maxOpenMs: number;
+  /** The longest another replica's probe may still be held (ms from now). */
+  maxProbeMs: number;
+}
+
 /** What a replica is told when it asks for the shared half-open probe (`claimCircuitProbe`). */
 export type CircuitProbeClaim =
   | {
@@ -172,9 +180,12 @@ export interface SharedStateStore {
    * Half-open: asks for the one probe all replicas may send for `key` (held for at most
    * `ttlMs`). Resolves `{ granted: true }` when this replica may probe, or when the store
    * cannot tell (Redis down: each replica decides alone); otherwise with how long to wait.
+   * `limits`: the longest this replica lets the shared circuit stay open, and another
+   * replica's probe be held, from now (its breaker's `maxHalfOpenAfterMs`; its longest probe):
+   * a stored state further ahead is poisoned or buggy, and is cut to that for every replica.
    * Never rejects.
    */
-  claimCircuitProbe?(key: string, ttlMs: number): Promise<CircuitProbeClaim>;
+  claimCircuitProbe?(key: string, ttlMs: number, limits?: CircuitProbeLimits): Promise<CircuitProbeClaim>;
   /**
    * Adds `delta` tokens (negative: a withdrawal) to the retry budget all replicas share for
    * `key`. May be batched; fire-and-forget; never throws.

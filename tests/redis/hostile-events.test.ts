@@ -183,8 +183,14 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     started.length = 0;
     await Promise.all([chat.complete(), chat.complete(), chat.complete()]);
     expect(Math.max(...started) - Math.min(...started)).toBeLessThan(50);
-    // Dropped by the store's own parsing before the engine sees them: nothing to warn about.
-    expect(boundWarnings()).toEqual([]);
+    // Ignored by the engine, with one warning for the flood (never quoting a received string).
+    const warnings = boundWarnings();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0][0]).toMatch(
+      /^llm-resilience: ignored a shared rate limit for key "openai\|limit" of .+ per minute \(not a finite number >= 1\)$/,
+    );
+    expect(warnings[0][0]).not.toContain("'x'");
+    expect(warnings[0][1]).toMatchObject({ upstream: 'openai|limit', type: 'limit' });
   });
 
   it('a replica count of a million is ignored: the key keeps pacing at its share of the limit', async () => {

@@ -285,6 +285,53 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(made).toBe(3);
   });
 
+  it("a shared circuit stored open for a year (poisoned) is believed no longer than the breaker's maxHalfOpenAfterMs: a probe gets through; one warning", async () => {
+    const client = new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: 0 });
+    clients.push(client);
+    const logger = { ...quiet, warn: jest.fn() };
+    const store = createRedisStateStore({ client, prefix, logger });
+    stores.push(store);
+    configureResilience({ stateStore: store, logger: quiet, random: () => 0 });
+    await allSubscribed();
+    let fail = true;
+    class Chat {
+      @RetryOpenAI({
+        key: 'openai|poisoned',
+        maxAttempts: 1,
+        circuitBreaker: { failureThreshold: 2, halfOpenAfterMs: 100, maxHalfOpenAfterMs: 300 },
+      })
+      async complete(): Promise<string> {
+        if (fail) throw down();
+        return 'ok';
+      }
+    }
+    const chat = new Chat();
+    await expect(chat.complete()).rejects.toBeInstanceOf(InternalServerError);
+    await expect(chat.complete()).rejects.toBeInstanceOf(InternalServerError);
+    await waitFor(async () => (await admin.hget(`${prefix}breaker:openai|poisoned`, 'state')) === 'open', {
+      what: 'the shared circuit to open',
+    });
+    const [seconds] = await admin.time();
+    await admin.hset(`${prefix}breaker:openai|poisoned`, 'openUntil', Number(seconds) * 1000 + 365 * 24 * 3_600_000);
+    fail = false;
+
+    const refusals: number[] = [];
+    await waitFor(
+      async () => {
+        const outcome = await chat.complete().catch((error: unknown) => error);
+        if (outcome === 'ok') return true;
+        if (!isCircuitOpenError(outcome)) throw outcome;
+        refusals.push(outcome.retryAfterMs);
+        return false;
+      },
+      { what: 'a call to get through the poisoned shared circuit', timeoutMs: 5000 },
+    );
+    expect(Math.max(...refusals)).toBeLessThanOrEqual(300);
+    const cuts = logger.warn.mock.calls.filter(([message]) => String(message).includes('cut a shared circuit state'));
+    expect(cuts).toHaveLength(1);
+    expect(cuts[0][1]).toEqual({ upstream: 'openai|poisoned', maxOpenMs: 300, maxProbeMs: 30_000 });
+  });
+
   it('a retry budget drained by other replicas refuses retries here', async () => {
     await thisReplica();
     const other = replica();

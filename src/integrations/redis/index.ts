@@ -6,6 +6,7 @@ export { createRedisStateStore } from './redis-state-store';
 export type { RedisStateStore, RedisStateStoreOptions } from './redis-state-store';
 export type {
   CircuitProbeClaim,
+  CircuitProbeLimits,
   SharedBudgetOptions,
   SharedCircuitOptions,
   SharedCircuitOutcome,

@@ -4,6 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { checkLogger, configuredLogger } from '../../config/resilience-settings';
 import type {
   CircuitProbeClaim,
+  CircuitProbeLimits,
   SharedBudgetOptions,
   SharedCircuitOptions,
   SharedCircuitOutcome,
@@ -70,7 +71,7 @@ export interface RedisStateStoreOptions {
 /** A `SharedStateStore` backed by Redis, as made by `createRedisStateStore`. */
 export interface RedisStateStore extends SharedStateStore {
   shareCircuitOutcome(key: string, report: SharedCircuitOutcome, options: SharedCircuitOptions): void;
-  claimCircuitProbe(key: string, ttlMs: number): Promise<CircuitProbeClaim>;
+  claimCircuitProbe(key: string, ttlMs: number, limits?: CircuitProbeLimits): Promise<CircuitProbeClaim>;
   shareBudget(key: string, delta: number, options: SharedBudgetOptions): void;
   announceActive(key: string): void;
   shareRateLimit(key: string, limitPerMinute: number): void;
@@ -97,6 +98,13 @@ const ANNOUNCE_INTERVAL_MS = 1000;
 /** ...and counts as sending for this long after it last said so. */
 const ACTIVE_WINDOW_MS = 3000;
 const REPLICAS_TTL_MS = 10_000;
+/** A shared open circuit or probe another replica stored is never believed further ahead than this. */
+const MAX_PROBE_WAIT_MS = 24 * 60 * 60_000;
+
+/** A limit of `claimCircuitProbe`: a positive whole number of ms, at most MAX_PROBE_WAIT_MS. */
+function bounded(limitMs: number | undefined): number {
+  return limitMs !== undefined && limitMs > 0 ? Math.ceil(Math.min(limitMs, MAX_PROBE_WAIT_MS)) : MAX_PROBE_WAIT_MS;
+}
 /** A learned rate limit is kept this long after it was last learned. */
 const LIMIT_TTL_MS = 60 * 60_000;
 /** Events this replica must hear from itself too (the outcome of a script it ran). */
@@ -173,42 +181,37 @@ interface Subscription {
   readonly listener: (event: SharedStateEvent) => void;
 }
 
-/** Reads a number from an event field: finite, or undefined. */
-function finite(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+/** A deadline or duration that has passed: a late event, or a state expiring as it is read. */
+function passed(value: unknown, now: number): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value <= now;
 }
 
-/** The event a published message carries, validated; undefined for anything else. */
+/**
+ * The event a published message (or a stored state) carries, by its type and key; undefined
+ * for anything else, and for a cooldown or open circuit that has already ended. Its numbers
+ * are passed on as received (typed as the event says, checked by nobody here): the engine
+ * bounds every value it hears before applying it, and says once when one was out of bounds
+ * (`applySharedEvent`). Dropped here, a poisoned value would go unreported.
+ */
 function parseEvent(event: Record<string, unknown>, now: number): SharedStateEvent | undefined {
   const key = event.key;
   if (typeof key !== 'string') return undefined;
+  const heard = (field: string): number => event[field] as number;
   switch (event.type) {
-    case 'cooldown': {
-      const untilMs = finite(event.untilMs);
-      return untilMs !== undefined && untilMs > now ? { type: 'cooldown', key, untilMs } : undefined;
-    }
-    case 'circuit': {
+    case 'cooldown':
+      return passed(event.untilMs, now) ? undefined : { type: 'cooldown', key, untilMs: heard('untilMs') };
+    case 'circuit':
       if (event.state === 'closed') return { type: 'circuit', key, state: 'closed' };
-      const openForMs = finite(event.openForMs);
-      if (event.state !== 'open' || openForMs === undefined || openForMs <= 0) return undefined;
-      return { type: 'circuit', key, state: 'open', openForMs, failures: finite(event.failures) ?? 0 };
-    }
+      if (event.state !== 'open' || passed(event.openForMs, 0)) return undefined;
+      return { type: 'circuit', key, state: 'open', openForMs: heard('openForMs'), failures: heard('failures') ?? 0 };
     case 'failing':
       return { type: 'failing', key };
-    case 'budget': {
-      const tokens = finite(event.tokens);
-      return tokens === undefined ? undefined : { type: 'budget', key, tokens };
-    }
-    case 'limit': {
-      const limitPerMinute = finite(event.limitPerMinute);
-      return limitPerMinute !== undefined && limitPerMinute >= 1 ? { type: 'limit', key, limitPerMinute } : undefined;
-    }
-    case 'replicas': {
-      const count = finite(event.count);
-      return count !== undefined && Number.isSafeInteger(count) && count >= 1
-        ? { type: 'replicas', key, count }
-        : undefined;
-    }
+    case 'budget':
+      return { type: 'budget', key, tokens: heard('tokens') };
+    case 'limit':
+      return { type: 'limit', key, limitPerMinute: heard('limitPerMinute') };
+    case 'replicas':
+      return { type: 'replicas', key, count: heard('count') };
     default:
       return undefined;
   }
@@ -239,6 +242,8 @@ class RedisStateStoreImpl implements RedisStateStore {
   private budgetTimer: NodeJS.Timeout | undefined;
   /** When this replica last announced itself per paced key. */
   private readonly announced = new Map<string, number>();
+  /** A stored circuit deadline too far ahead was cut (warned once per store). */
+  private reportedProbeCut = false;
 
   constructor(
     private readonly client: CommandConnection,
@@ -287,14 +292,27 @@ class RedisStateStoreImpl implements RedisStateStore {
     ]);
   }
 
-  async claimCircuitProbe(key: string, ttlMs: number): Promise<CircuitProbeClaim> {
+  async claimCircuitProbe(key: string, ttlMs: number, limits?: CircuitProbeLimits): Promise<CircuitProbeClaim> {
     const granted = { granted: true } as const;
     try {
       if (this.closed || !this.usable(this.client)) return granted;
       const holdMs = Math.max(1, Math.ceil(ttlMs));
-      const args = [this.layout.keyOf('breaker', key), this.source, holdMs, holdMs + 60_000];
-      const waitMs = Number(await this.command(() => runScript(this.client, CLAIM_PROBE, args)));
+      const maxOpenMs = bounded(limits?.maxOpenMs);
+      const maxProbeMs = bounded(limits?.maxProbeMs);
+      const args = [this.layout.keyOf('breaker', key), this.source, holdMs, holdMs + 60_000, maxOpenMs, maxProbeMs];
+      const reply = await this.command(() => runScript(this.client, CLAIM_PROBE, args));
       this.succeeded(false);
+      const [waitMs, cut] = Array.isArray(reply) ? reply.map(Number) : [Number(reply), 0];
+      if (cut === 1 && !this.reportedProbeCut) {
+        // Once per store; only the key and numbers: a stored deadline that far ahead is poisoned or buggy.
+        this.reportedProbeCut = true;
+        const upstream = key.slice(0, 200);
+        this.log(
+          'warn',
+          `llm-resilience: cut a shared circuit state for key ${JSON.stringify(upstream)} that lay further ahead than ${maxOpenMs} ms open or ${maxProbeMs} ms probing (the breaker's longest)`,
+          { upstream, maxOpenMs, maxProbeMs },
+        );
+      }
       return Number.isFinite(waitMs) && waitMs > 0 ? { granted: false, retryAfterMs: waitMs } : granted;
     } catch (error) {
       // Redis cannot tell: each replica decides alone, as without a store.

@@ -134,22 +134,39 @@ return state`,
 
 /**
  * Asks for the one half-open probe all replicas may send. KEYS[1] breaker hash. ARGV[1]
- * source; ARGV[2] how long the probe may be held (ms); ARGV[3] TTL of the hash (ms). Returns
- * -1 when granted, else the ms to wait: until the shared circuit half-opens, or until the
- * probe another replica holds is given back or expires.
+ * source; ARGV[2] how long the probe may be held (ms); ARGV[3] TTL of the hash (ms); ARGV[4]
+ * the longest the asking replica lets the shared circuit stay open from now (ms); ARGV[5]
+ * the longest it lets another replica's probe be held from now (ms). Returns { -1, 0 } when
+ * granted, else { the ms to wait, 1 when a stored deadline lay further ahead than its bound
+ * (cut to it, for every replica), else 0 }. A stored deadline that is not a number counts as passed.
  */
 export const CLAIM_PROBE = script(
   `${NOW}
+local maxOpen = tonumber(ARGV[4])
+local maxHeld = tonumber(ARGV[5])
+local cut = 0
 if redis.call('HGET', KEYS[1], 'state') == 'open' then
-  local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
-  if now < openUntil then return openUntil - now end
+  local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0') or 0
+  if openUntil - now > maxOpen then
+    openUntil = now + maxOpen
+    cut = 1
+    redis.call('HSET', KEYS[1], 'openUntil', openUntil)
+  end
+  if now < openUntil then return { openUntil - now, cut } end
 end
 local holder = redis.call('HGET', KEYS[1], 'probe')
-local heldUntil = tonumber(redis.call('HGET', KEYS[1], 'probeUntil') or '0')
-if holder and holder ~= ARGV[1] and now < heldUntil then return heldUntil - now end
+local heldUntil = tonumber(redis.call('HGET', KEYS[1], 'probeUntil') or '0') or 0
+if holder and holder ~= ARGV[1] and now < heldUntil then
+  if heldUntil - now > maxHeld then
+    heldUntil = now + maxHeld
+    cut = 1
+    redis.call('HSET', KEYS[1], 'probeUntil', heldUntil)
+  end
+  return { heldUntil - now, cut }
+end
 redis.call('HSET', KEYS[1], 'probe', ARGV[1], 'probeUntil', now + tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return -1`,
+return { -1, cut }`,
   1,
 );
 

@@ -62,10 +62,14 @@ export class CircuitBreakerStage implements Stage {
   /** Asks the breaker to let the attempt through: undefined when allowed, else the wait. */
   private acquire(call: CallState): number | undefined {
     const breaker = this.breaker;
-    const permit = this.observe(call, () => breaker.acquire(call.attemptTimeoutMs));
+    // A probe runs for its attempt timeout at most, and never past its call's deadline.
+    let runsForMs = call.attemptTimeoutMs ?? breaker.options.probeTimeoutMs;
+    const { deadlineMs } = call.waitBounds();
+    if (deadlineMs !== undefined) runsForMs = Math.max(1, Math.min(runsForMs, Math.ceil(deadlineMs - Date.now())));
+    const permit = this.observe(call, () => breaker.acquire(runsForMs));
     if (!permit.allowed) return permit.retryAfterMs;
     this.permit = { probe: permit.probe };
-    this.probeHoldMs = call.attemptTimeoutMs ?? breaker.options.probeTimeoutMs;
+    this.probeHoldMs = runsForMs;
     return undefined;
   }
 
@@ -92,12 +96,16 @@ export class CircuitBreakerStage implements Stage {
     const bounds = call.waitBounds();
     const store = this.owner.store();
     if (store?.claimCircuitProbe === undefined) return undefined;
+    const breaker = this.breaker;
+    // Heard from outside: never beyond the longest a circuit stays open or a probe runs.
+    const limits = { maxOpenMs: breaker.options.maxHalfOpenAfterMs, maxProbeMs: this.longestProbeMs() };
+    const longest = Math.max(limits.maxOpenMs, limits.maxProbeMs);
     let claim: CircuitProbeClaim;
     try {
       // The store answers within its own command timeout; the caller's abort and deadline end the wait sooner.
       claim = await waitWithin('probe', bounds, (signal) =>
         // Held for as long as the probe may run: other replicas wait for its outcome, not less.
-        untilAborted(Promise.resolve(store.claimCircuitProbe!(this.owner.key, this.probeHoldMs)), signal),
+        untilAborted(Promise.resolve(store.claimCircuitProbe!(this.owner.key, this.probeHoldMs, limits)), signal),
       );
     } catch (error) {
       if (isWaitRefusal(error) || bounds.signal?.aborted) throw error;
@@ -105,13 +113,14 @@ export class CircuitBreakerStage implements Stage {
     }
     if (claim.granted) return undefined;
     this.permit = undefined;
-    const breaker = this.breaker;
     this.observe(call, () => breaker.recordIgnored(true));
-    // Heard from outside: never beyond the longest a circuit stays open or a probe runs.
     const wait = Math.ceil(claim.retryAfterMs);
-    const { maxHalfOpenAfterMs, probeTimeoutMs } = breaker.options;
-    const longest = Math.max(maxHalfOpenAfterMs, probeTimeoutMs, this.probeHoldMs);
     return wait > 1 ? Math.min(wait, longest) : 1;
+  }
+
+  /** The longest a probe of this key runs: the breaker's probe timeout, or this call's longer one. */
+  private longestProbeMs(): number {
+    return Math.max(this.breaker.options.probeTimeoutMs, this.probeHoldMs);
   }
 
   /** Reports the attempt's outcome to the breaker, here and across replicas. */

@@ -328,7 +328,11 @@ describe('CircuitBreakerStage with a store that shares the half-open probe', () 
 
     expect(waiting).toBeInstanceOf(Promise);
     await expect(waiting).resolves.toBeUndefined();
-    expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, OPTIONS.probeTimeoutMs);
+    // Held for the probe's time; the store cuts a stored state further ahead than the longest open wait.
+    expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, OPTIONS.probeTimeoutMs, {
+      maxOpenMs: OPTIONS.maxHalfOpenAfterMs,
+      maxProbeMs: OPTIONS.probeTimeoutMs,
+    });
     expect(probe.probeTimeoutMs()).toBe(500);
   });
 
@@ -337,7 +341,24 @@ describe('CircuitBreakerStage with a store that shares the half-open probe', () 
     const key = makeKey(store);
     halfOpenWhenAsked(key);
     await key.stage().beforeAttempt(new FakeCall(2500));
-    expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, 2500);
+    expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, 2500, {
+      maxOpenMs: OPTIONS.maxHalfOpenAfterMs,
+      maxProbeMs: 2500,
+    });
+  });
+
+  it("holds the probe no longer than its call's deadline: other calls are told the time it has left", async () => {
+    const store = claimingStore(() => Promise.resolve({ granted: true }));
+    const key = makeKey(store);
+    halfOpenWhenAsked(key);
+    const bounds = { ...OPEN_BOUNDS, deadlineMs: Date.now() + 300 };
+    await key.stage().beforeAttempt(new FakeCall(2500, bounds));
+    expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, 300, {
+      maxOpenMs: OPTIONS.maxHalfOpenAfterMs,
+      maxProbeMs: OPTIONS.probeTimeoutMs,
+    });
+    const { error } = rejectionOf(() => key.stage().beforeAttempt(new FakeCall()));
+    expect(error.retryAfterMs).toBe(300);
   });
 
   it("refuses the attempt with the store's retryAfterMs (rounded up) and gives the local probe back", async () => {
