@@ -9,6 +9,7 @@ import {
 import { openAIErrorFacts } from './adapters/openai-error-facts';
 import { BRANDS, hasBrand } from '../internal/brands';
 import { readHeader } from '../internal/headers';
+import { containsKnownSecret } from '../internal/known-secrets';
 import { parseRetryAfterMs } from './retry-after';
 import type { ErrorClassification, ErrorFacts, FailureKind } from './failure-kind';
 import { ruleForNetworkCode, ruleForProviderCode, ruleForStatus, ruleForStreamEventCode } from './status-table';
@@ -158,7 +159,11 @@ export function classifyFacts(facts: ErrorFacts, nowMs: number): ErrorClassifica
     if (retryAfterMs !== undefined) result.retryAfterMs = retryAfterMs;
   }
   if (facts.status !== undefined) result.status = facts.status;
-  if (typeof facts.requestId === 'string' && REQUEST_ID_TOKEN.test(facts.requestId)) {
+  if (
+    typeof facts.requestId === 'string' &&
+    REQUEST_ID_TOKEN.test(facts.requestId) &&
+    !containsKnownSecret(facts.requestId)
+  ) {
     result.requestId = facts.requestId;
   }
   return result;

@@ -6,6 +6,7 @@ import { RetryConfigError } from '../config/retry-config-error';
 import { RetryAzure } from '../decorators/retry-azure';
 import { RetryOpenAI } from '../decorators/retry-openai';
 import { currentRetryContext } from '../engine/retry-context';
+import { rememberSecret } from '../internal/known-secrets';
 import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { AgentConfig, AgentConfigInput } from './agent-config';
@@ -214,6 +215,8 @@ export class LLMServiceFactory {
         { field: 'apiKey', message: `apiKey is not set for ${agent.label}, and ${variable} is empty` },
       ]);
     }
+    // A server may echo it, in any shape: scrubbed from what the library logs, traces and reports.
+    rememberSecret(key);
     return key;
   }
 }

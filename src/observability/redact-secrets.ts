@@ -11,6 +11,7 @@
  */
 import { types } from 'node:util';
 import winston from 'winston';
+import { withoutKnownSecrets } from '../internal/known-secrets';
 
 export const REDACTED = '[REDACTED]';
 export const REDACTED_PROMPT = '[REDACTED PROMPT]';
@@ -195,7 +196,7 @@ const AZURE_HEX_KEY =
  */
 export function redactText(text: string): string {
   if (text.length === 0) return text;
-  return text
+  return withoutKnownSecrets(text, REDACTED)
     .replace(URL_USERINFO, `$1${REDACTED}@`)
     .replace(QUOTED_PAIR, (...groups: string[]) => `${groups[1]}${REDACTED}${groups[5]}`) // head, value, closing quote
     .replace(COOKIE_HEADER, `$1${REDACTED}`)

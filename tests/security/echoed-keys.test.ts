@@ -1,0 +1,126 @@
+/**
+ * A server may echo the API key in any shape, for instance as its request id. The patterns for
+ * key-shaped text know `sk-…` and Azure's 32 hex digits; a key of another shape is known by
+ * value: the ones the library handed to an SDK (`LLMServiceFactory`, behind `ResilientLLMService`)
+ * and the ones the SDKs read from `OPENAI_API_KEY` / `AZURE_OPENAI_API_KEY`. Such a key never
+ * reaches a log line or a trace event, and is never taken for a request id. The real `openai`
+ * SDK against a loopback server that echoes the key it was sent.
+ */
+import OpenAI from 'openai';
+import {
+  AgentConfig,
+  classifyError,
+  configureResilience,
+  LLMProvider,
+  resetResilience,
+  ResilientLLMService,
+  RetryOpenAI,
+  type Tracer,
+} from '../../src';
+import { forgetSecrets } from '../../src/internal/known-secrets';
+import { redactText } from '../../src/observability/redact-secrets';
+import { reply, startLoopbackServer, type LoopbackServer, type RecordedRequest } from '../support/loopback-server';
+import { flushLogs } from '../support/memory-transport';
+import { createTestLogger } from '../support/test-logger';
+
+/** A key of no shape the text patterns know (another provider's, a proxy's). */
+const ODD_KEY = 'gsk_ECHOEDSECRET0123456789abcdefXYZ';
+const ENV_KEY = 'proxy-ENVSECRET-0123456789ABCDEFghij';
+
+const completion = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 0,
+  model: 'gpt-4o-mini',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop', logprobs: null }],
+};
+
+/** The key the client sent, echoed as the request id of a 503; the retry gets a 200. */
+function echoKey(request: RecordedRequest, index: number) {
+  const sent = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
+  return index === 0
+    ? reply.json(
+        503,
+        { error: { message: 'overloaded', type: null, param: null, code: null } },
+        { 'x-request-id': sent },
+      )
+    : reply.json(200, completion);
+}
+
+let server: LoopbackServer;
+const log = createTestLogger();
+const events: Array<{ event: string; details: unknown }> = [];
+const tracer: Tracer = { logEvent: (event, details) => void events.push({ event, details }) };
+
+beforeEach(async () => {
+  server = await startLoopbackServer(echoKey);
+  log.transport.entries.length = 0;
+  events.length = 0;
+  configureResilience({ logger: log.logger, tracer, random: () => 0 });
+});
+afterEach(async () => {
+  await server.close();
+  resetResilience();
+  forgetSecrets();
+  delete process.env.OPENAI_API_KEY;
+});
+
+/** The key really came back (else the checks prove nothing), a retry was logged, and the key is nowhere. */
+async function expectEchoedButNotLogged(key: string): Promise<void> {
+  await flushLogs();
+  expect(server.requests).toHaveLength(2);
+  const warn = log.at('warn');
+  expect(warn).toHaveLength(1);
+  expect(String(warn[0].message)).toMatch(/^Retrying /);
+  expect(log.transport.dump()).not.toContain(key);
+  expect(JSON.stringify(events)).not.toContain(key);
+  expect(events.some(({ event }) => event === 'retry_backoff_delay')).toBe(true);
+}
+
+describe('a key of no known shape, echoed by the server as its request id', () => {
+  it('given to ResilientLLMService in an AgentConfig: not in the retry warn line, its meta or the trace', async () => {
+    const config = new AgentConfig({
+      provider: LLMProvider.OPENAI,
+      model: 'gpt-4o-mini',
+      baseURL: `${server.url}/v1`,
+      apiKey: ODD_KEY,
+      retryConfig: { maxAttempts: 2, baseDelayMs: 100, jitter: 'none' },
+    });
+    const service = new ResilientLLMService({ tracer, logger: log.logger });
+    await expect(
+      service.resilientChatCompletion(config, { messages: [{ role: 'user', content: 'hi' }] }),
+    ).resolves.toBeDefined();
+    await expectEchoedButNotLogged(ODD_KEY);
+  });
+
+  it('read by the SDK from OPENAI_API_KEY (a decorated method on a plain client): not logged, not a request id', async () => {
+    process.env.OPENAI_API_KEY = ENV_KEY;
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, maxRetries: 0 });
+    let failure: unknown;
+    class Chat {
+      @RetryOpenAI({ maxAttempts: 2, baseDelayMs: 100, jitter: 'none' })
+      async complete(): Promise<unknown> {
+        try {
+          return await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
+        } catch (error) {
+          failure ??= error;
+          throw error;
+        }
+      }
+    }
+    await expect(new Chat().complete()).resolves.toBeDefined();
+    await expectEchoedButNotLogged(ENV_KEY);
+    expect((failure as { headers: Headers }).headers.get('x-request-id')).toBe(ENV_KEY);
+    expect(classifyError(failure).requestId).toBeUndefined();
+  });
+
+  it('redactText scrubs a known key anywhere in a text; other request ids stay', () => {
+    process.env.AZURE_OPENAI_API_KEY = ENV_KEY;
+    try {
+      expect(redactText(`request ${ENV_KEY} failed`)).toBe('request [REDACTED] failed');
+      expect(redactText('request req_demo_503 failed')).toBe('request req_demo_503 failed');
+    } finally {
+      delete process.env.AZURE_OPENAI_API_KEY;
+    }
+  });
+});
