@@ -1,5 +1,6 @@
 import type { ResilienceLogger } from '../observability/default-logger';
 import { bumpHoldEpoch } from '../internal/hold-epoch';
+import { describeReceived } from '../internal/option-checks';
 import { createDefaultLogger } from '../observability/default-logger';
 import { isTracer, Tracer } from '../observability/tracer';
 import { isSharedStateStore, SharedStateStore } from '../ports/shared-state-store';
@@ -79,7 +80,7 @@ let version = 0;
  */
 export function configureResilience(settings: ResilienceSettings): void {
   if (typeof settings !== 'object' || settings === null) {
-    throw new TypeError('configureResilience: settings must be an object');
+    throw new TypeError(`configureResilience: settings must be an object (received ${describeReceived(settings)})`);
   }
   for (const key of Object.keys(settings)) {
     if (!SETTINGS_KEYS.has(key)) {
@@ -101,7 +102,8 @@ export function configureResilience(settings: ResilienceSettings): void {
   if ('stateStore' in settings) {
     if (settings.stateStore !== undefined && !isSharedStateStore(settings.stateStore)) {
       throw new TypeError(
-        'configureResilience: stateStore must be a state store, e.g. createRedisStateStore({ client })',
+        'configureResilience: stateStore must be a state store, e.g. createRedisStateStore({ client }) ' +
+          `(received ${describeStateStore(settings.stateStore)})`,
       );
     }
     next.stateStore = settings.stateStore;
@@ -110,7 +112,9 @@ export function configureResilience(settings: ResilienceSettings): void {
   if ('tracer' in settings) next.tracer = checkTracer(settings.tracer, 'configureResilience: tracer');
   if ('random' in settings) {
     if (settings.random !== undefined && typeof settings.random !== 'function') {
-      throw new TypeError('configureResilience: random must be a function returning a number in [0, 1)');
+      throw new TypeError(
+        `configureResilience: random must be a function returning a number in [0, 1) (received ${describeReceived(settings.random)})`,
+      );
     }
     next.random = settings.random;
   }
@@ -156,11 +160,21 @@ export function settingsVersion(): number {
   return version;
 }
 
+/**
+ * A rejected `stateStore`, never quoting a string: one is likely a Redis URL, which may carry
+ * a password (`redis://user:secret@host`).
+ */
+function describeStateStore(value: unknown): string {
+  return typeof value === 'string' ? `a string (${value.length} characters)` : describeReceived(value);
+}
+
 /** Validates every named config at once; issues are named `configs.<name>.<field>`. */
 function namedConfigs(configs: ResilienceSettings['configs']): ReadonlyMap<string, RetryConfig> | undefined {
   if (configs === undefined) return undefined;
   if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) {
-    throw new TypeError('configureResilience: configs must be an object of named retry configs');
+    throw new TypeError(
+      `configureResilience: configs must be an object of named retry configs (received ${describeReceived(configs)})`,
+    );
   }
   const map = new Map<string, RetryConfig>();
   const issues: RetryConfigIssue[] = [];
@@ -269,7 +283,9 @@ export function checkLogger(logger: unknown, what: string): ResilienceLogger | u
   const candidate = logger as Record<string, unknown>;
   const missing = ['error', 'warn', 'info', 'debug'].filter((level) => typeof candidate?.[level] !== 'function');
   if (typeof logger !== 'object' || logger === null || missing.length > 0) {
-    throw new TypeError(`${what} must be a winston logger (missing ${missing.join(', ') || 'methods'})`);
+    throw new TypeError(
+      `${what} must be a winston logger (missing ${missing.join(', ') || 'methods'}; received ${describeReceived(logger)})`,
+    );
   }
   return logger as ResilienceLogger;
 }
@@ -277,7 +293,7 @@ export function checkLogger(logger: unknown, what: string): ResilienceLogger | u
 /** @internal Throws a TypeError naming `what` unless `tracer` is undefined or has `logEvent`. */
 export function checkTracer(tracer: unknown, what: string): Tracer | undefined {
   if (tracer !== undefined && !isTracer(tracer)) {
-    throw new TypeError(`${what} must have a logEvent(event, details) method`);
+    throw new TypeError(`${what} must have a logEvent(event, details) method (received ${describeReceived(tracer)})`);
   }
   return tracer;
 }

@@ -14,7 +14,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { BulkheadSettings, envVarOf, JITTER_MODES, JitterMode, RETRY_DEFAULTS } from './defaults';
-import { closestName, isPlainObject } from '../internal/option-checks';
+import { closestName, describeReceived, isPlainObject } from '../internal/option-checks';
 import { RetryConfigError, RetryConfigIssue } from './retry-config-error';
 import { validateCircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
 import type { CircuitBreakerOptions } from '../strategies/circuit-breaker/circuit-breaker-options';
@@ -433,16 +433,6 @@ function retriesHint(key: string, value: unknown, allowed: ReadonlySet<string>):
   if (!allowed.has('maxAttempts') || !RETRY_COUNT_NAMES.has(key.toLowerCase())) return undefined;
   const retries = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 2;
   return `did you mean maxAttempts? It counts attempts, the first included: ${key} ${retries} = maxAttempts ${retries + 1}`;
-}
-
-/** How a rejected value is quoted in a message: short, and never a whole object. */
-export function describeReceived(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
-    return String(value);
-  }
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** Our wording of class-validator's rules (its stock wording does not say what was received). */

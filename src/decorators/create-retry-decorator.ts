@@ -3,6 +3,7 @@ import type { RetryPolicy } from '../engine/retry-policy';
 import { enableAsyncRetryContext, mentionsRetryContext } from '../engine/retry-context';
 import { compiledWrapper } from '../engine/compiled-entry';
 import { copyFunctionIdentity } from '../internal/copy-function-identity';
+import { describeReceived } from '../internal/option-checks';
 import { rememberPolicy } from './upstream-key-of';
 import { isAsyncFunction, isAsyncGeneratorFunction } from '../internal/is-thenable';
 import { buildRetryPolicy } from '../pipeline/build-retry-policy';
@@ -25,7 +26,7 @@ export function createRetryDecorator(
   streamItems?: StreamItemRules,
 ): RetryMethodDecorator {
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-    throw new TypeError(`@${decoratorName}: options must be an object`);
+    throw new TypeError(`@${decoratorName}: options must be an object (received ${describeReceived(options)})`);
   }
   // Later changes to the caller's object do not change a decorated method.
   const given: Record<string, unknown> = { ...options };

@@ -16,6 +16,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return prototype === Object.prototype || prototype === null;
 }
 
+/**
+ * How a rejected value is quoted in a message, as in `(received ${describeReceived(value)})`:
+ * a string quoted and cut at 40 characters, a number, boolean, null or undefined as is, and
+ * anything else by its kind (`an array`, `an object`, `a function`), never its content. Not
+ * for a credential: quote nothing of those.
+ */
+export function describeReceived(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 /** A safe integer from `min` to `max`: rejects NaN, Infinity, fractions and non-numbers. */
 export function isIntegerIn(value: unknown, min: number, max: number): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;

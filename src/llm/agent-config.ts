@@ -1,9 +1,8 @@
 import { inspect, InspectOptions } from 'node:util';
 import { IsEnum, IsIn, IsNotEmpty, IsOptional, IsString, ValidateBy, validateSync } from 'class-validator';
-import { describeReceived } from '../config/retry-config';
 import { originAndPath } from '../internal/origin-and-path';
 import { RetryConfig, RetryConfigFields, unknownFieldIssues } from '../config/retry-config';
-import { isPlainObject } from '../internal/option-checks';
+import { describeReceived, isPlainObject } from '../internal/option-checks';
 import { isRetryConfigError, RetryConfigError, RetryConfigIssue } from '../config/retry-config-error';
 import { LLMProvider } from './llm-provider';
 

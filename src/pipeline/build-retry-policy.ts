@@ -8,6 +8,7 @@ import {
 import type { RetryConfigFields } from '../config/retry-config';
 import { RetryConfigError, isRetryConfigError } from '../config/retry-config-error';
 import { checkLogger, checkTracer, recordConfigNameUse } from '../config/resilience-settings';
+import { describeReceived } from '../internal/option-checks';
 import { RetryPolicy } from '../engine/retry-policy';
 import type { RetryPolicySpec } from '../engine/retry-policy-spec';
 import type { StreamItemRules } from '../strategies/stream-commit/stream-items';
@@ -96,24 +97,29 @@ function validateRetryOptions(definition: PolicyDefinition): Readonly<Partial<Re
 
   const prefix = `${definedAs}:`;
   if ((definition.requireShouldRetry || given.shouldRetry !== undefined) && typeof given.shouldRetry !== 'function') {
-    throw new TypeError(`${prefix} shouldRetry must be a function (error) => boolean`);
+    throw new TypeError(
+      `${prefix} shouldRetry must be a function (error) => boolean (received ${describeReceived(given.shouldRetry)})`,
+    );
   }
   const config = given.config;
   if (config !== undefined && typeof config !== 'function' && !isRetryConfig(config)) {
     throw new TypeError(
-      `${prefix} config must be a RetryConfig or a function (instance, args) => RetryConfig | undefined`,
+      `${prefix} config must be a RetryConfig or a function (instance, args) => RetryConfig | undefined ` +
+        `(received ${describeReceived(config)})`,
     );
   }
   for (const key of ['observers', 'successDetails', 'spanAttributes', 'onRetry', 'labelDetail']) {
     if (given[key] !== undefined && typeof given[key] !== 'function') {
-      throw new TypeError(`${prefix} ${key} must be a function`);
+      throw new TypeError(`${prefix} ${key} must be a function (received ${describeReceived(given[key])})`);
     }
   }
   checkLogger(given.logger, `${prefix} logger`);
   checkTracer(given.tracer, `${prefix} tracer`);
   if (given.configName !== undefined) {
     if (typeof given.configName !== 'string' || given.configName.trim() === '') {
-      throw new TypeError(`${prefix} configName must be a non-empty string`);
+      throw new TypeError(
+        `${prefix} configName must be a non-empty string (received ${describeReceived(given.configName)})`,
+      );
     }
     if (given.config !== undefined) throw new TypeError(`${prefix} give config or configName, not both`);
     recordConfigNameUse(given.configName, definition.usedBy);
@@ -123,10 +129,13 @@ function validateRetryOptions(definition: PolicyDefinition): Readonly<Partial<Re
     typeof given.key !== 'function' &&
     (typeof given.key !== 'string' || given.key.trim() === '')
   ) {
-    throw new TypeError(`${prefix} key must be a non-empty string, or a function (instance, args) => string`);
+    throw new TypeError(
+      `${prefix} key must be a non-empty string, or a function (instance, args) => string ` +
+        `(received ${describeReceived(given.key)})`,
+    );
   }
   if (given.name !== undefined && (typeof given.name !== 'string' || given.name.trim() === '')) {
-    throw new TypeError(`${prefix} name must be a non-empty string`);
+    throw new TypeError(`${prefix} name must be a non-empty string (received ${describeReceived(given.name)})`);
   }
 
   const literal: Record<string, unknown> = {};

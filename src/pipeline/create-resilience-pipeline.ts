@@ -3,6 +3,7 @@ import { executeStreamWithRetry, executeWithRetry, retryAfterLeanFailure } from 
 import type { RetryPolicy } from '../engine/retry-policy';
 import { currentRetryContext, firstContext, runInFirstContext, type RetryContext } from '../engine/retry-context';
 import { callerSignalIn } from '../internal/caller-signal';
+import { describeReceived } from '../internal/option-checks';
 import {
   shouldRetryAzureError,
   shouldRetryNetworkError,
@@ -168,7 +169,7 @@ const NO_ARGS = Object.freeze([]) as unknown as unknown[];
  */
 export function createResiliencePipeline(options?: ResiliencePipelineOptions): ResiliencePipeline {
   if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
-    throw new TypeError('createResiliencePipeline: options must be an object');
+    throw new TypeError(`createResiliencePipeline: options must be an object (received ${describeReceived(options)})`);
   }
   // Later changes to the caller's object do not change the pipeline.
   const given: Record<string, unknown> = { ...options };
@@ -180,7 +181,9 @@ export function createResiliencePipeline(options?: ResiliencePipelineOptions): R
     throw new TypeError(`${definedAs}: give provider or shouldRetry, not both`);
   }
   if (provider !== undefined && (typeof provider !== 'string' || !Object.hasOwn(PREDICATES, provider))) {
-    throw new TypeError(`${definedAs}: provider must be 'openai', 'azure' or 'network' (got ${String(provider)})`);
+    throw new TypeError(
+      `${definedAs}: provider must be 'openai', 'azure' or 'network' (received ${describeReceived(provider)})`,
+    );
   }
   // The function forms get no instance and no arguments.
   for (const option of ['config', 'key', 'spanAttributes']) {
@@ -205,14 +208,18 @@ export function createResiliencePipeline(options?: ResiliencePipelineOptions): R
 function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline {
   const checkFunction = (fn: unknown, method: string): void => {
     if (typeof fn !== 'function') {
-      throw new TypeError(`${definedAs}: ${method}(fn) needs a function (context) => ..., got ${typeof fn}`);
+      throw new TypeError(
+        `${definedAs}: ${method}(fn) needs a function (context) => ... (received ${describeReceived(fn)})`,
+      );
     }
   };
   const callerSignal = (options: unknown, method: string): AbortSignal | undefined => {
     if (options === undefined) return undefined;
     if (typeof options !== 'object' || options === null) {
       const shape = method === 'stream' ? '{ signal?, resume? }' : '{ signal? }';
-      throw new TypeError(`${definedAs}: ${method}(fn, options): options must be an object ${shape}`);
+      throw new TypeError(
+        `${definedAs}: ${method}(fn, options): options must be an object ${shape} (received ${describeReceived(options)})`,
+      );
     }
     for (const key of Object.keys(options)) {
       if (key !== 'signal' && !(method === 'stream' && key === 'resume')) {
@@ -224,7 +231,9 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
     if (signal === undefined) return undefined;
     const checked = callerSignalIn(signal);
     if (checked !== signal)
-      throw new TypeError(`${definedAs}: ${method}(fn, { signal }): signal must be an AbortSignal`);
+      throw new TypeError(
+        `${definedAs}: ${method}(fn, { signal }): signal must be an AbortSignal (received ${describeReceived(signal)})`,
+      );
     return checked;
   };
   return {
@@ -270,7 +279,10 @@ function pipelineOf(policy: RetryPolicy, definedAs: string): ResiliencePipeline 
         const signal = callerSignal(options, 'stream');
         const resume = options?.resume;
         if (resume !== undefined && typeof resume !== 'function') {
-          throw new TypeError(`${definedAs}: stream(fn, { resume }): resume must be a function (from, context) => ...`);
+          throw new TypeError(
+            `${definedAs}: stream(fn, { resume }): resume must be a function (from, context) => ... ` +
+              `(received ${describeReceived(resume)})`,
+          );
         }
         const args = signal === undefined ? [fn] : [fn, signal];
         const reattach = resume && ((from: StreamPosition) => resume(from, attemptContext()));

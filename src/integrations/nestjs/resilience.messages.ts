@@ -1,7 +1,7 @@
 // Every text the Nest integration shows to users, in one place. Every rule names the field,
 // the rule and the value received (`received(value)`: short, never a whole object).
 
-import { describeReceived } from '../../config/retry-config';
+import { describeReceived } from '../../internal/option-checks';
 
 const list = (names: readonly string[]): string => (names.length > 0 ? names.join(', ') : 'none');
 

@@ -1,5 +1,5 @@
 import type { RetryConfigIssue } from '../../internal/option-checks';
-import { isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
+import { describeReceived, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
 /** The `bulkhead` option once validated: off, or both limits. */
 export type ResolvedBulkheadOptions = false | Readonly<{ maxConcurrency: number; queueLimit: number }>;
@@ -7,7 +7,7 @@ export type ResolvedBulkheadOptions = false | Readonly<{ maxConcurrency: number;
 export interface BulkheadValidation {
   /** The resolved options (`false` = off); absent when there are issues. */
   value?: ResolvedBulkheadOptions;
-  /** Every problem found, each naming the field and the rule. */
+  /** Every problem found, each naming the field, the rule and the value received. */
   issues: RetryConfigIssue[];
 }
 
@@ -30,7 +30,12 @@ export function validateBulkheadOptions(input: unknown, path = 'bulkhead'): Bulk
   if (input === false || input === undefined) return { value: false, issues: [] };
   if (!isPlainObject(input)) {
     return {
-      issues: [{ field: path, message: `${path} must be false or an object { maxConcurrency, queueLimit }` }],
+      issues: [
+        {
+          field: path,
+          message: `${path} must be false or an object { maxConcurrency, queueLimit } (received ${describeReceived(input)})`,
+        },
+      ],
     };
   }
 
@@ -42,11 +47,14 @@ export function validateBulkheadOptions(input: unknown, path = 'bulkhead'): Bulk
   } else if (!isIntegerAtLeast(maxConcurrency, 1)) {
     issues.push({
       field: `${path}.maxConcurrency`,
-      message: `${path}.maxConcurrency must be an integer of at least 1`,
+      message: `${path}.maxConcurrency must be an integer of at least 1 (received ${describeReceived(maxConcurrency)})`,
     });
   }
   if (!isIntegerAtLeast(queueLimit, 0)) {
-    issues.push({ field: `${path}.queueLimit`, message: `${path}.queueLimit must be an integer of at least 0` });
+    issues.push({
+      field: `${path}.queueLimit`,
+      message: `${path}.queueLimit must be an integer of at least 0 (received ${describeReceived(queueLimit)})`,
+    });
   }
 
   if (issues.length > 0) return { issues };

@@ -1,5 +1,5 @@
 import type { RetryConfigIssue } from '../../internal/option-checks';
-import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
+import { describeReceived, isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
 /**
  * The `circuitBreaker` options as a user writes them: every field optional. Consecutive
@@ -134,7 +134,7 @@ const INTEGER_RANGES: Record<IntegerField, readonly [number, number]> = {
 export interface CircuitBreakerValidation {
   /** The resolved options; absent when there are issues, or when the input turns the breaker off. */
   value?: ResolvedCircuitBreakerOptions;
-  /** Every problem found, each naming the field and the rule. */
+  /** Every problem found, each naming the field, the rule and the value received. */
   issues: RetryConfigIssue[];
 }
 
@@ -148,7 +148,7 @@ export function validateCircuitBreakerOptions(input: unknown, path = 'circuitBre
   if (input === undefined || input === false) return { issues: [] };
   if (input === true) return { value: CIRCUIT_BREAKER_DEFAULTS, issues: [] };
   if (!isPlainObject(input)) {
-    const message = `${path} must be true, false or an object of circuit breaker options`;
+    const message = `${path} must be true, false or an object of circuit breaker options (received ${describeReceived(input)})`;
     return { issues: [{ field: path, message }] };
   }
 
@@ -162,7 +162,7 @@ export function validateCircuitBreakerOptions(input: unknown, path = 'circuitBre
     if (value === undefined) continue;
     if (isIntegerIn(value, min, max)) resolved[field] = value;
     else {
-      const message = `${path}.${field} must be an integer from ${min} to ${max}`;
+      const message = `${path}.${field} must be an integer from ${min} to ${max} (received ${describeReceived(value)})`;
       issues.push({ field: `${path}.${field}`, message });
     }
   }
@@ -175,7 +175,7 @@ export function validateCircuitBreakerOptions(input: unknown, path = 'circuitBre
     else {
       issues.push({
         field: `${path}.failureRatio`,
-        message: `${path}.failureRatio must be a number greater than 0 and at most 1`,
+        message: `${path}.failureRatio must be a number greater than 0 and at most 1 (received ${describeReceived(ratio)})`,
       });
     }
     // Two opening rules at once would leave the user guessing which one applies.
@@ -198,7 +198,9 @@ export function validateCircuitBreakerOptions(input: unknown, path = 'circuitBre
   if (halfOpenValid && resolved.maxHalfOpenAfterMs !== undefined && maxHalfOpenAfterMs < halfOpenAfterMs) {
     issues.push({
       field: `${path}.maxHalfOpenAfterMs`,
-      message: `${path}.maxHalfOpenAfterMs must be at least ${path}.halfOpenAfterMs (${halfOpenAfterMs})`,
+      message:
+        `${path}.maxHalfOpenAfterMs must be at least ${path}.halfOpenAfterMs (${halfOpenAfterMs}) ` +
+        `(received ${maxHalfOpenAfterMs})`,
     });
   }
 

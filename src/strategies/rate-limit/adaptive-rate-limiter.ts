@@ -1,4 +1,5 @@
 import { abortReason } from '../../internal/abort-reason';
+import { describeReceived } from '../../internal/option-checks';
 import type { RateLimitInfo } from './rate-limit-headers';
 import { abortableSleep, type Sleep } from '../bounded-wait';
 
@@ -409,14 +410,17 @@ function isNonNegative(value: number | undefined): value is number {
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new RangeError(`${name} must be a positive integer (received ${describeReceived(value)})`);
+  }
   return value;
 }
 
 function fraction(value: number | undefined, fallback: number, name: string, oneAllowed: boolean): number {
   if (value === undefined) return fallback;
   if (!(typeof value === 'number' && value > 0 && (oneAllowed ? value <= 1 : value < 1))) {
-    throw new RangeError(`${name} must be greater than 0 and ${oneAllowed ? 'at most' : 'less than'} 1`);
+    const rule = `greater than 0 and ${oneAllowed ? 'at most' : 'less than'} 1`;
+    throw new RangeError(`${name} must be ${rule} (received ${describeReceived(value)})`);
   }
   return value;
 }
@@ -424,7 +428,7 @@ function fraction(value: number | undefined, fallback: number, name: string, one
 function nonNegative(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
-    throw new RangeError(`${name} must be a finite number of at least 0`);
+    throw new RangeError(`${name} must be a finite number of at least 0 (received ${describeReceived(value)})`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 import type { RetryConfigIssue } from '../../internal/option-checks';
-import { isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
+import { describeReceived, isIntegerIn, isPlainObject, unknownKeyIssues } from '../../internal/option-checks';
 
 /**
  * The `retryBudget` options as a user writes them: every field optional, merged over
@@ -64,7 +64,7 @@ export const RETRY_BUDGET_OPTION_NAMES: readonly (keyof RetryBudgetOptions)[] = 
 export interface RetryBudgetValidation {
   /** The resolved options, `false` when the budget is turned off; absent when there are issues. */
   value?: ResolvedRetryBudgetOptions | false;
-  /** Every problem found, each naming the field and the rule. */
+  /** Every problem found, each naming the field, the rule and the value received. */
   issues: RetryConfigIssue[];
 }
 
@@ -78,7 +78,8 @@ export function validateRetryBudgetOptions(input: unknown, path = 'retryBudget')
   if (input === false) return { value: false, issues: [] };
   if (input === true || input === undefined) return { value: RETRY_BUDGET_DEFAULTS, issues: [] };
   if (!isPlainObject(input)) {
-    return { issues: [{ field: path, message: `${path} must be true, false or an object of retry budget options` }] };
+    const message = `${path} must be true, false or an object of retry budget options (received ${describeReceived(input)})`;
+    return { issues: [{ field: path, message }] };
   }
 
   const issues = unknownKeyIssues(input, RETRY_BUDGET_OPTION_NAMES, path, 'retry budget');
@@ -94,7 +95,8 @@ export function validateRetryBudgetOptions(input: unknown, path = 'retryBudget')
     else {
       valid.delete(field);
       const rule = min === 0 ? 'a non-negative integer' : 'a positive integer';
-      issues.push({ field: `${path}.${field}`, message: `${path}.${field} must be ${rule}` });
+      const message = `${path}.${field} must be ${rule} (received ${describeReceived(value)})`;
+      issues.push({ field: `${path}.${field}`, message });
     }
   }
 
@@ -104,7 +106,7 @@ export function validateRetryBudgetOptions(input: unknown, path = 'retryBudget')
       if (valid.has(cost) && resolved[cost] > resolved.capacity) {
         issues.push({
           field: `${path}.${cost}`,
-          message: `${path}.${cost} must be at most ${path}.capacity (${resolved.capacity})`,
+          message: `${path}.${cost} must be at most ${path}.capacity (${resolved.capacity}) (received ${resolved[cost]})`,
         });
       }
     }

@@ -33,53 +33,98 @@ describe('validateBulkheadOptions', () => {
     [
       'true',
       true,
-      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+      [
+        {
+          field: 'bulkhead',
+          message: 'bulkhead must be false or an object { maxConcurrency, queueLimit } (received true)',
+        },
+      ],
     ],
     [
       'null',
       null,
-      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+      [
+        {
+          field: 'bulkhead',
+          message: 'bulkhead must be false or an object { maxConcurrency, queueLimit } (received null)',
+        },
+      ],
     ],
     [
       'a number',
       5,
-      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+      [
+        {
+          field: 'bulkhead',
+          message: 'bulkhead must be false or an object { maxConcurrency, queueLimit } (received 5)',
+        },
+      ],
     ],
     [
       'an array',
       [5],
-      [{ field: 'bulkhead', message: 'bulkhead must be false or an object { maxConcurrency, queueLimit }' }],
+      [
+        {
+          field: 'bulkhead',
+          message: 'bulkhead must be false or an object { maxConcurrency, queueLimit } (received an array)',
+        },
+      ],
     ],
     ['no maxConcurrency', {}, [{ field: 'bulkhead.maxConcurrency', message: 'bulkhead.maxConcurrency is required' }]],
     [
       'maxConcurrency 0',
       { maxConcurrency: 0 },
-      [{ field: 'bulkhead.maxConcurrency', message: 'bulkhead.maxConcurrency must be an integer of at least 1' }],
+      [
+        {
+          field: 'bulkhead.maxConcurrency',
+          message: 'bulkhead.maxConcurrency must be an integer of at least 1 (received 0)',
+        },
+      ],
     ],
     [
       'fractional maxConcurrency',
       { maxConcurrency: 2.5 },
-      [{ field: 'bulkhead.maxConcurrency', message: 'bulkhead.maxConcurrency must be an integer of at least 1' }],
+      [
+        {
+          field: 'bulkhead.maxConcurrency',
+          message: 'bulkhead.maxConcurrency must be an integer of at least 1 (received 2.5)',
+        },
+      ],
     ],
     [
       'maxConcurrency as a string',
       { maxConcurrency: '4' },
-      [{ field: 'bulkhead.maxConcurrency', message: 'bulkhead.maxConcurrency must be an integer of at least 1' }],
+      [
+        {
+          field: 'bulkhead.maxConcurrency',
+          message: 'bulkhead.maxConcurrency must be an integer of at least 1 (received "4")',
+        },
+      ],
     ],
     [
       'negative queueLimit',
       { maxConcurrency: 1, queueLimit: -1 },
-      [{ field: 'bulkhead.queueLimit', message: 'bulkhead.queueLimit must be an integer of at least 0' }],
+      [{ field: 'bulkhead.queueLimit', message: 'bulkhead.queueLimit must be an integer of at least 0 (received -1)' }],
     ],
     [
       'infinite queueLimit',
       { maxConcurrency: 1, queueLimit: Number.POSITIVE_INFINITY },
-      [{ field: 'bulkhead.queueLimit', message: 'bulkhead.queueLimit must be an integer of at least 0' }],
+      [
+        {
+          field: 'bulkhead.queueLimit',
+          message: 'bulkhead.queueLimit must be an integer of at least 0 (received Infinity)',
+        },
+      ],
     ],
     [
       'NaN queueLimit',
       { maxConcurrency: 1, queueLimit: Number.NaN },
-      [{ field: 'bulkhead.queueLimit', message: 'bulkhead.queueLimit must be an integer of at least 0' }],
+      [
+        {
+          field: 'bulkhead.queueLimit',
+          message: 'bulkhead.queueLimit must be an integer of at least 0 (received NaN)',
+        },
+      ],
     ],
     [
       'a typo, with a suggestion',
@@ -112,8 +157,14 @@ describe('validateBulkheadOptions', () => {
       { maxConcurrency: -1, queueLimit: 0.5, extra: true },
       [
         { field: 'bulkhead.extra', message: 'bulkhead.extra is not a bulkhead option' },
-        { field: 'bulkhead.maxConcurrency', message: 'bulkhead.maxConcurrency must be an integer of at least 1' },
-        { field: 'bulkhead.queueLimit', message: 'bulkhead.queueLimit must be an integer of at least 0' },
+        {
+          field: 'bulkhead.maxConcurrency',
+          message: 'bulkhead.maxConcurrency must be an integer of at least 1 (received -1)',
+        },
+        {
+          field: 'bulkhead.queueLimit',
+          message: 'bulkhead.queueLimit must be an integer of at least 0 (received 0.5)',
+        },
       ],
     ],
   ])('reports %s', (_label, input, issues) => {
@@ -124,7 +175,7 @@ describe('validateBulkheadOptions', () => {
     expect(validateBulkheadOptions({ maxConcurrency: 0 }, 'retryConfig.bulkhead').issues).toEqual([
       {
         field: 'retryConfig.bulkhead.maxConcurrency',
-        message: 'retryConfig.bulkhead.maxConcurrency must be an integer of at least 1',
+        message: 'retryConfig.bulkhead.maxConcurrency must be an integer of at least 1 (received 0)',
       },
     ]);
   });

@@ -210,7 +210,7 @@ describe('CircuitBreaker: construction', () => {
     const invalid = { ...CIRCUIT_BREAKER_DEFAULTS, failureThreshold: 0, halfOpenMaxCalls: 0 } as never;
     expect(() => new CircuitBreaker(invalid, () => 0)).toThrow(
       new TypeError(
-        'CircuitBreaker: circuitBreaker.failureThreshold must be an integer from 1 to 1000; circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+        'CircuitBreaker: circuitBreaker.failureThreshold must be an integer from 1 to 1000 (received 0); circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000 (received 0)',
       ),
     );
     expect(() => new CircuitBreaker(undefined as never, () => 0)).toThrow(
@@ -229,7 +229,8 @@ describe('CircuitBreaker: construction', () => {
     expect(validateCircuitBreakerOptions({ halfOpenAfterMs: 2000, maxHalfOpenAfterMs: 1000 }).issues).toEqual([
       {
         field: 'circuitBreaker.maxHalfOpenAfterMs',
-        message: 'circuitBreaker.maxHalfOpenAfterMs must be at least circuitBreaker.halfOpenAfterMs (2000)',
+        message:
+          'circuitBreaker.maxHalfOpenAfterMs must be at least circuitBreaker.halfOpenAfterMs (2000) (received 1000)',
       },
     ]);
   });

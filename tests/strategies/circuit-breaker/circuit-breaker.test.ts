@@ -448,7 +448,7 @@ describe('CircuitBreaker: constructor', () => {
 
   it('names the broken field', () => {
     expect(() => new CircuitBreaker({ ...CIRCUIT_BREAKER_DEFAULTS, halfOpenMaxCalls: 0 }, () => 0)).toThrow(
-      'CircuitBreaker: circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+      'CircuitBreaker: circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000 (received 0)',
     );
   });
 
@@ -680,67 +680,67 @@ describe('validateCircuitBreakerOptions', () => {
     [
       'failureThreshold 0',
       { failureThreshold: 0 },
-      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000 (received 0)',
     ],
     [
       'failureThreshold 1001',
       { failureThreshold: 1001 },
-      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000 (received 1001)',
     ],
     [
       'failureThreshold 2.5',
       { failureThreshold: 2.5 },
-      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000 (received 2.5)',
     ],
     [
       'failureThreshold "5"',
       { failureThreshold: '5' },
-      'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+      'circuitBreaker.failureThreshold must be an integer from 1 to 1000 (received "5")',
     ],
     [
       'failureRatio 0',
       { failureRatio: 0 },
-      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1 (received 0)',
     ],
     [
       'failureRatio 1.5',
       { failureRatio: 1.5 },
-      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1 (received 1.5)',
     ],
     [
       'failureRatio NaN',
       { failureRatio: NaN },
-      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+      'circuitBreaker.failureRatio must be a number greater than 0 and at most 1 (received NaN)',
     ],
     [
       'minimumThroughput 0',
       { minimumThroughput: 0 },
-      'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000',
+      'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000 (received 0)',
     ],
     [
       'samplingDurationMs 50',
       { samplingDurationMs: 50 },
-      'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000',
+      'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000 (received 50)',
     ],
     [
       'halfOpenAfterMs Infinity',
       { halfOpenAfterMs: Infinity },
-      'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000',
+      'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000 (received Infinity)',
     ],
     [
       'maxHalfOpenAfterMs -1',
       { maxHalfOpenAfterMs: -1 },
-      'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000',
+      'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000 (received -1)',
     ],
     [
       'halfOpenMaxCalls 0',
       { halfOpenMaxCalls: 0 },
-      'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+      'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000 (received 0)',
     ],
     [
       'halfOpenMaxCalls null',
       { halfOpenMaxCalls: null },
-      'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+      'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000 (received null)',
     ],
     [
       'both opening rules',
@@ -751,12 +751,12 @@ describe('validateCircuitBreakerOptions', () => {
     [
       'a cap below the wait',
       { halfOpenAfterMs: 10_000, maxHalfOpenAfterMs: 5000 },
-      'circuitBreaker.maxHalfOpenAfterMs must be at least circuitBreaker.halfOpenAfterMs (10000)',
+      'circuitBreaker.maxHalfOpenAfterMs must be at least circuitBreaker.halfOpenAfterMs (10000) (received 5000)',
     ],
     [
       'a cap below the default wait',
       { maxHalfOpenAfterMs: 5000 },
-      'circuitBreaker.maxHalfOpenAfterMs must be at least circuitBreaker.halfOpenAfterMs (30000)',
+      'circuitBreaker.maxHalfOpenAfterMs must be at least circuitBreaker.halfOpenAfterMs (30000) (received 5000)',
     ],
     [
       'a misspelt key',
@@ -764,10 +764,14 @@ describe('validateCircuitBreakerOptions', () => {
       'circuitBreaker.failureTreshold is not a circuit breaker option (did you mean failureThreshold?)',
     ],
     ['an unknown key', { color: 'red' }, 'circuitBreaker.color is not a circuit breaker option'],
-    ['null', null, 'circuitBreaker must be true, false or an object of circuit breaker options'],
-    ['a number', 5, 'circuitBreaker must be true, false or an object of circuit breaker options'],
-    ['an array', [], 'circuitBreaker must be true, false or an object of circuit breaker options'],
-    ['a class instance', new Date(0), 'circuitBreaker must be true, false or an object of circuit breaker options'],
+    ['null', null, 'circuitBreaker must be true, false or an object of circuit breaker options (received null)'],
+    ['a number', 5, 'circuitBreaker must be true, false or an object of circuit breaker options (received 5)'],
+    ['an array', [], 'circuitBreaker must be true, false or an object of circuit breaker options (received an array)'],
+    [
+      'a class instance',
+      new Date(0),
+      'circuitBreaker must be true, false or an object of circuit breaker options (received an object)',
+    ],
   ])('rejects %s', (_label, input, message) => {
     const result = validateCircuitBreakerOptions(input);
     expect(result.value).toBeUndefined();
@@ -794,31 +798,31 @@ describe('validateCircuitBreakerOptions', () => {
       },
       {
         field: 'circuitBreaker.failureThreshold',
-        message: 'circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+        message: 'circuitBreaker.failureThreshold must be an integer from 1 to 1000 (received 0)',
       },
       {
         field: 'circuitBreaker.minimumThroughput',
-        message: 'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000',
+        message: 'circuitBreaker.minimumThroughput must be an integer from 1 to 1000000 (received -1)',
       },
       {
         field: 'circuitBreaker.samplingDurationMs',
-        message: 'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000',
+        message: 'circuitBreaker.samplingDurationMs must be an integer from 100 to 86400000 (received "long")',
       },
       {
         field: 'circuitBreaker.halfOpenAfterMs',
-        message: 'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000',
+        message: 'circuitBreaker.halfOpenAfterMs must be an integer from 1 to 86400000 (received 0.5)',
       },
       {
         field: 'circuitBreaker.maxHalfOpenAfterMs',
-        message: 'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000',
+        message: 'circuitBreaker.maxHalfOpenAfterMs must be an integer from 1 to 86400000 (received 0)',
       },
       {
         field: 'circuitBreaker.halfOpenMaxCalls',
-        message: 'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000',
+        message: 'circuitBreaker.halfOpenMaxCalls must be an integer from 1 to 1000 (received 1000000)',
       },
       {
         field: 'circuitBreaker.failureRatio',
-        message: 'circuitBreaker.failureRatio must be a number greater than 0 and at most 1',
+        message: 'circuitBreaker.failureRatio must be a number greater than 0 and at most 1 (received 2)',
       },
       expect.objectContaining({
         field: 'circuitBreaker.failureRatio',
@@ -837,7 +841,7 @@ describe('validateCircuitBreakerOptions', () => {
     expect(issues).toEqual([
       {
         field: 'retryConfig.circuitBreaker.failureThreshold',
-        message: 'retryConfig.circuitBreaker.failureThreshold must be an integer from 1 to 1000',
+        message: 'retryConfig.circuitBreaker.failureThreshold must be an integer from 1 to 1000 (received 0)',
       },
     ]);
   });

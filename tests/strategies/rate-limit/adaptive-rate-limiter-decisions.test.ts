@@ -57,6 +57,9 @@ function constructionError(options: AdaptiveRateLimiterOptions): unknown {
   throw new Error(`accepted ${JSON.stringify(options)}`);
 }
 
+/** A rejected value as the message quotes it: a string in quotes, anything else as is. */
+const shown = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+
 function expectRangeError(options: AdaptiveRateLimiterOptions, message: string): void {
   const error = constructionError(options);
   expect(error).toBeInstanceOf(RangeError);
@@ -64,9 +67,12 @@ function expectRangeError(options: AdaptiveRateLimiterOptions, message: string):
 }
 
 describe('AdaptiveRateLimiter options: maxBurst (a positive integer)', () => {
-  it.each([0, -1, 0.5, 1.5, Number.NaN, Infinity, -Infinity, 2 ** 53])('rejects %p, naming the option', (value) => {
-    expectRangeError({ maxBurst: value }, 'maxBurst must be a positive integer');
-  });
+  it.each([0, -1, 0.5, 1.5, Number.NaN, Infinity, -Infinity, 2 ** 53])(
+    'rejects %p, naming the option and the value',
+    (value) => {
+      expectRangeError({ maxBurst: value }, `maxBurst must be a positive integer (received ${shown(value)})`);
+    },
+  );
 
   it('accepts 1: no burst, every caller one interval after the last', () => {
     const limiter = learned200({ maxBurst: 1 });
@@ -92,9 +98,9 @@ describe('AdaptiveRateLimiter options: the fractions', () => {
 
   describe.each(fractions)('%s', (name, oneAllowed) => {
     it.each([0, -0.5, -1, 1.5, 2, Number.NaN, Infinity, -Infinity, '0.5', null])(
-      'rejects %p, naming the option and rule',
+      'rejects %p, naming the option, the rule and the value',
       (value) => {
-        expectRangeError({ [name]: value }, `${name} ${rule(oneAllowed)}`);
+        expectRangeError({ [name]: value }, `${name} ${rule(oneAllowed)} (received ${shown(value)})`);
       },
     );
 
@@ -106,7 +112,7 @@ describe('AdaptiveRateLimiter options: the fractions', () => {
 
     it(`${oneAllowed ? 'accepts' : 'rejects'} exactly 1`, () => {
       if (oneAllowed) expect(() => new AdaptiveRateLimiter({ [name]: 1 })).not.toThrow();
-      else expectRangeError({ [name]: 1 }, `${name} must be greater than 0 and less than 1`);
+      else expectRangeError({ [name]: 1 }, `${name} must be greater than 0 and less than 1 (received 1)`);
     });
   });
 
@@ -133,8 +139,11 @@ describe('AdaptiveRateLimiter options: the fractions', () => {
 });
 
 describe('AdaptiveRateLimiter options: decreaseIntervalMs (a finite number of at least 0)', () => {
-  it.each([-1, -0.5, Number.NaN, Infinity, -Infinity])('rejects %p, naming the option', (value) => {
-    expectRangeError({ decreaseIntervalMs: value }, 'decreaseIntervalMs must be a finite number of at least 0');
+  it.each([-1, -0.5, Number.NaN, Infinity, -Infinity])('rejects %p, naming the option and the value', (value) => {
+    expectRangeError(
+      { decreaseIntervalMs: value },
+      `decreaseIntervalMs must be a finite number of at least 0 (received ${shown(value)})`,
+    );
   });
 
   it('accepts 0: a 429 cuts the rate even right after the limit was learned', () => {

@@ -77,12 +77,12 @@ describe('RetryBudget: when an exhaustion episode ends', () => {
 describe('RetryBudget: construction', () => {
   it('names every issue of hand-built options, or says they are required', () => {
     expect(() => new RetryBudget({ capacity: 0, retryCost: 5, timeoutCost: 10, successRefund: 1 })).toThrow(
-      new TypeError('RetryBudget: retryBudget.capacity must be a positive integer'),
+      new TypeError('RetryBudget: retryBudget.capacity must be a positive integer (received 0)'),
     );
     expect(() => new RetryBudget(undefined as never)).toThrow(new TypeError('RetryBudget: options are required'));
     expect(() => new RetryBudget({ capacity: 0, retryCost: 5, timeoutCost: 10, successRefund: -1 })).toThrow(
       new TypeError(
-        'RetryBudget: retryBudget.capacity must be a positive integer; retryBudget.successRefund must be a non-negative integer',
+        'RetryBudget: retryBudget.capacity must be a positive integer (received 0); retryBudget.successRefund must be a non-negative integer (received -1)',
       ),
     );
   });
@@ -91,7 +91,7 @@ describe('RetryBudget: construction', () => {
     expect(validateRetryBudgetOptions({ capacity: 5, retryCost: 6, timeoutCost: 5 }).issues).toEqual([
       {
         field: 'retryBudget.retryCost',
-        message: 'retryBudget.retryCost must be at most retryBudget.capacity (5)',
+        message: 'retryBudget.retryCost must be at most retryBudget.capacity (5) (received 6)',
       },
     ]);
     expect(validateRetryBudgetOptions({ capacity: 5, retryCost: 5, timeoutCost: 5 }).issues).toEqual([]);

@@ -154,7 +154,7 @@ describe('RetryBudget: constructor', () => {
 
   it('names the broken field', () => {
     expect(() => new RetryBudget({ ...RETRY_BUDGET_DEFAULTS, retryCost: 0 })).toThrow(
-      'RetryBudget: retryBudget.retryCost must be a positive integer',
+      'RetryBudget: retryBudget.retryCost must be a positive integer (received 0)',
     );
   });
 });
@@ -253,34 +253,46 @@ describe('validateRetryBudgetOptions', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['capacity 0', { capacity: 0 }, 'retryBudget.capacity must be a positive integer'],
-    ['capacity 2.5', { capacity: 2.5 }, 'retryBudget.capacity must be a positive integer'],
-    ['capacity "500"', { capacity: '500' }, 'retryBudget.capacity must be a positive integer'],
-    ['capacity Infinity', { capacity: Infinity }, 'retryBudget.capacity must be a positive integer'],
-    ['retryCost 0', { retryCost: 0 }, 'retryBudget.retryCost must be a positive integer'],
-    ['timeoutCost -1', { timeoutCost: -1 }, 'retryBudget.timeoutCost must be a positive integer'],
-    ['successRefund -1', { successRefund: -1 }, 'retryBudget.successRefund must be a non-negative integer'],
-    ['successRefund null', { successRefund: null }, 'retryBudget.successRefund must be a non-negative integer'],
+    ['capacity 0', { capacity: 0 }, 'retryBudget.capacity must be a positive integer (received 0)'],
+    ['capacity 2.5', { capacity: 2.5 }, 'retryBudget.capacity must be a positive integer (received 2.5)'],
+    ['capacity "500"', { capacity: '500' }, 'retryBudget.capacity must be a positive integer (received "500")'],
+    [
+      'capacity Infinity',
+      { capacity: Infinity },
+      'retryBudget.capacity must be a positive integer (received Infinity)',
+    ],
+    ['retryCost 0', { retryCost: 0 }, 'retryBudget.retryCost must be a positive integer (received 0)'],
+    ['timeoutCost -1', { timeoutCost: -1 }, 'retryBudget.timeoutCost must be a positive integer (received -1)'],
+    [
+      'successRefund -1',
+      { successRefund: -1 },
+      'retryBudget.successRefund must be a non-negative integer (received -1)',
+    ],
+    [
+      'successRefund null',
+      { successRefund: null },
+      'retryBudget.successRefund must be a non-negative integer (received null)',
+    ],
     [
       'retryCost above capacity',
       { capacity: 10, retryCost: 11 },
-      'retryBudget.retryCost must be at most retryBudget.capacity (10)',
+      'retryBudget.retryCost must be at most retryBudget.capacity (10) (received 11)',
     ],
     [
       'timeoutCost above capacity',
       { timeoutCost: 501 },
-      'retryBudget.timeoutCost must be at most retryBudget.capacity (500)',
+      'retryBudget.timeoutCost must be at most retryBudget.capacity (500) (received 501)',
     ],
     [
       'a capacity below the default timeoutCost',
       { capacity: 8 },
-      'retryBudget.timeoutCost must be at most retryBudget.capacity (8)',
+      'retryBudget.timeoutCost must be at most retryBudget.capacity (8) (received 10)',
     ],
     ['a misspelt key', { capcity: 10 }, 'retryBudget.capcity is not a retry budget option (did you mean capacity?)'],
     ['an unknown key', { enabled: true }, 'retryBudget.enabled is not a retry budget option'],
-    ['null', null, 'retryBudget must be true, false or an object of retry budget options'],
-    ['a string', 'on', 'retryBudget must be true, false or an object of retry budget options'],
-    ['an array', [500], 'retryBudget must be true, false or an object of retry budget options'],
+    ['null', null, 'retryBudget must be true, false or an object of retry budget options (received null)'],
+    ['a string', 'on', 'retryBudget must be true, false or an object of retry budget options (received "on")'],
+    ['an array', [500], 'retryBudget must be true, false or an object of retry budget options (received an array)'],
   ])('rejects %s', (_label, input, message) => {
     const result = validateRetryBudgetOptions(input);
     expect(result.value).toBeUndefined();
@@ -302,9 +314,15 @@ describe('validateRetryBudgetOptions', () => {
         field: 'retryBudget.retryCosts',
         message: 'retryBudget.retryCosts is not a retry budget option (did you mean retryCost?)',
       },
-      { field: 'retryBudget.timeoutCost', message: 'retryBudget.timeoutCost must be a positive integer' },
-      { field: 'retryBudget.successRefund', message: 'retryBudget.successRefund must be a non-negative integer' },
-      { field: 'retryBudget.retryCost', message: 'retryBudget.retryCost must be at most retryBudget.capacity (8)' },
+      { field: 'retryBudget.timeoutCost', message: 'retryBudget.timeoutCost must be a positive integer (received 0)' },
+      {
+        field: 'retryBudget.successRefund',
+        message: 'retryBudget.successRefund must be a non-negative integer (received 0.5)',
+      },
+      {
+        field: 'retryBudget.retryCost',
+        message: 'retryBudget.retryCost must be at most retryBudget.capacity (8) (received 9)',
+      },
     ]);
   });
 
@@ -317,7 +335,7 @@ describe('validateRetryBudgetOptions', () => {
     expect(validateRetryBudgetOptions({ capacity: 0 }, 'retryConfig.retryBudget').issues).toEqual([
       {
         field: 'retryConfig.retryBudget.capacity',
-        message: 'retryConfig.retryBudget.capacity must be a positive integer',
+        message: 'retryConfig.retryBudget.capacity must be a positive integer (received 0)',
       },
     ]);
   });
