@@ -18,17 +18,29 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 
 /**
  * How a rejected value is quoted in a message, as in `(received ${describeReceived(value)})`:
- * a string quoted and cut at 40 characters, a number, boolean, null or undefined as is, and
- * anything else by its kind (`an array`, `an object`, `a function`), never its content. Not
- * for a credential: quote nothing of those.
+ * a string quoted and cut at 40 characters (a URL with a user part or a query by its scheme
+ * and length only: it may carry a credential), a number, boolean, null or undefined as is,
+ * and anything else by its kind (`an array`, `an object`, `an instance of Date`, `a function`),
+ * never its content. Not for a credential: quote nothing of those.
  */
 export function describeReceived(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string') {
+    // A URL with a user part or a query may carry a credential (`redis://user:secret@host`,
+    // `?api-key=`): named by its scheme only.
+    const url = /^([a-z][a-z0-9+.-]*:)\/\/(?:[^/?#]*@|[^?#]*[?#])/i.exec(value);
+    if (url !== null) return `a "${url[1].toLowerCase()}" URL (${value.length} characters)`;
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  }
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  const name = prototype === null ? undefined : (prototype as { constructor?: { name?: unknown } }).constructor?.name;
+  return prototype !== Object.prototype && typeof name === 'string' && name !== '' && name !== 'Object'
+    ? `an instance of ${name}`
+    : 'an object';
 }
 
 /** A safe integer from `min` to `max`: rejects NaN, Infinity, fractions and non-numbers. */

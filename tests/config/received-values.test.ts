@@ -1,6 +1,7 @@
 import { configureResilience, createResiliencePipeline, resetResilience, RetryConfig, RetryOpenAI } from '../../src';
 import type { ResiliencePipeline, ResilienceSettings } from '../../src';
 import { AdaptiveRateLimiter } from '../../src/strategies/rate-limit/adaptive-rate-limiter';
+import { describeReceived } from '../../src/internal/option-checks';
 
 /*
  * Bad input gets an error naming the field, the rule and the value received, at the
@@ -273,5 +274,22 @@ describe('errors name the field, the rule and the value received', () => {
     expect(message).toContain('stateStore must be a state store');
     expect(message).toContain('(received a string (29 characters))');
     expect(message).not.toContain('s3cret');
+  });
+});
+
+describe('how a received value is named', () => {
+  it.each([
+    ['a string, quoted', 'abc', '"abc"'],
+    ['a long string, cut at 40 characters', 'x'.repeat(50), `"${'x'.repeat(40)}…"`],
+    ['a URL without a user part or query, quoted', 'redis://localhost', '"redis://localhost"'],
+    ['a URL with a password, by its scheme only', 'redis://:s3cret@cache:6379', 'a "redis:" URL (26 characters)'],
+    ['a URL with a query, by its scheme only', 'https://h/?api-key=s3cret', 'a "https:" URL (25 characters)'],
+    ['a class instance, by its class', new Date(0), 'an instance of Date'],
+    ['a plain object', { a: 1 }, 'an object'],
+    ['an object with no prototype', Object.create(null) as object, 'an object'],
+    ['an array', [1], 'an array'],
+    ['a function', () => 1, 'a function'],
+  ])('%s', (_what, value, named) => {
+    expect(describeReceived(value)).toBe(named);
   });
 });

@@ -94,17 +94,8 @@ export const severalModules = () =>
   'settings are process-wide, so the last one to boot wins: import one instance (it is global by default)';
 
 /**
- * How a rejected value is quoted: a string quoted and cut at 40 characters, a number or a
- * boolean as is, an object by its kind (`an object`, `an array`, `an instance of Foo`), never
- * its content.
+ * How a rejected value is quoted: a string quoted and cut at 40 characters (a URL by its
+ * scheme only), a number or a boolean as is, an object by its kind (`an object`, `an array`,
+ * `an instance of Foo`), never its content.
  */
-export function received(value: unknown): string {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const prototype = Object.getPrototypeOf(value);
-    const name = prototype === null ? undefined : (prototype as { constructor?: { name?: unknown } }).constructor?.name;
-    if (prototype !== Object.prototype && typeof name === 'string' && name !== '' && name !== 'Object') {
-      return `an instance of ${name}`;
-    }
-  }
-  return describeReceived(value);
-}
+export const received = describeReceived;
