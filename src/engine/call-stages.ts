@@ -13,7 +13,7 @@ import {
 } from '../strategies/retry-budget/retry-budget-options';
 import { RetryBudgetStage } from '../strategies/retry-budget/retry-budget-stage';
 import { RetryStage } from '../strategies/retry/retry-stage';
-import type { Stage } from '../strategies/stage';
+import type { CallState, Stage } from '../strategies/stage';
 import type { Upstream } from '../upstreams/per-key-state';
 import { ReplayGuardStage } from './replayable-arguments';
 
@@ -86,4 +86,24 @@ export function stagesFor(
     list.push(new RetryBudgetStage(upstream.budget, upstream.budget.budget(options.retryBudget)));
   }
   return { key: upstream.key, list, breaker, retry, breakerConflict };
+}
+
+/**
+ * Runs every stage's `beforeAttempt` in order; then, if a stage held the attempt back, the
+ * stages before it take a `lastLook` (state may have changed while it waited). Throws what a
+ * stage throws.
+ */
+export async function runBeforeAttempt(stages: readonly Stage[], call: CallState): Promise<void> {
+  let lookBack = 0;
+  for (let i = 0; i < stages.length; i++) {
+    const waiting = stages[i].beforeAttempt?.(call);
+    // Awaited only when there is something to wait for: each await costs the attempt a turn.
+    if (waiting === undefined) continue;
+    await waiting;
+    lookBack = i;
+  }
+  for (let i = 0; i < lookBack; i++) {
+    const waiting = stages[i].lastLook?.(call);
+    if (waiting !== undefined) await waiting;
+  }
 }

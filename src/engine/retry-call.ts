@@ -17,7 +17,7 @@ import type { CallInfo } from '../observability/call-instrumentation';
 import { CallEvents, startInstrumentation } from './call-events';
 import { classifyFailure, headersOf } from './classify-failure';
 import { notAttempted } from './not-attempted';
-import { stagesFor, type CallStages } from './call-stages';
+import { runBeforeAttempt, stagesFor, type CallStages } from './call-stages';
 import { AttemptContext, runInRetryContext } from './retry-context';
 import type { RetryPolicy } from './retry-policy';
 import { warnIfIgnoredInstanceConfig } from './instance-config';
@@ -172,21 +172,8 @@ export class RetryCall implements CallState, GuardedCall {
    * open circuit, the caller's abort).
    */
   protected async beforeAttempt(): Promise<void> {
-    const stages = this.stages().list;
     try {
-      // The stages before the last one that held the attempt back take a last look.
-      let lookBack = 0;
-      for (let i = 0; i < stages.length; i++) {
-        const waiting = stages[i].beforeAttempt?.(this);
-        // Awaited only when there is something to wait for: each await costs the attempt a turn.
-        if (waiting === undefined) continue;
-        await waiting;
-        lookBack = i;
-      }
-      for (let i = 0; i < lookBack; i++) {
-        const waiting = stages[i].lastLook?.(this);
-        if (waiting !== undefined) await waiting;
-      }
+      await runBeforeAttempt(this.stages().list, this);
     } catch (error) {
       if (isWaitRefusal(error)) throw this.refused(error);
       if (error instanceof StageRejection) {

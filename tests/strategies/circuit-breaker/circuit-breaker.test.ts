@@ -770,7 +770,7 @@ describe('validateCircuitBreakerOptions', () => {
     [
       'a class instance',
       new Date(0),
-      'circuitBreaker must be true, false or an object of circuit breaker options (received an object)',
+      'circuitBreaker must be true, false or an object of circuit breaker options (received an instance of Date)',
     ],
   ])('rejects %s', (_label, input, message) => {
     const result = validateCircuitBreakerOptions(input);
