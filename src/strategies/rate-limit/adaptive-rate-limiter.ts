@@ -115,6 +115,8 @@ interface Waiter {
   slot: number;
   /** When `slot` was last set: by the reservation, or by a re-spacing after an overload. */
   stamp: number;
+  /** The slot moved later (at limiter time `nowMs`): the caller's `refuse` is asked at once. */
+  moved?(nowMs: number): void;
 }
 
 /** One per upstream key: paces, learns and adapts the send rate to that key's limits. */
@@ -186,21 +188,36 @@ export class AdaptiveRateLimiter {
     if (!(reservation.waitMs > 0)) return now;
     const waiter: Waiter = { slot: now + reservation.waitMs, stamp: now };
     this.waiters.add(waiter);
+    // With bounds, the caller sleeps on a signal of its own: a slot moved beyond them (a pause,
+    // a lower limit) refuses it at once, not when its earlier slot comes round.
+    const own = refuse === undefined ? undefined : new AbortController();
+    const onAbort = own && signal ? () => own.abort(abortReason(signal)) : undefined;
+    /** The slot `refuse` was last asked about. */
+    let checkedSlot = Number.NaN;
+    if (own !== undefined) {
+      signal?.addEventListener('abort', onAbort!, { once: true });
+      waiter.moved = (at) => {
+        if (own.signal.aborted) return;
+        checkedSlot = waiter.slot;
+        const refusal = refuse!(waiter.slot - at, at);
+        if (refusal !== undefined) own.abort(refusal);
+      };
+    }
     try {
-      let checkedSlot = Number.NaN;
       for (let wait = reservation.waitMs, at = now; wait > 0; at = this.advance(this.now()), wait = waiter.slot - at) {
         if (refuse !== undefined && waiter.slot !== checkedSlot) {
           checkedSlot = waiter.slot;
           const refusal = refuse(wait, at);
           if (refusal !== undefined) throw refusal;
         }
-        await this.sleep(wait, signal);
+        await this.sleep(wait, own?.signal ?? signal);
       }
     } catch (error) {
       if (this.tat === reservation.tatAfter) this.tat = reservation.tatBefore;
       throw error;
     } finally {
       this.waiters.delete(waiter);
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
     }
     return waiter.stamp;
   }
@@ -349,21 +366,21 @@ export class AdaptiveRateLimiter {
    * pace survives an overload signal, and nobody is moved earlier.
    */
   private respace(fromMs: number, now: number): void {
-    if (this.targetRate === undefined) {
-      for (const waiter of this.waiters) waiter.slot = Math.max(waiter.slot, fromMs);
-      return;
-    }
-    const interval = this.interval();
+    const interval = this.targetRate === undefined ? 0 : this.interval();
+    const moved: Waiter[] = [];
     let next = fromMs;
     for (const waiter of this.waiters) {
       if (waiter.slot < next) {
         waiter.slot = next;
-        waiter.stamp = now;
+        if (interval > 0) waiter.stamp = now;
+        moved.push(waiter);
       }
-      next = waiter.slot + interval;
+      next = interval > 0 ? waiter.slot + interval : fromMs;
     }
     // The next reservation goes at `next` at the earliest: tat - (b - 1) * interval = next.
-    this.tat = Math.max(this.tat, next + (this.burst - 1) * interval);
+    if (interval > 0) this.tat = Math.max(this.tat, next + (this.burst - 1) * interval);
+    // Asked once every slot is set: a refusal gives its slot back (`schedule`).
+    for (const waiter of moved) waiter.moved?.(now);
   }
 
   private interval(): number {

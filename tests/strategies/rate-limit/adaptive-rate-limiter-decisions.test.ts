@@ -340,6 +340,56 @@ describe('AdaptiveRateLimiter.schedule: waiting, refuse and giving the slot back
     expect(slotSetAt).toBe(2);
   });
 
+  describe('a slot moved while the caller sleeps is judged at once, not when the earlier slot comes', () => {
+    /** A sleep that ends only by its signal: whatever settles the wait is the limiter's doing. */
+    const sleepForever: Sleep = (_ms, signal) =>
+      new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+
+    it.each([
+      ['a 429 pause', (limiter: AdaptiveRateLimiter) => limiter.onRateLimited(60_000, 0)],
+      [
+        'remaining tokens below 5% (a pause)',
+        (limiter: AdaptiveRateLimiter) =>
+          limiter.observe({ limitTokens: 1000, remainingTokens: 0, resetTokensMs: 30_000 }, 0),
+      ],
+    ])('%s beyond what refuse accepts rejects the waiting caller with the refusal', async (_what, overload) => {
+      const limiter = learned200({ now: () => 0, sleep: sleepForever });
+      limiter.acquire(0); // the burst's one token: the next caller waits
+      const refusal = new Error('too long');
+      const asked: number[] = [];
+      const waiting = limiter.schedule(undefined, (waitMs) => {
+        asked.push(waitMs);
+        return waitMs > 1000 ? refusal : undefined;
+      });
+      await Promise.resolve();
+      expect(limiter.snapshot().waiting).toBe(1);
+      overload(limiter);
+      await expect(waiting).rejects.toBe(refusal);
+      expect(asked[0]).toBeLessThanOrEqual(1000); // accepted: it sleeps
+      expect(asked[1]).toBeGreaterThan(1000);
+      expect(limiter.snapshot().waiting).toBe(0);
+    });
+
+    it("a move within what refuse accepts keeps the caller waiting; the caller's abort still ends it with its reason", async () => {
+      const limiter = learned200({ now: () => 0, sleep: sleepForever });
+      limiter.acquire(0);
+      const controller = new AbortController();
+      const waiting = limiter.schedule(controller.signal, () => undefined);
+      let settled = false;
+      void waiting.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      limiter.onRateLimited(500, 0);
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(settled).toBe(false);
+      const reason = new Error('the caller gave up');
+      controller.abort(reason);
+      await expect(waiting).rejects.toBe(reason);
+    });
+  });
+
   it('rejects with what refuse returns, without sleeping, and gives the slot back', async () => {
     const sleep = jest.fn(async () => undefined);
     const limiter = learned200({ now: () => 0, sleep });
