@@ -1,4 +1,5 @@
 import type { ResolvedRetryConfig } from '../config/resolve-config';
+import type { ResilienceLogger } from '../observability/default-logger';
 import { validateBulkheadOptions, type ResolvedBulkheadOptions } from '../strategies/bulkhead/bulkhead-options';
 import { BulkheadStage } from '../strategies/bulkhead/bulkhead-stage';
 import {
@@ -106,4 +107,14 @@ export async function runBeforeAttempt(stages: readonly Stage[], call: CallState
     const waiting = stages[i].lastLook?.(call);
     if (waiting !== undefined) await waiting;
   }
+}
+
+/** The first breaker options given for a key win: says so, once per key, when a caller asks for others. */
+export function warnOfBreakerConflict(upstream: Upstream, label: string, logger: ResilienceLogger): void {
+  if (upstream.reportedConflicts.has('circuitBreaker')) return;
+  upstream.reportedConflicts.add('circuitBreaker');
+  logger.warn(
+    `${label}: the circuit breaker of ${upstream.key} was created with other options; the first ones stay in force`,
+    { method: label, upstream: upstream.key },
+  );
 }

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
+import { pbkdf2Sync } from 'node:crypto';
+import { rememberSecret } from '../internal/known-secrets';
 import { originAndPath } from '../internal/origin-and-path';
 
 /**
  * The part of a default key that tells instances of one class apart by the upstream their
  * clients reach. A decorated instance holding an openai `OpenAI` / `AzureOpenAI` client (an own
  * property with a string `baseURL`) gets `|<origin + path>` per client, plus `|<deployment>`
- * for Azure and `|k:<8 hex>` (a short SHA-256 of the API key: different keys, different rate
+ * for Azure and `|k:<8 hex>` (a short, slow hash of the API key: different keys, different rate
  * limits) when it has a key; derived once per instance (by shape, cached). Instances whose
  * clients are configured alike share the key; an instance without such a client adds nothing
  * (the key stays `ClassName.method`).
@@ -49,7 +50,29 @@ function clientPart(value: unknown): string {
   let part = `|${originAndPath(client.baseURL) ?? 'unparsable-url'}`;
   if (typeof client.deploymentName === 'string' && client.deploymentName !== '') part += `|${client.deploymentName}`;
   if (typeof client.apiKey === 'string' && client.apiKey !== '' && client.apiKey !== '<Missing Key>') {
-    part += `|k:${createHash('sha256').update(client.apiKey).digest('hex').slice(0, 8)}`;
+    // A server may echo it, in any shape: scrubbed from what the library logs, traces and reports.
+    rememberSecret(client.apiKey);
+    part += `|k:${keyHash(client.apiKey)}`;
   }
   return part;
+}
+
+/** The hashes of the keys seen (a slow hash is computed once per key and process). */
+const hashes = new Map<string, string>();
+const MAX_HASHES = 256;
+
+/**
+ * 8 hex digits of a slow hash (PBKDF2, ~10 ms once per key) of an API key. The key of an
+ * upstream reaches Redis, trace events and spans: a fast hash would let anyone who reads it
+ * find a short key by trying every candidate, or confirm a guessed one, within seconds.
+ * The same on every replica (no random salt), so replicas share the key's state.
+ */
+function keyHash(apiKey: string): string {
+  let hash = hashes.get(apiKey);
+  if (hash === undefined) {
+    hash = pbkdf2Sync(apiKey, 'llm-resilience upstream key', 50_000, 4, 'sha256').toString('hex');
+    if (hashes.size >= MAX_HASHES) hashes.delete(hashes.keys().next().value as string);
+    hashes.set(apiKey, hash);
+  }
+  return hash;
 }

@@ -1,4 +1,5 @@
 import { classifyError } from '../classification/classify-error';
+import type { ErrorClassification } from '../classification/failure-kind';
 import { warnAboutEnvironment } from '../config/environment-check';
 import { configuredLogger, configuredRandom } from '../config/resilience-settings';
 import type { ResolvedRetryConfig } from '../config/resolve-config';
@@ -17,7 +18,7 @@ import type { CallInfo } from '../observability/call-instrumentation';
 import { CallEvents, startInstrumentation } from './call-events';
 import { classifyFailure, headersOf } from './classify-failure';
 import { notAttempted } from './not-attempted';
-import { runBeforeAttempt, stagesFor, type CallStages } from './call-stages';
+import { runBeforeAttempt, stagesFor, warnOfBreakerConflict, type CallStages } from './call-stages';
 import { AttemptContext, runInRetryContext } from './retry-context';
 import type { RetryPolicy } from './retry-policy';
 import { warnIfIgnoredInstanceConfig } from './instance-config';
@@ -60,8 +61,7 @@ export class RetryCall implements CallState, GuardedCall {
     readonly signal: AbortSignal | undefined,
   ) {
     this.resolved = policy.resolvedConfigFor(thisArg, args);
-    // What the environment holds that the library would ignore: looked at once per process.
-    warnAboutEnvironment(process.env, configuredLogger());
+    warnAboutEnvironment(process.env, configuredLogger()); // what the library would ignore; once per process
     this.attemptTimeoutMs = this.resolved.attemptTimeoutMs;
     this.totalTimeoutMs = this.resolved.totalTimeoutMs;
     if (this.totalTimeoutMs !== undefined) this.deadlineMs = Date.now() + this.totalTimeoutMs;
@@ -197,7 +197,7 @@ export class RetryCall implements CallState, GuardedCall {
    * budget may veto. Throws the error to give up, or waits the decided delay.
    */
   protected async afterFailure(attempt: number, error: unknown): Promise<void> {
-    const classification = classifyFailure(error, this.policy.shouldRetry);
+    const classification = this.classified(error);
     if (this.failedWith === NO_ERROR)
       warnIfSecondRetryLayer(this.thisArg, this.label(), this.maxAttempts(), this.logger());
     this.failedWith = error;
@@ -225,9 +225,14 @@ export class RetryCall implements CallState, GuardedCall {
     this.events.succeeded(attempt, details && (() => details(result)));
   }
 
+  /** What a failed attempt was (an echo of the call's arguments is no request id). */
+  protected classified(error: unknown): ErrorClassification {
+    return classifyFailure(error, this.policy.shouldRetry, this.args);
+  }
+
   /** A synchronous method threw: rethrown as is (a synchronous caller cannot wait), reported once. */
   failedSynchronously(error: unknown): void {
-    this.events.ended(1, error, classifyFailure(error, this.policy.shouldRetry), 'synchronous', true);
+    this.events.ended(1, error, this.classified(error), 'synchronous', true);
   }
 
   startAttempt(attempt: number): AttemptContext {
@@ -272,7 +277,7 @@ export class RetryCall implements CallState, GuardedCall {
       return new FinalOutcome(ending.error);
     }
     if (refusal.bound === 'deadline') return this.endAtDeadline(made, false);
-    this.events.ended(made, error, classifyFailure(error, this.policy.shouldRetry), 'retry_after_exceeds_max', false);
+    this.events.ended(made, error, this.classified(error), 'retry_after_exceeds_max', false);
     return new FinalOutcome(error);
   }
 
@@ -330,14 +335,7 @@ export class RetryCall implements CallState, GuardedCall {
     if (this.callStages === undefined) {
       const upstream = upstreamFor(this.policy.keyFor(this.thisArg, this.args));
       const stages = stagesFor(upstream, this.config(), configuredRandom(), this.deadlineMs, this.replayedArgs());
-      // The first options given for a key win: say so (once per key) when a caller asks for others.
-      if (stages.breakerConflict && !upstream.reportedConflicts.has('circuitBreaker')) {
-        upstream.reportedConflicts.add('circuitBreaker');
-        this.logger().warn(
-          `${this.label()}: the circuit breaker of ${upstream.key} was created with other options; the first ones stay in force`,
-          { method: this.label(), upstream: upstream.key },
-        );
-      }
+      if (stages.breakerConflict) warnOfBreakerConflict(upstream, this.label(), this.logger());
       this.callStages = stages;
     }
     return this.callStages;

@@ -164,7 +164,7 @@ export class StreamCall extends RetryCall {
    * failure; otherwise reported once and thrown as a `StreamInterruptedError`.
    */
   private async afterInterruption(attempt: number, failure: unknown): Promise<void> {
-    const classification = classifyFailure(failure, this.policy.shouldRetry);
+    const classification = this.classified(failure);
     if (this.resume !== undefined && this.progress.position() !== undefined && !isStreamEventError(failure)) {
       try {
         await this.afterFailure(attempt, failure);

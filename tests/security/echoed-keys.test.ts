@@ -35,9 +35,15 @@ const completion = {
   choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop', logprobs: null }],
 };
 
-/** The key the client sent, echoed as the request id of a 503; the retry gets a 200. */
+/** What the server echoes as its request id: the key the client sent, or the prompt. */
+let echoed: 'key' | 'prompt' = 'key';
+
+/** The key (or prompt) the client sent, echoed as the request id of a 503; the retry gets a 200. */
 function echoKey(request: RecordedRequest, index: number) {
-  const sent = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
+  const sent =
+    echoed === 'key'
+      ? String(request.headers.authorization ?? '').replace(/^Bearer /, '')
+      : String((JSON.parse(request.body || '{}') as { messages?: Array<{ content?: string }> }).messages?.[0]?.content);
   return index === 0
     ? reply.json(
         503,
@@ -53,6 +59,7 @@ const events: Array<{ event: string; details: unknown }> = [];
 const tracer: Tracer = { logEvent: (event, details) => void events.push({ event, details }) };
 
 beforeEach(async () => {
+  echoed = 'key';
   server = await startLoopbackServer(echoKey);
   log.transport.entries.length = 0;
   events.length = 0;
@@ -114,6 +121,27 @@ describe('a key of no known shape, echoed by the server as its request id', () =
     expect(classifyError(failure).requestId).toBeUndefined();
   });
 
+  it("given to the application's own OpenAI client (a decorated method): not logged, not a request id", async () => {
+    const key = 'gw-OWNCLIENTSECRET-0123456789abcdef';
+    const client = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    let failure: unknown;
+    class Chat {
+      readonly client = client;
+      @RetryOpenAI({ maxAttempts: 2, baseDelayMs: 100, jitter: 'none' })
+      async complete(): Promise<unknown> {
+        try {
+          return await this.client.chat.completions.create({ model: 'gpt-4o-mini', messages: [] });
+        } catch (error) {
+          failure ??= error;
+          throw error;
+        }
+      }
+    }
+    await expect(new Chat().complete()).resolves.toBeDefined();
+    await expectEchoedButNotLogged(key);
+    expect(classifyError(failure).requestId).toBeUndefined();
+  });
+
   it('redactText scrubs a known key anywhere in a text; other request ids stay', () => {
     process.env.AZURE_OPENAI_API_KEY = ENV_KEY;
     try {
@@ -122,5 +150,63 @@ describe('a key of no known shape, echoed by the server as its request id', () =
     } finally {
       delete process.env.AZURE_OPENAI_API_KEY;
     }
+  });
+});
+
+describe('the prompt, echoed by the server as its request id (one token: no pattern can tell it from an id)', () => {
+  const PROMPT = 'PromptMarker_patient_diagnosis_xyz';
+
+  it.each([
+    ['ResilientLLMService (the request is an argument of its retried method)', 'service'],
+    ['a decorated method taking the prompt', 'decorated'],
+  ])('%s: not in the retry warn line, its meta or the trace', async (_what, via) => {
+    echoed = 'prompt';
+    if (via === 'service') {
+      const config = new AgentConfig({
+        provider: LLMProvider.OPENAI,
+        model: 'gpt-4o-mini',
+        baseURL: `${server.url}/v1`,
+        apiKey: ODD_KEY,
+        retryConfig: { maxAttempts: 2, baseDelayMs: 100, jitter: 'none' },
+      });
+      const service = new ResilientLLMService({ tracer, logger: log.logger });
+      await service.resilientChatCompletion(config, { messages: [{ role: 'user', content: PROMPT }] });
+    } else {
+      const client = new OpenAI({ apiKey: ODD_KEY, baseURL: `${server.url}/v1`, maxRetries: 0 });
+      class Chat {
+        @RetryOpenAI({ maxAttempts: 2, baseDelayMs: 100, jitter: 'none' })
+        async complete(prompt: string): Promise<unknown> {
+          return client.chat.completions.create({
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: prompt }],
+          });
+        }
+      }
+      await new Chat().complete(PROMPT);
+    }
+    await expectEchoedButNotLogged(PROMPT);
+  });
+
+  it('a request id that is not in the arguments is still logged', async () => {
+    await server.close();
+    server = await startLoopbackServer((_request, index) =>
+      index === 0
+        ? reply.json(
+            503,
+            { error: { message: 'overloaded', type: null, param: null, code: null } },
+            { 'x-request-id': 'req_plain_1' },
+          )
+        : reply.json(200, completion),
+    );
+    const client = new OpenAI({ apiKey: ODD_KEY, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    class Chat {
+      @RetryOpenAI({ maxAttempts: 2, baseDelayMs: 100, jitter: 'none' })
+      async complete(prompt: string): Promise<unknown> {
+        return client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompt }] });
+      }
+    }
+    await new Chat().complete(PROMPT);
+    await flushLogs();
+    expect(String(log.at('warn')[0].message)).toContain('request req_plain_1');
   });
 });
