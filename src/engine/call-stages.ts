@@ -90,22 +90,27 @@ export function stagesFor(
 }
 
 /**
- * Runs every stage's `beforeAttempt` in order; then, if a stage held the attempt back, the
- * stages before it take a `lastLook` (state may have changed while it waited). Throws what a
- * stage throws.
+ * Runs every stage's `beforeAttempt` in order; then, while a stage waited, every stage takes a
+ * `lastLook` in order (what changed while it waited: a cooldown begun, pacing learned, the
+ * circuit opened), until none waits. Throws what a stage throws.
  */
 export async function runBeforeAttempt(stages: readonly Stage[], call: CallState): Promise<void> {
-  let lookBack = 0;
-  for (let i = 0; i < stages.length; i++) {
-    const waiting = stages[i].beforeAttempt?.(call);
+  let waited = false;
+  for (const stage of stages) {
+    const waiting = stage.beforeAttempt?.(call);
     // Awaited only when there is something to wait for: each await costs the attempt a turn.
     if (waiting === undefined) continue;
     await waiting;
-    lookBack = i;
+    waited = true;
   }
-  for (let i = 0; i < lookBack; i++) {
-    const waiting = stages[i].lastLook?.(call);
-    if (waiting !== undefined) await waiting;
+  while (waited) {
+    waited = false;
+    for (const stage of stages) {
+      const waiting = stage.lastLook?.(call);
+      if (waiting === undefined) continue;
+      await waiting;
+      waited = true;
+    }
   }
 }
 

@@ -331,7 +331,7 @@ export class RetryCall implements CallState, GuardedCall {
   }
 
   /** The call's stages on its key, built when first needed (with the config). */
-  private stages(): CallStages {
+  protected stages(): CallStages {
     if (this.callStages === undefined) {
       const upstream = upstreamFor(this.policy.keyFor(this.thisArg, this.args));
       const stages = stagesFor(upstream, this.config(), configuredRandom(), this.deadlineMs, this.replayedArgs());

@@ -67,6 +67,8 @@ export class StreamCall extends RetryCall {
         await this.beforeAttempt();
       } catch (failure) {
         this.attemptOver(undefined);
+        // A stage that let the attempt go (a breaker's probe permit) hears that it never ran.
+        for (const stage of this.stages().list) stage.afterStopped?.(this);
         const error = failure instanceof FinalOutcome ? failure.error : failure;
         this.events.stopped(this.signal?.aborted ? 'aborted' : classifyError(error).kind, error);
         throw this.final(error);

@@ -63,9 +63,10 @@ export interface Stage {
    */
   beforeAttempt?(call: CallState): Promise<void> | undefined;
   /**
-   * After a later stage held the attempt back (waited), right before it starts: a last look
-   * at what may have changed meanwhile (the rate-limit stage: a cooldown begun by another
-   * call's 429). Returns and throws as `beforeAttempt`.
+   * After a stage held the attempt back (waited), right before it starts: a last look at what
+   * may have changed meanwhile (a cooldown begun by another call's 429, pacing learned, the
+   * circuit opened). Run for every stage, in order, until none waits. Returns and throws as
+   * `beforeAttempt`.
    */
   lastLook?(call: CallState): Promise<void> | undefined;
   /**

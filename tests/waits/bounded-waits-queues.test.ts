@@ -8,7 +8,14 @@
  */
 import { setMaxListeners } from 'node:events';
 import vm from 'node:vm';
-import { isAttemptTimeoutError, isCircuitOpenError, isUpstreamThrottledError, type CircuitOpenError } from '../../src';
+import {
+  createResiliencePipeline,
+  isAttemptTimeoutError,
+  isCircuitOpenError,
+  isUpstreamThrottledError,
+  type CircuitOpenError,
+} from '../../src';
+import { upstreamFor } from '../../src/upstreams/per-key-state';
 import { waitFor } from '../support/wait-for';
 import {
   AT_ONCE_MS,
@@ -187,6 +194,32 @@ describe('bulkhead queue (maxConcurrency 1)', () => {
     await turns(10);
     expect(server.requests).toHaveLength(1);
   });
+
+  it('pacing learned while calls sat in the queue (x-ratelimit-limit-requests: 1 from the attempt ahead): each takes a slot first, ~62 s away, beyond its cap: refused (pacing), never sent', async () => {
+    const held = gate();
+    const server = await serve(async (_request, index) => {
+      if (index === 0) {
+        await held.opened;
+        return replies.unavailable({ 'x-ratelimit-limit-requests': '1' });
+      }
+      return replies.ok();
+    });
+    const holder = chatAgent(server, { key: 'bulkhead-paced', bulkhead: BULKHEAD, maxAttempts: 1 });
+    const queuedAgent = chatAgent(server, { key: 'bulkhead-paced', bulkhead: BULKHEAD });
+    const holding = track(() => holder.complete('holder'));
+    await waitFor(() => server.requests.length === 1, { what: "the holder's request" });
+    const queued = [1, 2, 3].map(() => track(() => queuedAgent.complete('queued')));
+    await turns();
+    held.open();
+
+    expect(statusOf(failure(await settleWithin(holding, 2000, 'the holder')))).toBe(503);
+    for (const call of queued) {
+      const error = failure(await settleWithin(call, 2000, 'a queued call'));
+      expect(isUpstreamThrottledError(error) && error.reason === 'pacing').toBe(true);
+    }
+    await turns(10);
+    expect(server.requests).toHaveLength(1);
+  });
 });
 
 describe('half-open probe', () => {
@@ -286,6 +319,64 @@ describe('half-open probe', () => {
     const probeOutcome = await settleWithin(probe, 300 + CUT_SLACK_MS, 'the probe');
     expect(isAttemptTimeoutError(failure(probeOutcome))).toBe(true);
     expect(agent.named('circuit_opened')).toHaveLength(2);
+  });
+
+  it('a stream refused after it got the probe permit (a cooldown beyond its cap, seen when it left the bulkhead queue) gives the permit back', async () => {
+    const held = gate();
+    const server = await serve(async (_request, index) => {
+      if (index === 0) {
+        await held.opened;
+        return replies.rateLimited({ 'retry-after-ms': '5000' });
+      }
+      return replies.unavailable();
+    });
+    const key = 'probe-permit-stream';
+    const circuitBreaker = { failureThreshold: 1, halfOpenAfterMs: 100 };
+    const holder = chatAgent(server, { key, bulkhead: BULKHEAD, circuitBreaker, maxAttempts: 1 });
+    const opener = chatAgent(server, { key, circuitBreaker, maxAttempts: 1 });
+    const pipeline = createResiliencePipeline({
+      key,
+      bulkhead: BULKHEAD,
+      circuitBreaker,
+      maxAttempts: 1,
+      maxRetryAfterMs: 1000,
+    });
+    const holding = track(() => holder.complete('holder'));
+    await waitFor(() => server.requests.length === 1, { what: "the holder's request" });
+    let started = false;
+    const streaming = track(async () => {
+      const items: number[] = [];
+      for await (const item of pipeline.stream(async function* () {
+        started = true;
+        yield 1;
+      }))
+        items.push(item);
+      return items;
+    });
+    await turns();
+    // Another caller's 503 opens the circuit; past halfOpenAfterMs the next attempt is the probe.
+    expect(
+      statusOf(
+        failure(
+          await settleWithin(
+            track(() => opener.complete('opener')),
+            2000,
+            'the opener',
+          ),
+        ),
+      ),
+    ).toBe(503);
+    const openedAt = Date.now();
+    await waitFor(() => Date.now() - openedAt > 150, { what: 'the open wait to pass' });
+    // The holder gets a 429 (a 5 s cooldown) and frees its slot: the stream takes the probe, then sees the cooldown.
+    held.open();
+    expect(statusOf(failure(await settleWithin(holding, 2000, 'the holder')))).toBe(429);
+
+    const error = failure(await settleWithin(streaming, 2000, 'the stream'));
+    expect(isUpstreamThrottledError(error) && error.reason === 'cooldown').toBe(true);
+    expect(started).toBe(false);
+    expect(upstreamFor(key).circuit.existing()?.probesInFlight).toBe(0);
+    expect(server.requests).toHaveLength(2);
   });
 });
 

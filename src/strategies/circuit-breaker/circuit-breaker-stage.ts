@@ -39,6 +39,14 @@ export class CircuitBreakerStage implements Stage {
   }
 
   /**
+   * After a later stage held the attempt back (a cooldown, a pacing slot): a circuit that opened
+   * meanwhile refuses it. A probe permit is kept (the probe's time runs from when it was given).
+   */
+  lastLook(call: CallState): Promise<void> | undefined {
+    return this.permit?.probe === false ? this.beforeAttempt(call) : undefined;
+  }
+
+  /**
    * The breaker's `probeTimeoutMs` while the attempt holds a probe permit, else undefined: the
    * loop uses it as the attempt timeout of a probe whose call has none of its own.
    */

@@ -22,6 +22,8 @@ export interface RateLimitedKey extends KeyIdentity {
 export class RateLimitStage implements Stage {
   /** When the running attempt's pacing slot was set (for the limiter's 429 accounting). */
   private slotSetAtMs: number | undefined;
+  /** The running attempt has a pacing slot. */
+  private slotTaken = false;
 
   constructor(
     private readonly key: RateLimitedKey,
@@ -36,6 +38,7 @@ export class RateLimitStage implements Stage {
   }
 
   beforeAttempt(call: CallState): Promise<void> | undefined {
+    this.slotTaken = false;
     // Awaited only when there is something to wait for: each await costs the attempt a turn.
     const key = this.key;
     if (key.cooldown.untilMs === 0 && key.pacing.limiter === undefined && key.coldStart.warm) return undefined;
@@ -43,11 +46,14 @@ export class RateLimitStage implements Stage {
   }
 
   /**
-   * A cooldown that began (or was pushed later) while a later stage held the attempt back
-   * (the bulkhead queue) is waited out too, or refused, before the attempt starts.
+   * After a later stage held the attempt back (the bulkhead queue): a cooldown that began
+   * meanwhile is waited out (or refused), and pacing learned meanwhile gives the attempt a slot
+   * first, as if it had just arrived.
    */
   lastLook(call: CallState): Promise<void> | undefined {
-    return this.key.cooldown.leftMs(Date.now()) > 0 ? this.waitOutCooldown(call.waitBounds()) : undefined;
+    const key = this.key;
+    const unpaced = key.pacing.limiter !== undefined && !this.slotTaken;
+    return unpaced || key.cooldown.leftMs(Date.now()) > 0 ? this.waitTurn(call) : undefined;
   }
 
   private async waitTurn(call: CallState): Promise<void> {
@@ -55,18 +61,23 @@ export class RateLimitStage implements Stage {
     const bounds = call.waitBounds();
     // The caller's abort comes first, before any refusal by the bounds.
     if (bounds.signal?.aborted) throw abortReason(bounds.signal);
-    await this.waitOutCooldown(bounds);
-    const gate = key.coldStart;
-    if (gate.mustWait()) await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
-    const limiter = key.pacing.limiter;
-    if (limiter !== undefined) {
-      key.pacing.announceActive();
-      this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) =>
-        refuseWait('pacing', waitMs, bounds, true, nowMs),
-      );
+    for (;;) {
+      await this.waitOutCooldown(bounds);
+      const gate = key.coldStart;
+      if (gate.mustWait()) await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
+      const limiter = key.pacing.limiter;
+      if (limiter !== undefined) {
+        key.pacing.announceActive();
+        this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) =>
+          refuseWait('pacing', waitMs, bounds, true, nowMs),
+        );
+        this.slotTaken = true;
+      }
+      // The attempt ahead at the gate, or another call or replica, may have met a 429 while this
+      // one waited: a slot that fell due during that cooldown is spent, the next one is taken
+      // after it (the calls that waited do not all go at once when it ends).
+      if (key.cooldown.leftMs(Date.now()) <= 0) return;
     }
-    // The attempt ahead at the gate, or another call, may have met a 429 while this one waited.
-    await this.waitOutCooldown(bounds);
   }
 
   /**

@@ -317,6 +317,31 @@ describe('CircuitBreakerStage while half-open', () => {
   });
 });
 
+describe('CircuitBreakerStage.lastLook (after a later wait: a cooldown, a pacing slot)', () => {
+  it('a circuit that opened while the attempt waited refuses it (CircuitOpenError), nothing sent', () => {
+    const key = makeKey();
+    const waiter = key.stage();
+    expect(waiter.beforeAttempt(new FakeCall())).toBeUndefined(); // closed: let go
+    openCircuit(key); // meanwhile, two other attempts fail
+    const { error } = rejectionOf(() => waiter.lastLook(new FakeCall()));
+    expect(error.retryAfterMs).toBe(OPTIONS.halfOpenAfterMs);
+  });
+
+  it('a circuit still closed lets it go; a probe permit is kept (no second permit asked)', () => {
+    const key = makeKey();
+    const closed = key.stage();
+    expect(closed.beforeAttempt(new FakeCall())).toBeUndefined();
+    expect(closed.lastLook(new FakeCall())).toBeUndefined();
+
+    halfOpenWhenAsked(key);
+    const probe = key.stage();
+    expect(probe.beforeAttempt(new FakeCall())).toBeUndefined();
+    expect(key.breaker.probesInFlight).toBe(1);
+    expect(probe.lastLook(new FakeCall())).toBeUndefined();
+    expect(key.breaker.probesInFlight).toBe(1);
+  });
+});
+
 describe('CircuitBreakerStage with a store that shares the half-open probe', () => {
   it('asks the store for the probe, holding it for probeTimeoutMs, and lets the attempt go when granted', async () => {
     const store = claimingStore(() => Promise.resolve({ granted: true }));

@@ -376,6 +376,66 @@ describe('RateLimitStage decisions', () => {
   });
 });
 
+describe('RateLimitStage: what changed while the call waited', () => {
+  /** A warm key that just learned 60/min: its next slot is about 1 s away. */
+  function pacedKey(): RateLimitedKey {
+    const key = warmKey();
+    key.pacing.observeResponse({ 'x-ratelimit-limit-requests': '60' });
+    return key;
+  }
+
+  it('lastLook: pacing learned after the stage let the attempt go (it then sat in the bulkhead queue) gives it a slot first', async () => {
+    const key = warmKey();
+    const stage = new RateLimitStage(key, true, noSpread);
+    const call = new FakeCall();
+    expect(stage.beforeAttempt(call)).toBeUndefined();
+    // Meanwhile another attempt's response teaches the limit.
+    key.pacing.observeResponse({ 'x-ratelimit-limit-requests': '60' });
+
+    const look = stage.lastLook(call);
+    expect(look).toBeInstanceOf(Promise);
+    const turn = track(look!);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(turn.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(turn).toEqual({ settled: true, error: undefined });
+    // Its slot taken, the next look lets it go.
+    expect(stage.lastLook(call)).toBeUndefined();
+  });
+
+  it('lastLook: nothing changed, nothing to wait for', () => {
+    const stage = new RateLimitStage(warmKey(), true, noSpread);
+    const call = new FakeCall();
+    expect(stage.beforeAttempt(call)).toBeUndefined();
+    expect(stage.lastLook(call)).toBeUndefined();
+  });
+
+  it('a cooldown heard while calls wait for pacing slots (from a replica: the limiter is not paused): they do not all go when it ends, each takes a new slot after it', async () => {
+    const key = pacedKey();
+    const first = track(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())!);
+    const second = track(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())!);
+    await jest.advanceTimersByTimeAsync(500);
+    key.cooldown.extend(Date.now() + 3000); // until NOW + 3500: both slots (~1 s, ~2 s) fall due within it
+    await jest.advanceTimersByTimeAsync(2999);
+    expect([first.settled, second.settled]).toEqual([false, false]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(first).toEqual({ settled: true, error: undefined });
+    expect(second.settled).toBe(false);
+    await jest.advanceTimersByTimeAsync(1100);
+    expect(second).toEqual({ settled: true, error: undefined });
+  });
+
+  it('a cooldown heard while waiting for a pacing slot, beyond the cap: refused (WaitRefusal cooldown/cap), not sent', async () => {
+    const key = pacedKey();
+    const turn = track(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())!);
+    await jest.advanceTimersByTimeAsync(500);
+    key.cooldown.extend(Date.now() + 3_600_000);
+    await jest.advanceTimersByTimeAsync(1000); // the slot falls due: the cooldown is read then
+    expect(turn.settled).toBe(true);
+    expect(turn.error).toMatchObject({ kind: 'cooldown', bound: 'cap' });
+  });
+});
+
 describe('RateLimitStage.holdsAttempts', () => {
   it('is false for a key with no cooldown, no limiter and no store', () => {
     expect(new RateLimitStage(makeKey(), true, noSpread).holdsAttempts(NOW)).toBe(false);
