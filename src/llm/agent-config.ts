@@ -371,10 +371,33 @@ const CREDENTIAL_QUERY_PARAMS: ReadonlySet<string> = new Set([
   'clientsecret',
 ]);
 
-const isCredentialParam = (name: string): boolean =>
-  CREDENTIAL_QUERY_PARAMS.has(name.toLowerCase().replace(/[-_]/g, ''));
+/** Words that make any parameter name a credential (`x-goog-api-key`, `auth`, `sas_token`). */
+const CREDENTIAL_WORDS = [
+  'apikey',
+  'accesskey',
+  'accountkey',
+  'subscriptionkey',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'auth',
+  'credential',
+  'signature',
+];
 
-/** Which credential `url` carries: `'userinfo'`, the query parameter's name, or undefined. */
+const isCredentialParam = (name: string): boolean => {
+  const normalized = name.toLowerCase().replace(/[-_.]/g, '');
+  return CREDENTIAL_QUERY_PARAMS.has(normalized) || CREDENTIAL_WORDS.some((word) => normalized.includes(word));
+};
+
+/** A key-shaped path segment (`/sk-proj-…/`), as a proxy that takes the key in its path wants. */
+const KEY_IN_PATH = /(?:^|\/)sk-[A-Za-z0-9_-]{16,}/;
+
+/**
+ * Which credential `url` carries: `'userinfo'`, the name of a query or path (`;name=value`)
+ * parameter, `'path'` for a key-shaped path segment, or undefined.
+ */
 function urlCredentialIn(url: string): string | undefined {
   let parsed: URL;
   try {
@@ -386,7 +409,8 @@ function urlCredentialIn(url: string): string | undefined {
     return 'userinfo';
   }
   for (const name of parsed.searchParams.keys()) if (isCredentialParam(name)) return name;
-  return undefined;
+  for (const [, name] of parsed.pathname.matchAll(/;([^=;/]+)=/g)) if (isCredentialParam(name)) return name;
+  return KEY_IN_PATH.test(parsed.pathname) ? 'path' : undefined;
 }
 
 /** The first URL in free text (a `key`) that carries a credential. */
@@ -414,7 +438,10 @@ function maskUrl(url: string): string {
       ([name, value]) => `${encodeURIComponent(name)}=${isCredentialParam(name) ? '***' : encodeURIComponent(value)}`,
     )
     .join('&');
-  return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${query ? `?${query}` : ''}${parsed.hash ? '#***' : ''}`;
+  const path = parsed.pathname
+    .replace(/;([^=;/]+)=([^;/]*)/g, (whole, name: string) => (isCredentialParam(name) ? `;${name}=***` : whole))
+    .replace(new RegExp(KEY_IN_PATH.source, 'g'), (segment) => `${segment.startsWith('/') ? '/' : ''}***`);
+  return `${parsed.protocol}//${userinfo}${parsed.host}${path}${query ? `?${query}` : ''}${parsed.hash ? '#***' : ''}`;
 }
 
 function urlCredentialMessage(field: string, value: unknown): string {
@@ -423,7 +450,9 @@ function urlCredentialMessage(field: string, value: unknown): string {
   const rule =
     credential === 'userinfo'
       ? 'must not contain credentials (user:password@)'
-      : `must not carry a credential in its query string (${credential ?? 'a key'})`;
+      : credential === 'path'
+        ? 'must not carry a key in its path'
+        : `must not carry a credential in its query string or path (${credential ?? 'a key'})`;
   return `${field} ${rule}: got ${maskUrl(url)}; pass the key as apiKey (or azureADTokenProvider)`;
 }
 

@@ -13,6 +13,7 @@ import {
   ResilientLLMService,
   RetryConfigError,
 } from '../../src';
+import { originAndPath } from '../../src/internal/origin-and-path';
 
 const SECRET = 'S3cretValue42';
 const openai: AgentConfigInput = { provider: LLMProvider.OPENAI, model: 'gpt-4o-mini' };
@@ -127,6 +128,37 @@ describe('credentials in baseURL / endpoint are refused', () => {
     'https://h.example.com/v1#keys',
   ])('harmless URLs are accepted: %s', (baseURL) => {
     expect(new AgentConfig({ ...openai, baseURL }).baseURL).toBe(baseURL);
+  });
+});
+
+describe('credentials elsewhere in a URL are refused too', () => {
+  it.each([
+    ['a path parameter (;api-key=)', 'https://h.example.com/v1;api-key=topsecretvalue99', /\(api-key\)/],
+    [
+      'a query name of any prefix (x-goog-api-key)',
+      'https://h.example.com/v1?x-goog-api-key=topsecretvalue99',
+      /\(x-goog-api-key\)/,
+    ],
+    ['a query name that is a credential word (auth)', 'https://h.example.com/v1?auth=topsecretvalue99', /\(auth\)/],
+    [
+      'a key-shaped path segment (/sk-…)',
+      `https://h.example.com/key/sk-proj-${'a1B2'.repeat(6)}/v1`,
+      /must not carry a key in its path/,
+    ],
+  ])('%s', (_what, baseURL, rule) => {
+    const error = configError({ ...openai, baseURL });
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0].message).toMatch(rule);
+    for (const text of [error.message, error.issues[0].message, inspect(error)]) {
+      expect(text).not.toContain('topsecretvalue99');
+      expect(text).not.toContain('a1B2a1B2a1B2');
+    }
+  });
+
+  it("a path parameter never reaches an upstream key (a client's baseURL, read by the decorators)", () => {
+    expect(originAndPath('https://h.example.com/v1;api-key=topsecretvalue99/chat')).toBe(
+      'https://h.example.com/v1/chat',
+    );
   });
 });
 
