@@ -9,6 +9,7 @@ import type { ResilienceLogger } from '../observability/default-logger';
 import type { Tracer } from '../observability/tracer';
 import { shouldRetryNetworkError } from '../classification/classify-error';
 import { AgentConfig, AgentConfigInput } from './agent-config';
+import { promptTexts, scrubbed, withoutEcho } from './echo-scrub';
 import { checkJsonSchema, JsonSchema } from './json-schema-check';
 import { isSchemaValidationError, SchemaValidationError } from './llm-errors';
 import { agentCallOptions, attemptRequestOptions, LLMServiceFactory } from './llm-service-factory';
@@ -218,16 +219,20 @@ export class LLMExecutor {
     options: LLMCallOptions,
   ): AsyncGenerator<string, void, undefined> {
     const signal = supervisedAttemptSignal() ?? options.signal;
-    const stream = await this.factory
-      .clientFor(agent)
-      .chat.completions.create(
-        { ...requestBody(agent, messages, options), stream: true },
-        attemptRequestOptions(signal),
-      );
-    // A break after the first delta becomes a StreamInterruptedError in the engine (the commit point).
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta?.content;
-      if (delta) yield delta;
+    try {
+      const stream = await this.factory
+        .clientFor(agent)
+        .chat.completions.create(
+          { ...requestBody(agent, messages, options), stream: true },
+          attemptRequestOptions(signal),
+        );
+      // A break after the first delta becomes a StreamInterruptedError in the engine (the commit point).
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta?.content;
+        if (delta) yield delta;
+      }
+    } catch (error) {
+      throw scrubbed(error, promptTexts(messages));
     }
   }
 
@@ -245,9 +250,9 @@ export class LLMExecutor {
       maxOutputTokens: options.maxTokens,
       params,
     });
-    const response = await this.factory
-      .clientFor(agent)
-      .responses.create({ ...body, stream: false }, attemptRequestOptions(signal));
+    const response = await withoutEcho(messages, () =>
+      this.factory.clientFor(agent).responses.create({ ...body, stream: false }, attemptRequestOptions(signal)),
+    );
     return checkedResponse(response);
   }
 
@@ -259,12 +264,16 @@ export class LLMExecutor {
   ): Promise<ChatCompletion> {
     // Read in the synchronous part of the attempt: aborts on attempt/total timeouts and caller abort.
     const signal = supervisedAttemptSignal() ?? options.signal;
-    return this.factory
-      .clientFor(agent)
-      .chat.completions.create(
-        { ...requestBody(agent, messages, options), ...extra, stream: false },
-        attemptRequestOptions(signal),
-      ) as Promise<ChatCompletion>;
+    return withoutEcho(
+      messages,
+      () =>
+        this.factory
+          .clientFor(agent)
+          .chat.completions.create(
+            { ...requestBody(agent, messages, options), ...extra, stream: false },
+            attemptRequestOptions(signal),
+          ) as Promise<ChatCompletion>,
+    );
   }
 }
 

@@ -6,11 +6,13 @@
  * reaches a log line or a trace event, and is never taken for a request id. The real `openai`
  * SDK against a loopback server that echoes the key it was sent.
  */
-import OpenAI from 'openai';
+import { inspect } from 'node:util';
+import OpenAI, { AuthenticationError } from 'openai';
 import {
   AgentConfig,
   classifyError,
   configureResilience,
+  LLMExecutor,
   LLMProvider,
   resetResilience,
   ResilientLLMService,
@@ -209,4 +211,48 @@ describe('the prompt, echoed by the server as its request id (one token: no patt
     await flushLogs();
     expect(String(log.at('warn')[0].message)).toContain('request req_plain_1');
   });
+});
+
+describe("LLMExecutor rethrows the SDK's own error, without the server's echo of the key and the prompt", () => {
+  const PROMPT = 'Summarise the confidential memo for Project Nightingale';
+
+  it.each([
+    ['executeText', (executor: LLMExecutor, config: AgentConfig) => executor.executeText(config, messages())],
+    [
+      'executeStream',
+      async (executor: LLMExecutor, config: AgentConfig) => {
+        for await (const delta of executor.executeStream(config, messages())) void delta;
+      },
+    ],
+  ])('%s: same error type and status; neither the key nor the prompt in its message or body', async (_what, run) => {
+    await server.close();
+    server = await startLoopbackServer((request) => {
+      const sent = String(request.headers.authorization ?? '').replace(/^Bearer /, '');
+      const message = `Incorrect API key provided: ${sent}. Your prompt was: ${PROMPT}`;
+      return reply.json(401, {
+        error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
+      });
+    });
+    const config = new AgentConfig({
+      provider: LLMProvider.OPENAI,
+      model: 'gpt-4o-mini',
+      baseURL: `${server.url}/v1`,
+      apiKey: ODD_KEY,
+      retryConfig: { maxAttempts: 1 },
+    });
+    const error = await run(new LLMExecutor({ logger: log.logger, tracer }), config).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect((error as AuthenticationError).status).toBe(401);
+    const shown = [String((error as Error).message), inspect(error), JSON.stringify(error)].join('\n');
+    expect(shown).toContain('Incorrect API key provided: [REDACTED]');
+    expect(shown).not.toContain(ODD_KEY);
+    expect(shown).not.toContain(PROMPT);
+  });
+
+  function messages() {
+    return [{ role: 'user' as const, content: PROMPT }];
+  }
 });
