@@ -113,21 +113,16 @@ let reported = new WeakMap<SharedStateStore, Set<Anomaly>>();
 export function applySharedEvent(store: SharedStateStore, event: SharedStateEvent): void {
   try {
     if (typeof event !== 'object' || event === null || typeof event.key !== 'string') return;
-    const known = existingUpstream(event.key);
-    const upstream = known ?? heardOf(store, event.key);
+    const upstream = existingUpstream(event.key) ?? heardOf(store, event.key);
     if (upstream === undefined || upstream.store() !== store) return;
-    // Only the key, the event type and numbers go into a warning: never a received string. A
-    // key this process has not used is named only when it looks like one (a poisoned event may
-    // carry any text as its key).
-    const named = known !== undefined || /^[^\s]{1,200}$/.test(event.key) ? cut(event.key) : undefined;
+    // Only the key, the event type and numbers go into a warning: never a received string.
     const warn = (anomaly: Anomaly, message: string, received: unknown, applied?: number) => {
-      const meta: Record<string, unknown> = { ...(named === undefined ? {} : { upstream: named }), type: event.type };
+      const meta: Record<string, unknown> = { upstream: cut(event.key), type: event.type };
       if (typeof received === 'number') meta.received = received;
       if (applied !== undefined) meta.applied = applied;
       warnOnce(store, anomaly, `llm-resilience: ${message}`, meta);
     };
-    const key =
-      named === undefined ? `(a text of ${event.key.length} characters, not used here)` : JSON.stringify(named);
+    const key = JSON.stringify(cut(event.key));
     switch (event.type) {
       case 'cooldown': {
         const untilMs: unknown = event.untilMs;

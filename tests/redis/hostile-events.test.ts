@@ -145,18 +145,6 @@ describeWithRedis('hostile shared events through Redis are bounded before they a
     expect(warnings[0][1]).toEqual({ upstream: 'openai|circuit', type: 'circuit', received: 1e12, applied: 200 });
   });
 
-  it('a poisoned key of free text (not used here) is not quoted in the warning', async () => {
-    const key = 'user said: my patient John Doe PROMPTLEAK';
-    await flood({ type: 'circuit', key, state: 'open', openForMs: 1e15, failures: 1 });
-    const warnings = boundWarnings();
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0][0]).toMatch(
-      /^llm-resilience: clamped a shared open circuit for key \(a text of 41 characters, not used here\)/,
-    );
-    expect(JSON.stringify(warnings)).not.toContain('PROMPTLEAK');
-    expect(warnings[0][1]).not.toHaveProperty('upstream');
-  });
-
   it('a negative failure count is taken as 0, with one warning for the flood', async () => {
     await flood({ type: 'circuit', key: 'openai|failures', state: 'open', openForMs: 50, failures: -3 });
     const warnings = boundWarnings();
