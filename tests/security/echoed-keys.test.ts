@@ -74,6 +74,17 @@ afterEach(async () => {
   delete process.env.OPENAI_API_KEY;
 });
 
+/** An OpenAI agent of the server with ODD_KEY, `maxAttempts` attempts 100 ms apart. */
+function oddKeyAgent(maxAttempts: number): AgentConfig {
+  return new AgentConfig({
+    provider: LLMProvider.OPENAI,
+    model: 'gpt-4o-mini',
+    baseURL: `${server.url}/v1`,
+    apiKey: ODD_KEY,
+    retryConfig: { maxAttempts, baseDelayMs: 100, jitter: 'none' },
+  });
+}
+
 /** The key really came back (else the checks prove nothing), a retry was logged, and the key is nowhere. */
 async function expectEchoedButNotLogged(key: string): Promise<void> {
   await flushLogs();
@@ -88,13 +99,7 @@ async function expectEchoedButNotLogged(key: string): Promise<void> {
 
 describe('a key of no known shape, echoed by the server as its request id', () => {
   it('given to ResilientLLMService in an AgentConfig: not in the retry warn line, its meta or the trace', async () => {
-    const config = new AgentConfig({
-      provider: LLMProvider.OPENAI,
-      model: 'gpt-4o-mini',
-      baseURL: `${server.url}/v1`,
-      apiKey: ODD_KEY,
-      retryConfig: { maxAttempts: 2, baseDelayMs: 100, jitter: 'none' },
-    });
+    const config = oddKeyAgent(2);
     const service = new ResilientLLMService({ tracer, logger: log.logger });
     await expect(
       service.resilientChatCompletion(config, { messages: [{ role: 'user', content: 'hi' }] }),
@@ -164,13 +169,7 @@ describe('the prompt, echoed by the server as its request id (one token: no patt
   ])('%s: not in the retry warn line, its meta or the trace', async (_what, via) => {
     echoed = 'prompt';
     if (via === 'service') {
-      const config = new AgentConfig({
-        provider: LLMProvider.OPENAI,
-        model: 'gpt-4o-mini',
-        baseURL: `${server.url}/v1`,
-        apiKey: ODD_KEY,
-        retryConfig: { maxAttempts: 2, baseDelayMs: 100, jitter: 'none' },
-      });
+      const config = oddKeyAgent(2);
       const service = new ResilientLLMService({ tracer, logger: log.logger });
       await service.resilientChatCompletion(config, { messages: [{ role: 'user', content: PROMPT }] });
     } else {
@@ -233,13 +232,7 @@ describe("LLMExecutor rethrows the SDK's own error, without the server's echo of
         error: { message, type: 'invalid_request_error', param: null, code: 'invalid_api_key' },
       });
     });
-    const config = new AgentConfig({
-      provider: LLMProvider.OPENAI,
-      model: 'gpt-4o-mini',
-      baseURL: `${server.url}/v1`,
-      apiKey: ODD_KEY,
-      retryConfig: { maxAttempts: 1 },
-    });
+    const config = oddKeyAgent(1);
     const error = await run(new LLMExecutor({ logger: log.logger, tracer }), config).then(
       () => undefined,
       (failure: unknown) => failure,
