@@ -24,6 +24,8 @@ export class RateLimitStage implements Stage {
   private slotSetAtMs: number | undefined;
   /** The running attempt has a pacing slot. */
   private slotTaken = false;
+  /** The running attempt is past the cold-start gate (asked once: the first asker claims the key's first attempt). */
+  private gatePassed = false;
 
   constructor(
     private readonly key: RateLimitedKey,
@@ -39,6 +41,7 @@ export class RateLimitStage implements Stage {
 
   beforeAttempt(call: CallState): Promise<void> | undefined {
     this.slotTaken = false;
+    this.gatePassed = false;
     // Awaited only when there is something to wait for: each await costs the attempt a turn.
     const key = this.key;
     if (key.cooldown.untilMs === 0 && key.pacing.limiter === undefined && key.coldStart.warm) return undefined;
@@ -64,7 +67,9 @@ export class RateLimitStage implements Stage {
     for (;;) {
       await this.waitOutCooldown(bounds);
       const gate = key.coldStart;
-      if (gate.mustWait()) await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
+      if (!this.gatePassed && gate.mustWait())
+        await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
+      this.gatePassed = true;
       const limiter = key.pacing.limiter;
       if (limiter !== undefined) {
         key.pacing.announceActive();

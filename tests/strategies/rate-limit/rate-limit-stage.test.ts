@@ -403,6 +403,20 @@ describe('RateLimitStage: what changed while the call waited', () => {
     expect(stage.lastLook(call)).toBeUndefined();
   });
 
+  it("lastLook on a cold key (with a store): the attempt that claimed the key's first attempt does not wait at the gate for itself", async () => {
+    const key = makeKey(recordingStore());
+    const stage = new RateLimitStage(key, true, noSpread);
+    const call = new FakeCall();
+    const first = track(stage.beforeAttempt(call)!);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(first).toEqual({ settled: true, error: undefined }); // it goes first: the key stays cold
+    key.cooldown.extend(Date.now() + 200); // heard while it sat in the bulkhead queue
+
+    const look = track(stage.lastLook(call)!);
+    await jest.advanceTimersByTimeAsync(250);
+    expect(look).toEqual({ settled: true, error: undefined }); // not the gate's 1 s
+  });
+
   it('lastLook: nothing changed, nothing to wait for', () => {
     const stage = new RateLimitStage(warmKey(), true, noSpread);
     const call = new FakeCall();
