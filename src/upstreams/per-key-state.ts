@@ -17,7 +17,8 @@ import type { KeyIdentity } from '../strategies/stage';
  * replicas report to it.
  */
 export class Upstream implements KeyIdentity {
-  readonly cooldown = new KeyCooldown();
+  /** A cooldown, from any caller or replica, pauses the key's pacing: its waiting callers resume after it, in order. */
+  readonly cooldown = new KeyCooldown((untilMs) => this.pacing.limiter?.pause(untilMs, Date.now()));
   readonly circuit = new KeyCircuit(this);
   readonly budget = new KeyBudget(this);
   readonly coldStart: ColdStartGate = new ColdStartGate(

@@ -16,6 +16,7 @@ import {
   type CircuitOpenError,
 } from '../../src';
 import { upstreamFor } from '../../src/upstreams/per-key-state';
+import { createTestLogger } from '../support/test-logger';
 import { waitFor } from '../support/wait-for';
 import {
   AT_ONCE_MS,
@@ -340,6 +341,7 @@ describe('half-open probe', () => {
       circuitBreaker,
       maxAttempts: 1,
       maxRetryAfterMs: 1000,
+      logger: createTestLogger().logger,
     });
     const holding = track(() => holder.complete('holder'));
     await waitFor(() => server.requests.length === 1, { what: "the holder's request" });

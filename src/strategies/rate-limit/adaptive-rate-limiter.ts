@@ -222,6 +222,14 @@ export class AdaptiveRateLimiter {
     return waiter.stamp;
   }
 
+  /**
+   * Every caller waits until `untilMs` (the key's cooldown, whoever set it): callers waiting
+   * now are moved behind it, one per interval, in their order (asked `refuse` again at once).
+   */
+  pause(untilMs: number, nowMs: number): void {
+    this.pauseUntil(untilMs, this.advance(nowMs));
+  }
+
   /** Learns from a response's `x-ratelimit-*` headers (`readRateLimitHeaders`); call it on every response, 429s included. */
   observe(info: RateLimitInfo | undefined, nowMs: number): void {
     if (info === undefined || info === null) return;

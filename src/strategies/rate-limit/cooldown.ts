@@ -22,11 +22,15 @@ export class KeyCooldown {
   /** Until when (epoch ms) calls must wait before their next attempt; 0 when none. */
   untilMs = 0;
 
+  /** `onExtend`: told each new end (the key's pacing pauses until then, keeping its callers' order). */
+  constructor(private readonly onExtend?: (untilMs: number) => void) {}
+
   /** Makes the key cool down until `untilMs`; a later deadline already set wins. Non-finite values are ignored. */
   extend(untilMs: number): void {
     if (Number.isFinite(untilMs) && untilMs > this.untilMs) {
       this.untilMs = untilMs;
       bumpHoldEpoch();
+      this.onExtend?.(untilMs);
     }
   }
 

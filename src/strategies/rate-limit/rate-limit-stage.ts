@@ -64,25 +64,26 @@ export class RateLimitStage implements Stage {
     const bounds = call.waitBounds();
     // The caller's abort comes first, before any refusal by the bounds.
     if (bounds.signal?.aborted) throw abortReason(bounds.signal);
-    for (;;) {
-      await this.waitOutCooldown(bounds);
-      const gate = key.coldStart;
-      if (!this.gatePassed && gate.mustWait())
-        await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
-      this.gatePassed = true;
-      const limiter = key.pacing.limiter;
-      if (limiter !== undefined) {
-        key.pacing.announceActive();
-        this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) =>
-          refuseWait('pacing', waitMs, bounds, true, nowMs),
+    await this.waitOutCooldown(bounds);
+    const gate = key.coldStart;
+    if (!this.gatePassed && gate.mustWait()) await waitWithin('cold_start', bounds, (signal) => gate.whenWarm(signal));
+    this.gatePassed = true;
+    const limiter = key.pacing.limiter;
+    if (limiter !== undefined && !this.slotTaken) {
+      key.pacing.announceActive();
+      // A cooldown begun while the caller waits pauses the limiter (its slot moves behind it):
+      // beyond the call's bounds, it is refused at once, for the cooldown.
+      this.slotSetAtMs = await limiter.schedule(bounds.signal, (waitMs, nowMs) => {
+        const cooling = key.cooldown.leftMs(nowMs);
+        return (
+          (cooling > 0 ? refuseWait('cooldown', cooling, bounds, true, nowMs) : undefined) ??
+          refuseWait('pacing', waitMs, bounds, true, nowMs)
         );
-        this.slotTaken = true;
-      }
-      // The attempt ahead at the gate, or another call or replica, may have met a 429 while this
-      // one waited: a slot that fell due during that cooldown is spent, the next one is taken
-      // after it (the calls that waited do not all go at once when it ends).
-      if (key.cooldown.leftMs(Date.now()) <= 0) return;
+      });
+      this.slotTaken = true;
     }
+    // The attempt ahead at the gate, or another call or replica, may have met a 429 just now.
+    await this.waitOutCooldown(bounds);
   }
 
   /**

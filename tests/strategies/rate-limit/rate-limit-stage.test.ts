@@ -15,7 +15,7 @@ function makeKey(store?: SharedStateStore): RateLimitedKey {
   const key: RateLimitedKey = {
     key: KEY,
     store: () => store,
-    cooldown: new KeyCooldown(),
+    cooldown: new KeyCooldown((untilMs) => key.pacing.limiter?.pause(untilMs, Date.now())),
     coldStart: new ColdStartGate(
       () => store !== undefined,
       () => key.pacing.limiter !== undefined,
@@ -424,7 +424,7 @@ describe('RateLimitStage: what changed while the call waited', () => {
     expect(stage.lastLook(call)).toBeUndefined();
   });
 
-  it('a cooldown heard while calls wait for pacing slots (from a replica: the limiter is not paused): they do not all go when it ends, each takes a new slot after it', async () => {
+  it('a cooldown heard while calls wait for pacing slots (from a replica): it pauses the pacing; they go after it in their order, one per interval, not all at once', async () => {
     const key = pacedKey();
     const first = track(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())!);
     const second = track(new RateLimitStage(key, true, noSpread).beforeAttempt(new FakeCall())!);
