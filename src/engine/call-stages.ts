@@ -90,9 +90,10 @@ export function stagesFor(
 }
 
 /**
- * Runs every stage's `beforeAttempt` in order; then, while a stage waited, every stage takes a
- * `lastLook` in order (what changed while it waited: a cooldown begun, pacing learned, the
- * circuit opened), until none waits. Throws what a stage throws.
+ * Runs every stage's `beforeAttempt` in order; then, if a stage waited, every stage hands back
+ * what it must not hold while others wait (`handBack`) and, while a stage waited, every stage
+ * takes a `lastLook` in order (what changed while it waited: a cooldown begun, pacing learned,
+ * the circuit opened), until none waits. Throws what a stage throws.
  */
 export async function runBeforeAttempt(stages: readonly Stage[], call: CallState): Promise<void> {
   let waited = false;
@@ -103,6 +104,7 @@ export async function runBeforeAttempt(stages: readonly Stage[], call: CallState
     await waiting;
     waited = true;
   }
+  if (waited) for (const stage of stages) stage.handBack?.(call);
   while (waited) {
     waited = false;
     for (const stage of stages) {

@@ -70,6 +70,11 @@ export interface Stage {
    */
   lastLook?(call: CallState): Promise<void> | undefined;
   /**
+   * Before the last looks: gives back what the stage holds for the attempt that must not be
+   * held while an earlier stage waits again (the breaker's probe permit); its `lastLook` asks anew.
+   */
+  handBack?(call: CallState): void;
+  /**
    * The attempt is over for the loop (also when a stage before it refused it). `stillRunning`
    * is an attempt the timeout stage abandoned, which still runs until it settles.
    */

@@ -49,6 +49,21 @@ describe('runBeforeAttempt', () => {
     ]);
   });
 
+  it('after a wait, every stage hands back what it holds once, before the first look', async () => {
+    const log: string[] = [];
+    const holder: Stage = { ...stage('breaker', log), handBack: () => void log.push('breaker.handBack') };
+    await runBeforeAttempt([stage('rate', log, { looks: 1 }), stage('bulkhead', log, { before: true }), holder], call);
+    expect(log.slice(0, 4)).toEqual(['rate.before', 'bulkhead.before', 'breaker.before', 'breaker.handBack']);
+    expect(log.filter((entry) => entry === 'breaker.handBack')).toHaveLength(1);
+  });
+
+  it('without a wait nothing is handed back', async () => {
+    const log: string[] = [];
+    const holder: Stage = { ...stage('breaker', log), handBack: () => void log.push('breaker.handBack') };
+    await runBeforeAttempt([stage('rate', log), holder], call);
+    expect(log).toEqual(['rate.before', 'breaker.before']);
+  });
+
   it("stops at a stage's refusal: later stages are not asked", async () => {
     const log: string[] = [];
     const refusal = new Error('refused');

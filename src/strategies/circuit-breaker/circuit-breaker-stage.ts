@@ -39,11 +39,20 @@ export class CircuitBreakerStage implements Stage {
   }
 
   /**
-   * After a later stage held the attempt back (a cooldown, a pacing slot): a circuit that opened
-   * meanwhile refuses it. A probe permit is kept (the probe's time runs from when it was given).
+   * A probe permit is not held while earlier stages look again (a cooldown may hold the attempt
+   * back far longer than the probe may run, and every other call is refused meanwhile): it is
+   * given back (an ignored outcome, here and in the store), and `lastLook` asks anew.
+   */
+  handBack(call: CallState): void {
+    if (this.permit?.probe === true) this.record(call, 'ignored');
+  }
+
+  /**
+   * After a stage held the attempt back: asks for a permit again (given back, or a circuit that
+   * opened meanwhile refuses the attempt). A probe permit asked for in an earlier look is kept.
    */
   lastLook(call: CallState): Promise<void> | undefined {
-    return this.permit?.probe === false ? this.beforeAttempt(call) : undefined;
+    return this.permit?.probe === true ? undefined : this.beforeAttempt(call);
   }
 
   /**

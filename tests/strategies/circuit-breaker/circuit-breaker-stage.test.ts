@@ -342,6 +342,30 @@ describe('CircuitBreakerStage.lastLook (after a later wait: a cooldown, a pacing
   });
 });
 
+describe('CircuitBreakerStage.handBack (before the stages look again after a wait)', () => {
+  it('gives a probe permit back, so other calls are not refused while an earlier stage waits; lastLook asks anew', () => {
+    const key = makeKey();
+    halfOpenWhenAsked(key);
+    const probe = key.stage();
+    expect(probe.beforeAttempt(new FakeCall())).toBeUndefined();
+    expect(key.breaker.probesInFlight).toBe(1);
+
+    probe.handBack(new FakeCall());
+    expect(key.breaker.probesInFlight).toBe(0);
+    expect(probe.lastLook(new FakeCall())).toBeUndefined();
+    expect(key.breaker.probesInFlight).toBe(1);
+    expect(probe.probeTimeoutMs()).toBe(OPTIONS.probeTimeoutMs);
+  });
+
+  it('keeps a permit of a closed circuit (nothing is counted for it)', () => {
+    const key = makeKey();
+    const stage = key.stage();
+    expect(stage.beforeAttempt(new FakeCall())).toBeUndefined();
+    stage.handBack(new FakeCall());
+    expect(stage.lastLook(new FakeCall())).toBeUndefined();
+  });
+});
+
 describe('CircuitBreakerStage with a store that shares the half-open probe', () => {
   it('asks the store for the probe, holding it for probeTimeoutMs, and lets the attempt go when granted', async () => {
     const store = claimingStore(() => Promise.resolve({ granted: true }));
