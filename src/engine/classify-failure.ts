@@ -36,7 +36,7 @@ export function classifyFailure(
 
 /** How deep, and how many values, the arguments are searched for an echoed request id. */
 const MAX_DEPTH = 6;
-const MAX_VISITS = 2000;
+const MAX_VISITS = 10_000;
 
 /**
  * True when `text` occurs in a string among `values`, searched through arrays and plain
@@ -49,7 +49,11 @@ function occursIn(text: string, values: readonly unknown[]): boolean {
     if (++visits > MAX_VISITS) return false;
     if (typeof value === 'string') return value.includes(text);
     if (depth >= MAX_DEPTH || typeof value !== 'object' || value === null) return false;
-    if (Array.isArray(value)) return value.some((item) => walk(item, depth + 1));
+    if (Array.isArray(value)) {
+      // Newest last (a conversation's latest message, the likeliest echoed): searched first.
+      for (let i = value.length - 1; i >= 0; i--) if (walk(value[i], depth + 1)) return true;
+      return false;
+    }
     if (!isPlainObject(value)) return false;
     try {
       return Object.keys(value).some((key) => walk(value[key], depth + 1));

@@ -57,22 +57,24 @@ function clientPart(value: unknown): string {
   return part;
 }
 
-/** The hashes of the keys seen (a slow hash is computed once per key and process). */
+/** The hashes of the keys seen, least recently used forgotten first (computed once per key in use). */
 const hashes = new Map<string, string>();
-const MAX_HASHES = 256;
+const MAX_HASHES = 4096;
 
 /**
- * 8 hex digits of a slow hash (PBKDF2, ~10 ms once per key) of an API key. The key of an
+ * 8 hex digits of a slow hash (PBKDF2, ~2 ms once per key) of an API key. The key of an
  * upstream reaches Redis, trace events and spans: a fast hash would let anyone who reads it
  * find a short key by trying every candidate, or confirm a guessed one, within seconds.
  * The same on every replica (no random salt), so replicas share the key's state.
  */
 function keyHash(apiKey: string): string {
   let hash = hashes.get(apiKey);
-  if (hash === undefined) {
-    hash = pbkdf2Sync(apiKey, 'llm-resilience upstream key', 50_000, 4, 'sha256').toString('hex');
+  if (hash !== undefined) {
+    hashes.delete(apiKey); // most recently used: last
+  } else {
+    hash = pbkdf2Sync(apiKey, 'llm-resilience upstream key', 10_000, 4, 'sha256').toString('hex');
     if (hashes.size >= MAX_HASHES) hashes.delete(hashes.keys().next().value as string);
-    hashes.set(apiKey, hash);
   }
+  hashes.set(apiKey, hash);
   return hash;
 }

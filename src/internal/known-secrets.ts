@@ -10,14 +10,18 @@
 const ENVIRONMENT_KEYS = ['OPENAI_API_KEY', 'AZURE_OPENAI_API_KEY'] as const;
 /** Shorter values are not credentials worth the name, and would scrub ordinary words. */
 const MIN_LENGTH = 8;
-/** Bounded: the oldest is forgotten first (a process rotating keys keeps the recent ones). */
-const MAX_REMEMBERED = 64;
+/** Bounded: the least recently handed over is forgotten first (a process rotating keys keeps the ones in use). */
+const MAX_REMEMBERED = 256;
 
 const remembered = new Set<string>();
 
-/** @internal Remembers `value` (an API key handed to an SDK) as a secret. */
+/** @internal Remembers `value` (an API key handed to an SDK) as a secret, as the most recently used. */
 export function rememberSecret(value: unknown): void {
-  if (typeof value !== 'string' || value.length < MIN_LENGTH || remembered.has(value)) return;
+  if (typeof value !== 'string' || value.length < MIN_LENGTH) return;
+  if (remembered.delete(value)) {
+    remembered.add(value);
+    return;
+  }
   if (remembered.size >= MAX_REMEMBERED) remembered.delete(remembered.values().next().value as string);
   remembered.add(value);
 }

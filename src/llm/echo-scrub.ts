@@ -8,7 +8,8 @@ const MIN_PROMPT_TEXT = 8;
  * Runs `attempt` and, when it fails, takes the key and the prompt out of what the server
  * echoed into the error before anyone sees it: the SDK's error is rethrown as the same object
  * (its type, status and headers unchanged), with every known key (`known-secrets`) and every
- * text of `messages` replaced in its `message` and in the parsed body's `error.message`.
+ * text of `messages` replaced in its `message`, `param` and `stack`, and in the parsed body's
+ * `message` and `param` (the headers the SDK keeps are not rewritten).
  * A server that answers "Incorrect API key provided: <key>. Your prompt was: <prompt>" must not
  * put either into an application's logs through the error `LLMExecutor` rethrows.
  */
@@ -23,12 +24,17 @@ export async function withoutEcho<T>(messages: readonly unknown[], attempt: () =
 /** `error` with the echo taken out of its message (the same object when it is one). */
 export function scrubbed(error: unknown, texts: readonly string[]): unknown {
   if (typeof error !== 'object' || error === null) return error;
-  const target = error as { message?: unknown; error?: { message?: unknown } };
+  const target = error as Record<string, unknown> & { error?: Record<string, unknown> };
   try {
-    if (typeof target.message === 'string') target.message = scrub(target.message, texts);
+    // The message, and what an SDK error keeps of the body (`param`) and shows (`stack`).
+    for (const field of ['message', 'param', 'stack']) {
+      if (typeof target[field] === 'string') target[field] = scrub(target[field], texts);
+    }
     const body = target.error;
-    if (typeof body === 'object' && body !== null && typeof body.message === 'string') {
-      body.message = scrub(body.message, texts);
+    if (typeof body === 'object' && body !== null) {
+      for (const field of ['message', 'param']) {
+        if (typeof body[field] === 'string') body[field] = scrub(body[field], texts);
+      }
     }
   } catch {
     // A frozen error or a read-only message stays as it is.

@@ -329,7 +329,7 @@ describeWithRedis('circuit breaker, retry budget and pacing shared through Redis
     expect(Math.max(...refusals)).toBeLessThanOrEqual(300);
     const cuts = logger.warn.mock.calls.filter(([message]) => String(message).includes('cut a shared circuit state'));
     expect(cuts).toHaveLength(1);
-    expect(cuts[0][1]).toEqual({ upstream: 'openai|poisoned', maxOpenMs: 300, maxProbeMs: 30_000 });
+    expect(cuts[0][1]).toEqual({ upstream: 'openai|poisoned', maxOpenMs: 300, maxProbeMs: 15 * 60_000 });
   });
 
   it('a retry budget drained by other replicas refuses retries here', async () => {

@@ -7,7 +7,9 @@
  * SDK against a loopback server that echoes the key it was sent.
  */
 import { inspect } from 'node:util';
-import OpenAI, { AuthenticationError } from 'openai';
+import OpenAI, { AuthenticationError, BadRequestError, InternalServerError } from 'openai';
+import { classifyFailure } from '../../src/engine/classify-failure';
+import { scrubbed } from '../../src/llm/echo-scrub';
 import {
   AgentConfig,
   classifyError,
@@ -248,4 +250,33 @@ describe("LLMExecutor rethrows the SDK's own error, without the server's echo of
   function messages() {
     return [{ role: 'user' as const, content: PROMPT }];
   }
+});
+
+describe('a prompt echoed as the request id is looked for where it is likeliest', () => {
+  it('the newest message of a long conversation (searched first)', () => {
+    const prompt = 'the-newest-message-0123';
+    const history = Array.from({ length: 3000 }, (_, i) => ({ role: 'user', content: `message ${i}` }));
+    const error = new InternalServerError(
+      503,
+      { message: 'overloaded' },
+      'overloaded',
+      new Headers({ 'x-request-id': prompt }),
+    );
+    const request = { messages: [...history, { role: 'user', content: prompt }] };
+    expect(classifyFailure(error, () => true).requestId).toBe(prompt);
+    expect(classifyFailure(error, () => true, [request]).requestId).toBeUndefined();
+  });
+
+  it("the SDK error's param (a body field the server filled) is scrubbed with the message", () => {
+    const prompt = 'Summarise the confidential memo';
+    const error = new BadRequestError(
+      400,
+      { message: `bad: ${prompt}`, param: prompt },
+      `400 bad: ${prompt}`,
+      new Headers(),
+    );
+    scrubbed(error, [prompt]);
+    expect(inspect(error)).not.toContain(prompt);
+    expect(error.param).toBe('[REDACTED PROMPT]');
+  });
 });

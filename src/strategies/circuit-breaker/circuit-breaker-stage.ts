@@ -5,6 +5,9 @@ import type { CircuitBreaker } from './circuit-breaker';
 import { CircuitOpenError } from './circuit-open-error';
 import type { CircuitOutcome, KeyCircuit } from './key-circuit';
 
+/** A probe another replica holds in the store is believed up to this long (a poisoned hold is cut to it). */
+const MAX_FOREIGN_PROBE_MS = 15 * 60_000;
+
 /**
  * The circuit-breaker stage: each attempt needs a permit of the key's breaker (a probe while
  * half-open; with a shared store, one probe for all replicas). Refused, the call ends with
@@ -114,9 +117,14 @@ export class CircuitBreakerStage implements Stage {
     const store = this.owner.store();
     if (store?.claimCircuitProbe === undefined) return undefined;
     const breaker = this.breaker;
-    // Heard from outside: never beyond the longest a circuit stays open or a probe runs.
-    const limits = { maxOpenMs: breaker.options.maxHalfOpenAfterMs, maxProbeMs: this.longestProbeMs() };
-    const longest = Math.max(limits.maxOpenMs, limits.maxProbeMs);
+    // Heard from outside: never waited on beyond the longest a circuit stays open or a probe
+    // runs here. What the store keeps is cut only when far beyond that: another replica's probe
+    // may legitimately run longer (its own attempt timeout), up to MAX_FOREIGN_PROBE_MS.
+    const longest = Math.max(breaker.options.maxHalfOpenAfterMs, this.longestProbeMs());
+    const limits = {
+      maxOpenMs: breaker.options.maxHalfOpenAfterMs,
+      maxProbeMs: Math.max(this.longestProbeMs(), MAX_FOREIGN_PROBE_MS),
+    };
     let claim: CircuitProbeClaim;
     try {
       // The store answers within its own command timeout; the caller's abort and deadline end the wait sooner.

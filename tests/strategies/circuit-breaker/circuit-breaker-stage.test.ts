@@ -380,7 +380,7 @@ describe('CircuitBreakerStage with a store that shares the half-open probe', () 
     // Held for the probe's time; the store cuts a stored state further ahead than the longest open wait.
     expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, OPTIONS.probeTimeoutMs, {
       maxOpenMs: OPTIONS.maxHalfOpenAfterMs,
-      maxProbeMs: OPTIONS.probeTimeoutMs,
+      maxProbeMs: 15 * 60_000,
     });
     expect(probe.probeTimeoutMs()).toBe(500);
   });
@@ -392,7 +392,7 @@ describe('CircuitBreakerStage with a store that shares the half-open probe', () 
     await key.stage().beforeAttempt(new FakeCall(2500));
     expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, 2500, {
       maxOpenMs: OPTIONS.maxHalfOpenAfterMs,
-      maxProbeMs: 2500,
+      maxProbeMs: 15 * 60_000,
     });
   });
 
@@ -404,7 +404,7 @@ describe('CircuitBreakerStage with a store that shares the half-open probe', () 
     await key.stage().beforeAttempt(new FakeCall(2500, bounds));
     expect(store.claimCircuitProbe).toHaveBeenCalledWith(KEY, 300, {
       maxOpenMs: OPTIONS.maxHalfOpenAfterMs,
-      maxProbeMs: OPTIONS.probeTimeoutMs,
+      maxProbeMs: 15 * 60_000,
     });
     const { error } = rejectionOf(() => key.stage().beforeAttempt(new FakeCall()));
     expect(error.retryAfterMs).toBe(300);
