@@ -342,6 +342,16 @@ function crossFieldIssues(config: AgentConfig, input: AgentConfigInput): RetryCo
   if (input.apiKey !== undefined && config.azureADTokenProvider !== undefined) {
     issues.push({ field: 'apiKey', message: 'apiKey and azureADTokenProvider are mutually exclusive: give one' });
   }
+  // A key of any shape in a URL (a gateway that takes it in its path) would reach upstream keys.
+  const key = input.apiKey;
+  if (typeof key === 'string' && key.length >= 8) {
+    for (const field of ['baseURL', 'endpoint'] as const) {
+      const url = config[field];
+      if (typeof url === 'string' && (url.includes(key) || url.includes(encodeURIComponent(key)))) {
+        issues.push({ field, message: `${field} must not carry the apiKey: pass it as apiKey only` });
+      }
+    }
+  }
   return issues;
 }
 

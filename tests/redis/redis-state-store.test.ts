@@ -552,11 +552,33 @@ describe('createRedisStateStore options', () => {
 
   it.each([
     ['no options', undefined, /options must be an object/],
-    ['no client', {}, /client must be an ioredis Redis or Cluster/],
-    ['a client without commands', { client: {} }, /client must be an ioredis Redis or Cluster/],
-    ['an empty prefix', { client: fakeClient, prefix: '' }, /prefix must be a non-empty string/],
-    ['a zero timeout', { client: fakeClient, commandTimeoutMs: 0 }, /commandTimeoutMs must be a positive/],
-    ['a NaN timeout', { client: fakeClient, commandTimeoutMs: Number.NaN }, /commandTimeoutMs must be a positive/],
+    ['no client', {}, /client must be an ioredis Redis or Cluster client \(received undefined\)/],
+    [
+      'a client without commands',
+      { client: {} },
+      /client must be an ioredis Redis or Cluster client \(received an object\)/,
+    ],
+    ['an empty prefix', { client: fakeClient, prefix: '' }, /prefix must be a non-empty string \(received ""\)/],
+    [
+      'a prefix that is no string',
+      { client: fakeClient, prefix: 5 },
+      /prefix must be a non-empty string \(received 5\)/,
+    ],
+    [
+      'a zero timeout',
+      { client: fakeClient, commandTimeoutMs: 0 },
+      /commandTimeoutMs must be a positive .* \(received 0\)/,
+    ],
+    [
+      'a negative timeout',
+      { client: fakeClient, commandTimeoutMs: -5 },
+      /commandTimeoutMs must be a positive .* \(received -5\)/,
+    ],
+    [
+      'a NaN timeout',
+      { client: fakeClient, commandTimeoutMs: Number.NaN },
+      /commandTimeoutMs must be a positive .* \(received NaN\)/,
+    ],
     ['an unknown option', { client: fakeClient, timeout: 5 }, /timeout is not an option/],
     ['a logger without methods', { client: fakeClient, logger: {} }, /logger must be a winston logger/],
   ])('rejects %s with a TypeError', (_name, options, message) => {

@@ -155,6 +155,15 @@ describe('credentials elsewhere in a URL are refused too', () => {
     }
   });
 
+  it('the apiKey itself anywhere in the URL (a key of no known shape in a gateway path)', () => {
+    const key = 'zq7Pm2LxWc9rTb4HsNv8YkEf';
+    const error = configError({ ...openai, apiKey: key, baseURL: `https://gw.example.com/v1/${key}/openai` });
+    expect(error.issues).toEqual([
+      { field: 'baseURL', message: 'baseURL must not carry the apiKey: pass it as apiKey only' },
+    ]);
+    expect(inspect(error)).not.toContain(key);
+  });
+
   it("a path parameter never reaches an upstream key (a client's baseURL, read by the decorators)", () => {
     expect(originAndPath('https://h.example.com/v1;api-key=topsecretvalue99/chat')).toBe(
       'https://h.example.com/v1/chat',

@@ -11,6 +11,7 @@ import type {
   SharedStateEvent,
   SharedStateStore,
 } from '../../ports/shared-state-store';
+import { describeReceived } from '../../internal/option-checks';
 import type { ResilienceLogger } from '../../observability/default-logger';
 import { KeyLayout, keyLayout, type StateKind } from './key-layout';
 import {
@@ -821,15 +822,21 @@ export function createRedisStateStore(options: RedisStateStoreOptions): RedisSta
   const client = options.client as unknown as CommandConnection | undefined;
   const methods = ['duplicate', 'evalsha', 'eval', 'scan', 'get', 'hmget', 'time', 'ping'] as const;
   if (typeof client !== 'object' || client === null || methods.some((name) => typeof client[name] !== 'function')) {
-    throw new TypeError('createRedisStateStore: client must be an ioredis Redis or Cluster client');
+    throw new TypeError(
+      `createRedisStateStore: client must be an ioredis Redis or Cluster client (received ${describeReceived(client)})`,
+    );
   }
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== 'string' || prefix === '') {
-    throw new TypeError('createRedisStateStore: prefix must be a non-empty string');
+    throw new TypeError(
+      `createRedisStateStore: prefix must be a non-empty string (received ${describeReceived(prefix)})`,
+    );
   }
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   if (typeof commandTimeoutMs !== 'number' || !Number.isFinite(commandTimeoutMs) || commandTimeoutMs <= 0) {
-    throw new TypeError('createRedisStateStore: commandTimeoutMs must be a positive number of milliseconds');
+    throw new TypeError(
+      `createRedisStateStore: commandTimeoutMs must be a positive number of milliseconds (received ${describeReceived(commandTimeoutMs)})`,
+    );
   }
   const logger = checkLogger(options.logger, 'createRedisStateStore: logger');
   return new RedisStateStoreImpl(client, commandTimeoutMs, logger, prefix);
