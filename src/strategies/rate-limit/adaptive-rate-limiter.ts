@@ -304,6 +304,11 @@ export class AdaptiveRateLimiter {
     };
   }
 
+  /** The time between two sends at the current rate (ms); 0 while no limit is known. */
+  intervalMs(): number {
+    return this.targetRate === undefined ? 0 : this.interval();
+  }
+
   private reserve(nowMs: number): { waitMs: number; tatBefore: number; tatAfter: number } {
     const now = this.advance(nowMs);
     // The wait is measured from the caller's own reading, which may be a little behind `now`.

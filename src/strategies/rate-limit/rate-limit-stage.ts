@@ -22,8 +22,9 @@ export interface RateLimitedKey extends KeyIdentity {
 export class RateLimitStage implements Stage {
   /** When the running attempt's pacing slot was set (for the limiter's 429 accounting). */
   private slotSetAtMs: number | undefined;
-  /** The running attempt has a pacing slot. */
+  /** The running attempt has a pacing slot (given at `slotGivenAt`, `Date.now()` clock). */
   private slotTaken = false;
+  private slotGivenAt = 0;
   /** The running attempt is past the cold-start gate (asked once: the first asker claims the key's first attempt). */
   private gatePassed = false;
 
@@ -55,7 +56,13 @@ export class RateLimitStage implements Stage {
    */
   lastLook(call: CallState): Promise<void> | undefined {
     const key = this.key;
-    const unpaced = key.pacing.limiter !== undefined && !this.slotTaken;
+    const limiter = key.pacing.limiter;
+    // A slot that aged past one interval while the attempt sat in a queue is spent: sent now,
+    // it would go out together with the next caller's.
+    if (this.slotTaken && limiter !== undefined && Date.now() - this.slotGivenAt > limiter.intervalMs()) {
+      this.slotTaken = false;
+    }
+    const unpaced = limiter !== undefined && !this.slotTaken;
     return unpaced || key.cooldown.leftMs(Date.now()) > 0 ? this.waitTurn(call) : undefined;
   }
 
@@ -81,6 +88,7 @@ export class RateLimitStage implements Stage {
         );
       });
       this.slotTaken = true;
+      this.slotGivenAt = Date.now();
     }
     // The attempt ahead at the gate, or another call or replica, may have met a 429 just now.
     await this.waitOutCooldown(bounds);

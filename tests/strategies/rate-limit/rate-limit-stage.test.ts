@@ -417,6 +417,27 @@ describe('RateLimitStage: what changed while the call waited', () => {
     expect(look).toEqual({ settled: true, error: undefined }); // not the gate's 1 s
   });
 
+  it('lastLook: a pacing slot that aged past one interval while the attempt sat in a queue is spent: a new one is taken', async () => {
+    const key = pacedKey();
+    const stage = new RateLimitStage(key, true, noSpread);
+    const call = new FakeCall();
+    const turn = track(stage.beforeAttempt(call)!);
+    await jest.advanceTimersByTimeAsync(1100);
+    expect(turn).toEqual({ settled: true, error: undefined });
+    // Right after its own wait, the slot is fresh: nothing more to wait for.
+    expect(stage.lastLook(call)).toBeUndefined();
+    // Then the bulkhead queue holds it for seconds; another caller has just taken a slot.
+    await jest.advanceTimersByTimeAsync(3000);
+    key.pacing.limiter!.acquire(Date.now());
+    const look = stage.lastLook(call);
+    expect(look).toBeInstanceOf(Promise);
+    const again = track(look!);
+    await jest.advanceTimersByTimeAsync(500);
+    expect(again.settled).toBe(false); // it goes one interval after the other, not with it
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(again).toEqual({ settled: true, error: undefined });
+  });
+
   it('lastLook: nothing changed, nothing to wait for', () => {
     const stage = new RateLimitStage(warmKey(), true, noSpread);
     const call = new FakeCall();
