@@ -67,10 +67,8 @@ export class StreamCall extends RetryCall {
         await this.beforeAttempt();
       } catch (failure) {
         this.attemptOver(undefined);
-        // A stage that let the attempt go (a breaker's probe permit) hears that it never ran.
-        for (const stage of this.stages().list) stage.afterStopped?.(this);
-        const error = failure instanceof FinalOutcome ? failure.error : failure;
-        this.events.stopped(this.signal?.aborted ? 'aborted' : classifyError(error).kind, error);
+        // Reported as any stop is: every stage hears it (a breaker gives back a probe permit).
+        const { error } = this.stopOutcome(failure instanceof FinalOutcome ? failure : new FinalOutcome(failure))!;
         throw this.final(error);
       }
       const ctx = this.startAttempt(attempt);

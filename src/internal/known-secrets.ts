@@ -41,11 +41,19 @@ export function containsKnownSecret(text: string): boolean {
   return knownSecrets().some((secret) => text.includes(secret));
 }
 
-/** @internal `text` with every known secret (longest first) replaced by `placeholder`. */
+/** @internal `text` with every known secret replaced by `placeholder`. */
 export function withoutKnownSecrets(text: string, placeholder: string): string {
+  return replaceLiterals(text, knownSecrets(), placeholder);
+}
+
+/**
+ * @internal `text` with every occurrence of each of `literals` replaced by `placeholder`,
+ * longest first (a secret that contains another is replaced whole).
+ */
+export function replaceLiterals(text: string, literals: readonly string[], placeholder: string): string {
   let result = text;
-  for (const secret of knownSecrets().sort((a, b) => b.length - a.length)) {
-    if (result.includes(secret)) result = result.split(secret).join(placeholder);
+  for (const literal of [...literals].sort((a, b) => b.length - a.length)) {
+    if (literal !== '' && result.includes(literal)) result = result.split(literal).join(placeholder);
   }
   return result;
 }

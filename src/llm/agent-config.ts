@@ -360,28 +360,13 @@ function crossFieldIssues(config: AgentConfig, input: AgentConfigInput): RetryCo
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Query parameters that carry a credential (Azure `api-key`, APIM `subscription-key`, SAS
- * `sig`, Functions `code`, OAuth tokens), compared in lower case without `-` and `_`.
+ * Parameter names that carry a credential, compared in lower case without `-`, `_` and `.`:
+ * any name containing one of CREDENTIAL_WORDS (Azure `api-key`, APIM `subscription-key`,
+ * `x-goog-api-key`, OAuth tokens, `client_secret`), and these short ones exactly (SAS `sig`,
+ * Functions `code`, a bare `key`: as words they would match `monkey` or `zipcode`).
  */
-const CREDENTIAL_QUERY_PARAMS: ReadonlySet<string> = new Set([
-  'apikey',
-  'xapikey',
-  'key',
-  'code',
-  'sig',
-  'signature',
-  'token',
-  'accesstoken',
-  'idtoken',
-  'refreshtoken',
-  'subscriptionkey',
-  'ocpapimsubscriptionkey',
-  'password',
-  'secret',
-  'clientsecret',
-]);
+const CREDENTIAL_PARAM_NAMES: ReadonlySet<string> = new Set(['key', 'code', 'sig']);
 
-/** Words that make any parameter name a credential (`x-goog-api-key`, `auth`, `sas_token`). */
 const CREDENTIAL_WORDS = [
   'apikey',
   'accesskey',
@@ -398,7 +383,7 @@ const CREDENTIAL_WORDS = [
 
 const isCredentialParam = (name: string): boolean => {
   const normalized = name.toLowerCase().replace(/[-_.]/g, '');
-  return CREDENTIAL_QUERY_PARAMS.has(normalized) || CREDENTIAL_WORDS.some((word) => normalized.includes(word));
+  return CREDENTIAL_PARAM_NAMES.has(normalized) || CREDENTIAL_WORDS.some((word) => normalized.includes(word));
 };
 
 /** A key-shaped path segment (`/sk-proj-…/`), as a proxy that takes the key in its path wants. */

@@ -1,4 +1,4 @@
-import { withoutKnownSecrets } from '../internal/known-secrets';
+import { replaceLiterals, withoutKnownSecrets } from '../internal/known-secrets';
 import { REDACTED, REDACTED_PROMPT } from '../observability/redact-secrets';
 
 /** Prompt texts shorter than this are not looked for (a word like "hello" is no leak). */
@@ -43,12 +43,10 @@ export function scrubbed(error: unknown, texts: readonly string[]): unknown {
 }
 
 function scrub(text: string, texts: readonly string[]): string {
-  let result = withoutKnownSecrets(text, REDACTED);
-  for (const prompt of texts) if (result.includes(prompt)) result = result.split(prompt).join(REDACTED_PROMPT);
-  return result;
+  return replaceLiterals(withoutKnownSecrets(text, REDACTED), texts, REDACTED_PROMPT);
 }
 
-/** The texts of chat messages (`content` as a string, or its text parts), longest first. */
+/** The texts of chat messages (`content` as a string, or its text parts). */
 export function promptTexts(messages: readonly unknown[]): string[] {
   const texts: string[] = [];
   for (const message of messages) {
@@ -61,5 +59,5 @@ export function promptTexts(messages: readonly unknown[]): string[] {
       }
     }
   }
-  return texts.filter((text) => text.length >= MIN_PROMPT_TEXT).sort((a, b) => b.length - a.length);
+  return texts.filter((text) => text.length >= MIN_PROMPT_TEXT);
 }

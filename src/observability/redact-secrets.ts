@@ -11,7 +11,7 @@
  */
 import { types } from 'node:util';
 import winston from 'winston';
-import { withoutKnownSecrets } from '../internal/known-secrets';
+import { replaceLiterals, withoutKnownSecrets } from '../internal/known-secrets';
 
 export const REDACTED = '[REDACTED]';
 export const REDACTED_PROMPT = '[REDACTED PROMPT]';
@@ -229,11 +229,9 @@ interface Walk {
 
 function createRedactor(options: RedactSecretsOptions): Redactor {
   const exact = new Set([...SENSITIVE_KEYS, ...(options.extraKeys ?? [])].map(normalizeKey));
-  // Longest first, so a secret that contains another is replaced whole. The URL-encoded form
-  // is added because keys containing `+`, `/` or `=` appear encoded in query strings.
-  const literals = [...new Set((options.secrets ?? []).flatMap((secret) => [secret, encodeURIComponent(secret)]))]
-    .filter((secret) => secret.length > 0)
-    .sort((a, b) => b.length - a.length);
+  // The URL-encoded form is added because keys containing `+`, `/` or `=` appear encoded in
+  // query strings (replaceLiterals: longest first, so a secret that contains another goes whole).
+  const literals = [...new Set((options.secrets ?? []).flatMap((secret) => [secret, encodeURIComponent(secret)]))];
 
   return {
     maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
@@ -242,11 +240,7 @@ function createRedactor(options: RedactSecretsOptions): Redactor {
       return exact.has(normalized) || SENSITIVE_KEY_SUFFIXES.some((suffix) => normalized.endsWith(suffix));
     },
     text(value) {
-      let result = value;
-      for (const secret of literals) {
-        if (result.includes(secret)) result = result.split(secret).join(REDACTED);
-      }
-      return redactText(result);
+      return redactText(replaceLiterals(value, literals, REDACTED));
     },
   };
 }
