@@ -238,8 +238,10 @@ async function main(): Promise<boolean> {
     spans: finished.map((span) => [span.attributes, span.events, span.status]),
     metrics: ours,
   });
+  // Looked for as text ("4111 1111", "card number"): the bare digits 4111 can occur in a timestamp
+  // or a duration of the telemetry itself, which made this check fail now and then.
   expect(
-    !telemetry.includes('4111') && !telemetry.includes(API_KEY),
+    !telemetry.includes('4111 1111') && !telemetry.includes('card number') && !telemetry.includes(API_KEY),
     'telemetry must not contain the prompt or the API key',
   );
 
